@@ -1,10 +1,6 @@
 package iaas
 
-import (
-	"errors"
-	"fmt"
-	"strconv"
-)
+import "errors"
 
 // Error classes. Drivers wrap their errors so that errors.Is finds exactly one
 // of these; wrappers and the engine decide retry or failure from the class.
@@ -57,9 +53,3 @@ func (e *CloudError) Error() string {
 
 // Unwrap returns the class, so errors.Is(err, ErrCapacity) works.
 func (e *CloudError) Unwrap() error { return e.Class }
-
-// ClientToken builds the idempotency token for a launch: the same run,
-// service and attempt always give the same token.
-func ClientToken(run, service string, attempt int) string {
-	return fmt.Sprintf("%s-%s-%s", run, service, strconv.Itoa(attempt))
-}
