@@ -1,0 +1,92 @@
+package remote
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// HostKeys remembers the host key each host showed on first contact. The
+// caller implements it (for example on top of the run's database) so that
+// every later connection, in this process or a later one, is checked.
+type HostKeys interface {
+	// Seen returns the key recorded for host ("host" for port 22,
+	// "[host]:port" otherwise), if any.
+	Seen(host string) (ssh.PublicKey, bool)
+	// Record stores key as host's key. It is called once, on first contact.
+	Record(host string, key ssh.PublicKey) error
+}
+
+// ErrHostKeyMismatch is wrapped by *HostKeyError.
+var ErrHostKeyMismatch = errors.New("host key mismatch")
+
+// HostKeyError reports a host that presented a key other than the one
+// recorded for it or announced by the driver.
+type HostKeyError struct {
+	Host string
+	// Want and Got are SHA256 fingerprints ("SHA256:...").
+	Want, Got string
+}
+
+func (e *HostKeyError) Error() string {
+	return fmt.Sprintf("%s for %s: expected %s, host offered %s", ErrHostKeyMismatch, e.Host, e.Want, e.Got)
+}
+
+// Is makes errors.Is(err, ErrHostKeyMismatch) hold.
+func (e *HostKeyError) Is(target error) bool { return target == ErrHostKeyMismatch }
+
+// MemoryHostKeys is a HostKeys kept in memory for the life of a process.
+type MemoryHostKeys struct {
+	mu   sync.Mutex
+	keys map[string]ssh.PublicKey
+}
+
+var _ HostKeys = (*MemoryHostKeys)(nil)
+
+// Seen implements HostKeys.
+func (m *MemoryHostKeys) Seen(host string) (ssh.PublicKey, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k, ok := m.keys[host]
+	return k, ok
+}
+
+// Record implements HostKeys.
+func (m *MemoryHostKeys) Record(host string, key ssh.PublicKey) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.keys == nil {
+		m.keys = make(map[string]ssh.PublicKey)
+	}
+	m.keys[host] = key
+	return nil
+}
+
+// hostKeyCallback checks a presented key against pinned (a key the driver
+// announced) when set, else against hk, recording it on first contact.
+// id names the host in hk.
+func hostKeyCallback(hk HostKeys, pinned ssh.PublicKey, id string) ssh.HostKeyCallback {
+	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
+		want := pinned
+		if want == nil {
+			if k, ok := hk.Seen(id); ok {
+				want = k
+			} else if err := hk.Record(id, key); err != nil {
+				return fmt.Errorf("record host key of %s: %w", id, err)
+			} else {
+				return nil
+			}
+		}
+		if !keysEqual(want, key) {
+			return &HostKeyError{Host: id, Want: ssh.FingerprintSHA256(want), Got: ssh.FingerprintSHA256(key)}
+		}
+		return nil
+	}
+}
+
+func keysEqual(a, b ssh.PublicKey) bool {
+	return a.Type() == b.Type() && string(a.Marshal()) == string(b.Marshal())
+}

@@ -1,0 +1,196 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"time"
+)
+
+// Local runs programs on this machine (services with local_exe). Each
+// program starts in its own process group, which is killed on deadline.
+type Local struct {
+	// Environ is the base environment of programs; nil means os.Environ().
+	Environ []string
+	// Grace is how long a killed process group gets between TERM and KILL;
+	// zero means DefaultGrace.
+	Grace time.Duration
+}
+
+var _ Executor = (*Local)(nil)
+
+// DefaultGrace is the time between TERM and KILL of a timed-out program.
+const DefaultGrace = 3 * time.Second
+
+// Host returns "local".
+func (l *Local) Host() string { return "local" }
+
+// Close does nothing; a Local holds no resources.
+func (l *Local) Close() error { return nil }
+
+// Prepare creates the working and stage directories.
+func (l *Local) Prepare(ctx context.Context, stageDir string) error {
+	wd := filepath.Dir(stageDir)
+	if err := os.MkdirAll(wd, 0o777); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	// Like `chmod 777 W` in the original; a directory owned by another user
+	// that is already usable is fine.
+	_ = os.Chmod(wd, 0o777)
+	if err := os.MkdirAll(stageDir, 0o777); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	return nil
+}
+
+// Upload copies data to dst with mode.
+func (l *Local) Upload(ctx context.Context, dst string, data io.Reader, mode fs.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".upload-*")
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", dst, err)
+	}
+	tmp := f.Name()
+	_, err = io.Copy(f, ctxReader{ctx, data})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, mode.Perm())
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("upload %s: %w", dst, err)
+	}
+	return nil
+}
+
+// Fetch reads the file at p.
+func (l *Local) Fetch(ctx context.Context, p string) ([]byte, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	return b, nil
+}
+
+// Run starts cmd in a new process group and waits for it.
+func (l *Local) Run(ctx context.Context, cmd Cmd) (Result, error) {
+	if len(cmd.Argv) == 0 {
+		return Result{ExitStatus: -1}, errors.New("run: empty command")
+	}
+	var out output
+	stdout, stderr := out.stream(cmd.Stdout), out.stream(cmd.Stderr)
+	c := exec.Command(cmd.Argv[0], cmd.Argv[1:]...)
+	c.Dir = cmd.Dir
+	c.Env = l.env(cmd.Env)
+	c.Stdin = cmd.Stdin
+	c.Stdout, c.Stderr = stdout, stderr
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A program that leaves a daemon holding its output open must not hang
+	// the step once the program itself has exited.
+	c.WaitDelay = l.grace()
+	if err := c.Start(); err != nil {
+		return Result{ExitStatus: -1}, fmt.Errorf("run %s: %w", cmd.Argv[0], err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		killGroup(c.Process.Pid, l.grace())
+		<-done
+		stdout.flush()
+		stderr.flush()
+		return Result{ExitStatus: -1, Tail: out.lines()}, deadlineError(ctx, l.Host(), cmd.Argv)
+	}
+	stdout.flush()
+	stderr.flush()
+	res := Result{Tail: out.lines()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil || errors.Is(err, exec.ErrWaitDelay):
+		return res, nil
+	case errors.As(err, &ee):
+		xe := &ExitError{Host: l.Host(), Cmd: cmd.Argv, Status: ee.ExitCode(), Tail: res.Tail}
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			xe.Status = 128 + int(ws.Signal())
+			xe.Signal = ws.Signal().String()
+		}
+		res.ExitStatus = xe.Status
+		return res, xe
+	default:
+		res.ExitStatus = -1
+		return res, fmt.Errorf("run %s: %w", cmd.Argv[0], err)
+	}
+}
+
+func (l *Local) grace() time.Duration {
+	if l.Grace > 0 {
+		return l.Grace
+	}
+	return DefaultGrace
+}
+
+func (l *Local) env(extra map[string]string) []string {
+	env := l.Environ
+	if env == nil {
+		env = os.Environ()
+	}
+	env = append([]string(nil), env...)
+	keys := make([]string, 0, len(extra))
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+extra[k])
+	}
+	return env
+}
+
+// killGroup sends TERM to process group pgid, waits up to grace for it to
+// disappear, then sends KILL.
+func killGroup(pgid int, grace time.Duration) {
+	if err := syscall.Kill(-pgid, syscall.SIGTERM); err != nil {
+		return
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.C:
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			return
+		case <-tick.C:
+			if syscall.Kill(-pgid, 0) != nil {
+				return
+			}
+		}
+	}
+}
+
+// ctxReader stops a copy when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -1,0 +1,48 @@
+package remote
+
+import (
+	"sort"
+	"strings"
+)
+
+// Quote returns s as one single-quoted word for a POSIX shell: every byte
+// survives exactly, including spaces, quotes, $ and newlines.
+func Quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// QuoteArgv quotes each word and joins them with spaces.
+func QuoteArgv(argv []string) string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = Quote(a)
+	}
+	return strings.Join(q, " ")
+}
+
+// pidMarker starts the first stderr line of every command run over SSH; the
+// line carries the shell's pid, which leads the command's process group.
+const pidMarker = "cloudinitd-remote-pid:"
+
+// shellLine builds the line sent over SSH for cmd. The user's login shell
+// hands it to /bin/sh, which reports its pid on stderr, changes directory,
+// exports the environment and execs the program (keeping the pid, the
+// process group leader under OpenSSH, which starts every session with
+// setsid).
+func shellLine(cmd Cmd) string {
+	var b strings.Builder
+	b.WriteString("echo " + pidMarker + "$$ >&2")
+	if cmd.Dir != "" {
+		b.WriteString(" && cd " + Quote(cmd.Dir))
+	}
+	keys := make([]string, 0, len(cmd.Env))
+	for k := range cmd.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b.WriteString(" && export " + k + "=" + Quote(cmd.Env[k]))
+	}
+	b.WriteString(" && exec " + QuoteArgv(cmd.Argv))
+	return "exec /bin/sh -c " + Quote(b.String())
+}

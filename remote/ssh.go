@@ -1,0 +1,213 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// SSH is an Executor on a remote host, sharing its Pool's connection.
+type SSH struct {
+	conn   *conn
+	closed atomic.Bool
+}
+
+var _ Executor = (*SSH)(nil)
+
+// MaxFetch bounds the size of a fetched file.
+const MaxFetch = 16 << 20
+
+// exitMissing is the status with which Fetch's shell reports a missing file.
+const exitMissing = 44
+
+// Host returns user@host:port.
+func (s *SSH) Host() string { return s.conn.key }
+
+// Close releases the executor's reference to the pooled connection.
+func (s *SSH) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.conn.pool.release(s.conn)
+	return nil
+}
+
+// Prepare creates the working directory (mode 0777) and stageDir.
+func (s *SSH) Prepare(ctx context.Context, stageDir string) error {
+	const script = `mkdir -p "$1" && { chmod 777 "$1" 2>/dev/null || true; } && mkdir -p "$2"`
+	_, err := s.Run(ctx, Cmd{Argv: []string{"/bin/sh", "-c", script, "sh", path.Dir(stageDir), stageDir}})
+	if err != nil {
+		return fmt.Errorf("prepare %s: %w", stageDir, err)
+	}
+	return nil
+}
+
+// Upload streams data to dst through `cat`, then sets mode and renames.
+func (s *SSH) Upload(ctx context.Context, dst string, data io.Reader, mode fs.FileMode) error {
+	const script = `umask 077; cat > "$1" && chmod "$3" "$1" && mv -f "$1" "$2" || { rm -f "$1"; exit 1; }`
+	tmp := path.Join(path.Dir(dst), "."+path.Base(dst)+".upload-"+randomHex())
+	_, err := s.Run(ctx, Cmd{
+		Argv:  []string{"/bin/sh", "-c", script, "sh", tmp, dst, fmt.Sprintf("%04o", mode.Perm())},
+		Stdin: ctxReader{ctx, data},
+	})
+	if err != nil {
+		return fmt.Errorf("upload %s: %w", dst, err)
+	}
+	return nil
+}
+
+// Fetch returns the content of p through `cat`.
+func (s *SSH) Fetch(ctx context.Context, p string) ([]byte, error) {
+	script := fmt.Sprintf(`[ -e "$1" ] || exit %d; exec cat -- "$1"`, exitMissing)
+	var buf limitedBuffer
+	_, err := s.run(ctx, Cmd{Argv: []string{"/bin/sh", "-c", script, "sh", p}}, &buf)
+	var xe *ExitError
+	switch {
+	case errors.As(err, &xe) && xe.Status == exitMissing:
+		return nil, fmt.Errorf("fetch %s on %s: %w", p, s.Host(), fs.ErrNotExist)
+	case err != nil:
+		return nil, fmt.Errorf("fetch %s: %w", p, err)
+	}
+	return buf.b.Bytes(), nil
+}
+
+// Run runs cmd through the remote shell (see Executor.Run).
+func (s *SSH) Run(ctx context.Context, cmd Cmd) (Result, error) {
+	return s.run(ctx, cmd, nil)
+}
+
+// run runs cmd; when raw is set, stdout goes there unsplit instead of to
+// cmd.Stdout and the tail.
+func (s *SSH) run(ctx context.Context, cmd Cmd, raw io.Writer) (Result, error) {
+	fail := Result{ExitStatus: -1}
+	if s.closed.Load() {
+		return fail, errors.New("ssh: executor closed")
+	}
+	if len(cmd.Argv) == 0 {
+		return fail, errors.New("run: empty command")
+	}
+	for k := range cmd.Env {
+		if !validEnvName(k) {
+			return fail, fmt.Errorf("run: invalid environment variable name %q", k)
+		}
+	}
+	cl, err := s.conn.get(ctx)
+	if err != nil {
+		return fail, err
+	}
+	sess, err := cl.NewSession()
+	if err != nil {
+		return fail, fmt.Errorf("ssh session on %s: %w", s.Host(), err)
+	}
+	defer sess.Close()
+	if cmd.ForwardAgent && s.conn.forwardAgent(cl) {
+		if err := agent.RequestAgentForwarding(sess); err != nil {
+			return fail, fmt.Errorf("agent forwarding on %s: %w", s.Host(), err)
+		}
+	}
+	var out output
+	stdout, stderr := out.stream(cmd.Stdout), out.stream(cmd.Stderr)
+	pid := newPidWriter(stderr)
+	sess.Stdout, sess.Stderr, sess.Stdin = stdout, pid, cmd.Stdin
+	if raw != nil {
+		sess.Stdout = raw
+	}
+	if err := sess.Start(shellLine(cmd)); err != nil {
+		return fail, fmt.Errorf("ssh exec on %s: %w", s.Host(), err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sess.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		s.kill(cl, sess, pid, done)
+		stdout.flush()
+		stderr.flush()
+		return Result{ExitStatus: -1, Tail: out.lines()}, deadlineError(ctx, s.Host(), cmd.Argv)
+	}
+	stdout.flush()
+	stderr.flush()
+	res := Result{Tail: out.lines()}
+	var ee *ssh.ExitError
+	switch {
+	case err == nil:
+		return res, nil
+	case errors.As(err, &ee):
+		res.ExitStatus = ee.ExitStatus()
+		return res, &ExitError{Host: s.Host(), Cmd: cmd.Argv, Status: ee.ExitStatus(), Signal: ee.Signal(), Tail: res.Tail}
+	default:
+		res.ExitStatus = -1
+		return res, fmt.Errorf("%s on %s: connection lost: %w", path.Base(cmd.Argv[0]), s.Host(), err)
+	}
+}
+
+// kill ends a timed-out command: TERM to its process group from a second
+// session, KILL after the grace period, plus the SSH "signal" request for
+// servers that honour it. It waits (bounded) for the session to end.
+func (s *SSH) kill(cl *ssh.Client, sess *ssh.Session, pw *pidWriter, done <-chan error) {
+	grace := s.conn.pool.opts.Grace
+	_ = sess.Signal(ssh.SIGTERM)
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-pw.ready:
+		killRemoteGroup(cl, pw.pid, grace)
+	case <-t.C:
+	case <-done:
+		return
+	}
+	_ = sess.Signal(ssh.SIGKILL)
+	t.Reset(grace + 5*time.Second)
+	select {
+	case <-done:
+	case <-t.C:
+		_ = sess.Close()
+		<-done
+	}
+}
+
+// killRemoteGroup runs the TERM/KILL sequence for process group pgid in a
+// new session on cl. When pgid does not lead a group, only it is signalled.
+func killRemoteGroup(cl *ssh.Client, pgid int, grace time.Duration) {
+	secs := max(1, int((grace+time.Second-1)/time.Second))
+	script := fmt.Sprintf(`kill -TERM -%[1]d 2>/dev/null || kill -TERM %[1]d 2>/dev/null
+i=0; while [ $i -lt %[2]d ] && kill -0 -%[1]d 2>/dev/null; do sleep 1; i=$((i+1)); done
+kill -KILL -%[1]d 2>/dev/null || kill -KILL %[1]d 2>/dev/null; true`, pgid, secs)
+	ks, err := cl.NewSession()
+	if err != nil {
+		return
+	}
+	defer ks.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), grace+10*time.Second)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { _ = ks.Close() })
+	defer stop()
+	_ = ks.Run("exec /bin/sh -c " + Quote(script))
+}
+
+func randomHex() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// limitedBuffer is a bytes.Buffer that refuses to grow past MaxFetch.
+type limitedBuffer struct{ b bytes.Buffer }
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if l.b.Len()+len(p) > MaxFetch {
+		return 0, fmt.Errorf("fetched file larger than %d bytes", MaxFetch)
+	}
+	return l.b.Write(p)
+}
