@@ -1,0 +1,284 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// ErrExists is returned by Create when the run already has a record.
+var ErrExists = errors.New("run already exists")
+
+// ErrNoRun is returned when a run has no record file.
+var ErrNoRun = errors.New("no such run")
+
+// ErrReadOnly is returned by the writing methods of a DB opened read-only.
+var ErrReadOnly = errors.New("record opened read-only")
+
+// busyTimeoutMS is how long SQLite waits for another connection's write lock.
+const busyTimeoutMS = 5000
+
+// DB is an open run record. Its methods are safe for concurrent use. A DB
+// opened by Create or Open holds the run's lock until Close.
+type DB struct {
+	sql      *sql.DB
+	run      string
+	dir      string
+	path     string
+	readOnly bool
+	lock     *lock
+}
+
+// Create makes a new record for run in dir, which is created 0700 if
+// missing, and takes the run's lock. r.Name is set to run; r.Status defaults
+// to RunNew. It fails with ErrExists when the record file already exists.
+func Create(ctx context.Context, dir, run string, r Run) (*DB, error) {
+	if err := ValidateName(run); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create run %s: %w", run, err)
+	}
+	file := Path(dir, run)
+	if _, err := os.Lstat(file); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrExists, file)
+	}
+	lk, err := acquireLock(LockPath(dir, run), lockCommand())
+	if err != nil {
+		return nil, fmt.Errorf("create run %s: %w", run, err)
+	}
+	// Create the file ourselves so that it is 0600 from the start; SQLite
+	// gives the -wal and -shm files the mode of the database file.
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		lk.release()
+		return nil, fmt.Errorf("%w: %s", ErrExists, file)
+	}
+	if err != nil {
+		lk.release()
+		return nil, fmt.Errorf("create run %s: %w", run, err)
+	}
+	f.Close()
+	db, err := open(ctx, dir, run, false)
+	if err != nil {
+		lk.release()
+		return nil, err
+	}
+	db.lock = lk
+	now := stamp(time.Now())
+	if r.Status == "" {
+		r.Status = RunNew
+	}
+	_, err = db.sql.ExecContext(ctx,
+		`INSERT INTO run (id, name, topconf, created_at, updated_at, status, tool_version) VALUES (1, ?, ?, ?, ?, ?, ?)`,
+		run, r.TopConf, now, now, string(r.Status), r.ToolVersion)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create run %s: %w", run, err)
+	}
+	return db, nil
+}
+
+// Open opens the existing record of run for writing: it takes the run's lock
+// (ErrLocked names the holder) and upgrades the schema if needed. It fails
+// with ErrNoRun when there is no record, and with ErrNewerSchema when a newer
+// cloudinitd wrote it.
+func Open(ctx context.Context, dir, run string) (*DB, error) {
+	if err := ValidateName(run); err != nil {
+		return nil, err
+	}
+	if err := exists(dir, run); err != nil {
+		return nil, err
+	}
+	lk, err := acquireLock(LockPath(dir, run), lockCommand())
+	if err != nil {
+		return nil, fmt.Errorf("open run %s: %w", run, err)
+	}
+	db, err := open(ctx, dir, run, false)
+	if err != nil {
+		lk.release()
+		return nil, err
+	}
+	db.lock = lk
+	return db, nil
+}
+
+// OpenReadOnly opens the existing record of run for reading, without the
+// lock: status displays and listings may run beside a writer. Writing
+// methods return ErrReadOnly.
+func OpenReadOnly(ctx context.Context, dir, run string) (*DB, error) {
+	if err := ValidateName(run); err != nil {
+		return nil, err
+	}
+	if err := exists(dir, run); err != nil {
+		return nil, err
+	}
+	return open(ctx, dir, run, true)
+}
+
+func exists(dir, run string) error {
+	file := Path(dir, run)
+	_, err := os.Stat(file)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%w %q: %s does not exist", ErrNoRun, run, file)
+	}
+	if err != nil {
+		return fmt.Errorf("open run %s: %w", run, err)
+	}
+	return nil
+}
+
+// dsn builds the modernc.org/sqlite data source name for file.
+func dsn(file string, readOnly bool) (string, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", err
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
+	q.Add("_pragma", "foreign_keys(1)")
+	if readOnly {
+		q.Add("mode", "ro")
+	} else {
+		q.Add("mode", "rw") // never create: Create makes the file with mode 0600
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_txlock", "immediate")
+	}
+	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
+	return u.String(), nil
+}
+
+func open(ctx context.Context, dir, run string, readOnly bool) (*DB, error) {
+	file := Path(dir, run)
+	name, err := dsn(file, readOnly)
+	if err != nil {
+		return nil, fmt.Errorf("open run %s: %w", run, err)
+	}
+	sdb, err := sql.Open("sqlite", name)
+	if err != nil {
+		return nil, fmt.Errorf("open run %s: %w", run, err)
+	}
+	if !readOnly {
+		// One connection serialises this handle's writers in Go rather than
+		// in SQLite's busy handler; WAL keeps readers in other processes
+		// unblocked.
+		sdb.SetMaxOpenConns(1)
+	}
+	db := &DB{sql: sdb, run: run, dir: dir, path: file, readOnly: readOnly}
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open run %s: %s: %w", run, file, err)
+	}
+	if err := migrate(ctx, sdb, file, readOnly); err != nil {
+		sdb.Close()
+		return nil, fmt.Errorf("open run %s: %w", run, err)
+	}
+	return db, nil
+}
+
+// Name returns the run name.
+func (db *DB) Name() string { return db.run }
+
+// File returns the path of the record file.
+func (db *DB) File() string { return db.path }
+
+// Close closes the record and releases the run's lock. Closing twice is
+// harmless.
+func (db *DB) Close() error {
+	err := db.sql.Close()
+	lerr := db.lock.release()
+	db.lock = nil
+	return errors.Join(err, lerr)
+}
+
+// Delete closes the record and removes its files while still holding the
+// lock, so that no other process opens the run in between (terminate).
+func (db *DB) Delete() error {
+	if db.readOnly {
+		return ErrReadOnly
+	}
+	err := db.sql.Close()
+	rerr := removeFiles(db.path)
+	lerr := db.lock.release()
+	db.lock = nil
+	return errors.Join(err, rerr, lerr)
+}
+
+// Remove deletes the record of run: the database, its -wal, -shm and
+// -journal files, and the lock file. It takes the lock first, so it fails
+// with ErrLocked while another process works on the run.
+func Remove(dir, run string) error {
+	if err := ValidateName(run); err != nil {
+		return err
+	}
+	if err := exists(dir, run); err != nil {
+		return err
+	}
+	lk, err := acquireLock(LockPath(dir, run), lockCommand())
+	if err != nil {
+		return fmt.Errorf("remove run %s: %w", run, err)
+	}
+	rerr := removeFiles(Path(dir, run))
+	return errors.Join(rerr, lk.release())
+}
+
+func removeFiles(file string) error {
+	var errs []error
+	for _, f := range []string{file + "-wal", file + "-shm", file + "-journal", file} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove %s: %w", file, err)
+	}
+	return nil
+}
+
+// writable returns ErrReadOnly for a read-only DB.
+func (db *DB) writable() error {
+	if db.readOnly {
+		return fmt.Errorf("run %s: %w", db.run, ErrReadOnly)
+	}
+	return nil
+}
+
+// timeLayout is how times are stored: UTC, RFC 3339 with nanoseconds, so
+// that text order is time order.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func stamp(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+func parseStamp(s sql.NullString) time.Time {
+	if !s.Valid || s.String == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(timeLayout, s.String)
+	if err != nil {
+		t, _ = time.Parse(time.RFC3339Nano, s.String)
+	}
+	return t
+}
+
+// null maps "" to SQL NULL, so that unset columns read as NULL in sqlite3.
+func null(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}

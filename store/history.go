@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// ErrNoIntent is returned for an intent id the record does not hold.
+var ErrNoIntent = errors.New("no such launch intent")
+
+// LaunchIntent records, before the IaaS launch call, that an instance is
+// about to be launched for svc: an instance_history row in state intent
+// with the client token and no instance id, the service's attempt, and the
+// service in state launching with a "launch" event, in one transaction. A
+// crash after this leaves a row from which terminate can find the instance
+// by its client token. It returns the row id for LaunchDone/LaunchFailed.
+func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, driver string) (int64, error) {
+	var id int64
+	err := db.write(ctx, fmt.Sprintf("service %q: launch intent", svc), func(tx *sql.Tx, now string) error {
+		sid, err := serviceID(ctx, tx, svc)
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRowContext(ctx, `INSERT INTO instance_history
+			(service_id, attempt, client_token, driver, requested_at, state) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			sid, attempt, token, driver, now, HistoryIntent).Scan(&id)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE service SET state = ?, attempt = ?, updated_at = ? WHERE id = ?`,
+			string(StateLaunching), attempt, now, sid)
+		if err != nil {
+			return err
+		}
+		_, err = appendEvent(ctx, tx, Event{Service: svc, Event: "launch", State: StateLaunching,
+			Detail: fmt.Sprintf("attempt %d, driver %s, client token %s", attempt, driver, token)}, now)
+		return err
+	})
+	return id, err
+}
+
+// LaunchDone completes the intent row intentID once the launch call returned
+// instanceID: the history row becomes launched, and the service gets the
+// instance id, driver, handle, attempt and state launched, with a "launched"
+// event, in one transaction.
+func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string, handle []byte) error {
+	return db.write(ctx, fmt.Sprintf("launch %d done", intentID), func(tx *sql.Tx, now string) error {
+		sid, svc, attempt, driver, err := intent(ctx, tx, intentID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE instance_history SET instance_id = ?, handle = ?, launched_at = ?, state = ? WHERE id = ?`,
+			instanceID, nullBytes(handle), now, HistoryLaunched, intentID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE service SET instance_id = ?, driver = ?, handle = ?, attempt = ?, state = ?, updated_at = ? WHERE id = ?`,
+			instanceID, null(driver), nullBytes(handle), attempt, string(StateLaunched), now, sid)
+		if err != nil {
+			return err
+		}
+		_, err = appendEvent(ctx, tx, Event{Service: svc, Event: "launched", State: StateLaunched,
+			Detail: "instance " + instanceID}, now)
+		return err
+	})
+}
+
+// LaunchFailed marks the intent row intentID failed with detail when the
+// launch call reported that no instance was created. The service state is
+// left to the caller.
+func (db *DB) LaunchFailed(ctx context.Context, intentID int64, detail string) error {
+	return db.write(ctx, fmt.Sprintf("launch %d failed", intentID), func(tx *sql.Tx, _ string) error {
+		if _, _, _, _, err := intent(ctx, tx, intentID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE instance_history SET state = ?, detail = ? WHERE id = ?`,
+			HistoryFailed, null(detail), intentID)
+		return err
+	})
+}
+
+func intent(ctx context.Context, tx *sql.Tx, id int64) (sid int64, svc string, attempt int, driver string, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT h.service_id, s.name, h.attempt, h.driver
+		FROM instance_history h JOIN service s ON s.id = h.service_id WHERE h.id = ?`, id).
+		Scan(&sid, &svc, &attempt, &driver)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNoIntent
+	}
+	return sid, svc, attempt, driver, err
+}
+
+// MarkInstance records the state of instance instanceID in every history
+// row that holds it (normally one). State HistoryTerminated also sets
+// terminated_at. An unknown instance id is an error wrapping ErrNoIntent.
+func (db *DB) MarkInstance(ctx context.Context, instanceID string, state HistoryState) error {
+	return db.write(ctx, fmt.Sprintf("instance %s: mark %s", instanceID, state), func(tx *sql.Tx, now string) error {
+		var term any
+		if state == HistoryTerminated {
+			term = now
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE instance_history SET state = ?, terminated_at = COALESCE(?, terminated_at) WHERE instance_id = ?`,
+			state, term, instanceID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrNoIntent
+		}
+		return nil
+	})
+}
+
+// InstanceHistory returns every history row, oldest first.
+func (db *DB) InstanceHistory(ctx context.Context) ([]HistoryRow, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT h.id, s.name, h.attempt, h.client_token, h.driver, h.instance_id,
+		h.handle, h.requested_at, h.launched_at, h.state, h.terminated_at, h.detail
+		FROM instance_history h JOIN service s ON s.id = h.service_id ORDER BY h.id`)
+	if err != nil {
+		return nil, fmt.Errorf("instance history: %w", err)
+	}
+	defer rows.Close()
+	var hs []HistoryRow
+	for rows.Next() {
+		var h HistoryRow
+		var inst, requested, launched, terminated, detail sql.NullString
+		if err := rows.Scan(&h.ID, &h.Service, &h.Attempt, &h.ClientToken, &h.Driver, &inst,
+			&h.Handle, &requested, &launched, &h.State, &terminated, &detail); err != nil {
+			return nil, fmt.Errorf("instance history: %w", err)
+		}
+		h.InstanceID, h.Detail = inst.String, detail.String
+		h.Requested, h.Launched, h.Terminated = parseStamp(requested), parseStamp(launched), parseStamp(terminated)
+		hs = append(hs, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("instance history: %w", err)
+	}
+	return hs, nil
+}

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// PutLevels records levels in one transaction. A level is matched by its
+// number: an existing row is updated, a new one inserted. Levels not in ls
+// are left alone (services may still refer to them).
+func (db *DB) PutLevels(ctx context.Context, ls []Level) error {
+	return db.write(ctx, "put levels", func(tx *sql.Tx, _ string) error {
+		return putLevels(ctx, tx, ls)
+	})
+}
+
+// PutServices records the plan data of services (name, level, position,
+// settings) in one transaction with prepared statements. A service is matched
+// by name: a new one is inserted in state new; an existing one (reload) gets
+// its level, position and settings replaced while its state, instance id,
+// hostname and history are kept. Every level must have been recorded.
+// Values of iaas_key and iaas_secret are kept only as references.
+func (db *DB) PutServices(ctx context.Context, ss []Service) error {
+	return db.write(ctx, "put services", func(tx *sql.Tx, now string) error {
+		return putServices(ctx, tx, now, ss)
+	})
+}
+
+// PutPlan records levels and services in one transaction: a plan load.
+func (db *DB) PutPlan(ctx context.Context, ls []Level, ss []Service) error {
+	return db.write(ctx, "put plan", func(tx *sql.Tx, now string) error {
+		if err := putLevels(ctx, tx, ls); err != nil {
+			return err
+		}
+		return putServices(ctx, tx, now, ss)
+	})
+}
+
+func putLevels(ctx context.Context, tx *sql.Tx, ls []Level) error {
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO level (number, key, conf_file, position) VALUES (?, ?, ?, ?)
+		ON CONFLICT (number) DO UPDATE SET key = excluded.key, conf_file = excluded.conf_file, position = excluded.position`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, l := range ls {
+		if _, err := stmt.ExecContext(ctx, l.Number, l.Key, l.ConfFile, l.Position); err != nil {
+			return fmt.Errorf("level %d: %w", l.Number, err)
+		}
+	}
+	return nil
+}
+
+func putServices(ctx context.Context, tx *sql.Tx, now string, ss []Service) error {
+	levels, err := levelIDs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	upsert, err := tx.PrepareContext(ctx, `INSERT INTO service (name, level_id, position, state, created_at, updated_at)
+		VALUES (?, ?, ?, 'new', ?, ?)
+		ON CONFLICT (name) DO UPDATE SET level_id = excluded.level_id, position = excluded.position, updated_at = excluded.updated_at
+		RETURNING id`)
+	if err != nil {
+		return err
+	}
+	defer upsert.Close()
+	clearSettings, err := tx.PrepareContext(ctx, `DELETE FROM service_setting WHERE service_id = ?`)
+	if err != nil {
+		return err
+	}
+	defer clearSettings.Close()
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO service_setting (service_id, key, value, source) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return err
+	}
+	defer insert.Close()
+
+	seen := make(map[string]bool, len(ss))
+	for _, s := range ss {
+		if seen[s.Name] {
+			return fmt.Errorf("service %q: given twice", s.Name)
+		}
+		seen[s.Name] = true
+		if s.Name == "" {
+			return fmt.Errorf("service with an empty name")
+		}
+		lid, ok := levels[s.Level]
+		if !ok {
+			return fmt.Errorf("service %q: level %d is not recorded", s.Name, s.Level)
+		}
+		var id int64
+		if err := upsert.QueryRowContext(ctx, s.Name, lid, s.Position, now, now).Scan(&id); err != nil {
+			return fmt.Errorf("service %q: %w", s.Name, err)
+		}
+		if _, err := clearSettings.ExecContext(ctx, id); err != nil {
+			return fmt.Errorf("service %q: %w", s.Name, err)
+		}
+		for _, st := range s.Settings {
+			v, ok := scrub(st.Key, st.Value, st.Source)
+			var val any = v
+			if !ok {
+				val = nil
+			}
+			if _, err := insert.ExecContext(ctx, id, st.Key, val, st.Source); err != nil {
+				return fmt.Errorf("service %q: setting %q: %w", s.Name, st.Key, err)
+			}
+		}
+	}
+	return nil
+}
+
+func levelIDs(ctx context.Context, tx *sql.Tx) (map[int]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT number, id FROM level`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[int]int64{}
+	for rows.Next() {
+		var n int
+		var id int64
+		if err := rows.Scan(&n, &id); err != nil {
+			return nil, err
+		}
+		m[n] = id
+	}
+	return m, rows.Err()
+}
+
+// Levels returns the recorded levels ordered by number.
+func (db *DB) Levels(ctx context.Context) ([]Level, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT number, key, conf_file, position FROM level ORDER BY number`)
+	if err != nil {
+		return nil, fmt.Errorf("levels: %w", err)
+	}
+	defer rows.Close()
+	var ls []Level
+	for rows.Next() {
+		var l Level
+		if err := rows.Scan(&l.Number, &l.Key, &l.ConfFile, &l.Position); err != nil {
+			return nil, fmt.Errorf("levels: %w", err)
+		}
+		ls = append(ls, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("levels: %w", err)
+	}
+	return ls, nil
+}

@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNoService is returned for a service name the record does not hold.
+var ErrNoService = errors.New("no such service")
+
+// write runs fn in one transaction and bumps run.updated_at with it.
+func (db *DB) write(ctx context.Context, what string, fn func(tx *sql.Tx, now string) error) error {
+	if err := db.writable(); err != nil {
+		return err
+	}
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer tx.Rollback()
+	now := stamp(time.Now())
+	if err := fn(tx, now); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE run SET updated_at = ? WHERE id = 1`, now); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// serviceID returns the row id of the service named name, or ErrNoService
+// (callers name the service in their error prefix).
+func serviceID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, `SELECT id FROM service WHERE name = ?`, name).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNoService
+	}
+	return id, err
+}
+
+// Run returns the run row.
+func (db *DB) Run(ctx context.Context) (Run, error) {
+	var r Run
+	var created, updated sql.NullString
+	var status string
+	err := db.sql.QueryRowContext(ctx,
+		`SELECT name, topconf, created_at, updated_at, status, tool_version FROM run WHERE id = 1`).
+		Scan(&r.Name, &r.TopConf, &created, &updated, &status, &r.ToolVersion)
+	if err != nil {
+		return Run{}, fmt.Errorf("run %s: %w", db.run, err)
+	}
+	r.Created, r.Updated, r.Status = parseStamp(created), parseStamp(updated), RunStatus(status)
+	return r, nil
+}
+
+// SetRunStatus records the status of the run as a whole.
+func (db *DB) SetRunStatus(ctx context.Context, status RunStatus) error {
+	return db.write(ctx, "set run status", func(tx *sql.Tx, _ string) error {
+		_, err := tx.ExecContext(ctx, `UPDATE run SET status = ? WHERE id = 1`, string(status))
+		return err
+	})
+}
+
+// SetTopConf records a new top-level plan file (reload).
+func (db *DB) SetTopConf(ctx context.Context, topconf string) error {
+	return db.write(ctx, "set top conf", func(tx *sql.Tx, _ string) error {
+		_, err := tx.ExecContext(ctx, `UPDATE run SET topconf = ? WHERE id = 1`, topconf)
+		return err
+	})
+}
+
+// SaveGlobals replaces the stored globals with gs, in one transaction.
+// Values of iaas_key and iaas_secret are kept only as references (env.NAME,
+// profile.NAME); a literal secret is dropped and reads back Redacted.
+func (db *DB) SaveGlobals(ctx context.Context, gs []Global) error {
+	return db.write(ctx, "save globals", func(tx *sql.Tx, _ string) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM globals`); err != nil {
+			return err
+		}
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO globals (name, value, rank, source) VALUES (?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, g := range gs {
+			v, ok := scrub(g.Name, g.Value, g.Source)
+			var val any = v
+			if !ok {
+				val = nil
+			}
+			if _, err := stmt.ExecContext(ctx, g.Name, val, g.Rank, g.Source); err != nil {
+				return fmt.Errorf("global %q rank %d: %w", g.Name, g.Rank, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Globals returns the stored globals ordered by rank, then name.
+func (db *DB) Globals(ctx context.Context) ([]Global, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT name, value, rank, source FROM globals ORDER BY rank, name`)
+	if err != nil {
+		return nil, fmt.Errorf("globals: %w", err)
+	}
+	defer rows.Close()
+	var gs []Global
+	for rows.Next() {
+		var g Global
+		var v sql.NullString
+		if err := rows.Scan(&g.Name, &v, &g.Rank, &g.Source); err != nil {
+			return nil, fmt.Errorf("globals: %w", err)
+		}
+		g.Value, g.Redacted = v.String, !v.Valid
+		gs = append(gs, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("globals: %w", err)
+	}
+	return gs, nil
+}

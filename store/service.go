@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+const serviceColumns = `s.id, s.name, l.number, s.position, s.state, s.instance_id, s.hostname,
+	s.last_error, s.driver, s.handle, s.host_key, s.attempt, s.created_at, s.updated_at`
+
+// Services returns every service ordered by level number, then position
+// within the level, with its settings sorted by key.
+func (db *DB) Services(ctx context.Context) ([]Service, error) {
+	ss, ids, err := db.queryServices(ctx, `SELECT `+serviceColumns+`
+		FROM service s JOIN level l ON l.id = s.level_id ORDER BY l.number, s.position, s.id`)
+	if err != nil {
+		return nil, fmt.Errorf("services: %w", err)
+	}
+	// Settings are read after the service rows are closed: a writing DB has
+	// a single connection.
+	byID := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		byID[id] = i
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT service_id, key, value, source FROM service_setting ORDER BY service_id, key`)
+	if err != nil {
+		return nil, fmt.Errorf("services: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		st, err := scanSetting(rows, &id)
+		if err != nil {
+			return nil, fmt.Errorf("services: %w", err)
+		}
+		if i, ok := byID[id]; ok {
+			ss[i].Settings = append(ss[i].Settings, st)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("services: %w", err)
+	}
+	return ss, nil
+}
+
+// Service returns the service named name, or ErrNoService.
+func (db *DB) Service(ctx context.Context, name string) (Service, error) {
+	ss, ids, err := db.queryServices(ctx, `SELECT `+serviceColumns+`
+		FROM service s JOIN level l ON l.id = s.level_id WHERE s.name = ?`, name)
+	if err != nil {
+		return Service{}, fmt.Errorf("service %q: %w", name, err)
+	}
+	if len(ss) == 0 {
+		return Service{}, fmt.Errorf("%w %q", ErrNoService, name)
+	}
+	s := ss[0]
+	rows, err := db.sql.QueryContext(ctx, `SELECT service_id, key, value, source FROM service_setting WHERE service_id = ? ORDER BY key`, ids[0])
+	if err != nil {
+		return Service{}, fmt.Errorf("service %q: %w", name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		st, err := scanSetting(rows, &id)
+		if err != nil {
+			return Service{}, fmt.Errorf("service %q: %w", name, err)
+		}
+		s.Settings = append(s.Settings, st)
+	}
+	if err := rows.Err(); err != nil {
+		return Service{}, fmt.Errorf("service %q: %w", name, err)
+	}
+	return s, nil
+}
+
+func scanSetting(rows *sql.Rows, id *int64) (Setting, error) {
+	var st Setting
+	var v sql.NullString
+	if err := rows.Scan(id, &st.Key, &v, &st.Source); err != nil {
+		return st, err
+	}
+	st.Value, st.Redacted = v.String, !v.Valid
+	return st, nil
+}
+
+func (db *DB) queryServices(ctx context.Context, query string, args ...any) ([]Service, []int64, error) {
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var ss []Service
+	var ids []int64
+	for rows.Next() {
+		var s Service
+		var id int64
+		var state string
+		var inst, host, lastErr, driver, hostKey, created, updated sql.NullString
+		if err := rows.Scan(&id, &s.Name, &s.Level, &s.Position, &state, &inst, &host,
+			&lastErr, &driver, &s.Handle, &hostKey, &s.Attempt, &created, &updated); err != nil {
+			return nil, nil, err
+		}
+		s.State = State(state)
+		s.InstanceID, s.Hostname, s.LastError = inst.String, host.String, lastErr.String
+		s.Driver, s.HostKey = driver.String, hostKey.String
+		s.Created, s.Updated = parseStamp(created), parseStamp(updated)
+		ss = append(ss, s)
+		ids = append(ids, id)
+	}
+	return ss, ids, rows.Err()
+}
+
+// SetState sets the state of service svc and journals it as a "state" event
+// with detail, in one transaction. A failed state is journalled at level
+// ERROR.
+func (db *DB) SetState(ctx context.Context, svc string, state State, detail string) error {
+	if err := state.check(); err != nil {
+		return fmt.Errorf("service %q: %w", svc, err)
+	}
+	return db.write(ctx, fmt.Sprintf("service %q: set state %s", svc, state), func(tx *sql.Tx, now string) error {
+		if err := setColumn(ctx, tx, now, svc, "state", string(state)); err != nil {
+			return err
+		}
+		level := "INFO"
+		if state == StateFailed {
+			level = "ERROR"
+		}
+		_, err := appendEvent(ctx, tx, Event{Level: level, Service: svc, Event: "state", State: state, Detail: detail}, now)
+		return err
+	})
+}
+
+// SetHostname records the hostname of svc; "" clears it (NULL).
+func (db *DB) SetHostname(ctx context.Context, svc, hostname string) error {
+	return db.setColumn(ctx, svc, "hostname", null(hostname))
+}
+
+// SetLastError records the last error of svc; "" clears it (NULL).
+func (db *DB) SetLastError(ctx context.Context, svc, msg string) error {
+	return db.setColumn(ctx, svc, "last_error", null(msg))
+}
+
+// SetHostKey records the SSH host key seen on the host of svc, in
+// authorized_keys format; "" clears it (NULL).
+func (db *DB) SetHostKey(ctx context.Context, svc, key string) error {
+	return db.setColumn(ctx, svc, "host_key", null(key))
+}
+
+func (db *DB) setColumn(ctx context.Context, svc, column string, v any) error {
+	return db.write(ctx, fmt.Sprintf("service %q: set %s", svc, column), func(tx *sql.Tx, now string) error {
+		return setColumn(ctx, tx, now, svc, column, v)
+	})
+}
+
+// setColumn updates one runtime column of a service. column is always a
+// constant of this package, never user input.
+func setColumn(ctx context.Context, tx *sql.Tx, now, svc, column string, v any) error {
+	res, err := tx.ExecContext(ctx, `UPDATE service SET `+column+` = ?, updated_at = ? WHERE name = ?`, v, now, svc)
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return ErrNoService
+	}
+	return nil
+}
