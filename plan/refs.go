@@ -1,0 +1,130 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Reference is one ${} token written in a service setting or deps row.
+type Reference struct {
+	// From is the service whose value holds the token; Key the setting
+	// or deps key.
+	From string
+	Key  string
+	// Deps is true when Key is a deps row, false for a setting.
+	Deps bool
+	// To is the referenced service (From for ${.attr}); empty for a global.
+	To string
+	// Attr is the attribute, or the global variable's name.
+	Attr   string
+	Global bool
+}
+
+// References returns every ${} token of the plan: services in plan order,
+// settings by key, then deps rows in order, tokens left to right.
+func (p *Plan) References() []Reference {
+	var out []Reference
+	for _, s := range p.Services() {
+		s.eachValue(func(key, value string, deps bool, _ Source) {
+			for _, r := range Refs(value) {
+				ref := Reference{From: s.Name, Key: key, Deps: deps, To: r.Service, Attr: r.Attr, Global: r.Global}
+				switch {
+				case r.Global:
+					ref.To = ""
+				case r.Self:
+					ref.To = s.Name
+				}
+				out = append(out, ref)
+			}
+		})
+	}
+	return out
+}
+
+// eachValue calls fn for every setting (sorted by key) and deps row, with
+// where it was written (deps rows: File, Section "deps", Line).
+func (s *Service) eachValue(fn func(key, value string, deps bool, src Source)) {
+	for _, k := range sortedKeys(s.Settings) {
+		st := s.Settings[k]
+		fn(k, st.Value, false, st.Source)
+	}
+	for _, a := range s.Deps {
+		fn(a.Key, a.Value, true, Source{Kind: SourceService, File: a.File, Section: "deps", Line: a.Line})
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// checkDuplicates reports services whose names are already taken.
+func (l *loader) checkDuplicates(p *Plan) {
+	seen := map[string]*Service{}
+	for _, s := range p.Services() {
+		if first, ok := seen[s.Name]; ok {
+			l.ps.errorf(s.File, s.Section, "", s.Line, "service %q is already defined in %s [%s] (level %d); service names must be unique in a plan",
+				s.Name, l.ps.rel(first.File), first.Section, first.Level)
+			continue
+		}
+		seen[s.Name] = s
+	}
+}
+
+// checkRefs reports every ${} token that cannot resolve when it is used:
+// unknown service, a service of the same or a later level, an attribute the
+// service cannot have, an unset global, and reference cycles.
+func (l *loader) checkRefs(p *Plan) {
+	r := p.Resolver("")
+	for _, s := range p.Services() {
+		s.eachValue(func(key, value string, _ bool, src Source) {
+			bad := false
+			for _, ref := range Refs(value) {
+				if msg := checkRef(p, s, ref); msg != "" {
+					bad = true
+					l.ps.errorf(src.File, src.Section, key, src.Line, "%s: %s", ref, msg)
+				}
+			}
+			if bad {
+				return
+			}
+			if _, err := Expand(value, s.Name, r); errors.Is(err, ErrCycle) {
+				l.ps.errorf(src.File, src.Section, key, src.Line, "%v", err)
+			}
+		})
+	}
+}
+
+// checkRef returns why ref, used by s, can never resolve, or "".
+func checkRef(p *Plan, s *Service, ref Ref) string {
+	if ref.Global {
+		if _, ok := p.Globals[ref.Attr]; !ok {
+			msg := fmt.Sprintf("global variable %q is not set: define it in [globals] of the top file, in a -G file or with -g %s=VALUE", ref.Attr, ref.Attr)
+			for _, name := range sortedKeys(p.Globals) {
+				if strings.EqualFold(name, ref.Attr) {
+					msg += fmt.Sprintf(" (names are case-sensitive: did you mean %q?)", name)
+					break
+				}
+			}
+			return msg
+		}
+		return ""
+	}
+	t := s
+	if !ref.Self {
+		t = p.Service(ref.Service)
+	}
+	switch {
+	case t == nil:
+		return fmt.Sprintf("service %q not found%s", ref.Service, replicaHint(p, ref.Service))
+	case t == s:
+	case t.Level == s.Level:
+		return fmt.Sprintf("service %q is in the same level (%d); only services of earlier levels can be referred to", t.Name, t.Level)
+	case t.Level > s.Level:
+		return fmt.Sprintf("service %q is in a later level (%d > %d); only services of earlier levels can be referred to", t.Name, t.Level, s.Level)
+	}
+	if _, _, err := p.Resolver("").Lookup(t.Name, ref.Attr); errors.Is(err, ErrUnknownAttr) {
+		return fmt.Sprintf("service %q has no attribute %q%s", t.Name, ref.Attr, hasAttrHint(ref.Attr, t))
+	}
+	return ""
+}

@@ -1,0 +1,135 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Resolver returns a [Resolver] over the plan as loaded, before anything
+// ran: the bag of a service is its deps rows; hostname and instance_id are
+// unset (tokens stay in place); run_name is runName, unset if empty; the
+// stored columns are the service's settings under their DB column names
+// (keyname, localkey, username, ...), state is "0", last_error is unset.
+// An attribute that only a bootout.json could provide is unset when the
+// service has a bootpgm, unknown otherwise.
+func (p *Plan) Resolver(runName string) Resolver {
+	return planResolver{p: p, run: runName}
+}
+
+type planResolver struct {
+	p   *Plan
+	run string
+}
+
+var _ Resolver = planResolver{}
+
+// Lookup implements [Resolver].
+func (r planResolver) Lookup(svc, attr string) (string, bool, error) {
+	s := r.p.Service(svc)
+	if s == nil {
+		return "", false, fmt.Errorf("%q: %w", svc, ErrUnknownService)
+	}
+	switch attr {
+	case "hostname", "instance_id", "last_error":
+		return "", false, nil
+	case "run_name":
+		return r.run, r.run != "", nil
+	}
+	for i := len(s.Deps) - 1; i >= 0; i-- {
+		if s.Deps[i].Key == attr {
+			return s.Deps[i].Value, true, nil
+		}
+	}
+	switch attr {
+	case "state":
+		return "0", true, nil
+	case "name":
+		return s.Name, true, nil
+	case "iaas_launch":
+		return boolString(s.IaaSLaunch()), true, nil
+	case "local_exe":
+		return boolString(s.LocalExe()), true, nil
+	}
+	if key, ok := columnKey(attr); ok {
+		v, set := s.Get(key)
+		return v, set, nil
+	}
+	if _, ok := s.Get("bootpgm"); ok {
+		return "", false, nil // may come from bootout.json
+	}
+	return "", false, fmt.Errorf("%q of %q: %w", attr, svc, ErrUnknownAttr)
+}
+
+// Global implements [Resolver].
+func (r planResolver) Global(name string) (string, bool) {
+	g, ok := r.p.Globals[name]
+	return g.Value, ok
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+// attrCandidates lists the attributes s certainly has, for suggestions.
+func attrCandidates(s *Service) []string {
+	out := append([]string(nil), builtInColumns...)
+	for _, k := range knownKeys {
+		if k.column != "" {
+			out = append(out, k.column)
+		}
+	}
+	for _, a := range s.Deps {
+		out = append(out, a.Key)
+	}
+	return out
+}
+
+// closest returns the candidate nearest to name within a small edit
+// distance (the first in sorted order on a tie), or "".
+func closest(name string, candidates []string) string {
+	limit := min(3, len(name)/3+1)
+	best, bestD := "", limit+1
+	for _, c := range slices.Sorted(slices.Values(candidates)) {
+		if d := editDistance(name, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// hasAttrHint explains an attribute name that is a configuration key but
+// not an attribute (sshkeyname -> keyname).
+func hasAttrHint(attr string, s *Service) string {
+	if k, ok := knownKeys[attr]; ok && k.column != "" && k.column != attr {
+		return fmt.Sprintf("; the attribute of key %s is %q", attr, k.column)
+	}
+	if c := closest(attr, attrCandidates(s)); c != "" {
+		return fmt.Sprintf("; did you mean %q?", c)
+	}
+	return "; a service has hostname, instance_id, run_name, its deps keys, the stored columns (image, keyname, ...) and, with a bootpgm, its bootout.json keys"
+}
+
+// replicaHint explains a reference to the base name of replicated services.
+func replicaHint(p *Plan, name string) string {
+	var names []string
+	for _, s := range p.Services() {
+		if s.Base == name && s.Replica >= 0 {
+			names = append(names, s.Name)
+		}
+	}
+	if len(names) > 0 {
+		return fmt.Sprintf("; %q has replicas %s", name, strings.Join(names, ", "))
+	}
+	all := make([]string, 0)
+	for _, s := range p.Services() {
+		all = append(all, s.Name)
+	}
+	if c := closest(name, all); c != "" {
+		return fmt.Sprintf("; did you mean %q?", c)
+	}
+	return ""
+}
