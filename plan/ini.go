@@ -121,11 +121,10 @@ const defaultSection = "DEFAULT"
 // ConfigParser's OrderedDict behaviour. [DEFAULT] inheritance and
 // %(name)s interpolation are ConfigParser's and done here.
 func ParseINI(path string, data []byte) (*INIFile, error) {
-	doc := ini.Empty(ini.LoadOptions{
-		KeyValueDelimiters:         "=:",
-		AllowPythonMultilineValues: true,
-		IgnoreInlineComment:        true,
-	})
+	// Keys arrive lower-cased by parseKeyLine (ASCII only, like Python 2),
+	// so the document needs no Insensitive options; the parse-time
+	// LoadOptions are exercised in TestINIv1Divergence.
+	doc := ini.Empty()
 	sectLine := map[string]int{}
 	keyLine := map[[2]string]int{}
 	var errs []error
