@@ -41,6 +41,7 @@ func (l *loader) loadServices(lv *Level, lf *INIFile) {
 		proto := &Service{Name: name, Base: name, Replica: -1, Level: lv.Number, File: lf.Path, Section: s.Name, Line: s.Line}
 		proto.Settings = l.settings(lf, s)
 		proto.Deps = l.loadDeps(proto.Settings)
+		l.checkProgramInputs(proto)
 		n := l.replicas(lf.Path, s, proto.Settings)
 		if n <= 1 {
 			lv.Services = append(lv.Services, proto)
