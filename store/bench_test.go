@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// planOf returns n services spread over 10 levels, each with the 20 or so
+// settings a resolved plan service has.
+func planOf(n int) ([]Level, []Service) {
+	var ls []Level
+	for i := 1; i <= 10; i++ {
+		ls = append(ls, Level{Number: i, Key: fmt.Sprintf("level%d", i), ConfFile: fmt.Sprintf("/plans/level%d.conf", i), Position: i - 1})
+	}
+	keys := []string{"allocation", "bootconf", "bootpgm", "bootpgm_args", "cloud", "deps", "hostname",
+		"iaas", "iaas_key", "iaas_launch", "iaas_secret", "iaas_url", "image", "local_exe", "localsshkeypath",
+		"pgm_timeout", "readypgm", "readypgm_args", "scp_username", "securitygroups", "ssh_username", "sshkeyname"}
+	ss := make([]Service, n)
+	for i := range ss {
+		st := make([]Setting, len(keys))
+		for k, key := range keys {
+			st[k] = Setting{Key: key, Value: fmt.Sprintf("value-%d-%s", i, key), Source: "/plans/level.conf [svc-x]"}
+		}
+		st[8].Value, st[10].Value = "env.AWS_ACCESS_KEY_ID", "env.AWS_SECRET_ACCESS_KEY"
+		ss[i] = Service{Name: fmt.Sprintf("svc-%05d", i), Level: i%10 + 1, Position: i / 10, Settings: st}
+	}
+	return ls, ss
+}
+
+func benchmarkPutServices(b *testing.B, n int) {
+	ctx := context.Background()
+	ls, ss := planOf(n)
+	dir := b.TempDir()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		db, err := Create(ctx, dir, fmt.Sprintf("b%d", i), Run{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := db.PutLevels(ctx, ls); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := db.PutServices(ctx, ss); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		db.Delete()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(n), "services/op")
+}
+
+func BenchmarkPutServices1k(b *testing.B)  { benchmarkPutServices(b, 1000) }
+func BenchmarkPutServices10k(b *testing.B) { benchmarkPutServices(b, 10000) }
+
+func BenchmarkServices10k(b *testing.B) {
+	ctx := context.Background()
+	ls, ss := planOf(10000)
+	db, err := Create(ctx, b.TempDir(), "b", Run{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.PutPlan(ctx, ls, ss); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		got, err := db.Services(ctx)
+		if err != nil || len(got) != len(ss) {
+			b.Fatal(len(got), err)
+		}
+	}
+}
+
+func BenchmarkSetState(b *testing.B) {
+	ctx := context.Background()
+	ls, ss := planOf(100)
+	db, err := Create(ctx, b.TempDir(), "b", Run{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.PutPlan(ctx, ls, ss); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := db.SetState(ctx, "svc-00042", StateRunning, "x"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
