@@ -25,8 +25,13 @@ func RateKey(f func(LaunchSpec) string) RateOption {
 
 // CredentialKey is the default bucket key of [WithRateLimit]: the access
 // key id with the region and endpoint, the scope clouds rate-limit by. The
-// secret is not part of it.
+// secret is not part of it. A spec with none of the three gives "", the
+// default bucket, which Describe and Terminate also use for ids this
+// wrapper did not launch.
 func CredentialKey(spec LaunchSpec) string {
+	if spec.Credentials.Key == "" && spec.Region == "" && spec.Endpoint == "" {
+		return ""
+	}
 	return spec.Credentials.Key + "|" + spec.Region + "|" + spec.Endpoint
 }
 

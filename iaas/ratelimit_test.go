@@ -28,7 +28,7 @@ func TestWithRateLimit(t *testing.T) {
 			if i%2 == 0 {
 				_, err = d.Launch(context.Background(), iaas.LaunchSpec{})
 			} else {
-				_, err = d.Describe(context.Background(), iaas.Ref{ID: "i-1"})
+				_, err = d.Describe(context.Background(), iaas.Ref{ID: "i-2"}) // not launched: default bucket
 			}
 			if err != nil {
 				t.Errorf("call %d: %v", i, err)
