@@ -24,6 +24,7 @@ type conn struct {
 	client    *ssh.Client
 	dead      chan struct{} // closed when client's connection ends
 	forwarded bool          // agent forwarding handler installed on client
+	requested bool          // the server accepted a forwarding request on client
 	closed    bool
 }
 
@@ -51,7 +52,7 @@ func (c *conn) get(ctx context.Context) (*ssh.Client, error) {
 		_ = cl.Wait()
 		close(dead)
 	}()
-	c.client, c.dead, c.forwarded = cl, dead, false
+	c.client, c.dead, c.forwarded, c.requested = cl, dead, false, false
 	return cl, nil
 }
 
@@ -77,6 +78,26 @@ func (c *conn) forwardAgent(cl *ssh.Client) bool {
 	}
 	c.forwarded = true
 	return true
+}
+
+// requestForwarding asks the server to forward the agent to sess. OpenSSH
+// grants this once per connection and then offers the agent to every later
+// session, refusing further requests; such a refusal is not an error.
+func (c *conn) requestForwarding(cl *ssh.Client, sess *ssh.Session) error {
+	err := agent.RequestAgentForwarding(sess)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client != cl {
+		return err
+	}
+	if err == nil {
+		c.requested = true
+		return nil
+	}
+	if c.requested {
+		return nil
+	}
+	return err
 }
 
 // shutdown closes the client and waits for its watcher.

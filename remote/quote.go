@@ -32,6 +32,11 @@ const pidMarker = "cloudinitd-remote-pid:"
 func shellLine(cmd Cmd) string {
 	var b strings.Builder
 	b.WriteString("echo " + pidMarker + "$$ >&2")
+	if !cmd.ForwardAgent {
+		// OpenSSH keeps a forwarded agent for the whole connection; only
+		// commands that asked for it see it.
+		b.WriteString(" && unset SSH_AUTH_SOCK")
+	}
 	if cmd.Dir != "" {
 		b.WriteString(" && cd " + Quote(cmd.Dir))
 	}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
 )
 
 // SSH is an Executor on a remote host, sharing its Pool's connection.
@@ -112,7 +111,7 @@ func (s *SSH) run(ctx context.Context, cmd Cmd, raw io.Writer) (Result, error) {
 	}
 	defer sess.Close()
 	if cmd.ForwardAgent && s.conn.forwardAgent(cl) {
-		if err := agent.RequestAgentForwarding(sess); err != nil {
+		if err := s.conn.requestForwarding(cl, sess); err != nil {
 			return fail, fmt.Errorf("agent forwarding on %s: %w", s.Host(), err)
 		}
 	}
