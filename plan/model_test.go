@@ -184,3 +184,20 @@ func TestLoadRelativeTopAndSuggest(t *testing.T) {
 		}
 	}
 }
+
+func TestSourceString(t *testing.T) {
+	tests := []struct {
+		s    Source
+		want string
+	}{
+		{Source{Kind: SourceService, File: "/p/level1.conf", Section: "svc-web", Line: 12}, "/p/level1.conf:[svc-web]:12"},
+		{Source{Kind: SourceDefaults, File: "/p/top.conf", Section: "defaults", Line: 3, Env: "FOO"}, "env.FOO via /p/top.conf:[defaults]:3"},
+		{Source{Kind: SourceBuiltIn}, "built-in"},
+		{Source{Kind: SourceDerived}, "derived"},
+	}
+	for _, tt := range tests {
+		if got := tt.s.String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
+		}
+	}
+}
