@@ -68,6 +68,7 @@ func Create(ctx context.Context, dir, run string, r Run) (*DB, error) {
 	f.Close()
 	db, err := open(ctx, dir, run, false)
 	if err != nil {
+		removeFiles(file) // a half-made record would block the next Create
 		lk.release()
 		return nil, err
 	}
@@ -80,7 +81,7 @@ func Create(ctx context.Context, dir, run string, r Run) (*DB, error) {
 		`INSERT INTO run (id, name, topconf, created_at, updated_at, status, tool_version) VALUES (1, ?, ?, ?, ?, ?, ?)`,
 		run, r.TopConf, now, now, string(r.Status), r.ToolVersion)
 	if err != nil {
-		db.Close()
+		db.Delete()
 		return nil, fmt.Errorf("create run %s: %w", run, err)
 	}
 	return db, nil

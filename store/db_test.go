@@ -232,3 +232,26 @@ func TestReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestCreateFailureLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Create(ctx, dir, "r1", Run{}); err == nil {
+		t.Fatal("Create with a cancelled context succeeded")
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "cloudinitd-r1*"))
+	if len(left) != 0 {
+		t.Errorf("failed Create left %v", left)
+	}
+	db, err := Create(context.Background(), dir, "r1", Run{})
+	if err != nil {
+		t.Fatalf("Create after a failed Create: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
