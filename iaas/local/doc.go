@@ -1,0 +1,59 @@
+// Package local is the embedded default cloud: `iaas: local` boots a plan on
+// this machine with no cloud account, no root and nothing installed beyond
+// the cloudinitd binary.
+//
+// # Instances
+//
+// An instance is a detached process — the same executable, re-executed with
+// the environment variable CLOUDINITD_LOCAL_INSTANCE=<dir> — that serves SSH
+// (golang.org/x/crypto/ssh, server side) on its own loopback address, a
+// distinct 127.77.<n>.<m> per instance. The launcher binds the address itself
+// (port 22 when the process may, otherwise a free high port; Instance.SSH.Port
+// tells), so the choice is confirmed before anything starts, and hands the
+// bound socket to the server. Programs run as the current user through
+// /bin/sh -c, with cwd <dir>/work.
+//
+// The launcher starts a short-lived spawner (the executable again, with
+// CLOUDINITD_LOCAL_SPAWN=<dir>) which starts the server in a new session and
+// exits at once: the server is re-parented to init (double-fork style), so no
+// goroutine of the launcher waits on it and it outlives the launcher.
+// Executables that embed this driver must call [MaybeServe] first thing in
+// main (and test binaries in TestMain).
+//
+// # State
+//
+// Everything lives under a state directory (default ~/.cloudinitd/local):
+//
+//	<state>/<id>/meta.json      id, run, service, token, address, pid, state...
+//	<state>/<id>/host_key       the instance's ed25519 host key (0600)
+//	<state>/<id>/authorized_keys the run's client public key
+//	<state>/<id>/server.log     the server's own output
+//	<state>/<id>/ready          written by the server once it accepts
+//	<state>/<id>/work/          Instance.WorkDir and the cwd of every command
+//	<state>/keys/<run>/id_ed25519 the run's client key (0600), never logged
+//	<state>/tokens/<sha256>     client token -> id, for idempotent Launch
+//
+// Internal files sit beside, not inside, the work directory so that a boot
+// program cleaning its work directory cannot destroy the record. Describe
+// reads this directory, so it tells the truth from another process and after
+// a crash: the server's pid is checked against its /proc start time (pid
+// reuse) and its address is dialed. Terminated instances keep their directory
+// as a record.
+//
+// # Terminate
+//
+// Every process an instance starts carries CLOUDINITD_LOCAL_INSTANCE_ID=<id>
+// in its environment, and children inherit it, including daemons started with
+// nohup, setsid or a double fork. Terminate kills the server, then scans
+// /proc/*/environ for the marker and kills each marked process and its
+// process group (SIGTERM, then SIGKILL), repeating until none remain. This
+// needs no root. A process that clears its whole environment escapes the
+// scan unless it stays in a marked process group; cgroups are not used.
+//
+// Image and allocation are accepted and recorded in meta.json for the record;
+// they mean nothing here. The instance's hostname is its loopback address.
+// Linux only (it relies on /proc).
+//
+// local imports only iaas (and x/crypto); it must not import any other
+// package of this module.
+package local

@@ -1,0 +1,107 @@
+package local
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"path/filepath"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
+)
+
+// Environment variables of the re-exec convention.
+const (
+	// EnvInstance, set to an instance directory, makes [MaybeServe] run the
+	// instance server from that directory.
+	EnvInstance = "CLOUDINITD_LOCAL_INSTANCE"
+	// EnvSpawn, set to an instance directory, makes [MaybeServe] start the
+	// detached server for that directory and exit.
+	EnvSpawn = "CLOUDINITD_LOCAL_SPAWN"
+	// EnvMarker is set to the instance id in the environment of the server
+	// and of every command it runs; Terminate finds processes by it.
+	EnvMarker = "CLOUDINITD_LOCAL_INSTANCE_ID"
+	// envListenFD names the inherited descriptor of the bound listener.
+	envListenFD = "CLOUDINITD_LOCAL_LISTEN_FD"
+)
+
+// Name is the registry name of this driver.
+const Name = "local"
+
+// Config configures a [Driver]. The zero value is usable.
+type Config struct {
+	// StateDir holds one directory per instance, the run keys and the
+	// token index. Default: ~/.cloudinitd/local.
+	StateDir string
+	// Exe is the executable re-executed as the instance server; it must
+	// call [MaybeServe] first thing. Default: os.Executable().
+	Exe string
+	// Logger receives diagnostics. Default: discard.
+	Logger *slog.Logger
+}
+
+// Driver launches instances as local processes. It is safe for concurrent
+// use, also by several processes sharing a state directory.
+type Driver struct {
+	stateDir string
+	exe      string
+	log      *slog.Logger
+	user     string
+}
+
+var _ iaas.Driver = (*Driver)(nil)
+
+// New returns a driver for cfg, creating the state directory if needed.
+func New(cfg Config) (*Driver, error) {
+	d := &Driver{stateDir: cfg.StateDir, exe: cfg.Exe, log: cfg.Logger}
+	if d.stateDir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return nil, fmt.Errorf("local: state dir: %w", err)
+		}
+		d.stateDir = filepath.Join(home, ".cloudinitd", "local")
+	}
+	abs, err := filepath.Abs(d.stateDir)
+	if err != nil {
+		return nil, fmt.Errorf("local: state dir: %w", err)
+	}
+	d.stateDir = abs
+	if d.exe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("local: executable: %w", err)
+		}
+		d.exe = exe
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		return nil, fmt.Errorf("local: /proc is required: %w", errors.Join(iaas.ErrNotImplemented, err))
+	}
+	for _, sub := range []string{"", "keys", "tokens"} {
+		if err := os.MkdirAll(filepath.Join(d.stateDir, sub), 0o700); err != nil {
+			return nil, fmt.Errorf("local: state dir: %w", err)
+		}
+	}
+	d.user = currentUser()
+	return d, nil
+}
+
+// Name returns "local".
+func (d *Driver) Name() string { return Name }
+
+// StateDir returns the driver's state directory.
+func (d *Driver) StateDir() string { return d.stateDir }
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return fmt.Sprint(os.Getuid())
+}

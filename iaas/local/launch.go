@@ -1,0 +1,232 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
+)
+
+const idPrefix = "local-"
+
+// handle is the opaque Instance.Handle: where the instance's record is, so
+// that a process with another state directory can still reattach.
+type handle struct {
+	Dir string `json:"dir"`
+}
+
+// Launch starts one instance and returns it Pending. It is idempotent on
+// spec.ClientToken (an empty token disables that). Image and Allocation are
+// recorded, not interpreted; Credentials are ignored and never recorded.
+func (d *Driver) Launch(ctx context.Context, spec iaas.LaunchSpec) (iaas.Instance, error) {
+	if err := ctx.Err(); err != nil {
+		return iaas.Instance{}, launchError(err)
+	}
+	m, dir, existing, ln, err := d.reserve(ctx, spec)
+	if err != nil {
+		return iaas.Instance{}, launchError(err)
+	}
+	if existing {
+		insts, err := d.Describe(ctx, iaas.Ref{ID: m.ID, Handle: handleOf(dir)})
+		if err != nil {
+			return iaas.Instance{}, err
+		}
+		return insts[0], nil
+	}
+	pid, start, err := d.spawn(ctx, dir, m.ID, ln)
+	if err != nil {
+		err = fmt.Errorf("%s: start instance server: %w", m.ID, err)
+		d.abandon(dir, m, err)
+		return iaas.Instance{}, launchError(err)
+	}
+	m, err = d.updateMeta(context.WithoutCancel(ctx), dir, func(m *meta) { m.PID, m.PIDStart = pid, start })
+	if err != nil {
+		return iaas.Instance{}, launchError(err)
+	}
+	d.log.Info("local instance launched", "id", m.ID, "run", m.Run, "service", m.Service,
+		"addr", m.Addr, "port", m.Port, "pid", pid)
+	return d.instance(dir, m, iaas.StatePending, nil), nil
+}
+
+// reserve, under the state lock, finds the instance of spec's token or
+// records a new one with its keys and bound address.
+func (d *Driver) reserve(ctx context.Context, spec iaas.LaunchSpec) (m meta, dir string, existing bool, ln *net.TCPListener, err error) {
+	unlock, err := d.lock(ctx)
+	if err != nil {
+		return m, "", false, nil, err
+	}
+	defer unlock()
+	tokenPath := ""
+	if spec.ClientToken != "" {
+		sum := sha256.Sum256([]byte(spec.ClientToken))
+		tokenPath = filepath.Join(d.stateDir, "tokens", hex.EncodeToString(sum[:]))
+		if b, err := os.ReadFile(tokenPath); err == nil {
+			dir = filepath.Join(d.stateDir, strings.TrimSpace(string(b)))
+			if m, err := readMeta(dir); err == nil && m.Token == spec.ClientToken {
+				return m, dir, true, nil, nil
+			}
+		}
+	}
+	id, dir, err := d.newInstanceDir()
+	if err != nil {
+		return m, "", false, nil, err
+	}
+	pub, keyPath, err := d.runKey(spec.Run)
+	if err != nil {
+		return m, "", false, nil, fmt.Errorf("client key: %w", err)
+	}
+	if err := writeFileAtomic(filepath.Join(dir, authKeysFile), ssh.MarshalAuthorizedKey(pub), 0o600); err != nil {
+		return m, "", false, nil, err
+	}
+	hostKey, err := newHostKey(dir)
+	if err != nil {
+		return m, "", false, nil, fmt.Errorf("host key: %w", err)
+	}
+	ln, err = d.bindAddress()
+	if err != nil {
+		return m, "", false, nil, err
+	}
+	ap := ln.Addr().(*net.TCPAddr)
+	m = meta{
+		ID: id, Run: spec.Run, Service: spec.Service, Attempt: spec.Attempt, Token: spec.ClientToken,
+		Image: spec.Image, Allocation: spec.Allocation,
+		Addr: ap.IP.String(), Port: ap.Port, User: d.user, HostKey: hostKey, ClientKey: keyPath,
+		State: statePending, LaunchedAt: time.Now().UTC().Truncate(time.Millisecond),
+	}
+	err = writeMeta(dir, m)
+	if err == nil && tokenPath != "" {
+		err = writeFileAtomic(tokenPath, []byte(id+"\n"), 0o600)
+	}
+	if err != nil {
+		ln.Close()
+		return m, "", false, nil, err
+	}
+	return m, dir, false, ln, nil
+}
+
+// newInstanceDir creates <state>/<id> and its work directory with a fresh id.
+func (d *Driver) newInstanceDir() (string, string, error) {
+	for range 16 {
+		var b [4]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", "", err
+		}
+		id := idPrefix + hex.EncodeToString(b[:])
+		dir := filepath.Join(d.stateDir, id)
+		err := os.Mkdir(dir, 0o700)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return "", "", err
+		}
+		return id, dir, os.Mkdir(filepath.Join(dir, workDir), 0o755)
+	}
+	return "", "", errors.New("no free instance id")
+}
+
+// spawn runs the spawner, which starts the detached server and records its
+// pid and start time in <dir>/server.pid. The listener is handed over and closed here.
+func (d *Driver) spawn(ctx context.Context, dir, id string, ln *net.TCPListener) (int, uint64, error) {
+	f, err := ln.File()
+	ln.Close()
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	cmd := exec.CommandContext(ctx, d.exe)
+	cmd.Env = append(cleanEnv(os.Environ()), EnvSpawn+"="+dir, EnvMarker+"="+id)
+	cmd.Dir = dir
+	cmd.ExtraFiles = []*os.File{f}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return 0, 0, ctx.Err()
+		}
+		err = fmt.Errorf("%s: %w: %s", d.exe, err, strings.TrimSpace(stderr.String()))
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || !strings.Contains(stderr.String(), spawnerPrefix) {
+			// It cannot be executed at all, or it is not our spawner.
+			err = permanentError{err}
+		}
+		return 0, 0, err
+	}
+	out, err := os.ReadFile(filepath.Join(dir, "server.pid"))
+	if err != nil {
+		return 0, 0, permanentError{fmt.Errorf("%s did not start a server; does it call local.MaybeServe first thing? %w", d.exe, err)}
+	}
+	fields := strings.Fields(string(out))
+	if len(fields) != 2 {
+		return 0, 0, fmt.Errorf("server.pid: malformed: %q", out)
+	}
+	pid, err1 := strconv.Atoi(fields[0])
+	start, err2 := strconv.ParseUint(fields[1], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, fmt.Errorf("server.pid: %w", err)
+	}
+	return pid, start, nil
+}
+
+// abandon records a launch that could not start and forgets its token, so
+// that a retry with the same token launches afresh.
+func (d *Driver) abandon(dir string, m meta, cause error) {
+	ctx := context.Background()
+	_, _ = d.updateMeta(ctx, dir, func(m *meta) { m.State, m.Error = stateFailed, cause.Error() })
+	if m.Token != "" {
+		sum := sha256.Sum256([]byte(m.Token))
+		_ = os.Remove(filepath.Join(d.stateDir, "tokens", hex.EncodeToString(sum[:])))
+	}
+	_, _ = signalMarked(m.ID, syscall.SIGKILL)
+}
+
+// cleanEnv drops this package's variables from an environment.
+func cleanEnv(env []string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case EnvInstance, EnvSpawn, EnvMarker, envListenFD:
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+func handleOf(dir string) []byte {
+	b, _ := json.Marshal(handle{Dir: dir})
+	return b
+}
+
+// instance converts a record to the contract's value.
+func (d *Driver) instance(dir string, m meta, st iaas.State, err error) iaas.Instance {
+	return iaas.Instance{
+		ID: m.ID, State: st,
+		Hostname: m.Addr, PrivateIP: m.Addr,
+		SSH: &iaas.SSHEndpoint{
+			Host: m.Addr, Port: m.Port, User: m.User,
+			PrivateKeyPath: m.ClientKey, HostKey: m.HostKey,
+		},
+		WorkDir:    filepath.Join(dir, workDir),
+		Handle:     handleOf(dir),
+		LaunchedAt: m.LaunchedAt,
+		Err:        err,
+	}
+}

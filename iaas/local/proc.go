@@ -1,0 +1,119 @@
+package local
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// procStat is what we read of /proc/<pid>/stat.
+type procStat struct {
+	State byte   // R, S, D, Z, ...
+	PGID  int    // process group
+	Start uint64 // start time in clock ticks since boot
+}
+
+func readProcStat(pid int) (procStat, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procStat{}, err
+	}
+	// The command name may hold spaces and parentheses: split after the
+	// last ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: malformed", pid)
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: malformed", pid)
+	}
+	pgid, err1 := strconv.Atoi(f[2])
+	start, err2 := strconv.ParseUint(f[19], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return procStat{}, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+	}
+	return procStat{State: f[0][0], PGID: pgid, Start: start}, nil
+}
+
+// processAlive reports whether pid is the process that started at start
+// (guarding against pid reuse) and has not exited (zombies count as dead).
+func processAlive(pid int, start uint64) bool {
+	if pid <= 0 {
+		return false
+	}
+	st, err := readProcStat(pid)
+	if err != nil {
+		return false
+	}
+	return st.Start == start && st.State != 'Z' && st.State != 'X'
+}
+
+// marked is a live process carrying an instance's marker.
+type marked struct {
+	PID  int
+	PGID int
+}
+
+// markedProcesses scans /proc for processes whose environment holds
+// EnvMarker=<id>. Processes we may not read (other users) are skipped.
+func markedProcesses(id string) ([]marked, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	want := []byte(EnvMarker + "=" + id)
+	self := os.Getpid()
+	var out []marked
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == self {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !hasEnvEntry(env, want) {
+			continue
+		}
+		st, err := readProcStat(pid)
+		if err != nil || st.State == 'Z' || st.State == 'X' {
+			continue
+		}
+		out = append(out, marked{PID: pid, PGID: st.PGID})
+	}
+	return out, nil
+}
+
+// hasEnvEntry reports whether the NUL-separated environ holds entry exactly.
+func hasEnvEntry(environ, entry []byte) bool {
+	for len(environ) > 0 {
+		var e []byte
+		e, environ, _ = bytes.Cut(environ, []byte{0})
+		if bytes.Equal(e, entry) {
+			return true
+		}
+	}
+	return false
+}
+
+// signalMarked sends sig to every marked process and to its process group,
+// never to our own group. It returns how many processes it found.
+func signalMarked(id string, sig syscall.Signal) (int, error) {
+	procs, err := markedProcesses(id)
+	if err != nil {
+		return 0, err
+	}
+	own := syscall.Getpgrp()
+	groups := map[int]bool{}
+	for _, p := range procs {
+		_ = syscall.Kill(p.PID, sig)
+		if p.PGID > 1 && p.PGID != own && !groups[p.PGID] {
+			groups[p.PGID] = true
+			_ = syscall.Kill(-p.PGID, sig)
+		}
+	}
+	return len(procs), nil
+}

@@ -1,0 +1,268 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// spawnerPrefix starts the spawner's error messages, so that the launcher
+// tells a failing spawner from an executable that is not one.
+const spawnerPrefix = "cloudinitd local spawner:"
+
+// MaybeServe runs this process as an instance server (or as the spawner of
+// one) when the re-exec environment says so, and then returns the exit code
+// with ok true; the caller must exit with it at once. Otherwise it returns
+// ok false immediately and does nothing. Call it first thing in main:
+//
+//	if code, ok := local.MaybeServe(); ok { os.Exit(code) }
+func MaybeServe() (code int, ok bool) {
+	if dir := os.Getenv(EnvSpawn); dir != "" {
+		if err := spawnServer(dir); err != nil {
+			fmt.Fprintf(os.Stderr, "%s %v\n", spawnerPrefix, err)
+			return 1, true
+		}
+		return 0, true
+	}
+	dir := os.Getenv(EnvInstance)
+	if dir == "" {
+		return 0, false
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer stop()
+	if err := Serve(ctx, dir); err != nil {
+		fmt.Fprintf(os.Stderr, "cloudinitd local instance %s: %v\n", dir, err)
+		return 1, true
+	}
+	return 0, true
+}
+
+// spawnServer starts the detached server for dir in a new session, hands
+// it the listener inherited on fd 3, writes "<pid> <start>" to
+// <dir>/server.pid and returns: the server is re-parented when we exit.
+func spawnServer(dir string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, logFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	lnf := os.NewFile(3, "listener")
+	if lnf == nil {
+		return errors.New("no listener on fd 3")
+	}
+	defer lnf.Close()
+	env := append(cleanEnv(os.Environ()), EnvInstance+"="+dir, EnvMarker+"="+os.Getenv(EnvMarker), envListenFD+"=3")
+	p, err := os.StartProcess(exe, []string{exe}, &os.ProcAttr{
+		Dir:   dir,
+		Env:   env,
+		Files: []*os.File{null, logf, logf, lnf},
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		return err
+	}
+	// The server cannot be reaped (nor its pid reused) before we exit, so
+	// its start time read now is its own.
+	pid := p.Pid
+	st, err := readProcStat(pid)
+	if err != nil {
+		return err
+	}
+	if err := p.Release(); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(dir, "server.pid"), fmt.Appendf(nil, "%d %d\n", pid, st.Start), 0o600)
+}
+
+// Serve runs the SSH server of the instance recorded in dir until ctx ends,
+// logging to <dir>/server.log. It uses the listener inherited from the
+// launcher when there is one, otherwise it binds the recorded address.
+func Serve(ctx context.Context, dir string) error {
+	logf, err := os.OpenFile(filepath.Join(dir, logFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	log := slog.New(slog.NewTextHandler(logf, nil))
+	srv, err := newServer(dir, log)
+	if err != nil {
+		return err
+	}
+	ln, err := listener(srv.meta)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, readyFile), fmt.Appendf(nil, "%d\n", os.Getpid()), 0o600); err != nil {
+		ln.Close()
+		return err
+	}
+	log.Info("serving", "id", srv.meta.ID, "addr", ln.Addr().String())
+	return srv.serve(ctx, ln)
+}
+
+func listener(m meta) (net.Listener, error) {
+	if fd := os.Getenv(envListenFD); fd != "" {
+		n, err := strconv.Atoi(fd)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", envListenFD, err)
+		}
+		os.Unsetenv(envListenFD)
+		f := os.NewFile(uintptr(n), "listener")
+		defer f.Close()
+		return net.FileListener(f)
+	}
+	return net.Listen("tcp", net.JoinHostPort(m.Addr, strconv.Itoa(m.Port)))
+}
+
+// server is one instance's SSH server.
+type server struct {
+	dir  string
+	meta meta
+	log  *slog.Logger
+	cfg  *ssh.ServerConfig
+}
+
+func newServer(dir string, log *slog.Logger) (*server, error) {
+	m, err := readMeta(dir)
+	if err != nil {
+		return nil, err
+	}
+	hk, err := os.ReadFile(filepath.Join(dir, hostKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	signer, err := ssh.ParsePrivateKey(hk)
+	if err != nil {
+		return nil, fmt.Errorf("host key: %w", err)
+	}
+	ak, err := os.ReadFile(filepath.Join(dir, authKeysFile))
+	if err != nil {
+		return nil, err
+	}
+	allowed, _, _, _, err := ssh.ParseAuthorizedKey(ak)
+	if err != nil {
+		return nil, fmt.Errorf("authorized key: %w", err)
+	}
+	want := allowed.Marshal()
+	cfg := &ssh.ServerConfig{
+		// Any user name is accepted: commands run as the current user,
+		// whatever the plan's ssh_username says.
+		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+			if string(key.Marshal()) == string(want) {
+				return nil, nil
+			}
+			return nil, errors.New("unknown public key")
+		},
+	}
+	cfg.AddHostKey(signer)
+	return &server{dir: dir, meta: m, log: log, cfg: cfg}, nil
+}
+
+// serve accepts connections until ctx ends, then closes them all and waits
+// for their sessions (whose running commands are killed).
+func (s *server) serve(ctx context.Context, ln net.Listener) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = map[net.Conn]bool{}
+		done  = make(chan struct{})
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+		case <-done:
+		}
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	}()
+	var err error
+	for {
+		c, aerr := ln.Accept()
+		if aerr != nil {
+			if ctx.Err() == nil && !errors.Is(aerr, net.ErrClosed) {
+				err = aerr
+			}
+			break
+		}
+		mu.Lock()
+		conns[c] = true
+		mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.handleConn(ctx, c)
+			mu.Lock()
+			delete(conns, c)
+			mu.Unlock()
+		}()
+	}
+	close(done)
+	wg.Wait()
+	return err
+}
+
+func (s *server) handleConn(ctx context.Context, c net.Conn) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	conn, chans, reqs, err := ssh.NewServerConn(c, s.cfg)
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			s.log.Info("handshake failed", "remote", c.RemoteAddr().String(), "err", err)
+		}
+		return
+	}
+	c.SetDeadline(time.Time{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		// Keepalives and other global requests get a (failure) reply,
+		// as OpenSSH does; that is all a keepalive needs.
+		ssh.DiscardRequests(reqs)
+	}()
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			nc.Reject(ssh.UnknownChannelType, "only session channels are supported")
+			continue
+		}
+		ch, creqs, err := nc.Accept()
+		if err != nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ss := &session{srv: s, conn: conn, ch: ch}
+			ss.run(creqs)
+		}()
+	}
+	conn.Close()
+	wg.Wait()
+}
