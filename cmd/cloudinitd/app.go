@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+)
+
+const progName = "cloudinitd"
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "devel"
+
+// Main runs cloudinitd with args (without the program name) and returns the
+// exit code. Everything it needs comes from env.
+func Main(ctx context.Context, args []string, env cl.Env) int {
+	app := newApp(env)
+	argv := append([]string{progName}, cl.Permute(args, flagSpec(app.Flags))...)
+	err := app.RunContext(ctx, argv)
+	cl.PrintError(env.Streams.Err, progName, err)
+	return cl.ExitCode(err)
+}
+
+func newApp(env cl.Env) *cli.App {
+	app := &cli.App{
+		Name:      progName,
+		Usage:     "bring up systems of services on clouds, level by level, and take them down again",
+		UsageText: "cloudinitd [options] <command> [<launch plan> | <run name>] [options]",
+		// -v is --verbose, as in cloudinit.d, so the library's -v/--version
+		// flag is replaced by a plain --version below.
+		HideVersion:            true,
+		Flags:                  globalFlags(),
+		Writer:                 env.Streams.Out,
+		ErrWriter:              env.Streams.Err,
+		UseShortOptionHandling: true,
+		HideHelpCommand:        true,
+		// The library must never exit the process: main alone does.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return cl.Usagef("%v", err)
+		},
+		Before: func(c *cli.Context) error {
+			_, err := optionsFrom(c, env)
+			return err
+		},
+		Commands: commands(env),
+		Action: func(c *cli.Context) error {
+			if c.Bool("version") {
+				_, err := fmt.Fprintf(env.Streams.Out, "%s %s\n", progName, version)
+				return err
+			}
+			if c.Args().Present() {
+				return cl.Usagef("unknown command %q (run '%s commands' for the list)", c.Args().First(), progName)
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+	return app
+}
+
+// commands lists every registered command. Only commands that work are here.
+func commands(env cl.Env) []*cli.Command {
+	cmds := []*cli.Command{
+		listCommand(env),
+		commandsCommand(env),
+		planCommand(env),
+	}
+	hideHelp(cmds)
+	return cmds
+}
+
+// flagSpec tells Permute which global flags take a value.
+func flagSpec(flags []cli.Flag) cl.FlagSpec {
+	spec := cl.FlagSpec{}
+	for _, f := range flags {
+		_, isBool := f.(*cli.BoolFlag)
+		for _, n := range f.Names() {
+			spec[n] = !isBool
+		}
+	}
+	return spec
+}
+
+// commandPath is the command's name as typed: "plan show".
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, x := range c.Lineage() {
+		if x.Command != nil && x.Command.Name != "" && x.Command.Name != progName {
+			names = append([]string{x.Command.Name}, names...)
+		}
+	}
+	return strings.Join(names, " ")
+}
+
+// needArgs checks that a command got exactly n positional arguments.
+func needArgs(c *cli.Context, n int, what string) error {
+	if c.NArg() < n {
+		return cl.Usagef("the %s command requires %s", commandPath(c), what)
+	}
+	if c.NArg() > n {
+		return cl.Usagef("the %s command takes %s; unexpected %q", commandPath(c), what, c.Args().Get(n))
+	}
+	return nil
+}
+
+// hideHelp removes the library's "help" subcommand from every command;
+// --help still works.
+func hideHelp(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.HideHelpCommand = true
+		hideHelp(c.Subcommands)
+	}
+}

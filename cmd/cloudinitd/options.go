@@ -1,0 +1,99 @@
+package main
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+)
+
+// The global options of cloudinit.d (reference §3.1), with the same short
+// and long names. They are accepted anywhere on the line.
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "more output; repeat for more (-vvv)", Count: new(int)},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "only errors and results"},
+		&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "run `NAME` for boot and reload (default: 8 random hex characters)"},
+		&cli.StringFlag{Name: "database", Aliases: []string{"d"}, Usage: "`DIR` holding the run records", Value: "~/.cloudinitd", EnvVars: []string{"CLOUDINITD_DB_DIR"}},
+		&cli.StringFlag{Name: "logdir", Aliases: []string{"f"}, Usage: "`DIR` for log files; - logs to stderr (default: the database directory)"},
+		&cli.StringFlag{Name: "loglevel", Aliases: []string{"l"}, Usage: "log file level: debug, info, warn or error", Value: "info"},
+		&cli.BoolFlag{Name: "noclean", Aliases: []string{"c"}, Usage: "terminate and dry run: keep the run record"},
+		&cli.BoolFlag{Name: "safeclean", Aliases: []string{"C"}, Usage: "terminate: keep the run record if anything failed"},
+		&cli.BoolFlag{Name: "kill", Aliases: []string{"k"}, Usage: "history: terminate instances still running"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the run document (JSON) to `FILE`"},
+		&cli.StringSliceFlag{Name: "globalvar", Aliases: []string{"g"}, Usage: "global variable `KEY=VALUE` for ${global.KEY}; repeatable"},
+		&cli.StringSliceFlag{Name: "globalvarfile", Aliases: []string{"G"}, Usage: "INI `FILE` with a [globals] section; repeatable"},
+		&cli.BoolFlag{Name: "validate", Aliases: []string{"x"}, Usage: "validate the plan and the clouds before launching anything"},
+		&cli.BoolFlag{Name: "version", Usage: "print the version and exit"},
+		&cli.BoolFlag{Name: "dryrun", Aliases: []string{"y"}, Usage: "walk the plan on a simulated cloud without touching anything"},
+	}
+}
+
+// options are the global options after checking.
+type options struct {
+	Verbosity   int // 0 quiet, 1 default, +1 per -v
+	Name        string
+	DBDir       string
+	LogDir      string // "-" means stderr
+	LogLevel    string
+	NoClean     bool
+	SafeClean   bool
+	Kill        bool
+	Output      string
+	Globals     []string
+	GlobalFiles []string
+	Validate    bool
+	DryRun      bool
+}
+
+var logLevels = []string{"debug", "info", "warn", "error"}
+
+// optionsFrom reads and checks the global options.
+func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
+	root := c // flag lookups search the lineage up to the app's flags
+	o := options{
+		Verbosity:   1 + root.Count("verbose"),
+		Name:        root.String("name"),
+		DBDir:       env.ExpandHome(root.String("database")),
+		LogDir:      root.String("logdir"),
+		LogLevel:    root.String("loglevel"),
+		NoClean:     root.Bool("noclean"),
+		SafeClean:   root.Bool("safeclean"),
+		Kill:        root.Bool("kill"),
+		Output:      root.String("output"),
+		Globals:     root.StringSlice("globalvar"),
+		GlobalFiles: root.StringSlice("globalvarfile"),
+		Validate:    root.Bool("validate"),
+		DryRun:      root.Bool("dryrun"),
+	}
+	if root.Bool("quiet") {
+		o.Verbosity = 0
+	}
+	if !slices.Contains(logLevels, o.LogLevel) {
+		return o, cl.Usagef("invalid --loglevel %q: want one of debug, info, warn, error", o.LogLevel)
+	}
+	for _, g := range o.Globals {
+		if k, _, ok := strings.Cut(g, "="); !ok || strings.TrimSpace(k) == "" {
+			return o, cl.Usagef("invalid global variable %q: want KEY=VALUE", g)
+		}
+	}
+	if o.LogDir == "" {
+		o.LogDir = o.DBDir
+	} else if o.LogDir != "-" {
+		o.LogDir = env.ExpandHome(o.LogDir)
+	}
+	for i, f := range o.GlobalFiles {
+		o.GlobalFiles[i] = env.ExpandHome(f)
+	}
+	if o.DBDir != "" && !filepath.IsAbs(o.DBDir) {
+		abs, err := filepath.Abs(o.DBDir)
+		if err != nil {
+			return o, err
+		}
+		o.DBDir = abs
+	}
+	return o, nil
+}

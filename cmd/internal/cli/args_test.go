@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestPermute(t *testing.T) {
+	spec := FlagSpec{"n": true, "name": true, "v": false, "verbose": false, "g": true, "f": true}
+	cases := []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"already in front", []string{"-v", "boot", "top.conf"}, []string{"-v", "boot", "top.conf"}},
+		{"after arguments", []string{"boot", "plans/top.conf", "-n", "myrun", "-v"}, []string{"-n", "myrun", "-v", "boot", "plans/top.conf"}},
+		{"long with value", []string{"plan", "show", "--name", "x", "p"}, []string{"--name", "x", "plan", "show", "p"}},
+		{"long with equals", []string{"list", "--name=x"}, []string{"--name=x", "list"}},
+		{"repeated values", []string{"plan", "-g", "a=1", "show", "-g", "b=2", "p"}, []string{"-g", "a=1", "-g", "b=2", "plan", "show", "p"}},
+		{"combined shorts", []string{"boot", "-vvv", "p"}, []string{"-vvv", "boot", "p"}},
+		{"dash value", []string{"boot", "-f", "-", "p"}, []string{"-f", "-", "boot", "p"}},
+		{"double dash", []string{"boot", "--", "-weird.conf"}, []string{"boot", "-weird.conf"}},
+		{"help untouched", []string{"plan", "show", "--help"}, []string{"plan", "show", "--help"}},
+		{"value flag at end", []string{"boot", "-n"}, []string{"-n", "boot"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, Permute(tc.in, spec)); diff != "" {
+				t.Errorf("Permute(%q) (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+)
+
+// Env is what a command needs from the process it runs in. main builds it
+// from the real process; tests build their own.
+type Env struct {
+	Streams   IOStreams
+	LookupEnv func(string) (string, bool)
+	HomeDir   string
+}
+
+// ProcessEnv returns the Env of the running process.
+func ProcessEnv() Env {
+	home, _ := os.UserHomeDir()
+	return Env{
+		Streams:   IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
+		LookupEnv: os.LookupEnv,
+		HomeDir:   home,
+	}
+}
+
+// ExpandHome turns a leading "~/" into the home directory.
+func (e Env) ExpandHome(p string) string {
+	if p == "~" {
+		return e.HomeDir
+	}
+	if len(p) > 1 && p[0] == '~' && p[1] == '/' {
+		return filepath.Join(e.HomeDir, p[2:])
+	}
+	return p
+}
+
+// SignalContext returns a context cancelled by the first SIGINT or SIGTERM.
+// The first signal also prints note to errw, so the user knows a graceful stop
+// is under way; a second signal exits the process at once with code 130.
+// stop releases the signal handlers.
+func SignalContext(parent context.Context, errw interface{ Write([]byte) (int, error) }, prog, note string) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case <-sigs:
+		case <-done:
+			return
+		}
+		fmt.Fprintf(errw, "%s: interrupted: %s (press Ctrl-C again to exit at once)\n", prog, note)
+		cancel()
+		select {
+		case <-sigs:
+			fmt.Fprintf(errw, "%s: interrupted again: exiting now\n", prog)
+			os.Exit(ExitInterrupted)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		<-finished
+		cancel()
+	}
+}

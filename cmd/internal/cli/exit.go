@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cloudinitd/cloudinitd/plan"
+)
+
+// Exit codes: one table, documented in docs/cli.md, mapped by [ExitCode].
+const (
+	ExitOK          = 0   // the command did what was asked
+	ExitFailed      = 1   // the operation failed (a service, a cloud call, a file)
+	ExitUsage       = 2   // the command line is wrong
+	ExitInvalidPlan = 3   // the launch plan has problems; nothing was started
+	ExitInterrupted = 130 // interrupted (Ctrl-C)
+)
+
+// UsageError is a mistake on the command line.
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// Usagef returns a *UsageError.
+func Usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// UserError carries hints: what the user can do about Err.
+type UserError struct {
+	Err   error
+	Hints []string
+}
+
+func (e *UserError) Error() string { return e.Err.Error() }
+func (e *UserError) Unwrap() error { return e.Err }
+
+// WithHint attaches hints to err. A nil err stays nil.
+func WithHint(err error, hints ...string) error {
+	if err == nil {
+		return nil
+	}
+	return &UserError{Err: err, Hints: hints}
+}
+
+// ExitCode maps an error to the exit code of the table above. It is the only
+// place that makes that decision.
+func ExitCode(err error) int {
+	var ue *UsageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.Is(err, plan.ErrInvalid):
+		return ExitInvalidPlan
+	default:
+		return ExitFailed
+	}
+}
+
+// PrintError writes err the way users see it: one "prog: error:" line per
+// line of the message, then the hints.
+func PrintError(w io.Writer, prog string, err error) {
+	if err == nil {
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(w, "%s: interrupted\n", prog)
+		return
+	}
+	lines := strings.Split(strings.TrimRight(err.Error(), "\n"), "\n")
+	fmt.Fprintf(w, "%s: error: %s\n", prog, lines[0])
+	for _, l := range lines[1:] {
+		fmt.Fprintf(w, "  %s\n", l)
+	}
+	var ue *UserError
+	var usage *UsageError
+	switch {
+	case errors.As(err, &ue):
+		for _, h := range ue.Hints {
+			fmt.Fprintf(w, "%s: hint: %s\n", prog, h)
+		}
+	case errors.As(err, &usage):
+		fmt.Fprintf(w, "%s: hint: run '%s --help' for usage\n", prog, prog)
+	}
+}

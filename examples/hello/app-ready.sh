@@ -1,0 +1,4 @@
+#!/bin/sh
+set -eu
+test -s app.token
+grep -q '"price": "\$5"' bootconf.json

@@ -1,0 +1,4 @@
+#!/bin/sh
+set -eu
+printf '%s\n' "$*" > greeting.txt
+echo "client: got '$*'"

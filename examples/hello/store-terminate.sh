@@ -1,0 +1,4 @@
+#!/bin/sh
+set -eu
+rm -f store.dat
+echo "store: data removed"
