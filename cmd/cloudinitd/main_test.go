@@ -13,11 +13,16 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/iaas/local"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output in testdata/script/*.txtar")
 
 func TestMain(m *testing.M) {
+	// Local-driver instances re-execute this binary.
+	if code, ok := local.MaybeServe(); ok {
+		os.Exit(code)
+	}
 	testscript.Main(m, map[string]func(){
 		"cloudinitd": func() {
 			env := cl.ProcessEnv()
