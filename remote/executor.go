@@ -94,16 +94,21 @@ func (e *ExitError) Error() string {
 	return fmt.Sprintf("%s on %s: exit status %d", name, e.Host, e.Status)
 }
 
-// deadlineError builds the error of a Run ended by its context.
-func deadlineError(ctx context.Context, host string, argv []string) error {
+// deadlineError builds the error of a Run ended by its context; killed says
+// whether a started program's process group was killed.
+func deadlineError(ctx context.Context, host string, argv []string, killed bool) error {
 	name := "command"
 	if len(argv) > 0 {
 		name = path.Base(argv[0])
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("%s on %s: %w, process group killed: %w", name, host, ErrTimeout, ctx.Err())
+	what := "not started"
+	if killed {
+		what = "process group killed"
 	}
-	return fmt.Errorf("%s on %s: process group killed: %w", name, host, ctx.Err())
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%s on %s: %w, %s: %w", name, host, ErrTimeout, what, ctx.Err())
+	}
+	return fmt.Errorf("%s on %s: %s: %w", name, host, what, ctx.Err())
 }
 
 // validEnvName reports whether k can be exported by a POSIX shell.

@@ -88,6 +88,9 @@ func (l *Local) Run(ctx context.Context, cmd Cmd) (Result, error) {
 	if len(cmd.Argv) == 0 {
 		return Result{ExitStatus: -1}, errors.New("run: empty command")
 	}
+	if ctx.Err() != nil {
+		return Result{ExitStatus: -1}, deadlineError(ctx, l.Host(), cmd.Argv, false)
+	}
 	var out output
 	stdout, stderr := out.stream(cmd.Stdout), out.stream(cmd.Stderr)
 	c := exec.Command(cmd.Argv[0], cmd.Argv[1:]...)
@@ -112,7 +115,7 @@ func (l *Local) Run(ctx context.Context, cmd Cmd) (Result, error) {
 		<-done
 		stdout.flush()
 		stderr.flush()
-		return Result{ExitStatus: -1, Tail: out.lines()}, deadlineError(ctx, l.Host(), cmd.Argv)
+		return Result{ExitStatus: -1, Tail: out.lines()}, deadlineError(ctx, l.Host(), cmd.Argv, true)
 	}
 	stdout.flush()
 	stderr.flush()

@@ -96,6 +96,9 @@ func (s *SSH) run(ctx context.Context, cmd Cmd, raw io.Writer) (Result, error) {
 	if len(cmd.Argv) == 0 {
 		return fail, errors.New("run: empty command")
 	}
+	if ctx.Err() != nil {
+		return fail, deadlineError(ctx, s.Host(), cmd.Argv, false)
+	}
 	for k := range cmd.Env {
 		if !validEnvName(k) {
 			return fail, fmt.Errorf("run: invalid environment variable name %q", k)
@@ -133,7 +136,7 @@ func (s *SSH) run(ctx context.Context, cmd Cmd, raw io.Writer) (Result, error) {
 		s.kill(cl, sess, pid, done)
 		stdout.flush()
 		stderr.flush()
-		return Result{ExitStatus: -1, Tail: out.lines()}, deadlineError(ctx, s.Host(), cmd.Argv)
+		return Result{ExitStatus: -1, Tail: out.lines()}, deadlineError(ctx, s.Host(), cmd.Argv, true)
 	}
 	stdout.flush()
 	stderr.flush()

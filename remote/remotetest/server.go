@@ -92,7 +92,7 @@ func (s *Server) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 // Addr returns host:port.
 func (s *Server) Addr() string { return net.JoinHostPort(s.Host(), strconv.Itoa(s.Port())) }
 
-// Conns counts the connections that completed the SSH handshake.
+// Conns counts the TCP connections accepted so far (each client dial).
 func (s *Server) Conns() int { return int(s.conns.Load()) }
 
 // Close stops the server, closes its connections, kills the process groups
@@ -129,6 +129,7 @@ func (s *Server) accept() {
 			return
 		}
 		s.open[nc] = true
+		s.conns.Add(1)
 		s.wg.Add(1)
 		s.mu.Unlock()
 		go s.serveConn(nc)
@@ -147,7 +148,6 @@ func (s *Server) serveConn(nc net.Conn) {
 	if err != nil {
 		return
 	}
-	s.conns.Add(1)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
