@@ -220,3 +220,28 @@ func TestAgentForwarding(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestRedialAfterConnectionLoss(t *testing.T) {
+	signer, keyPath := remotetest.NewKey(t)
+	srv := remotetest.NewServer(t, signer.PublicKey())
+	ex := openSSH(t, srv.Host(), srv.Port(), keyPath, nil)
+	if _, err := ex.Run(testCtx(t), remote.Cmd{Argv: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	srv.DropConns()
+	// The first run after the loss may fail while the client notices; a
+	// later one must succeed on a new connection.
+	var err error
+	for range 50 {
+		if _, err = ex.Run(testCtx(t), remote.Cmd{Argv: []string{"true"}}); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("run after connection loss: %v", err)
+	}
+	if n := srv.Conns(); n != 2 {
+		t.Errorf("connections = %d, want 2", n)
+	}
+}

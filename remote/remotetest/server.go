@@ -95,6 +95,15 @@ func (s *Server) Addr() string { return net.JoinHostPort(s.Host(), strconv.Itoa(
 // Conns counts the TCP connections accepted so far (each client dial).
 func (s *Server) Conns() int { return int(s.conns.Load()) }
 
+// DropConns closes every open connection, as a rebooting host would.
+func (s *Server) DropConns() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.open {
+		_ = c.Close()
+	}
+}
+
 // Close stops the server, closes its connections, kills the process groups
 // of commands still running and waits for every goroutine.
 func (s *Server) Close() {
