@@ -1,0 +1,60 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
+)
+
+// RunFinder is the optional ability to list every instance of a run from
+// the cloud itself, including those whose ids were never recorded (the
+// launching process died between RunInstances and the record). The engine
+// finds it with iaas.As[ec2.RunFinder](driver).
+type RunFinder interface {
+	FindByRun(ctx context.Context, run string) ([]iaas.Instance, error)
+}
+
+var _ RunFinder = (*Driver)(nil)
+
+// FindByRun returns the instances tagged cloudinitd:run=run, in every scope
+// this driver has seen (launches, AddScope, Validate), or in us-east-1 with
+// the default credentials when it has seen none. Terminated instances that
+// EC2 still lists are included; each comes with a Handle for Describe and
+// Terminate.
+func (d *Driver) FindByRun(ctx context.Context, run string) ([]iaas.Instance, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("find run: %w", err)
+	}
+	if run == "" {
+		return nil, permanent("find run", "ec2.config", "empty run name", "")
+	}
+	scopes := d.knownScopes()
+	if len(scopes) == 0 {
+		scopes = []scope{d.defaultScope()}
+	}
+	var out []iaas.Instance
+	seen := map[string]bool{}
+	for _, s := range scopes {
+		c, err := d.client(ctx, s)
+		if err != nil {
+			return nil, withOp("find run", err)
+		}
+		in := &ec2.DescribeInstancesInput{Filters: []types.Filter{{Name: aws.String("tag:" + TagRun), Values: []string{run}}}}
+		err = d.eachInstance(ctx, c, s, "find run", in, func(ti types.Instance) {
+			id := aws.ToString(ti.InstanceId)
+			if !seen[id] { // two scopes may reach the same account
+				seen[id] = true
+				out = append(out, d.instance(ti, s, ""))
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
