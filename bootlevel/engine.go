@@ -1,0 +1,260 @@
+package bootlevel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/store"
+	"github.com/cloudinitd/cloudinitd/verify"
+	"golang.org/x/sync/errgroup"
+)
+
+// Engine runs commands on one run record. Every command works from the
+// record alone: an Engine built in another process on the reopened record
+// continues where the first left off. The fields are set before the first
+// command and not changed afterwards; an Engine must not be copied.
+type Engine struct {
+	// DB is the open run record (holding the run's lock).
+	DB *store.DB
+	// Drivers opens the driver for a service's iaas value (expanded); the
+	// caller wraps it (retry, limits) and decides what "" means. The engine
+	// asks once per distinct value per Engine.
+	Drivers func(iaasName string) (iaas.Driver, error)
+	// Connector reaches the services' hosts.
+	Connector Connector
+	// Observer receives events (nil: none).
+	Observer Observer
+	// LogDir is where <run>/<service>.log files go ("" keeps none).
+	LogDir string
+	// Parallel bounds how many services of a level (and launches of the
+	// pre-launch) run at once; 0 means no bound.
+	Parallel int
+	// LookupEnv reads the local environment: REMOTE_WORKING_DIR_ENV and
+	// credentials stored as env.NAME (nil: no environment).
+	LookupEnv func(string) (string, bool)
+	// Now is the clock of events and logs (time.Now when nil).
+	Now func() time.Time
+	// Logger receives diagnostics (discarded when nil).
+	Logger *slog.Logger
+	// Waits overrides the polling budgets (the original's when zero).
+	Waits Waits
+	// CleanupTimeout bounds clean-up work that runs after ctx was canceled
+	// (recording a launched instance, terminating) (default 2 minutes).
+	CleanupTimeout time.Duration
+
+	mu      sync.Mutex
+	drivers map[string]iaas.Driver
+}
+
+// Waits are the polling budgets of the pipelines; nil fields take the
+// verify presets (RunningBackoff, SSHBackoff).
+type Waits struct {
+	Running *verify.Backoff
+	SSH     *verify.Backoff
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Logger != nil {
+		return e.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (e *Engine) getenv(k string) string {
+	if e.LookupEnv == nil {
+		return ""
+	}
+	v, _ := e.LookupEnv(k)
+	return v
+}
+
+func (e *Engine) runningBackoff() verify.Backoff {
+	if e.Waits.Running != nil {
+		return *e.Waits.Running
+	}
+	return verify.RunningBackoff()
+}
+
+func (e *Engine) sshBackoff() verify.Backoff {
+	if e.Waits.SSH != nil {
+		return *e.Waits.SSH
+	}
+	return verify.SSHBackoff()
+}
+
+// cleanup returns a context for work that must finish even after ctx was
+// canceled (Ctrl-C): ctx's values, no cancellation, its own timeout.
+func (e *Engine) cleanup(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := e.CleanupTimeout
+	if d <= 0 {
+		d = 2 * time.Minute
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
+}
+
+// driver returns the (cached) driver for an iaas value.
+func (e *Engine) driver(name string) (iaas.Driver, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if d, ok := e.drivers[name]; ok {
+		return d, nil
+	}
+	if e.Drivers == nil {
+		return nil, errors.New("no IaaS drivers configured")
+	}
+	d, err := e.Drivers(name)
+	if err != nil {
+		return nil, err
+	}
+	if e.drivers == nil {
+		e.drivers = map[string]iaas.Driver{}
+	}
+	e.drivers[name] = d
+	return d, nil
+}
+
+// serviceDriver returns the driver of svc (its expanded iaas setting).
+func (e *Engine) serviceDriver(r *Resolver, svc string) (iaas.Driver, error) {
+	name, err := r.Setting(svc, "iaas")
+	if err != nil {
+		return nil, err
+	}
+	d, err := e.driver(name)
+	if err != nil {
+		return nil, fmt.Errorf("iaas %q: %w", name, err)
+	}
+	return d, nil
+}
+
+// level is one recorded level and its services in plan order.
+type level struct {
+	Number   int
+	Services []store.Service
+}
+
+// levels reads the levels of the run with their services.
+func (e *Engine) levels(ctx context.Context) ([]level, error) {
+	ls, err := e.DB.Levels(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read levels: %w", err)
+	}
+	ss, err := e.DB.Services(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read services: %w", err)
+	}
+	out := make([]level, 0, len(ls))
+	for _, l := range ls {
+		lv := level{Number: l.Number}
+		for _, s := range ss {
+			if s.Level == l.Number {
+				lv.Services = append(lv.Services, s)
+			}
+		}
+		out = append(out, lv)
+	}
+	return out, nil
+}
+
+// walk runs do for every service of every level, the services of a level
+// concurrently (bounded by Parallel). A failing service lets its
+// level-mates finish; then the level fails and, unless keepGoing, no later
+// level starts. reverse walks the levels from last to first (terminate);
+// events name the original level numbers. The result joins every service
+// error.
+func (e *Engine) walk(ctx context.Context, ls []level, reverse, keepGoing bool,
+	do func(ctx context.Context, lv int, s store.Service) error) error {
+	if reverse {
+		ls = slices.Clone(ls)
+		slices.Reverse(ls)
+	}
+	var all []error
+	for i, l := range ls {
+		if err := ctx.Err(); err != nil {
+			all = append(all, err)
+			break
+		}
+		e.emit(ctx, Event{Level: l.Number, Kind: KindLevelStart, Detail: strconv.Itoa(len(l.Services)) + " services"})
+		errs := make([]error, len(l.Services))
+		var g errgroup.Group
+		if e.Parallel > 0 {
+			g.SetLimit(e.Parallel)
+		}
+		for j, s := range l.Services {
+			g.Go(func() error {
+				cur, err := e.DB.Service(ctx, s.Name) // the row may have changed (pre-launch)
+				if err != nil {
+					errs[j] = &ServiceError{Level: l.Number, Service: s.Name, Step: StepCheck, Err: err}
+					return nil
+				}
+				errs[j] = do(ctx, l.Number, cur)
+				return nil
+			})
+		}
+		_ = g.Wait()
+		lerr := errors.Join(errs...)
+		if lerr == nil {
+			e.emit(ctx, Event{Level: l.Number, Kind: KindLevelDone})
+			continue
+		}
+		all = append(all, lerr)
+		e.emit(ctx, Event{Level: l.Number, Kind: KindLevelFailed, Detail: lerr.Error()})
+		if !keepGoing {
+			for _, rest := range ls[i+1:] {
+				e.emit(ctx, Event{Level: rest.Number, Kind: KindLevelSkipped, Detail: "level " + strconv.Itoa(l.Number) + " failed"})
+			}
+			break
+		}
+	}
+	return errors.Join(all...)
+}
+
+// fail records a service failure (state failed unless keep, last_error) and
+// returns it as a *ServiceError.
+func (e *Engine) fail(ctx context.Context, lv int, svc, step string, err error, setFailed bool) error {
+	se := &ServiceError{Level: lv, Service: svc, Step: step, Err: err, LogFile: e.LogFile(svc)}
+	rec := context.WithoutCancel(ctx)
+	if lerr := e.DB.SetLastError(rec, svc, se.Error()); lerr != nil {
+		e.log().Warn("record last error", "service", svc, "err", lerr)
+	}
+	if setFailed {
+		if serr := e.setState(rec, lv, svc, store.StateFailed, step+": "+err.Error()); serr != nil {
+			e.log().Warn("record failed state", "service", svc, "err", serr)
+		}
+	}
+	return se
+}
+
+// pgmTimeout is a service's per-step timeout (pgm_timeout seconds, 1200 by
+// default).
+func pgmTimeout(s store.Service) time.Duration {
+	v, ok := s.Setting("pgm_timeout")
+	if !ok || v == "" {
+		return 1200 * time.Second
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 {
+		return 1200 * time.Second
+	}
+	return time.Duration(f * float64(time.Second))
+}
+
+// flag reports whether a boolean setting is "true" (any case).
+func flag(s store.Service, key string) bool {
+	v, _ := s.Setting(key)
+	return strings.EqualFold(v, "true")
+}

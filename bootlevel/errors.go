@@ -1,0 +1,90 @@
+package bootlevel
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/remote"
+)
+
+// Steps of the service pipelines, as named in errors and events.
+const (
+	StepLaunch       = "launch"
+	StepRunning      = "running"
+	StepHostname     = "hostname"
+	StepConnect      = "connect"
+	StepSSH          = "ssh"
+	StepBootConf     = "bootconf"
+	StepBootPgm      = "bootpgm"
+	StepReadyPgm     = "readypgm"
+	StepAlive        = "alive"
+	StepTerminatePgm = "terminatepgm"
+	StepStage        = "stage"
+	StepTerminate    = "terminate"
+	StepCheck        = "check"
+)
+
+// ServiceError is the failure of one step of one service. It reads like a
+// path: `level 2: service "web": bootpgm: exit status 3`. The cause stays
+// reachable with errors.Is/As (a *remote.ExitError carries the output tail).
+type ServiceError struct {
+	Level   int
+	Service string
+	Step    string
+	Err     error
+	// LogFile is the service's log file, "" when logs are not kept.
+	LogFile string
+}
+
+func (e *ServiceError) Error() string {
+	return fmt.Sprintf("level %d: service %q: %s: %v", e.Level, e.Service, e.Step, e.Err)
+}
+
+func (e *ServiceError) Unwrap() error { return e.Err }
+
+// Tail returns the last output lines of the failed program, if the cause
+// carries them.
+func (e *ServiceError) Tail() []string {
+	var ee *remote.ExitError
+	if errors.As(e.Err, &ee) {
+		return ee.Tail
+	}
+	return nil
+}
+
+// Hint says what the user can do about the failure, "" when nothing useful
+// is known.
+func (e *ServiceError) Hint() string {
+	var ce *iaas.CloudError
+	if errors.As(e.Err, &ce) && ce.Hint != "" {
+		return ce.Hint
+	}
+	switch {
+	case errors.Is(e.Err, iaas.ErrCapacity):
+		return "the cloud has no room for this instance; try another allocation or region, or terminate unused instances"
+	case errors.Is(e.Err, remote.ErrAuth):
+		return "check localsshkeypath and ssh_username, or load the key into ssh-agent"
+	case errors.Is(e.Err, remote.ErrHostKeyMismatch):
+		return "the host presented another SSH host key than recorded; if the host was replaced, reboot the service"
+	case errors.Is(e.Err, remote.ErrTimeout):
+		return "raise pgm_timeout for this service if the step needs longer"
+	case errors.Is(e.Err, ErrTerminated):
+		return "boot the run again"
+	}
+	if e.LogFile != "" {
+		return "see " + e.LogFile
+	}
+	return ""
+}
+
+// ErrTerminated is wrapped when a command other than boot meets a service
+// that has been terminated.
+var ErrTerminated = errors.New("has been terminated")
+
+// ErrNotBooted is wrapped when status or repair meets a service that was
+// never booted.
+var ErrNotBooted = errors.New("has not been booted")
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,113 @@
+package bootlevel
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cloudinitd/cloudinitd/store"
+)
+
+// Event kinds.
+const (
+	KindLevelStart   = "level-start"   // a level begins (Level set)
+	KindLevelDone    = "level-done"    // every service of the level succeeded
+	KindLevelFailed  = "level-failed"  // at least one service of the level failed
+	KindLevelSkipped = "level-skipped" // not started because an earlier level failed
+	KindState        = "state"         // a service changed state (State set)
+	KindStep         = "step"          // a service step begins (Step set)
+	KindOutput       = "output"        // one line of a running program (Detail); not journaled
+	KindWarning      = "warning"       // something worth telling that is not a failure
+)
+
+// Event is one thing the engine reports while it works. Every event but
+// KindOutput is also appended to the run's journal (store.AppendEvent);
+// Seq is then the journal's sequence number. State events are journaled by
+// store.SetState itself and output events not at all: their Seq is 0.
+type Event struct {
+	Seq     int64
+	Time    time.Time
+	Run     string
+	Level   int    // level number, 0 for run-wide events
+	Service string // empty for level and run events
+	Kind    string // one of the Kind* constants
+	State   string // the service state after a KindState event
+	Step    string // the step concerned: launch, running, port, ssh, bootpgm...
+	Detail  string
+}
+
+// Observer receives the engine's events, in order per service. Event must
+// return quickly and may be called from several goroutines at once.
+type Observer interface {
+	Event(Event)
+}
+
+// NopObserver discards every event.
+type NopObserver struct{}
+
+// Event implements Observer.
+func (NopObserver) Event(Event) {}
+
+// MultiObserver sends every event to each of its observers in turn.
+type MultiObserver []Observer
+
+// Event implements Observer.
+func (m MultiObserver) Event(e Event) {
+	for _, o := range m {
+		if o != nil {
+			o.Event(e)
+		}
+	}
+}
+
+// ObserverFunc adapts a function to Observer.
+type ObserverFunc func(Event)
+
+// Event implements Observer.
+func (f ObserverFunc) Event(e Event) { f(e) }
+
+// emit journals e (unless it is output) and passes it to the observer.
+// Journal failures are logged, never fatal: the journal is a diagnostic.
+func (e *Engine) emit(ctx context.Context, ev Event) {
+	ev.Run = e.DB.Name()
+	if ev.Time.IsZero() {
+		ev.Time = e.now()
+	}
+	if ev.Kind != KindOutput && ev.Kind != KindState {
+		lvl := "INFO"
+		switch ev.Kind {
+		case KindWarning:
+			lvl = "WARN"
+		case KindLevelFailed:
+			lvl = "ERROR"
+		case KindStep, KindLevelSkipped:
+			lvl = "DEBUG"
+		}
+		detail := ev.Detail
+		if ev.Step != "" {
+			detail = ev.Step + ": " + detail
+		}
+		if ev.Level != 0 && ev.Service == "" {
+			detail = "level " + itoa(ev.Level) + ": " + detail
+		}
+		seq, err := e.DB.AppendEvent(context.WithoutCancel(ctx), store.Event{
+			Time: ev.Time, Level: lvl, Service: ev.Service, Event: ev.Kind, Detail: detail,
+		})
+		if err != nil {
+			e.log().Warn("journal event", "kind", ev.Kind, "err", err)
+		}
+		ev.Seq = seq
+	}
+	if e.Observer != nil {
+		e.Observer.Event(ev)
+	}
+}
+
+// setState records svc's new state (journaled by the store) and reports it.
+func (e *Engine) setState(ctx context.Context, level int, svc string, st store.State, detail string) error {
+	if err := e.DB.SetState(context.WithoutCancel(ctx), svc, st, detail); err != nil {
+		return fmt.Errorf("record state %s: %w", st, err)
+	}
+	e.emit(ctx, Event{Level: level, Service: svc, Kind: KindState, State: string(st), Detail: detail})
+	return nil
+}

@@ -1,0 +1,268 @@
+package bootlevel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/store"
+	"github.com/cloudinitd/cloudinitd/verify"
+	"golang.org/x/sync/errgroup"
+)
+
+// RunFinder is an optional driver ability (found with iaas.As through
+// wrappers): list every instance the driver launched for a run, from the
+// cloud's own tags. Terminate uses it for launch intents whose instance id
+// never came back (a crash during the launch call). Without it such an
+// intent is reported as a warning: launching again with the same token to
+// learn the id would start an instance that may never have existed.
+type RunFinder interface {
+	FindByRun(ctx context.Context, run string) ([]iaas.Instance, error)
+}
+
+// driverOptionKeys are plan keys passed to drivers in LaunchSpec.Options,
+// besides every fake_* key.
+var driverOptionKeys = []string{"ssh_check", "subnet", "userdata", "tags", "root_volume_size", "spot", "hostname_from"}
+
+// history returns the instance-history rows of svc, oldest first.
+func (e *Engine) history(ctx context.Context, svc string) ([]store.HistoryRow, error) {
+	all, err := e.DB.InstanceHistory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read instance history: %w", err)
+	}
+	var out []store.HistoryRow
+	for _, h := range all {
+		if h.Service == svc {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// needsLaunch decides whether s needs an instance launched. It returns the
+// pending intent to complete (a crash between intent and launch result:
+// relaunch with the same attempt and token, which an idempotent driver
+// answers with the instance it may already have started), or the next
+// attempt number for a new instance; launch false means s has its instance.
+func (e *Engine) needsLaunch(ctx context.Context, s store.Service) (launch bool, pending *store.HistoryRow, attempt int, err error) {
+	if !flag(s, "iaas_launch") {
+		return false, nil, 0, nil
+	}
+	hs, err := e.history(ctx, s.Name)
+	if err != nil {
+		return false, nil, 0, err
+	}
+	if n := len(hs); n > 0 && hs[n-1].State == store.HistoryIntent && hs[n-1].InstanceID == "" {
+		return true, &hs[n-1], hs[n-1].Attempt, nil
+	}
+	if s.InstanceID != "" && s.State != store.StateTerminated {
+		return false, nil, 0, nil
+	}
+	attempt = s.Attempt
+	for _, h := range hs {
+		attempt = max(attempt, h.Attempt)
+	}
+	return true, nil, attempt + 1, nil
+}
+
+// ensureInstance launches an instance for s when it needs one and returns
+// the service row as recorded afterwards.
+func (e *Engine) ensureInstance(ctx context.Context, lv int, s store.Service) (store.Service, error) {
+	launch, pending, attempt, err := e.needsLaunch(ctx, s)
+	if err != nil || !launch {
+		return s, err
+	}
+	r, err := LoadResolver(ctx, e.DB, e.LookupEnv)
+	if err != nil {
+		return s, err
+	}
+	if err := e.launch(ctx, lv, r, s, pending, attempt); err != nil {
+		return s, err
+	}
+	return e.DB.Service(context.WithoutCancel(ctx), s.Name)
+}
+
+// launch records the intent, calls Driver.Launch and records its result.
+// The result is recorded under a clean-up context, so that a Ctrl-C after
+// the cloud accepted the launch cannot leave the instance unrecorded.
+func (e *Engine) launch(ctx context.Context, lv int, r *Resolver, s store.Service, pending *store.HistoryRow, attempt int) error {
+	d, err := e.serviceDriver(r, s.Name)
+	if err != nil {
+		return err
+	}
+	token := iaas.ClientToken(e.DB.Name(), s.Name, attempt)
+	var intent int64
+	if pending != nil {
+		intent, token = pending.ID, pending.ClientToken
+		if err := e.setState(ctx, lv, s.Name, store.StateLaunching, "relaunch with token "+token); err != nil {
+			return err
+		}
+	} else {
+		intent, err = e.DB.LaunchIntent(context.WithoutCancel(ctx), s.Name, attempt, token, d.Name())
+		if err != nil {
+			return fmt.Errorf("record launch intent: %w", err)
+		}
+		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindState, State: string(store.StateLaunching), Detail: "token " + token})
+	}
+	spec, err := e.spec(r, s, d, attempt, token)
+	if err != nil {
+		e.launchFailed(ctx, intent, err)
+		return err
+	}
+	e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepLaunch, Detail: fmt.Sprintf("attempt %d", attempt)})
+	inst, err := d.Launch(ctx, spec)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.launchFailed(ctx, intent, err) // the cloud said no: nothing was started
+		} // else: the outcome is unknown; the intent stays for terminate and resume
+		return err
+	}
+	cctx, cancel := e.cleanup(ctx)
+	defer cancel()
+	if err := e.DB.LaunchDone(cctx, intent, inst.ID, inst.Handle); err != nil {
+		return fmt.Errorf("record launched instance %s: %w", inst.ID, err)
+	}
+	if err := e.DB.SetHostKey(cctx, s.Name, ""); err != nil { // a new host, a new key
+		return fmt.Errorf("clear host key: %w", err)
+	}
+	e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindState, State: string(store.StateLaunched), Detail: inst.ID})
+	return nil
+}
+
+func (e *Engine) launchFailed(ctx context.Context, intent int64, cause error) {
+	if err := e.DB.LaunchFailed(context.WithoutCancel(ctx), intent, cause.Error()); err != nil {
+		e.log().Warn("record failed launch", "intent", intent, "err", err)
+	}
+}
+
+// spec builds the launch request of s, every value expanded.
+func (e *Engine) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, token string) (iaas.LaunchSpec, error) {
+	get := func(key string) (string, error) { return r.Setting(s.Name, key) }
+	spec := iaas.LaunchSpec{Run: e.DB.Name(), Service: s.Name, Attempt: attempt, ClientToken: token, Options: map[string]string{}}
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"image", &spec.Image}, {"allocation", &spec.Allocation}, {"iaas_url", &spec.Endpoint}, {"sshkeyname", &spec.KeyName}} {
+		v, err := get(f.key)
+		if err != nil {
+			return spec, err
+		}
+		*f.dst = v
+	}
+	name, err := get("iaas")
+	if err != nil {
+		return spec, err
+	}
+	if name != "" && !strings.EqualFold(name, d.Name()) {
+		spec.Region = name
+	}
+	sg, err := get("securitygroups")
+	if err != nil {
+		return spec, err
+	}
+	spec.SecurityGroups = strings.FieldsFunc(sg, func(c rune) bool { return c == ',' || c == ' ' })
+	if v, ok, _ := r.Lookup(s.Name, "iaas_key"); ok {
+		spec.Credentials.Key = v
+	}
+	if v, ok, _ := r.Lookup(s.Name, "iaas_secret"); ok {
+		spec.Credentials.Secret = v
+	}
+	for _, set := range s.Settings {
+		if strings.HasPrefix(set.Key, "fake_") || contains(driverOptionKeys, set.Key) {
+			v, err := get(set.Key)
+			if err != nil {
+				return spec, err
+			}
+			spec.Options[set.Key] = v
+		}
+	}
+	return spec, nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// waitRunning polls the instance of s until it runs, within the service's
+// pgm_timeout, and returns the driver's view of it.
+func (e *Engine) waitRunning(ctx context.Context, d iaas.Driver, s store.Service) (iaas.Instance, error) {
+	tctx, cancel := context.WithTimeout(ctx, pgmTimeout(s))
+	defer cancel()
+	var inst iaas.Instance
+	err := verify.WaitRunning(tctx, e.runningBackoff(), func(ctx context.Context) (bool, error) {
+		got, err := e.describe(ctx, d, s)
+		if err != nil {
+			return false, err
+		}
+		inst = got
+		switch got.State {
+		case iaas.StateRunning:
+			return true, nil
+		case iaas.StatePending, iaas.StateUnknown:
+			return false, nil
+		}
+		return false, verify.Permanent(instanceGone(got))
+	})
+	return inst, err
+}
+
+// describe returns the driver's view of s's current instance.
+func (e *Engine) describe(ctx context.Context, d iaas.Driver, s store.Service) (iaas.Instance, error) {
+	is, err := d.Describe(ctx, iaas.Ref{ID: s.InstanceID, Handle: s.Handle})
+	if err != nil {
+		if !iaas.Retryable(err) {
+			err = verify.Permanent(err)
+		}
+		return iaas.Instance{}, fmt.Errorf("describe %s: %w", s.InstanceID, err)
+	}
+	if len(is) != 1 {
+		return iaas.Instance{}, verify.Permanent(fmt.Errorf("describe %s: driver returned %d instances", s.InstanceID, len(is)))
+	}
+	return is[0], nil
+}
+
+// instanceGone explains an instance that will not run (again).
+func instanceGone(inst iaas.Instance) error {
+	if inst.Err != nil {
+		return fmt.Errorf("instance %s is %s: %w", inst.ID, inst.State, inst.Err)
+	}
+	return fmt.Errorf("instance %s is %s", inst.ID, inst.State)
+}
+
+// prelaunch launches, concurrently (bounded by Parallel), every service of
+// every level that needs an instance, before level 1 starts: machine start-up
+// overlaps the work of earlier levels.
+func (e *Engine) prelaunch(ctx context.Context, ls []level) error {
+	type item struct {
+		lv int
+		s  store.Service
+	}
+	var items []item
+	for _, l := range ls {
+		for _, s := range l.Services {
+			items = append(items, item{l.Number, s})
+		}
+	}
+	errs := make([]error, len(items))
+	var g errgroup.Group
+	if e.Parallel > 0 {
+		g.SetLimit(e.Parallel)
+	}
+	for i, it := range items {
+		g.Go(func() error {
+			if _, err := e.ensureInstance(ctx, it.lv, it.s); err != nil {
+				errs[i] = e.fail(ctx, it.lv, it.s.Name, StepLaunch, err, true)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,195 @@
+package bootlevel
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cloudinitd/cloudinitd/plan"
+	"github.com/cloudinitd/cloudinitd/store"
+)
+
+// columnKeys maps the attribute names of stored columns (the original's
+// service table) to the plan keys that hold them; ${svc.keyname} reads
+// the sshkeyname setting.
+var columnKeys = map[string]string{
+	"image": "image", "iaas": "iaas", "allocation": "allocation",
+	"keyname": "sshkeyname", "localkey": "localsshkeypath", "username": "ssh_username",
+	"scp_username": "scp_username", "readypgm": "readypgm", "readypgm_args": "readypgm_args",
+	"bootconf": "bootconf", "bootpgm": "bootpgm", "bootpgm_args": "bootpgm_args",
+	"securitygroups": "securitygroups", "iaas_url": "iaas_url", "iaas_key": "iaas_key",
+	"iaas_secret": "iaas_secret", "terminatepgm": "terminatepgm",
+	"terminatepgm_args": "terminatepgm_args", "iaas_launch": "iaas_launch",
+	"pgm_timeout": "pgm_timeout", "local_exe": "local_exe",
+}
+
+// Resolver is a snapshot of a run record that resolves ${svc.attr} and
+// ${global.name} (plan.Resolver). Lookup order (reference §1.7): hostname
+// (set only when known), instance_id, run_name, the attribute bag (deps then
+// bootout rows, the last row of a key wins), then the stored columns by
+// their column names (keyname, localkey, username, image, state, ...).
+// A snapshot does not change: build a new one after the record changed.
+type Resolver struct {
+	run       string
+	services  map[string]store.Service
+	order     []string
+	attrs     map[string][]store.Attr
+	globals   map[string]string
+	lookupEnv func(string) (string, bool)
+}
+
+var _ plan.Resolver = (*Resolver)(nil)
+
+// LoadResolver reads services, bags and globals of the run from db.
+// lookupEnv resolves credentials stored as env.NAME (nil: none resolve).
+func LoadResolver(ctx context.Context, db *store.DB, lookupEnv func(string) (string, bool)) (*Resolver, error) {
+	ss, err := db.Services(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read services: %w", err)
+	}
+	r := &Resolver{
+		run: db.Name(), services: make(map[string]store.Service, len(ss)),
+		attrs: make(map[string][]store.Attr, len(ss)), globals: map[string]string{},
+		lookupEnv: lookupEnv,
+	}
+	for _, s := range ss {
+		r.services[s.Name] = s
+		r.order = append(r.order, s.Name)
+		as, err := db.Attrs(ctx, s.Name)
+		if err != nil {
+			return nil, fmt.Errorf("service %q: read attributes: %w", s.Name, err)
+		}
+		r.attrs[s.Name] = as
+	}
+	gs, err := db.Globals(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read globals: %w", err)
+	}
+	for _, g := range gs { // ordered by rank: the highest rank is written last
+		if !g.Redacted {
+			r.globals[g.Name] = g.Value
+		}
+	}
+	return r, nil
+}
+
+// Service returns the stored row of svc.
+func (r *Resolver) Service(svc string) (store.Service, bool) {
+	s, ok := r.services[svc]
+	return s, ok
+}
+
+// Lookup implements plan.Resolver.
+func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
+	s, ok := r.services[svc]
+	if !ok {
+		return "", false, fmt.Errorf("%q: %w", svc, plan.ErrUnknownService)
+	}
+	switch attr {
+	case "hostname":
+		if s.Hostname != "" {
+			return s.Hostname, true, nil
+		}
+		if launch, _ := s.Setting("iaas_launch"); !strings.EqualFold(launch, "true") {
+			v, set := s.Setting("hostname") // a hostname-only service: the configured name
+			return v, set, nil
+		}
+		return "", false, nil
+	case "instance_id":
+		return s.InstanceID, s.InstanceID != "", nil
+	case "run_name":
+		return r.run, true, nil
+	}
+	as := r.attrs[svc]
+	for i := len(as) - 1; i >= 0; i-- {
+		if as[i].Key == attr {
+			return as[i].Value, true, nil
+		}
+	}
+	switch attr {
+	case "state":
+		return string(s.State), true, nil
+	case "last_error":
+		return s.LastError, s.LastError != "", nil
+	case "name":
+		return s.Name, true, nil
+	}
+	if key, ok := columnKeys[attr]; ok {
+		v, set := s.Setting(key)
+		if set && plan.IsSecret(key) {
+			v, set = r.secret(v)
+		}
+		return v, set, nil
+	}
+	if _, ok := s.Setting("bootpgm"); ok && !booted(s.State) {
+		return "", false, nil // its bootout.json may still provide it
+	}
+	return "", false, fmt.Errorf("service %q has no attribute %q: %w", svc, attr, plan.ErrUnknownAttr)
+}
+
+// secret resolves a stored credential reference.
+func (r *Resolver) secret(ref string) (string, bool) {
+	if name, ok := strings.CutPrefix(ref, "env."); ok && r.lookupEnv != nil {
+		return r.lookupEnv(name)
+	}
+	return "", false
+}
+
+// Global implements plan.Resolver.
+func (r *Resolver) Global(name string) (string, bool) {
+	v, ok := r.globals[name]
+	return v, ok
+}
+
+// Expand expands the ${} tokens of s in the context of service svc.
+func (r *Resolver) Expand(s, svc string) (string, error) { return plan.Expand(s, svc, r) }
+
+// Setting returns svc's setting key, expanded.
+func (r *Resolver) Setting(svc, key string) (string, error) {
+	s, ok := r.services[svc]
+	if !ok {
+		return "", fmt.Errorf("%q: %w", svc, plan.ErrUnknownService)
+	}
+	v, _ := s.Setting(key)
+	if v == "" {
+		return "", nil
+	}
+	out, err := r.Expand(v, svc)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", key, err)
+	}
+	return out, nil
+}
+
+// Bag returns svc's attribute bag, each value expanded in the context of
+// svc, the last row of a key winning. This is what bootconf templates see.
+func (r *Resolver) Bag(svc string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, a := range r.attrs[svc] {
+		v, err := r.Expand(a.Value, svc)
+		if err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", a.Key, err)
+		}
+		out[a.Key] = v
+	}
+	return out, nil
+}
+
+// Keys returns the attribute names svc exposes besides its columns:
+// hostname, instance_id and its bag keys, in bag order.
+func (r *Resolver) Keys(svc string) []string {
+	keys := []string{"hostname", "instance_id"}
+	seen := map[string]bool{"hostname": true, "instance_id": true}
+	for _, a := range r.attrs[svc] {
+		if !seen[a.Key] {
+			seen[a.Key] = true
+			keys = append(keys, a.Key)
+		}
+	}
+	return keys
+}
+
+// booted reports whether a service's boot program has completed.
+func booted(st store.State) bool {
+	return st == store.StateContextualized || st == store.StateReady
+}

@@ -1,0 +1,227 @@
+package bootlevel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/remote"
+	"github.com/cloudinitd/cloudinitd/store"
+)
+
+// Terminate terminates the run: levels in reverse order, going on after
+// errors. Per service: an already terminated service is skipped; the
+// terminatepgm runs (only if the service ever had a hostname) and the stage
+// dir is removed on the service's host; then the instance is terminated,
+// even when the program failed. Afterwards every instance of the history
+// that is not final (earlier attempts, launches completed behind our back)
+// is terminated too. Cloud calls run under a clean-up context so that
+// Ctrl-C does not leave instances running. The error joins every failure.
+func (e *Engine) Terminate(ctx context.Context) error {
+	ls, err := e.levels(ctx)
+	if err != nil {
+		return err
+	}
+	e.runStatus(ctx, store.RunTerminating)
+	err = e.walk(ctx, ls, true, true, e.terminateService)
+	err = errors.Join(err, e.terminateHistory(ctx))
+	if err != nil {
+		e.runStatus(ctx, store.RunFailed)
+	} else {
+		e.runStatus(ctx, store.RunTerminated)
+	}
+	return err
+}
+
+func (e *Engine) terminateService(ctx context.Context, lv int, s store.Service) error {
+	if s.State == store.StateTerminated {
+		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindWarning, Step: StepTerminate, Detail: "already terminated"})
+		return nil
+	}
+	if err := e.setState(ctx, lv, s.Name, store.StateTerminating, ""); err != nil {
+		return e.fail(ctx, lv, s.Name, StepTerminate, err, false)
+	}
+	log, err := e.openLog(ctx, lv, s.Name)
+	if err != nil {
+		return e.fail(ctx, lv, s.Name, StepTerminate, err, false)
+	}
+	defer log.Close()
+	r, err := LoadResolver(ctx, e.DB, e.LookupEnv) // bag rebuilt (§8.15)
+	if err != nil {
+		return e.fail(ctx, lv, s.Name, StepTerminate, err, false)
+	}
+	var errs []error
+	if s.Hostname != "" {
+		if step, err := e.hostCleanup(ctx, lv, r, s, log); err != nil {
+			log.Printf("%s failed: %v", step, err)
+			errs = append(errs, e.fail(ctx, lv, s.Name, step, err, false))
+		}
+	}
+	launched := flag(s, "iaas_launch")
+	if launched && s.InstanceID != "" {
+		cctx, cancel := e.cleanup(ctx)
+		err := e.terminateInstance(cctx, r, s.Name, s.InstanceID, s.Handle)
+		cancel()
+		if err != nil {
+			errs = append(errs, e.fail(ctx, lv, s.Name, StepTerminate, err, false))
+			return errors.Join(errs...)
+		}
+		log.Printf("instance %s terminated", s.InstanceID)
+	}
+	rec := context.WithoutCancel(ctx)
+	if launched {
+		if err := e.DB.SetHostname(rec, s.Name, ""); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := e.setState(rec, lv, s.Name, store.StateTerminated, ""); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// hostCleanup runs the terminatepgm and removes the stage dir on the
+// service's host. An instance that no longer runs is skipped with a warning.
+func (e *Engine) hostCleanup(ctx context.Context, lv int, r *Resolver, s store.Service, log *serviceLog) (string, error) {
+	pl, err := e.placeOf(ctx, r, s.Name, nil, 0)
+	if err != nil {
+		if flag(s, "iaas_launch") {
+			e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindWarning, Step: StepTerminatePgm, Detail: "host steps skipped: " + err.Error()})
+			return "", nil
+		}
+		return StepHostname, err
+	}
+	t, err := e.target(r, s, pl, true)
+	if err != nil {
+		return StepConnect, err
+	}
+	tctx, cancel := context.WithTimeout(ctx, pgmTimeout(s))
+	defer cancel()
+	ex, err := e.Connector.Connect(tctx, t)
+	if err != nil {
+		return StepConnect, err
+	}
+	defer ex.Close()
+	stage := e.stageDir(s, pl)
+	var errs []error
+	step := ""
+	if _, ok := s.Setting("terminatepgm"); ok {
+		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepTerminatePgm})
+		p, err := e.program(r, s, "terminatepgm", stage, log, ex)
+		if err == nil {
+			if err = ex.Prepare(tctx, stage); err == nil {
+				_, err = remote.RunProgram(tctx, ex, p)
+			}
+		}
+		if err != nil {
+			step = StepTerminatePgm
+			errs = append(errs, err)
+		}
+	}
+	sctx, scancel := context.WithTimeout(ctx, pgmTimeout(s))
+	defer scancel()
+	if err := remote.RemoveStage(sctx, ex, stage); err != nil {
+		if step == "" {
+			step = StepStage
+		}
+		errs = append(errs, fmt.Errorf("remove %s: %w", stage, err))
+	}
+	return step, errors.Join(errs...)
+}
+
+// terminateInstance asks the service's driver to terminate one instance and
+// records it in the history.
+func (e *Engine) terminateInstance(ctx context.Context, r *Resolver, svc, id string, handle []byte) error {
+	d, err := e.serviceDriver(r, svc)
+	if err != nil {
+		return err
+	}
+	if err := d.Terminate(ctx, iaas.Ref{ID: id, Handle: handle}); err != nil {
+		return fmt.Errorf("terminate %s: %w", id, err)
+	}
+	if err := e.DB.MarkInstance(ctx, id, store.HistoryTerminated); err != nil {
+		return fmt.Errorf("record %s terminated: %w", id, err)
+	}
+	return nil
+}
+
+// terminateHistory terminates every instance of the history that is not
+// final, and deals with intents whose instance id never came back.
+func (e *Engine) terminateHistory(ctx context.Context) error {
+	cctx, cancel := e.cleanup(ctx)
+	defer cancel()
+	hs, err := e.DB.InstanceHistory(cctx)
+	if err != nil {
+		return fmt.Errorf("read instance history: %w", err)
+	}
+	r, err := LoadResolver(cctx, e.DB, e.LookupEnv)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	var intents []store.HistoryRow
+	known := map[string]bool{}
+	for _, h := range hs {
+		known[h.InstanceID] = true
+		switch {
+		case h.InstanceID == "" && h.State == store.HistoryIntent:
+			intents = append(intents, h)
+		case h.InstanceID == "" || h.State == store.HistoryTerminated || h.State == store.HistoryFailed:
+		default:
+			if err := e.terminateInstance(cctx, r, h.Service, h.InstanceID, h.Handle); err != nil {
+				errs = append(errs, fmt.Errorf("service %q: earlier instance: %w", h.Service, err))
+			} else {
+				e.emit(ctx, Event{Service: h.Service, Kind: KindStep, Step: StepTerminate, Detail: "earlier instance " + h.InstanceID + " terminated"})
+			}
+		}
+	}
+	searched := map[iaas.Driver]bool{}
+	for _, h := range intents {
+		d, err := e.serviceDriver(r, h.Service)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("service %q: %w", h.Service, err))
+			continue
+		}
+		f, ok := iaas.As[RunFinder](d)
+		if !ok {
+			e.emit(ctx, Event{Service: h.Service, Kind: KindWarning, Step: StepTerminate, Detail: fmt.Sprintf(
+				"launch attempt %d (client token %s) never returned an instance id and driver %s cannot search by run; check the cloud for it",
+				h.Attempt, h.ClientToken, d.Name())})
+			continue
+		}
+		if !searched[d] {
+			searched[d] = true
+			if err := e.terminateFound(cctx, d, f, known); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		if err := e.DB.LaunchFailed(cctx, h.ID, "launch outcome unknown; the run's instances found by the driver were terminated"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// terminateFound terminates the instances of the run the driver finds that
+// the history does not hold.
+func (e *Engine) terminateFound(ctx context.Context, d iaas.Driver, f RunFinder, known map[string]bool) error {
+	is, err := f.FindByRun(ctx, e.DB.Name())
+	if err != nil {
+		return fmt.Errorf("find instances of run %s: %w", e.DB.Name(), err)
+	}
+	var refs []iaas.Ref
+	for _, in := range is {
+		if !known[in.ID] && !in.State.Final() {
+			refs = append(refs, iaas.Ref{ID: in.ID, Handle: in.Handle})
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	if err := d.Terminate(ctx, refs...); err != nil {
+		return fmt.Errorf("terminate %v: %w", iaas.IDs(refs), err)
+	}
+	return nil
+}
