@@ -25,10 +25,10 @@ level1: level1.conf
 level2: level2.conf
 level3: level3.conf
 `,
-		"level1.conf": "[svc-one]\nbootpgm: one-boot.sh\nreadypgm: ok.sh\n",
-		"one-boot.sh": "#!/bin/sh\necho booting one\necho '{\"token\": \"tok-123\", \"n\": 7}' > bootout.json\n",
-		"ok.sh":       "#!/bin/sh\nexit 0\n",
-		"level2.conf": "[svc-two]\nbootpgm: two-boot.sh\nbootconf: two-conf.json\ndeps1: two-deps.conf\nterminatepgm: two-term.sh\n",
+		"level1.conf":   "[svc-one]\nbootpgm: one-boot.sh\nreadypgm: ok.sh\n",
+		"one-boot.sh":   "#!/bin/sh\necho booting one\necho '{\"token\": \"tok-123\", \"n\": 7}' > bootout.json\n",
+		"ok.sh":         "#!/bin/sh\nexit 0\n",
+		"level2.conf":   "[svc-two]\nbootpgm: two-boot.sh\nbootconf: two-conf.json\ndeps1: two-deps.conf\nterminatepgm: two-term.sh\n",
 		"two-deps.conf": "[deps]\nfrom_one: ${one.token}\nonehost: ${one.hostname}\n",
 		"two-conf.json": `{"from_one": "$from_one", "host": "${onehost}"}`,
 		"two-boot.sh":   "#!/bin/sh\n. ./bootenv.sh\necho \"{\\\"msg\\\": \\\"got-$from_one\\\"}\" > bootout.json\n",

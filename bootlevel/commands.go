@@ -173,4 +173,3 @@ func (e *Engine) runStatus(ctx context.Context, st store.RunStatus) {
 		e.log().Warn("record run status", "status", st, "err", err)
 	}
 }
-
