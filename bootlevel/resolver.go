@@ -28,6 +28,9 @@ var columnKeys = map[string]string{
 // (set only when known), instance_id, run_name, the attribute bag (deps then
 // bootout rows, the last row of a key wins), then the stored columns by
 // their column names (keyname, localkey, username, image, state, ...).
+// An attribute a service does not have is an error, except for a service
+// with a boot program, whose bootout.json may provide it: it is unset and
+// the token stays in place (as in the load-time check of the plan).
 // A snapshot does not change: build a new one after the record changed.
 type Resolver struct {
 	run       string
@@ -121,8 +124,10 @@ func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
 		}
 		return v, set, nil
 	}
-	if _, ok := s.Setting("bootpgm"); ok && !booted(s.State) {
-		return "", false, nil // its bootout.json may still provide it
+	if _, ok := s.Setting("bootpgm"); ok {
+		// Its bootout.json may provide it (later, or not in a dry run):
+		// unset, the token stays, as when the plan was checked at load.
+		return "", false, nil
 	}
 	return "", false, fmt.Errorf("service %q has no attribute %q: %w", svc, attr, plan.ErrUnknownAttr)
 }
