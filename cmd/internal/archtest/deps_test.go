@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"iaas/fake":             {"iaas"},
 	"iaas/local":            {"iaas"},
 	"iaas/ec2":              {"iaas"},
+	"iaas/ec2/ec2test":      {"iaas", "iaas/ec2"},
 	"iaas/iaastest":         {"iaas"},
 	"remote":                {},
 	"verify":                {"remote"},
