@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// contender is one way of doing the SSH fan-out, measured on the same hosts
+// as the others.
+type contender struct {
+	name      string
+	needs     []string     // executables that must be on PATH
+	stageDirs []string     // where each host's boot marker must appear; nil: none
+	prepare   func() error // untimed, before every run; may be nil
+	run       func(ctx context.Context) error
+}
+
+// fanoutResult is one contender at one N.
+type fanoutResult struct {
+	N         int
+	Contender string
+	Walls     []time.Duration // timed repetitions, warm-ups excluded
+	Skipped   string          // why it did not run, when it did not
+	Err       string          // the first failure; a failed contender stops
+}
+
+// Median of the timed repetitions; 0 when there are none.
+func (r fanoutResult) Median() time.Duration { return median(r.Walls) }
+
+// fanoutEnv is what the SSH suite needs besides the hosts.
+type fanoutEnv struct {
+	work       string // the bench's temporary directory
+	self       string // this executable, for child modes
+	contenders []string
+	reps       int
+	warmup     int
+	port       int
+	runTimeout time.Duration
+	progress   io.Writer
+	cloudinitd func(h *Hosts, progs Programs, work string) (contender, error) // nil: not available
+}
+
+// runFanout starts n sshd hosts, measures every contender on them (the
+// contenders interleaved within each repetition, so drift hits all alike)
+// and stops the hosts and every stray process before returning.
+func runFanout(ctx context.Context, env fanoutEnv, n int) (_ []fanoutResult, err error) {
+	dir := filepath.Join(env.work, fmt.Sprintf("fanout-%d", n))
+	fmt.Fprintf(env.progress, "ssh fan-out N=%d: starting %d sshd hosts\n", n, n)
+	h, err := startHosts(ctx, filepath.Join(dir, "hosts"), n, env.port)
+	if err != nil {
+		return nil, fmt.Errorf("N=%d: %w", n, err)
+	}
+	defer func() {
+		err = errors.Join(err, h.Stop(), reapStrays(nil))
+	}()
+	progs, err := writePrograms(filepath.Join(dir, "programs"))
+	if err != nil {
+		return nil, err
+	}
+	var cs []contender
+	var results []fanoutResult
+	for _, name := range env.contenders {
+		c, skip, err := makeContender(name, env, h, progs, dir)
+		if err != nil {
+			return nil, fmt.Errorf("N=%d: %s: %w", n, name, err)
+		}
+		results = append(results, fanoutResult{N: n, Contender: name, Skipped: skip})
+		cs = append(cs, c)
+	}
+	for rep := -env.warmup; rep < env.reps; rep++ {
+		for i, c := range cs {
+			r := &results[i]
+			if r.Skipped != "" || r.Err != "" {
+				continue
+			}
+			wall, err := runOnce(ctx, env, c, h)
+			label := fmt.Sprintf("rep %d/%d", rep+1, env.reps)
+			if rep < 0 {
+				label = "warm-up"
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return results, ctx.Err()
+				}
+				r.Err = err.Error()
+				fmt.Fprintf(env.progress, "  N=%d %-12s %s: FAILED: %v\n", n, c.name, label, err)
+				continue
+			}
+			fmt.Fprintf(env.progress, "  N=%d %-12s %s: %.2fs\n", n, c.name, label, wall.Seconds())
+			if rep >= 0 {
+				r.Walls = append(r.Walls, wall)
+			}
+		}
+	}
+	return results, nil
+}
+
+// makeContender builds the named contender; skip says why it cannot run.
+func makeContender(name string, env fanoutEnv, h *Hosts, progs Programs, dir string) (contender, string, error) {
+	var c contender
+	switch name {
+	case "floor":
+		c = floorContender(h, env.self)
+	case "parallel-ssh":
+		c = psshContender(h, progs, dir)
+	case "ansible":
+		c = ansibleContender(h, progs, dir)
+	case "cloudinitd":
+		if env.cloudinitd == nil {
+			return contender{name: name}, "engine not available yet", nil
+		}
+		var err error
+		if c, err = env.cloudinitd(h, progs, dir); err != nil {
+			return contender{}, "", err
+		}
+	default:
+		return contender{}, "", fmt.Errorf("unknown contender (want floor, parallel-ssh, ansible or cloudinitd)")
+	}
+	for _, exe := range c.needs {
+		if _, err := exec.LookPath(exe); err != nil {
+			return c, exe + " not installed", nil
+		}
+	}
+	return c, "", nil
+}
+
+// runOnce clears the contender's stage directories, prepares it, times one
+// run, checks every host's boot marker and ends the processes the run left
+// behind (ControlPersist masters), so the next run starts cold.
+func runOnce(ctx context.Context, env fanoutEnv, c contender, h *Hosts) (time.Duration, error) {
+	if err := removeAll(c.stageDirs); err != nil {
+		return 0, fmt.Errorf("clear stage: %w", err)
+	}
+	if c.prepare != nil {
+		if err := c.prepare(); err != nil {
+			return 0, fmt.Errorf("prepare: %w", err)
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, env.runTimeout)
+	defer cancel()
+	start := time.Now()
+	err := c.run(rctx)
+	wall := time.Since(start)
+	err = errors.Join(err, reapStrays(h.PIDs()))
+	if err != nil {
+		return wall, err
+	}
+	return wall, checkMarkers(c.stageDirs)
+}
+
+// median of ds (the mean of the middle two for an even count); 0 for none.
+func median(ds []time.Duration) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

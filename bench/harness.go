@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// harness runs the chosen suites in one temporary directory, prints the
+// report to stdout (and to -o), and removes every process and file it made,
+// also when it fails or is interrupted.
+func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err error) {
+	if err := becomeSubreaper(); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own executable: %w", err)
+	}
+	work, err := os.MkdirTemp("", "bench-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		err = errors.Join(err, reapStrays(nil))
+		if o.keep {
+			fmt.Fprintf(stderr, "bench: kept %s\n", work)
+			return
+		}
+		err = errors.Join(err, os.RemoveAll(work))
+	}()
+	r := report{
+		Date:    time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		Machine: describeMachine(ctx),
+		Reps:    o.reps,
+		Warmup:  o.warmup,
+	}
+	defer func() {
+		// A partial report is still worth printing.
+		r.LoadEnd = loadAverage()
+		err = errors.Join(err, writeReport(r, o.out, stdout))
+	}()
+	for _, suite := range o.suites {
+		switch suite {
+		case "ssh":
+			env := fanoutEnv{
+				work: work, self: self, contenders: o.contenders,
+				reps: o.reps, warmup: o.warmup, port: o.port,
+				runTimeout: o.runTimeout, progress: stderr,
+				cloudinitd: cloudinitdFanout(self),
+			}
+			for _, n := range o.ns {
+				res, err := runFanout(ctx, env, n)
+				r.Fanout = append(r.Fanout, res...)
+				if err != nil {
+					return err
+				}
+			}
+		case "scale":
+			for _, n := range o.scale {
+				res, err := runScale(ctx, self, work, n, o.levels, stderr)
+				r.Scale = append(r.Scale, res)
+				if err != nil {
+					return err
+				}
+			}
+		case "overlap":
+			res, err := runOverlap(ctx, self, work, stderr)
+			r.Overlap = append(r.Overlap, res...)
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeReport prints r to stdout and, when path is set, to that file.
+func writeReport(r report, path string, stdout io.Writer) error {
+	if err := r.write(stdout); err != nil {
+		return err
+	}
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(r.write(f), f.Close())
+}
+
+// childMain dispatches the child modes the harness re-executes itself in.
+func childMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, "bench child: mode missing")
+		return 2
+	}
+	ctx := context.Background()
+	var err error
+	switch args[0] {
+	case "floor":
+		err = floorMain(ctx, args[1:], stderr)
+	default:
+		err = childEngine(ctx, args[0], args[1:], stdout, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "bench child %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// report is everything one run of the harness measured.
+type report struct {
+	Date    string
+	Machine []string // "key: value" lines
+	LoadEnd string   // load average when the last suite ended
+	Reps    int
+	Warmup  int
+	Fanout  []fanoutResult
+	Scale   []scaleResult
+	Overlap []overlapResult
+}
+
+// ratioTarget is a ratio of medians the engine issue sets a goal for.
+type ratioTarget struct {
+	Num, Den string
+	Max      float64
+}
+
+// fanoutTargets are the goals for the SSH fan-out.
+func fanoutTargets() []ratioTarget {
+	return []ratioTarget{
+		{"cloudinitd", "parallel-ssh", 0.3},
+		{"cloudinitd", "ansible", 0.3},
+		{"cloudinitd", "floor", 1.5},
+	}
+}
+
+// write renders r as markdown, which reads as well in a terminal.
+func (r report) write(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "## Benchmark run %s\n\n", r.Date)
+	for _, m := range r.Machine {
+		fmt.Fprintf(&b, "- %s\n", m)
+	}
+	if len(r.Fanout) > 0 {
+		fmt.Fprintf(&b, "\n### SSH fan-out (one level of N services on N sshd hosts)\n\n")
+		fmt.Fprintf(&b, "Median of %d timed runs after %d warm-up run(s); every contender measured in this run on the same hosts.\n\n", r.Reps, r.Warmup)
+		b.WriteString("| N | contender | median wall | runs | note |\n|---:|---|---:|---|---|\n")
+		for _, f := range r.Fanout {
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", f.N, f.Contender, secs(f.Median()), runs(f.Walls), note(f))
+		}
+		b.WriteString("\n| N | ratio | value | target | met |\n|---:|---|---:|---:|---|\n")
+		for _, n := range fanoutNs(r.Fanout) {
+			for _, t := range fanoutTargets() {
+				v, ok := ratio(r.Fanout, n, t.Num, t.Den)
+				if !ok {
+					fmt.Fprintf(&b, "| %d | %s/%s | n/a | ≤ %.2f | n/a |\n", n, t.Num, t.Den, t.Max)
+					continue
+				}
+				fmt.Fprintf(&b, "| %d | %s/%s | %.2f | ≤ %.2f | %s |\n", n, t.Num, t.Den, v, t.Max, yesNo(v <= t.Max))
+			}
+		}
+	}
+	if len(r.Scale) > 0 {
+		b.WriteString("\n### Scale (fake driver in memory, zero latency, dry-run executor)\n\n")
+		b.WriteString("| services | levels | wall | peak RSS | record size | target | met |\n|---:|---:|---:|---:|---:|---|---|\n")
+		for _, s := range r.Scale {
+			if s.Err != "" {
+				fmt.Fprintf(&b, "| %d | %d | failed | | | %s | %s |\n", s.Services, s.Levels, s.target(), firstLine(s.Err))
+				continue
+			}
+			fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %s |\n", s.Services, s.Levels, secs(s.Wall),
+				mib(s.MaxRSS), mib(s.RecordBytes), s.target(), s.met())
+		}
+	}
+	if len(r.Overlap) > 0 {
+		b.WriteString("\n### Overlap (pre-launch: wall time over the critical path)\n\n")
+		b.WriteString("| plan | wall | critical path | ratio | target | met |\n|---|---:|---:|---:|---:|---|\n")
+		for _, o := range r.Overlap {
+			target, met := "—", ""
+			if o.Max > 0 {
+				target = fmt.Sprintf("≤ %.2f", o.Max)
+			}
+			if o.Err != "" {
+				fmt.Fprintf(&b, "| %s | failed | %s | | %s | %s |\n", o.Plan, secs(o.Critical), target, firstLine(o.Err))
+				continue
+			}
+			v := o.Wall.Seconds() / o.Critical.Seconds()
+			if o.Max > 0 {
+				met = yesNo(v <= o.Max)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %s | %s |\n", o.Plan, secs(o.Wall), secs(o.Critical), v, target, met)
+		}
+	}
+	if r.LoadEnd != "" {
+		fmt.Fprintf(&b, "\nload average at end (1, 5, 15 min): %s\n", r.LoadEnd)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// ratio is median(num)/median(den) at n, when both ran.
+func ratio(rs []fanoutResult, n int, num, den string) (float64, bool) {
+	var a, d time.Duration
+	for _, r := range rs {
+		if r.N != n || len(r.Walls) == 0 || r.Err != "" {
+			continue
+		}
+		switch r.Contender {
+		case num:
+			a = r.Median()
+		case den:
+			d = r.Median()
+		}
+	}
+	if a == 0 || d == 0 {
+		return 0, false
+	}
+	return a.Seconds() / d.Seconds(), true
+}
+
+// fanoutNs are the distinct Ns, in order of appearance.
+func fanoutNs(rs []fanoutResult) []int {
+	var ns []int
+	for _, r := range rs {
+		if len(ns) == 0 || ns[len(ns)-1] != r.N {
+			ns = append(ns, r.N)
+		}
+	}
+	return ns
+}
+
+func note(f fanoutResult) string {
+	switch {
+	case f.Skipped != "":
+		return "skipped: " + f.Skipped
+	case f.Err != "":
+		return "failed: " + firstLine(f.Err)
+	}
+	return ""
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.ReplaceAll(s, "|", "\\|")
+}
+
+func runs(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%.2f", d.Seconds())
+	}
+	return strings.Join(parts, ", ")
+}
+
+func secs(d time.Duration) string {
+	if d == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+func mib(n int64) string {
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+}
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
