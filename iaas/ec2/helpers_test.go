@@ -2,6 +2,9 @@ package ec2_test
 
 import (
 	"context"
+	"errors"
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,4 +58,20 @@ func ctx(t *testing.T) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return c
+}
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+func contains(err error, s string) bool { return err != nil && strings.Contains(err.Error(), s) }
+
+// newFresh is a driver as a later process makes it: it knows the plan's
+// scope (the engine passes it) but has launched nothing.
+func newFresh(sp iaas.LaunchSpec) *ec2.Driver {
+	d := newDriver(nil)
+	if err := d.AddScope(sp); err != nil {
+		panic(err)
+	}
+	return d
 }
