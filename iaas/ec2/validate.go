@@ -57,11 +57,11 @@ func (d *Driver) Validate(ctx context.Context, specs []iaas.LaunchSpec) []error 
 		}
 		s, err := scopeOf(spec)
 		if err != nil {
-			add(i, err)
+			add(i, withOp("validate", err))
 			continue
 		}
 		if _, err := parseOptions(spec.Options, d.o.ReadFile); err != nil {
-			add(i, err)
+			add(i, withOp("validate", err))
 		}
 		if strings.TrimSpace(spec.Image) == "" {
 			add(i, permanent("validate", "ec2.config", "no image", "set image to an AMI id (ami-...)"))
