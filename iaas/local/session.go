@@ -71,6 +71,21 @@ func (s *session) run(reqs <-chan *ssh.Request) {
 				}()
 				continue
 			}
+		case "subsystem":
+			var sub struct{ Name string }
+			if ssh.Unmarshal(req.Payload, &sub) != nil || sub.Name != "sftp" || started {
+				break
+			}
+			started = true
+			if req.WantReply {
+				req.Reply(true, nil)
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.serveSFTP()
+			}()
+			continue
 		case "signal":
 			var sig struct{ Name string }
 			if ssh.Unmarshal(req.Payload, &sig) == nil {
