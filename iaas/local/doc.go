@@ -11,7 +11,15 @@
 // (port 22 when the process may, otherwise a free high port; Instance.SSH.Port
 // tells), so the choice is confirmed before anything starts, and hands the
 // bound socket to the server. Programs run as the current user through
-// /bin/sh -c, with cwd <dir>/work.
+// /bin/sh -c, with cwd <dir>/work (Instance.WorkDir), whatever user name the
+// client logs in with. The server supports exec and shell requests (no pty),
+// env requests, exit-status and exit-signal, signal requests, agent
+// forwarding (SSH_AUTH_SOCK is a socket in the instance directory proxied to
+// the client's agent), the sftp subsystem (github.com/pkg/sftp, served in
+// the server process; OpenSSH's scp uses it) and keepalives (answered like
+// OpenSSH does). When the client closes the channel or the connection while
+// a command runs, the command's whole process group is killed; a command
+// that exits by itself leaves its background children alone, as sshd does.
 //
 // The launcher starts a short-lived spawner (the executable again, with
 // CLOUDINITD_LOCAL_SPAWN=<dir>) which starts the server in a new session and
