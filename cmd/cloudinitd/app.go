@@ -65,6 +65,14 @@ func newApp(env cl.Env) *cli.App {
 // commands lists every registered command. Only commands that work are here.
 func commands(env cl.Env) []*cli.Command {
 	cmds := []*cli.Command{
+		bootCommand(env),
+		statusCommand(env),
+		repairCommand(env),
+		rebootCommand(env),
+		terminateCommand(env),
+		historyCommand(env),
+		cleanCommand(env),
+		reloadCommand(env),
 		listCommand(env),
 		commandsCommand(env),
 		planCommand(env),

@@ -27,6 +27,10 @@ func globalFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "globalvar", Aliases: []string{"g"}, Usage: "global variable `KEY=VALUE` for ${global.KEY}; repeatable"},
 		&cli.StringSliceFlag{Name: "globalvarfile", Aliases: []string{"G"}, Usage: "INI `FILE` with a [globals] section; repeatable"},
 		&cli.BoolFlag{Name: "validate", Aliases: []string{"x"}, Usage: "validate the plan and the clouds before launching anything"},
+		&cli.BoolFlag{Name: "json", Usage: "progress as NDJSON events on stdout (schema in docs/cli.md)"},
+		&cli.IntFlag{Name: "parallel", Usage: "at most `N` services of a level at once (0: no limit)"},
+		&cli.BoolFlag{Name: "no-prelaunch", Usage: "boot: launch each level's instances when the level starts, not all up front"},
+		&cli.BoolFlag{Name: "resume", Usage: "boot RUN: continue an interrupted boot from its record"},
 		&cli.BoolFlag{Name: "version", Usage: "print the version and exit"},
 		&cli.BoolFlag{Name: "dryrun", Aliases: []string{"y"}, Usage: "walk the plan on a simulated cloud without touching anything"},
 	}
@@ -47,6 +51,10 @@ type options struct {
 	GlobalFiles []string
 	Validate    bool
 	DryRun      bool
+	JSON        bool
+	Parallel    int
+	NoPrelaunch bool
+	Resume      bool
 }
 
 var logLevels = []string{"debug", "info", "warn", "error"}
@@ -68,6 +76,13 @@ func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
 		GlobalFiles: root.StringSlice("globalvarfile"),
 		Validate:    root.Bool("validate"),
 		DryRun:      root.Bool("dryrun"),
+		JSON:        root.Bool("json"),
+		Parallel:    root.Int("parallel"),
+		NoPrelaunch: root.Bool("no-prelaunch"),
+		Resume:      root.Bool("resume"),
+	}
+	if o.Parallel < 0 {
+		return o, cl.Usagef("invalid --parallel %d: want 0 (no limit) or more", o.Parallel)
 	}
 	if root.Bool("quiet") {
 		o.Verbosity = 0

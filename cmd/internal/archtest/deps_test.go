@@ -27,6 +27,8 @@ var allowed = map[string][]string{
 	"iaas/ec2/ec2test":      {"iaas", "iaas/ec2"},
 	"iaas/iaastest":         {"iaas"},
 	"remote":                {},
+	"remote/remotetest":     {"remote"},
+	"verify/verifytest":     {"verify", "remote"},
 	"verify":                {"remote"},
 	"store":                 {},
 	"bootlevel":             {"plan", "iaas", "remote", "verify", "store"},

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cloudinitd/cloudinitd/bootlevel"
+	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/plan"
+	"github.com/cloudinitd/cloudinitd/store"
+)
+
+func bootCommand(env cl.Env) *cli.Command {
+	return &cli.Command{
+		Name: "boot",
+		Usage: "Boot a launch plan: start every level's services, level by level, " +
+			"and record the run. With --resume RUN, continue an interrupted boot.",
+		UsageText: "cloudinitd boot PLAN [-n RUN] [-x] [-y] [-o FILE] [--json] [--parallel N] [--no-prelaunch]\n" +
+			"cloudinitd boot --resume RUN",
+		Action: func(c *cli.Context) error {
+			what := "the path of a launch plan's top file"
+			if c.Bool("resume") {
+				what = "the name of the run to resume"
+			}
+			if err := needArgs(c, 1, what); err != nil {
+				return err
+			}
+			o, err := optionsFrom(c, env)
+			if err != nil {
+				return err
+			}
+			if o.Resume {
+				return runResume(c.Context, o, env, c.Args().First())
+			}
+			return runBoot(c.Context, o, env, c.Args().First())
+		},
+	}
+}
+
+// runBoot loads the plan, records it under a new run, and boots it.
+func runBoot(ctx context.Context, o options, env cl.Env, planPath string) error {
+	p, err := loadPlan(planPath, o, env)
+	if err != nil {
+		return err
+	}
+	run := o.Name
+	if run == "" {
+		run = newRunName()
+	}
+	if o.Validate {
+		if err := validatePlan(ctx, o, env, p); err != nil {
+			return err
+		}
+	}
+	db, err := store.Create(ctx, o.DBDir, run, store.Run{TopConf: p.TopFile})
+	if errors.Is(err, store.ErrExists) {
+		return cl.WithHint(err, fmt.Sprintf("pick another name with -n, or use 'cloudinitd reboot %s' or 'cloudinitd boot --resume %s'", run, run))
+	}
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := bootlevel.Record(ctx, db, p); err != nil {
+		return err
+	}
+	progress(o, env, "Starting up run %s", run)
+	return bootRecorded(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch})
+}
+
+// runResume continues a boot from its record.
+func runResume(ctx context.Context, o options, env cl.Env, run string) error {
+	db, err := openRun(ctx, o, run)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	progress(o, env, "Resuming run %s", run)
+	return bootRecorded(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch, Resume: true})
+}
+
+// bootRecorded boots the run in db, cleans up stray instances, writes the
+// document, and for a dry run removes the record unless -c.
+func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo bootlevel.BootOptions) error {
+	run := db.Name()
+	s, err := newSession(o, env, db, o.DryRun)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	bootErr := s.engine.Boot(ctx, bo)
+	if ctx.Err() == nil {
+		if _, err := s.engine.Clean(ctx); err != nil && bootErr == nil {
+			bootErr = err
+		}
+	}
+	s.close()
+	if bootErr == nil && o.Output != "" {
+		if err := writeDocument(ctx, db, env.LookupEnv, o.Output); err != nil {
+			return err
+		}
+	}
+	if o.DryRun {
+		if !o.NoClean {
+			if err := db.Delete(); err != nil {
+				return err
+			}
+		}
+		if bootErr != nil {
+			return explain(bootErr, run, "the dry run found the problem above; nothing was launched")
+		}
+		progress(o, env, "Dry run of %s successful (%s)", run, since(start))
+		return nil
+	}
+	if errors.Is(bootErr, context.Canceled) {
+		fmt.Fprintf(env.Streams.Err, "%s: boot of %s stopped; every instance launched is recorded\n", progName, run)
+		return cl.WithHint(bootErr,
+			fmt.Sprintf("continue with: cloudinitd boot --resume %s", run),
+			fmt.Sprintf("or take it down: cloudinitd terminate %s", run))
+	}
+	if bootErr != nil {
+		return explain(bootErr, run,
+			fmt.Sprintf("fix the cause, then 'cloudinitd repair %s', or take the run down with 'cloudinitd terminate %s'", run, run))
+	}
+	progress(o, env, "SUCCESS run %s booted (%s)", run, since(start))
+	return nil
+}
+
+// validatePlan is -x: checks before anything is launched. Every driver the
+// plan names must exist.
+func validatePlan(ctx context.Context, o options, env cl.Env, p *plan.Plan) error {
+	reg := cl.Drivers()
+	var errs []error
+	seen := map[string]bool{}
+	for _, svc := range p.Services() {
+		if !svc.IaaSLaunch() {
+			continue
+		}
+		name := svc.IaaS()
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if _, err := reg.Lookup(name); err != nil {
+			errs = append(errs, fmt.Errorf("service %q: iaas %q: %w", svc.Name, name, err))
+		}
+	}
+	if len(errs) > 0 {
+		return cl.WithHint(fmt.Errorf("the boot plan is not valid: %w", errors.Join(errs...)), "nothing was launched")
+	}
+	progress(o, env, "plan %s is valid", displayPath(p.TopFile))
+	return nil
+}
+
+// newRunName returns 8 random hex characters, as cloudinit.d did.
+func newRunName() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// progress prints a line about the run to stderr unless -q or --json.
+func progress(o options, env cl.Env, format string, args ...any) {
+	if o.Verbosity == 0 || o.JSON {
+		return
+	}
+	fmt.Fprintf(env.Streams.Err, format+"\n", args...)
+}
+
+// openRun opens an existing run's record for writing.
+func openRun(ctx context.Context, o options, run string) (*store.DB, error) {
+	db, err := store.Open(ctx, o.DBDir, run)
+	switch {
+	case errors.Is(err, store.ErrNoRun):
+		return nil, cl.WithHint(err, "'cloudinitd list' shows the runs recorded in "+o.DBDir)
+	case errors.Is(err, store.ErrLocked):
+		return nil, cl.WithHint(err, "another cloudinitd is working on this run; wait for it to finish")
+	}
+	return db, err
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cloudinitd/cloudinitd/bootlevel"
+	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+)
+
+// runCommand builds a command that takes one run name and runs op on the
+// run's engine, then cleans up stray instances (as cloudinit.d did after
+// status, repair and reboot) and writes the -o document when asked.
+func runCommand(env cl.Env, name, usage string, clean, doc bool, op func(*bootlevel.Engine, context.Context) error, next func(run string) []string) *cli.Command {
+	return &cli.Command{
+		Name:      name,
+		Usage:     usage,
+		UsageText: "cloudinitd " + name + " RUN",
+		Action: func(c *cli.Context) error {
+			if err := needArgs(c, 1, "the name of a run"); err != nil {
+				return err
+			}
+			o, err := optionsFrom(c, env)
+			if err != nil {
+				return err
+			}
+			ctx, run := c.Context, c.Args().First()
+			db, err := openRun(ctx, o, run)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			s, err := newSession(o, env, db, false)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			opErr := op(s.engine, ctx)
+			if clean && ctx.Err() == nil {
+				if _, err := s.engine.Clean(ctx); err != nil && opErr == nil {
+					opErr = err
+				}
+			}
+			s.close()
+			if doc && opErr == nil && o.Output != "" {
+				if err := writeDocument(ctx, db, env.LookupEnv, o.Output); err != nil {
+					return err
+				}
+			}
+			if opErr != nil {
+				return explain(opErr, run, next(run)...)
+			}
+			progress(o, env, "SUCCESS %s %s (%s)", name, run, since(start))
+			return nil
+		},
+	}
+}
+
+func statusCommand(env cl.Env) *cli.Command {
+	return runCommand(env, "status",
+		"Check every service of a run with its ready program, level by level; exit 1 if any service is not ready (suitable for cron).",
+		true, true, (*bootlevel.Engine).Status,
+		func(run string) []string {
+			return []string{fmt.Sprintf("'cloudinitd repair %s' restarts the services that are not ready", run)}
+		})
+}
+
+func repairCommand(env cl.Env) *cli.Command {
+	return runCommand(env, "repair",
+		"Check a run like status, restart each failed service on a new instance (at most twice), then check later levels again.",
+		true, true, (*bootlevel.Engine).Repair,
+		func(run string) []string {
+			return []string{fmt.Sprintf("look at the service log, fix the plan, 'cloudinitd reload PLAN -n %s', then repair again", run)}
+		})
+}
+
+func rebootCommand(env cl.Env) *cli.Command {
+	return runCommand(env, "reboot",
+		"Terminate every service of a run and boot it again (new instances, no pre-launch).",
+		true, true, (*bootlevel.Engine).Reboot,
+		func(run string) []string {
+			return []string{fmt.Sprintf("'cloudinitd terminate %s' takes the run down", run)}
+		})
+}
+
+func cleanCommand(env cl.Env) *cli.Command {
+	return runCommand(env, "clean",
+		"Terminate the instances a run left behind: earlier instances of its services, and instances of services that never started.",
+		false, false, func(e *bootlevel.Engine, ctx context.Context) error {
+			_, err := e.Clean(ctx)
+			return err
+		},
+		func(run string) []string { return nil })
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudinitd/cloudinitd/bootlevel"
+	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/iaas/fake"
+	"github.com/cloudinitd/cloudinitd/remote"
+	"github.com/cloudinitd/cloudinitd/store"
+)
+
+// session is everything one command needs around an Engine: the driver
+// cache, the log file and the progress renderer. close releases them all.
+type session struct {
+	engine  *bootlevel.Engine
+	closers []func()
+}
+
+func (s *session) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}
+
+// newSession builds an Engine on db with the command line's options.
+func newSession(o options, env cl.Env, db *store.DB, dryRun bool) (*session, error) {
+	s := &session{}
+	logger, closeLog, err := runLogger(o, db.Name())
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, closeLog)
+	obs := observer(o, env)
+	if st, ok := obs.(interface{ Stop() }); ok {
+		s.closers = append(s.closers, st.Stop)
+	}
+	e := &bootlevel.Engine{
+		DB:        db,
+		Drivers:   driverOpener(o, env, logger, dryRun),
+		Observer:  obs,
+		Parallel:  o.Parallel,
+		LookupEnv: env.LookupEnv,
+		Logger:    logger,
+	}
+	if o.LogDir != "-" {
+		e.LogDir = o.LogDir
+	}
+	if dryRun {
+		e.Connector = bootlevel.DryRunConnector{}
+	} else {
+		c := bootlevel.NewSSHConnector(db, remote.SSHOptions{
+			Getenv: func(k string) string { v, _ := env.LookupEnv(k); return v },
+			Logger: logger,
+		})
+		e.Connector = c
+		s.closers = append(s.closers, func() { c.Close() })
+	}
+	s.engine = e
+	return s, nil
+}
+
+// observer picks how progress is shown: NDJSON with --json, a live view on
+// a terminal, one line per transition otherwise; nothing with -q.
+func observer(o options, env cl.Env) bootlevel.Observer {
+	switch {
+	case o.JSON:
+		return &cl.JSONObserver{W: env.Streams.Out}
+	case o.Verbosity == 0:
+		return bootlevel.NopObserver{}
+	case cl.IsTerminal(env.Streams.Err) && o.Verbosity < 3:
+		return cl.NewLiveObserver(env.Streams.Err)
+	default:
+		return &cl.LineObserver{W: env.Streams.Err, Verbosity: o.Verbosity}
+	}
+}
+
+// runLogger opens <logdir>/<run>.log (0600) at the -l level, or stderr for
+// -f -.
+func runLogger(o options, run string) (*slog.Logger, func(), error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(o.LogLevel)); err != nil {
+		return nil, nil, err
+	}
+	var w io.Writer = os.Stderr
+	closeFn := func() {}
+	if o.LogDir != "-" {
+		if err := os.MkdirAll(o.LogDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("log directory: %w", err)
+		}
+		f, err := os.OpenFile(filepath.Join(o.LogDir, run+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("run log: %w", err)
+		}
+		w, closeFn = f, func() { f.Close() }
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})).With("run", run), closeFn, nil
+}
+
+// driverOpener maps a service's iaas value to a driver from the registry,
+// wrapped with retries and a concurrency limit, one per distinct value. A
+// dry run, or CLOUDINITD_TESTENV (as in cloudinit.d), uses the fake cloud.
+func driverOpener(o options, env cl.Env, logger *slog.Logger, dryRun bool) func(string) (iaas.Driver, error) {
+	reg := cl.Drivers()
+	var mu sync.Mutex
+	opened := map[string]iaas.Driver{}
+	lookup := env.LookupEnv
+	if dryRun {
+		lookup = func(k string) (string, bool) {
+			switch k {
+			case fake.EnvVar(fake.KeyDryRun), fake.EnvMemory:
+				return "true", true
+			}
+			return env.LookupEnv(k)
+		}
+	}
+	return func(name string) (iaas.Driver, error) {
+		key := strings.ToLower(name)
+		if _, test := env.LookupEnv("CLOUDINITD_TESTENV"); test || dryRun {
+			key = fake.Name
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if d, ok := opened[key]; ok {
+			return d, nil
+		}
+		if key == "" {
+			return nil, cl.WithHint(fmt.Errorf("the service has no iaas value"),
+				"set iaas: local (this machine) or a cloud in the service or in [defaults]")
+		}
+		d, err := reg.Open(key, iaas.Config{StateDir: o.DBDir, Logger: logger, LookupEnv: lookup})
+		if err != nil {
+			return nil, cl.WithHint(err, "iaas names the cloud: local, fake, or an EC2 region; see docs/plan-format.md")
+		}
+		d = iaas.WithLimit(iaas.WithRetry(d, iaas.RetryPolicy{Logger: logger}), 32)
+		opened[key] = d
+		return d, nil
+	}
+}
+
+// since formats the time spent since t.
+func since(t time.Time) string { return fmt.Sprintf("%.1fs", time.Since(t).Seconds()) }

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudinitd/cloudinitd/bootlevel"
+)
+
+// LineObserver prints one stable line per transition, for logs, CI and
+// anything that is not a terminal:
+//
+//	level 2 service web: ready (i-1a2b, 4.1s)
+//
+// Verbosity 1 shows levels, states, warnings; 2 adds steps; 3 adds every
+// line of program output.
+type LineObserver struct {
+	W         io.Writer
+	Verbosity int
+
+	mu      sync.Mutex
+	started map[string]time.Time // service -> first event
+	levels  map[int]time.Time
+	inst    map[string]string // service -> instance id
+}
+
+// Event implements bootlevel.Observer.
+func (o *LineObserver) Event(ev bootlevel.Event) {
+	if o.Verbosity <= 0 {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if line := o.line(ev); line != "" {
+		fmt.Fprintln(o.W, line)
+	}
+}
+
+func (o *LineObserver) line(ev bootlevel.Event) string {
+	if o.started == nil {
+		o.started, o.levels, o.inst = map[string]time.Time{}, map[int]time.Time{}, map[string]string{}
+	}
+	if ev.Service != "" {
+		if _, ok := o.started[ev.Service]; !ok {
+			o.started[ev.Service] = ev.Time
+		}
+	}
+	where := fmt.Sprintf("level %d", ev.Level)
+	if ev.Service != "" {
+		where += " service " + ev.Service
+		if ev.Level == 0 {
+			where = "service " + ev.Service
+		}
+	}
+	switch ev.Kind {
+	case bootlevel.KindLevelStart:
+		o.levels[ev.Level] = ev.Time
+		return fmt.Sprintf("%s: starting (%s)", where, ev.Detail)
+	case bootlevel.KindLevelDone:
+		return fmt.Sprintf("%s: done (%s)", where, elapsed(o.levels[ev.Level], ev.Time))
+	case bootlevel.KindLevelFailed:
+		return fmt.Sprintf("%s: FAILED (%s)", where, elapsed(o.levels[ev.Level], ev.Time))
+	case bootlevel.KindLevelSkipped:
+		return fmt.Sprintf("%s: skipped: %s", where, ev.Detail)
+	case bootlevel.KindWarning:
+		return fmt.Sprintf("%s: warning: %s", where, ev.Detail)
+	case bootlevel.KindStep:
+		if o.Verbosity < 2 {
+			return ""
+		}
+		return strings.TrimSpace(fmt.Sprintf("%s: %s %s", where, ev.Step, ev.Detail))
+	case bootlevel.KindOutput:
+		if o.Verbosity < 3 {
+			return ""
+		}
+		return fmt.Sprintf("%s: | %s", where, ev.Detail)
+	case bootlevel.KindState:
+		if ev.State == "launched" && ev.Detail != "" {
+			o.inst[ev.Service] = ev.Detail
+		}
+		return o.stateLine(where, ev)
+	}
+	return ""
+}
+
+func (o *LineObserver) stateLine(where string, ev bootlevel.Event) string {
+	var paren []string
+	switch ev.State {
+	case "ready", "terminated", "failed":
+		if id := o.inst[ev.Service]; id != "" {
+			paren = append(paren, id)
+		}
+		if ev.Detail != "" && ev.State == "failed" {
+			paren = append(paren, ev.Detail)
+		}
+		paren = append(paren, elapsed(o.started[ev.Service], ev.Time))
+	case "launching":
+		// the client token is for the journal, not for people
+	default:
+		if ev.Detail != "" {
+			paren = append(paren, ev.Detail)
+		}
+	}
+	if len(paren) == 0 {
+		return fmt.Sprintf("%s: %s", where, ev.State)
+	}
+	return fmt.Sprintf("%s: %s (%s)", where, ev.State, strings.Join(paren, ", "))
+}
+
+func elapsed(from, to time.Time) string {
+	if from.IsZero() {
+		return "0.0s"
+	}
+	return fmt.Sprintf("%.1fs", to.Sub(from).Seconds())
+}
+
+// JSONObserver writes one JSON object per event (NDJSON), in the schema
+// documented in docs/cli.md.
+type JSONObserver struct {
+	W io.Writer
+
+	mu sync.Mutex
+}
+
+// jsonEvent is the documented NDJSON schema; field names are stable.
+type jsonEvent struct {
+	Seq     int64  `json:"seq"`
+	Time    string `json:"time"`
+	Run     string `json:"run"`
+	Level   int    `json:"level"`
+	Service string `json:"service,omitempty"`
+	Event   string `json:"event"`
+	State   string `json:"state,omitempty"`
+	Step    string `json:"step,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+// Event implements bootlevel.Observer.
+func (o *JSONObserver) Event(ev bootlevel.Event) {
+	b, err := json.Marshal(jsonEvent{
+		Seq: ev.Seq, Time: ev.Time.UTC().Format(time.RFC3339Nano), Run: ev.Run, Level: ev.Level,
+		Service: ev.Service, Event: ev.Kind, State: ev.State, Step: ev.Step, Detail: ev.Detail,
+	})
+	if err != nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.W.Write(append(b, '\n'))
+}
