@@ -188,7 +188,7 @@ func (e *Engine) walk(ctx context.Context, ls []level, reverse, keepGoing bool,
 			all = append(all, err)
 			break
 		}
-		e.emit(ctx, Event{Level: l.Number, Kind: KindLevelStart, Detail: strconv.Itoa(len(l.Services)) + " services"})
+		e.emit(ctx, Event{Level: l.Number, Kind: KindLevelStart, Detail: plural(len(l.Services), "service")})
 		errs := make([]error, len(l.Services))
 		var g errgroup.Group
 		if e.Parallel > 0 {

@@ -3,6 +3,7 @@ package bootlevel
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/cloudinitd/cloudinitd/store"
@@ -110,4 +111,12 @@ func (e *Engine) setState(ctx context.Context, level int, svc string, st store.S
 	}
 	e.emit(ctx, Event{Level: level, Service: svc, Kind: KindState, State: string(st), Detail: detail})
 	return nil
+}
+
+// plural returns "1 service", "2 services".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/cloudinitd/cloudinitd/iaas/local"
+	"github.com/cloudinitd/cloudinitd/store"
+)
+
+// scriptCmds are the custom commands of the scripts in testdata/script.
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"exits":        cmdExits,
+	"killinstance": cmdKillInstance,
+	"noprocs":      cmdNoProcs,
+	"dead":         cmdDead,
+}
+
+// cmdKillInstance is "killinstance DBDIR RUN SERVICE": it kills, behind
+// cloudinitd's back, the server process of the local-driver instance the
+// record holds for SERVICE, as a crashed machine would vanish.
+func cmdKillInstance(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: killinstance DBDIR RUN SERVICE")
+	}
+	db, err := store.OpenReadOnly(context.Background(), args[0], args[1])
+	ts.Check(err)
+	svc, err := db.Service(context.Background(), args[2])
+	db.Close()
+	ts.Check(err)
+	if svc.InstanceID == "" {
+		ts.Fatalf("service %s has no instance", args[2])
+	}
+	pid := readPID(ts, filepath.Join(args[0], local.Name, svc.InstanceID, "server.pid"))
+	ts.Check(syscall.Kill(pid, syscall.SIGKILL))
+	waitDead(ts, pid)
+}
+
+// cmdNoProcs is "noprocs DBDIR": no process started by any local-driver
+// instance of DBDIR is alive (found by the marker in its environment, which
+// survives nohup, setsid and double forks).
+func cmdNoProcs(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: noprocs DBDIR")
+	}
+	dirs, err := filepath.Glob(filepath.Join(args[0], local.Name, "local-*"))
+	ts.Check(err)
+	if len(dirs) == 0 {
+		ts.Fatalf("no local instances under %s: nothing was checked", args[0])
+	}
+	ids := map[string]bool{}
+	for _, d := range dirs {
+		ids[filepath.Base(d)] = true
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
+	for _, p := range procs {
+		env, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			id, ok := strings.CutPrefix(string(kv), local.EnvMarker+"=")
+			if ok && ids[id] && !zombie(filepath.Dir(p)) {
+				cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
+				ts.Fatalf("process %s of instance %s is still alive: %q", filepath.Base(filepath.Dir(p)), id, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+			}
+		}
+	}
+	ts.Logf("no process left by %d instances", len(ids))
+}
+
+// cmdDead is "dead PIDFILE": the process whose pid the file holds is gone.
+func cmdDead(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: dead PIDFILE")
+	}
+	pid := readPID(ts, ts.MkAbs(args[0]))
+	if !zombie("/proc/" + strconv.Itoa(pid)) {
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
+			ts.Fatalf("process %d is still alive", pid)
+		}
+	}
+}
+
+func readPID(ts *testscript.TestScript, file string) int {
+	b, err := os.ReadFile(file)
+	ts.Check(err)
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		ts.Fatalf("%s: no pid", file)
+	}
+	pid, err := strconv.Atoi(f[0])
+	ts.Check(err)
+	return pid
+}
+
+// zombie reports whether the /proc/<pid> directory shows a zombie or no
+// process at all.
+func zombie(procDir string) bool {
+	b, err := os.ReadFile(filepath.Join(procDir, "stat"))
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
+}
+
+func waitDead(ts *testscript.TestScript, pid int) {
+	for range 100 {
+		if zombie("/proc/" + strconv.Itoa(pid)) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("process %d did not die", pid)
+}
