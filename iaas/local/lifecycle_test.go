@@ -204,7 +204,7 @@ func TestDescribeAfterServerCrash(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	got, err := iaastest.WaitFor(ctx, newDriver(t, dir), ref(inst), 10*time.Millisecond,
-		func(i iaas.Instance) bool { return i.State != iaas.StateRunning })
+		func(i iaas.Instance) bool { return i.State.Final() })
 	if err != nil {
 		t.Fatal(err)
 	}
