@@ -12,6 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/iaas/local"
 	"github.com/cloudinitd/cloudinitd/store"
 )
@@ -46,7 +47,8 @@ func cmdKillInstance(ts *testscript.TestScript, neg bool, args []string) {
 
 // cmdNoProcs is "noprocs DBDIR": no process started by any local-driver
 // instance of DBDIR is alive (found by the marker in its environment, which
-// survives nohup, setsid and double forks).
+// survives nohup, setsid and double forks), and the local driver reports
+// every one of those instances terminated.
 func cmdNoProcs(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: noprocs DBDIR")
@@ -74,7 +76,21 @@ func cmdNoProcs(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	}
-	ts.Logf("no process left by %d instances", len(ids))
+	// And the driver itself says every instance is terminated.
+	d, err := local.New(local.Config{StateDir: filepath.Join(args[0], local.Name)})
+	ts.Check(err)
+	var refs []iaas.Ref
+	for id := range ids {
+		refs = append(refs, iaas.Ref{ID: id})
+	}
+	insts, err := d.Describe(context.Background(), refs...)
+	ts.Check(err)
+	for _, in := range insts {
+		if in.State != iaas.StateTerminated {
+			ts.Fatalf("instance %s is %s, want terminated", in.ID, in.State)
+		}
+	}
+	ts.Logf("%d instances terminated, no process left", len(ids))
 }
 
 // cmdDead is "dead PIDFILE": the process whose pid the file holds is gone.

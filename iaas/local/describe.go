@@ -60,11 +60,15 @@ func (d *Driver) describeOne(ctx context.Context, ref iaas.Ref) iaas.Instance {
 			// Launch is still between recording and starting the server.
 			return d.instance(dir, m, iaas.StatePending, nil)
 		}
-		class, what := iaas.ErrTransient, "instance server exited"
+		// A server that ran and then vanished was killed or crashed: its
+		// log says nothing the user needs here. One that never got ready
+		// failed to start, and the end of its log says why.
+		msg := fmt.Sprintf("%s instance server exited: it was killed or crashed (log: %s)", m.ID, filepath.Join(dir, logFile))
+		class := iaas.ErrTransient
 		if !ready {
-			class, what = iaas.ErrPermanent, "instance server exited before it was ready"
+			class = iaas.ErrPermanent
+			msg = fmt.Sprintf("%s instance server exited before it was ready (%s)%s", m.ID, filepath.Join(dir, logFile), logTail(dir))
 		}
-		msg := fmt.Sprintf("%s %s (%s)%s", m.ID, what, filepath.Join(dir, logFile), logTail(dir))
 		return d.instance(dir, m, iaas.StateFailed, &iaas.CloudError{Class: class, Op: "describe", Message: msg})
 	}
 	if ready && answers(ctx, m.Addr, m.Port) {

@@ -1,0 +1,5 @@
+#!/bin/sh
+set -eu
+. ./bootenv.sh
+echo "$release" > release.txt
+printf '{"artifact": "app-%s.tar"}\n' "$release" > bootout.json

@@ -1,0 +1,3 @@
+#!/bin/sh
+set -eu
+test -s release.txt

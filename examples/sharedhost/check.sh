@@ -1,0 +1,3 @@
+#!/bin/sh
+set -eu
+grep -qx "$1" ../shared/roles

@@ -1,0 +1,4 @@
+#!/bin/sh
+set -eu
+mkdir -p ../shared
+echo "base system" > ../shared/base
