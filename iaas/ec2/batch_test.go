@@ -27,7 +27,7 @@ func TestBatching(t *testing.T) {
 		before := srv.Calls("DescribeInstances")
 		got, err := d.Describe(ctx(t), refs[:tc.n]...)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Describe(%d ids): %v", tc.n, err)
 		}
 		if c := srv.Calls("DescribeInstances") - before; c != tc.calls {
 			t.Errorf("Describe(%d ids): %d calls, want %d", tc.n, c, tc.calls)

@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -191,6 +192,7 @@ func (d *Driver) client(ctx context.Context, s scope) (api, error) {
 		if d.o.HTTPClient != nil {
 			o.HTTPClient = d.o.HTTPClient
 		}
+		o.HTTPClient = bufferBodies{next: o.HTTPClient}
 	})
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -211,6 +213,14 @@ func (d *Driver) loadConfig(ctx context.Context, s scope) (aws.Config, error) {
 			credentials.NewStaticCredentialsProvider(s.Creds.Key, s.Creds.Secret, "")))
 	} else {
 		opts = append(opts, d.envOptions(env)...)
+	}
+	if f, _ := env("AWS_CA_BUNDLE"); f != "" {
+		// A private CA for iaas_url, whatever the credentials.
+		b, err := d.o.ReadFile(f)
+		if err != nil {
+			return aws.Config{}, permanent("connect", "ec2.config", fmt.Sprintf("AWS_CA_BUNDLE: %v", err), "")
+		}
+		opts = append(opts, config.WithCustomCABundle(bytes.NewReader(b)))
 	}
 	opts = append(opts, d.o.LoadOptions...)
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)

@@ -1,11 +1,13 @@
 package ec2test
 
 import (
+	"bytes"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -95,9 +97,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setRequestID(out, reqID)
-	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-	io.WriteString(w, xml.Header)
-	xml.NewEncoder(w).Encode(out)
+	writeXML(w, http.StatusOK, out)
 }
 
 // takeFault pops the next injected fault for action, or for any action.
@@ -121,10 +121,21 @@ type xmlError struct {
 }
 
 func writeError(w http.ResponseWriter, reqID string, e *apiError) {
+	writeXML(w, Status(e.code), xmlError{Code: e.code, Message: e.msg, RequestID: reqID})
+}
+
+// writeXML sends v as an XML document with a Content-Length, as EC2 does.
+func writeXML(w http.ResponseWriter, status int, v any) {
+	var b bytes.Buffer
+	b.WriteString(xml.Header)
+	if err := xml.NewEncoder(&b).Encode(v); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-	w.WriteHeader(Status(e.code))
-	io.WriteString(w, xml.Header)
-	xml.NewEncoder(w).Encode(xmlError{Code: e.code, Message: e.msg, RequestID: reqID})
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
 }
 
 // list returns the values of a flattened query list: prefix.1, prefix.2...
