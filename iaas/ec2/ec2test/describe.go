@@ -82,6 +82,11 @@ func (s *Server) describeInstances(form url.Values) (any, *apiError) {
 		}
 	}
 	fs := filters(form)
+	for _, f := range fs {
+		if _, aerr := s.match(&instance{}, f, ""); aerr != nil {
+			return nil, aerr // EC2 checks filter names even when nothing matches
+		}
+	}
 	var hits []*instance
 	for _, in := range pool {
 		ok := true
