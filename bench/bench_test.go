@@ -203,3 +203,26 @@ func TestReportGolden(t *testing.T) {
 		t.Errorf("report (-want +got):\n%s", diff)
 	}
 }
+
+func TestCriticalPath(t *testing.T) {
+	s := time.Second
+	tests := []struct {
+		name      string
+		startup   []time.Duration
+		work      []time.Duration
+		prelaunch bool
+		want      time.Duration
+	}{
+		{"pre-launch equal start-ups: max start-up plus all work", []time.Duration{2 * s, 2 * s, 2 * s}, []time.Duration{s, s, s}, true, 5 * s},
+		{"no pre-launch: every level waits for its own start-up", []time.Duration{2 * s, 2 * s, 2 * s}, []time.Duration{s, s, s}, false, 9 * s},
+		{"pre-launch, a late level's slow start-up dominates", []time.Duration{1 * s, 1 * s, 10 * s}, []time.Duration{s, s, s}, true, 11 * s},
+		{"no levels", nil, nil, true, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := criticalPath(tt.startup, tt.work, tt.prelaunch); got != tt.want {
+				t.Errorf("criticalPath = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

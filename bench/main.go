@@ -30,6 +30,8 @@ type options struct {
 	warmup     int
 	port       int
 	runTimeout time.Duration
+	scaleRSS   int64
+	scaleLimit time.Duration
 	out        string
 	keep       bool
 }
@@ -51,6 +53,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.warmup, "warmup", 1, "untimed warm-up runs per contender")
 	fs.IntVar(&o.port, "port", 0, "sshd port on every host address (0: the first free from 2222)")
 	fs.DurationVar(&o.runTimeout, "run-timeout", 10*time.Minute, "limit for one contender run")
+	scaleRSS := fs.Int64("scale-max-rss", 2048, "MiB: kill a scale child whose resident set grows past this")
+	fs.DurationVar(&o.scaleLimit, "scale-timeout", 2*time.Minute, "kill a scale child that runs longer")
 	fs.StringVar(&o.out, "o", "", "also write the report as markdown to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, logs) for inspection")
 	if err := fs.Parse(args); err != nil {
@@ -59,6 +63,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	o.scaleRSS = *scaleRSS << 20
 	o.suites = splitList(*suites)
 	o.contenders = splitList(*contenders)
 	var err error

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -49,6 +51,16 @@ type runResult struct {
 // runTimed runs cmd to completion and measures its wall time from start to
 // exit. On failure the error carries the tail of its combined output.
 func runTimed(cmd *exec.Cmd) (runResult, error) {
+	return runWatched(cmd, 0)
+}
+
+// errRSSCap marks a child killed for growing past its memory cap.
+var errRSSCap = errors.New("killed: resident set above the cap")
+
+// runWatched is runTimed that also kills the child's process group when its
+// resident set passes maxRSS bytes (0: no cap), polled every 100ms, so a
+// runaway engine cannot take the (shared) machine down.
+func runWatched(cmd *exec.Cmd, maxRSS int64) (runResult, error) {
 	var out bytes.Buffer
 	if cmd.Stdout == nil {
 		cmd.Stdout = &out
@@ -57,18 +69,76 @@ func runTimed(cmd *exec.Cmd) (runResult, error) {
 		cmd.Stderr = &out
 	}
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return runResult{}, fmt.Errorf("%s: %w", filepath.Base(cmd.Path), err)
+	}
+	var capped atomic.Bool
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	if maxRSS > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			watchRSS(cmd.Process.Pid, maxRSS, done, &capped)
+		}()
+	}
+	err := cmd.Wait()
 	wall := time.Since(start)
+	close(done)
+	wg.Wait()
 	res := runResult{Wall: wall}
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			res.MaxRSS = ru.Maxrss * 1024 // Linux reports KiB
-		}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		res.MaxRSS = ru.Maxrss * 1024 // Linux reports KiB
+	}
+	if capped.Load() {
+		err = fmt.Errorf("%w (%d MiB)", errRSSCap, maxRSS>>20)
 	}
 	if err != nil {
 		return res, fmt.Errorf("%s: %w%s", filepath.Base(cmd.Path), err, tail(out.String(), 15))
 	}
 	return res, nil
+}
+
+// watchRSS kills pid's process group once its VmRSS passes maxRSS, until
+// done closes.
+func watchRSS(pid int, maxRSS int64, done <-chan struct{}, capped *atomic.Bool) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		if procStatusBytes(pid, "VmRSS:") > maxRSS {
+			capped.Store(true)
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			return
+		}
+	}
+}
+
+// procStatusBytes reads a "kB" field of /proc/PID/status (pid 0: self), in
+// bytes; 0 when unknown.
+func procStatusBytes(pid int, field string) int64 {
+	path := "/proc/self/status"
+	if pid != 0 {
+		path = fmt.Sprintf("/proc/%d/status", pid)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb * 1024
+		}
+	}
+	return 0
 }
 
 // tail returns the last n lines of s, indented, after a newline; "" when s

@@ -15,9 +15,10 @@ const (
 // scaleResult is one boot of a large plan on the fake driver.
 type scaleResult struct {
 	Services, Levels int
-	Wall             time.Duration
-	MaxRSS           int64 // peak RSS of the child process, bytes
-	RecordBytes      int64 // the SQLite record (with its WAL, if any)
+	Wall             time.Duration // the child process, start to exit
+	BootWall         time.Duration // of which Engine.Boot
+	MaxRSS           int64         // peak RSS of the child process, bytes
+	RecordBytes      int64         // the SQLite record (with its WAL, if any)
 	Err              string
 }
 

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"time"
+
+	"github.com/cloudinitd/cloudinitd/bootlevel"
+	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/iaas/fake"
+	"github.com/cloudinitd/cloudinitd/plan"
+	"github.com/cloudinitd/cloudinitd/remote"
+	"github.com/cloudinitd/cloudinitd/store"
+)
+
+// bootStats is what "child boot" prints on stdout, one JSON object.
+type bootStats struct {
+	LoadMS, RecordMS, BootMS float64
+	Services                 int
+	VmHWM                    int64 // bytes, from /proc/self/status at the end
+}
+
+// childEngine runs the engine modes: "boot" loads a plan, records it in a
+// new SQLite record and boots it with bootlevel.Engine, as `cloudinitd boot`
+// does, with the fake driver in memory.
+func childEngine(ctx context.Context, mode string, args []string, stdout, stderr io.Writer) error {
+	if mode != "boot" {
+		return fmt.Errorf("unknown child mode %q", mode)
+	}
+	fs := flag.NewFlagSet("boot", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	top := fs.String("plan", "", "top file of the plan")
+	dbDir := fs.String("db", "", "record directory")
+	run := fs.String("run", "bench", "run name")
+	conn := fs.String("connector", "ssh", "ssh (real hosts, local_exe locally) or dryrun (no-op executor)")
+	prelaunch := fs.Bool("prelaunch", true, "launch every level's instances before level 1")
+	parallel := fs.Int("parallel", 0, "services of a level at once (0: all)")
+	workDir := fs.String("workdir", "", "REMOTE_WORKING_DIR_ENV for the stage directories")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole child here")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	env := map[string]string{}
+	if *workDir != "" {
+		env[remote.WorkDirEnv] = *workDir
+	}
+	lookup := func(k string) (string, bool) {
+		if v, ok := env[k]; ok {
+			return v, true
+		}
+		return os.LookupEnv(k)
+	}
+	var st bootStats
+	t0 := time.Now()
+	p, err := plan.Load(*top, plan.Options{LookupEnv: lookup})
+	if err != nil {
+		return fmt.Errorf("load plan: %w", err)
+	}
+	t1 := time.Now()
+	db, err := store.Create(ctx, *dbDir, *run, store.Run{TopConf: *top, ToolVersion: "bench"})
+	if err != nil {
+		return fmt.Errorf("create record: %w", err)
+	}
+	defer db.Close()
+	if err := bootlevel.Record(ctx, db, p); err != nil {
+		return fmt.Errorf("record plan: %w", err)
+	}
+	t2 := time.Now()
+	driver, err := fake.New(fake.Options{Memory: true, LookupEnv: lookup})
+	if err != nil {
+		return err
+	}
+	var c bootlevel.Connector = bootlevel.DryRunConnector{}
+	if *conn == "ssh" {
+		c = bootlevel.NewSSHConnector(db, remote.SSHOptions{Getenv: func(k string) string { v, _ := lookup(k); return v }})
+	}
+	e := &bootlevel.Engine{
+		DB:        db,
+		Drivers:   func(string) (iaas.Driver, error) { return driver, nil },
+		Connector: c,
+		Parallel:  *parallel,
+		LookupEnv: lookup,
+	}
+	err = e.Boot(ctx, bootlevel.BootOptions{Prelaunch: *prelaunch})
+	t3 := time.Now()
+	err = errors.Join(err, c.Close())
+	if err != nil {
+		return fmt.Errorf("boot: %w", err)
+	}
+	for _, l := range p.Levels {
+		st.Services += len(l.Services)
+	}
+	st.LoadMS = ms(t1.Sub(t0))
+	st.RecordMS = ms(t2.Sub(t1))
+	st.BootMS = ms(t3.Sub(t2))
+	st.VmHWM = procStatusBytes(0, "VmHWM:")
+	return json.NewEncoder(stdout).Encode(st)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

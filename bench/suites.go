@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/cloudinitd/cloudinitd/remote"
+	"github.com/cloudinitd/cloudinitd/store"
+)
+
+// runName is the run every "child boot" records.
+const runName = "bench"
+
+// cloudinitdFanout returns the cloudinitd contender of the SSH fan-out: a
+// generated plan of one level with a `hostname: 127.66.0.x` service
+// (iaas_launch false) per host, ssh_username, ssh_port, localsshkeypath,
+// bootpgm and readypgm set, booted by this binary re-executed as
+// "child boot" (plan.Load, store.Create, bootlevel.Record, Engine.Boot with
+// the SSH connector), the way `cloudinitd boot` does.
+func cloudinitdFanout(self string) func(*Hosts, Programs, string) (contender, error) {
+	return func(h *Hosts, progs Programs, dir string) (contender, error) {
+		base := filepath.Join(dir, "cloudinitd")
+		spec := planSpec{Defaults: map[string]string{
+			"ssh_username":    h.User,
+			"ssh_port":        strconv.Itoa(h.Port),
+			"localsshkeypath": h.KeyPath,
+			"bootpgm":         progs.Boot,
+			"readypgm":        progs.Ready,
+		}}
+		var names []string
+		var level []map[string]string
+		for i, addr := range h.Addrs {
+			names = append(names, fmt.Sprintf("h%03d", i+1))
+			level = append(level, map[string]string{"hostname": addr, "iaas_launch": "false"})
+		}
+		spec.Names, spec.Levels = [][]string{names}, [][]map[string]string{level}
+		top, err := writePlan(filepath.Join(base, "plan"), spec)
+		if err != nil {
+			return contender{}, err
+		}
+		work := filepath.Join(base, "work")
+		stages := make([]string, len(names))
+		for i, n := range names {
+			stages[i] = remote.StageDir(work, n)
+		}
+		db := filepath.Join(base, "record")
+		return contender{
+			name:      "cloudinitd",
+			stageDirs: stages,
+			prepare:   func() error { return os.RemoveAll(db) },
+			run: func(ctx context.Context) error {
+				_, err := runTimed(command(ctx, self, "child", "boot",
+					"-plan", top, "-db", db, "-workdir", work, "-connector", "ssh"))
+				return err
+			},
+		}, nil
+	}
+}
+
+// scaleEnv is what the scale suite needs.
+type scaleEnv struct {
+	self, work string
+	levels     int
+	maxRSS     int64         // the child is killed above this resident set
+	timeout    time.Duration // ...or after this long
+	progress   io.Writer
+}
+
+// runScale boots n services over env.levels levels on the fake driver in
+// memory, zero latency, with the dry-run connector, in a child process, and
+// reads the child's wall time, peak RSS and record size.
+func runScale(ctx context.Context, env scaleEnv, n int) (scaleResult, error) {
+	levels, progress := env.levels, env.progress
+	res := scaleResult{Services: n, Levels: levels}
+	dir := filepath.Join(env.work, fmt.Sprintf("scale-%d", n))
+	progs, err := writePrograms(filepath.Join(dir, "programs"))
+	if err != nil {
+		return res, err
+	}
+	spec := planSpec{Defaults: map[string]string{
+		"iaas":               "fake",
+		"image":              "bench-image",
+		"fake_launch_delay":  "0",
+		"fake_running_delay": "0",
+		"bootpgm":            progs.Boot,
+		"readypgm":           progs.Ready,
+	}}
+	for l := range levels {
+		var names []string
+		var svcs []map[string]string
+		for i := l * n / levels; i < (l+1)*n/levels; i++ {
+			names = append(names, fmt.Sprintf("s%05d", i))
+			svcs = append(svcs, map[string]string{"allocation": "bench.small"})
+		}
+		spec.Names = append(spec.Names, names)
+		spec.Levels = append(spec.Levels, svcs)
+	}
+	top, err := writePlan(filepath.Join(dir, "plan"), spec)
+	if err != nil {
+		return res, err
+	}
+	db := filepath.Join(dir, "record")
+	fmt.Fprintf(progress, "scale: %d services over %d levels\n", n, levels)
+	cctx, cancel := context.WithTimeout(ctx, env.timeout)
+	defer cancel()
+	cmd := command(cctx, env.self, "child", "boot", "-plan", top, "-db", db, "-connector", "dryrun")
+	cmd.Env = append(os.Environ(), "CLOUDINITD_FAKE_MEMORY=true")
+	stats, rr, err := runBootChild(cmd, env.maxRSS)
+	if err != nil {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		if cctx.Err() != nil {
+			err = fmt.Errorf("killed after %s (-scale-timeout): %w", env.timeout, err)
+		}
+		res.Err = err.Error()
+		res.Wall, res.MaxRSS = rr.Wall, rr.MaxRSS
+		fmt.Fprintf(progress, "  FAILED after %.2fs at peak RSS %s: %v\n", rr.Wall.Seconds(), mib(rr.MaxRSS), err)
+		return res, nil
+	}
+	res.Wall, res.MaxRSS = rr.Wall, rr.MaxRSS
+	res.BootWall = time.Duration(stats.BootMS * float64(time.Millisecond))
+	res.RecordBytes = fileSize(store.Path(db, runName)) + fileSize(store.Path(db, runName)+"-wal")
+	fmt.Fprintf(progress, "  %.2fs (boot %.2fs), peak RSS %s, record %s\n",
+		res.Wall.Seconds(), res.BootWall.Seconds(), mib(res.MaxRSS), mib(res.RecordBytes))
+	return res, nil
+}
+
+// runBootChild runs a "child boot" and decodes the stats it prints.
+// The child is killed above maxRSS bytes (0: no cap).
+func runBootChild(cmd *exec.Cmd, maxRSS int64) (bootStats, runResult, error) {
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	rr, err := runWatched(cmd, maxRSS)
+	if err != nil {
+		return bootStats{}, rr, fmt.Errorf("%w%s", err, tail(errOut.String(), 15))
+	}
+	var st bootStats
+	if err := json.Unmarshal(out.Bytes(), &st); err != nil {
+		return st, rr, fmt.Errorf("child boot printed no stats: %w", err)
+	}
+	return st, rr, nil
+}
+
+// fileSize is the size of path, 0 when it does not exist.
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
