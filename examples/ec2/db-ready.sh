@@ -1,0 +1,3 @@
+#!/bin/sh
+# Ready when the password file exists.
+test -s "$HOME/db/password"

@@ -1,0 +1,4 @@
+#!/bin/sh
+# Runs before the instance is terminated.
+rm -rf "$HOME/db"
+echo "db: cleaned up"

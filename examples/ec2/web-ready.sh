@@ -1,0 +1,2 @@
+#!/bin/sh
+test -s "$HOME/web/config" && test -s /etc/cloudinitd-example
