@@ -52,24 +52,27 @@ var knownKeys = map[string]keyInfo{
 	"replica_count":     {where: inService},
 	"ssh_port":          {where: svcDef},
 	// Driver options, passed through to the IaaS driver unchecked.
-	"fake_launch_delay":  {where: svcDef},
-	"fake_running_delay": {where: svcDef},
-	"fake_error_rate":    {where: svcDef},
-	"fake_capacity":      {where: svcDef},
-	"fake_die_after":     {where: svcDef},
-	"ssh_check":          {where: svcDef},
-	"subnet":             {where: svcDef},
-	"userdata":           {where: svcDef},
-	"tags":               {where: svcDef},
-	"root_volume_size":   {where: svcDef},
-	"spot":               {where: svcDef},
-	"hostname_from":      {where: svcDef},
+	"fake_launch_delay":    {where: svcDef},
+	"fake_running_delay":   {where: svcDef},
+	"fake_error_rate":      {where: svcDef},
+	"fake_capacity":        {where: svcDef},
+	"fake_die_after":       {where: svcDef},
+	"fake_seed":            {where: svcDef},
+	"fake_terminate_delay": {where: svcDef},
+	"fake_dry_run":         {where: svcDef},
+	"ssh_check":            {where: svcDef},
+	"subnet":               {where: svcDef},
+	"userdata":             {where: svcDef, path: true},
+	"tags":                 {where: svcDef},
+	"root_volume_size":     {where: svcDef},
+	"spot":                 {where: svcDef},
+	"hostname_from":        {where: svcDef},
 }
 
 // driverOptionKeys are the keys passed through to drivers.
 var driverOptionKeys = []string{
-	"fake_capacity", "fake_die_after", "fake_error_rate", "fake_launch_delay",
-	"fake_running_delay", "hostname_from", "root_volume_size", "spot",
+	"fake_capacity", "fake_die_after", "fake_dry_run", "fake_error_rate", "fake_launch_delay",
+	"fake_running_delay", "fake_seed", "fake_terminate_delay", "hostname_from", "root_volume_size", "spot",
 	"ssh_check", "subnet", "tags", "userdata",
 }
 

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "configured by user data" > /etc/motd
