@@ -93,21 +93,12 @@ func (l *Local) Run(ctx context.Context, cmd Cmd) (Result, error) {
 	}
 	var out output
 	stdout, stderr := out.stream(cmd.Stdout), out.stream(cmd.Stderr)
-	c := exec.Command(cmd.Argv[0], cmd.Argv[1:]...)
-	c.Dir = cmd.Dir
-	c.Env = l.env(cmd.Env)
-	c.Stdin = cmd.Stdin
-	c.Stdout, c.Stderr = stdout, stderr
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// A program that leaves a daemon holding its output open must not hang
-	// the step once the program itself has exited.
-	c.WaitDelay = l.grace()
-	if err := c.Start(); err != nil {
+	c, err := l.start(ctx, cmd, stdout, stderr)
+	if err != nil {
 		return Result{ExitStatus: -1}, fmt.Errorf("run %s: %w", cmd.Argv[0], err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- c.Wait() }()
-	var err error
 	select {
 	case err = <-done:
 	case <-ctx.Done():
@@ -196,4 +187,35 @@ func (c ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// start starts cmd in its own process group. A program uploaded a moment
+// ago can fail to start with ETXTBSY: another goroutine's fork inherited
+// the upload's write descriptor for an instant (golang/go#22315). That
+// passes at once, so the start is retried briefly, within ctx.
+func (l *Local) start(ctx context.Context, cmd Cmd, stdout, stderr io.Writer) (*exec.Cmd, error) {
+	delay := 5 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		c := exec.Command(cmd.Argv[0], cmd.Argv[1:]...)
+		c.Dir = cmd.Dir
+		c.Env = l.env(cmd.Env)
+		c.Stdin = cmd.Stdin
+		c.Stdout, c.Stderr = stdout, stderr
+		c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		// A program that leaves a daemon holding its output open must not
+		// hang the step once the program itself has exited.
+		c.WaitDelay = l.grace()
+		err := c.Start()
+		if err == nil || !errors.Is(err, syscall.ETXTBSY) || attempt == 10 {
+			return c, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+		delay *= 2
+	}
 }
