@@ -24,6 +24,7 @@ type bootStats struct {
 	LoadMS, RecordMS, BootMS float64
 	Services                 int
 	VmHWM                    int64 // bytes, from /proc/self/status at the end
+	Steps                    []stepStat
 }
 
 // childEngine runs the engine modes: "boot" loads a plan, records it in a
@@ -91,7 +92,9 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	if *conn == "ssh" {
 		c = bootlevel.NewSSHConnector(db, remote.SSHOptions{Getenv: func(k string) string { v, _ := lookup(k); return v }})
 	}
+	steps := newStepTimer()
 	e := &bootlevel.Engine{
+		Observer:  steps,
 		DB:        db,
 		Drivers:   func(string) (iaas.Driver, error) { return driver, nil },
 		Connector: c,
@@ -111,6 +114,7 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	st.RecordMS = ms(t2.Sub(t1))
 	st.BootMS = ms(t3.Sub(t2))
 	st.VmHWM = procStatusBytes(0, "VmHWM:")
+	st.Steps = steps.Stats()
 	return json.NewEncoder(stdout).Encode(st)
 }
 

@@ -19,6 +19,7 @@ type contender struct {
 	stageDirs []string     // where each host's boot marker must appear; nil: none
 	prepare   func() error // untimed, before every run; may be nil
 	run       func(ctx context.Context) error
+	detail    func() string // what the last run says about itself; may be nil
 }
 
 // fanoutResult is one contender at one N.
@@ -28,6 +29,7 @@ type fanoutResult struct {
 	Walls     []time.Duration // timed repetitions, warm-ups excluded
 	Skipped   string          // why it did not run, when it did not
 	Err       string          // the first failure; a failed contender stops
+	Detail    string          // the contender's own account of its last run
 }
 
 // Median of the timed repetitions; 0 when there are none.
@@ -95,6 +97,9 @@ func runFanout(ctx context.Context, env fanoutEnv, n int) (_ []fanoutResult, err
 			fmt.Fprintf(env.progress, "  N=%d %-12s %s: %.2fs\n", n, c.name, label, wall.Seconds())
 			if rep >= 0 {
 				r.Walls = append(r.Walls, wall)
+			}
+			if c.detail != nil {
+				r.Detail = c.detail()
 			}
 		}
 	}

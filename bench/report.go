@@ -48,6 +48,11 @@ func (r report) write(w io.Writer) error {
 		for _, f := range r.Fanout {
 			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", f.N, f.Contender, secs(f.Median()), runs(f.Walls), note(f))
 		}
+		for _, f := range r.Fanout {
+			if f.Detail != "" {
+				fmt.Fprintf(&b, "\nN=%d: %s\n", f.N, f.Detail)
+			}
+		}
 		b.WriteString("\n| N | ratio | value | target | met |\n|---:|---|---:|---:|---|\n")
 		for _, n := range fanoutNs(r.Fanout) {
 			for _, t := range fanoutTargets() {

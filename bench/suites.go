@@ -52,14 +52,22 @@ func cloudinitdFanout(self string) func(*Hosts, Programs, string) (contender, er
 			stages[i] = remote.StageDir(work, n)
 		}
 		db := filepath.Join(base, "record")
+		var last []stepStat // steps of the last run; runs are sequential
 		return contender{
 			name:      "cloudinitd",
 			stageDirs: stages,
 			prepare:   func() error { return os.RemoveAll(db) },
 			run: func(ctx context.Context) error {
-				_, err := runTimed(command(ctx, self, "child", "boot",
-					"-plan", top, "-db", db, "-workdir", work, "-connector", "ssh"))
+				st, _, err := runBootChild(command(ctx, self, "child", "boot",
+					"-plan", top, "-db", db, "-workdir", work, "-connector", "ssh"), 0)
+				last = st.Steps
 				return err
+			},
+			detail: func() string {
+				if len(last) == 0 {
+					return ""
+				}
+				return "cloudinitd steps, median/max over services (last run): " + formatSteps(last)
 			},
 		}, nil
 	}
