@@ -115,6 +115,14 @@ type Instance struct {
 
 	LaunchedAt time.Time
 
+	// Service and ClientToken name the launch that made the instance
+	// (LaunchSpec.Service and LaunchSpec.ClientToken), when the driver knows
+	// them ("" otherwise). Drivers that list a run's instances (a
+	// FindByRun ability) fill them, so the engine can match an instance to a
+	// launch intent whose instance id was never recorded.
+	Service     string
+	ClientToken string
+
 	// Err explains a Failed (or unknown) instance; its class is one of the
 	// sentinels of this package.
 	Err error

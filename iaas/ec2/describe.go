@@ -184,6 +184,13 @@ func (d *Driver) instance(ti types.Instance, s scope, hostnameFrom string) iaas.
 		State:     stateOf(ti),
 		PublicIP:  aws.ToString(ti.PublicIpAddress),
 		PrivateIP: aws.ToString(ti.PrivateIpAddress),
+
+		ClientToken: aws.ToString(ti.ClientToken),
+	}
+	for _, t := range ti.Tags {
+		if aws.ToString(t.Key) == TagService {
+			inst.Service = aws.ToString(t.Value)
+		}
 	}
 	if ti.LaunchTime != nil {
 		inst.LaunchedAt = *ti.LaunchTime

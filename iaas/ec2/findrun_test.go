@@ -33,6 +33,17 @@ func TestFindByRun(t *testing.T) {
 	if len(found) != 1 || found[0].ID != srv.Instances()[0].ID {
 		t.Fatalf("FindByRun(run1) = %+v, want the one lost instance %s", found, srv.Instances()[0].ID)
 	}
+	if found[0].Service != "lost" || found[0].ClientToken != sp.ClientToken {
+		t.Errorf("found instance names service %q token %q, want %q %q (tag %s, ClientToken)",
+			found[0].Service, found[0].ClientToken, "lost", sp.ClientToken, ec2.TagService)
+	}
+	w, ok := iaas.As[interface {
+		Warnings(iaas.LaunchSpec) []string
+	}](d)
+	nimbus := iaas.LaunchSpec{Service: "s", Region: "nimbus", Endpoint: srv.URL(), SecurityGroups: []string{"default"}}
+	if !ok || len(w.Warnings(nimbus)) != 1 || len(w.Warnings(sp)) != 0 {
+		t.Errorf("Warnings method through wrappers: found %v", ok)
+	}
 	if err := d.Terminate(ctx(t), iaas.Ref{ID: found[0].ID, Handle: found[0].Handle}); err != nil {
 		t.Fatal(err)
 	}

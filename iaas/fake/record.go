@@ -70,10 +70,12 @@ func DecodeHandle(b []byte) (Handle, error) {
 func (r *record) instance(now time.Time) iaas.Instance {
 	h, _ := json.Marshal(Handle{DryRun: r.DryRun})
 	inst := iaas.Instance{
-		ID:         r.ID,
-		State:      r.state(now),
-		Handle:     h,
-		LaunchedAt: r.LaunchedAt,
+		ID:          r.ID,
+		State:       r.state(now),
+		Handle:      h,
+		LaunchedAt:  r.LaunchedAt,
+		Service:     r.Service,
+		ClientToken: r.Token,
 	}
 	if inst.State != iaas.StatePending {
 		inst.Hostname, inst.PublicIP, inst.PrivateIP = "localhost", "127.0.0.1", "127.0.0.1"

@@ -224,9 +224,11 @@ func (d *Driver) instance(dir string, m meta, st iaas.State, err error) iaas.Ins
 			Host: m.Addr, Port: m.Port, User: m.User,
 			PrivateKeyPath: m.ClientKey, HostKey: m.HostKey,
 		},
-		WorkDir:    filepath.Join(dir, workDir),
-		Handle:     handleOf(dir),
-		LaunchedAt: m.LaunchedAt,
-		Err:        err,
+		WorkDir:     filepath.Join(dir, workDir),
+		Handle:      handleOf(dir),
+		LaunchedAt:  m.LaunchedAt,
+		Service:     m.Service,
+		ClientToken: m.Token,
+		Err:         err,
 	}
 }

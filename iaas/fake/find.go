@@ -1,0 +1,43 @@
+package fake
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
+)
+
+// FindByRun returns every instance of the fake cloud launched for run
+// (LaunchSpec.Run), terminated ones included, each with its Service and
+// ClientToken, oldest launch first (ties by id). It reads every record, so
+// it finds instances whose ids the caller never recorded. An empty run
+// finds nothing.
+func (d *Driver) FindByRun(ctx context.Context, run string) ([]iaas.Instance, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("find run: %w", err)
+	}
+	if run == "" {
+		return nil, nil
+	}
+	all, err := d.st.all()
+	if err != nil {
+		return nil, fmt.Errorf("find run: %w", err)
+	}
+	var rs []record
+	for _, r := range all {
+		if r.Run == run {
+			rs = append(rs, r)
+		}
+	}
+	slices.SortFunc(rs, func(a, b record) int {
+		return cmp.Or(a.LaunchedAt.Compare(b.LaunchedAt), cmp.Compare(a.ID, b.ID))
+	})
+	now := d.clock.Now()
+	out := make([]iaas.Instance, len(rs))
+	for i := range rs {
+		out[i] = rs[i].instance(now)
+	}
+	return out, nil
+}

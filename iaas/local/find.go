@@ -1,0 +1,58 @@
+package local
+
+import (
+	"cmp"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
+)
+
+// FindByRun returns every instance of the state directory launched for run
+// (LaunchSpec.Run), terminated ones included, each described as Describe
+// would (state checked against its server) and carrying its Service and
+// ClientToken, oldest launch first. It reads the records, so it finds
+// instances whose ids the caller never recorded. An empty run finds
+// nothing; the call fails only when ctx ends.
+func (d *Driver) FindByRun(ctx context.Context, run string) ([]iaas.Instance, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, classify("find run", iaas.ErrTransient, err)
+	}
+	if run == "" {
+		return nil, nil
+	}
+	entries, err := os.ReadDir(d.stateDir)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, classify("find run", iaas.ErrTransient, err)
+	}
+	var ms []meta
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), idPrefix) {
+			continue
+		}
+		m, err := readMeta(filepath.Join(d.stateDir, e.Name()))
+		if err != nil || m.Run != run || m.ID != e.Name() {
+			continue // being written, or not an instance of run
+		}
+		ms = append(ms, m)
+	}
+	slices.SortFunc(ms, func(a, b meta) int {
+		return cmp.Or(a.LaunchedAt.Compare(b.LaunchedAt), cmp.Compare(a.ID, b.ID))
+	})
+	out := make([]iaas.Instance, 0, len(ms))
+	for _, m := range ms {
+		if err := ctx.Err(); err != nil {
+			return nil, classify("find run", iaas.ErrTransient, err)
+		}
+		out = append(out, d.describeOne(ctx, iaas.Ref{ID: m.ID, Handle: handleOf(filepath.Join(d.stateDir, m.ID))}))
+	}
+	return out, nil
+}
+
+// ProvidesSSHKey reports that this driver makes the SSH client key of its
+// instances (Instance.SSH.PrivateKeyPath) and accepts any login name, so a
+// plan needs neither localsshkeypath nor ssh-agent for its services.
+func (d *Driver) ProvidesSSHKey() bool { return true }
