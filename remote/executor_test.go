@@ -161,7 +161,8 @@ func TestRunDeadlineKillsProcessGroup(t *testing.T) {
 		// The program spawns children (in the background and in a subshell)
 		// and waits; all of them must be gone after the deadline.
 		prog := `sleep ` + token + ` & (sleep ` + token + `; true) & echo started; wait`
-		ctx, cancel := context.WithTimeout(testCtx(t), 800*time.Millisecond)
+		// Long enough for a loaded machine to start the program and print.
+		ctx, cancel := context.WithTimeout(testCtx(t), 3*time.Second)
 		defer cancel()
 		res, err := ex.Run(ctx, remote.Cmd{Argv: []string{"/bin/sh", "-c", prog}})
 		if !errors.Is(err, remote.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {

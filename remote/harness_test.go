@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/iaas/local"
 	"github.com/cloudinitd/cloudinitd/remote"
 	"github.com/cloudinitd/cloudinitd/remote/remotetest"
 	"golang.org/x/crypto/ssh"
@@ -22,7 +24,9 @@ type host struct {
 	ssh  bool
 }
 
-// hosts returns the three kinds of host. The sshd one skips when sshd is
+// hosts returns the four kinds of host: this machine, the in-process test
+// server, the SSH server of an iaas/local instance (the server plans run
+// on with iaas: local), and OpenSSH's sshd. The sshd one skips when sshd is
 // not installed.
 func hosts() []host {
 	return []host{
@@ -34,12 +38,48 @@ func hosts() []host {
 			srv := remotetest.NewServer(t, signer.PublicKey())
 			return openSSH(t, srv.Host(), srv.Port(), keyPath, env)
 		}},
+		{name: "localdriver", ssh: true, open: func(t *testing.T, env map[string]string) remote.Executor {
+			in := launchLocal(t)
+			return openSSH(t, in.SSH.Host, in.SSH.Port, in.SSH.PrivateKeyPath, env)
+		}},
 		{name: "sshd", ssh: true, open: func(t *testing.T, env map[string]string) remote.Executor {
 			signer, keyPath := remotetest.NewKey(t)
 			d := remotetest.StartSSHD(t, signer.PublicKey())
 			return openSSH(t, d.Host, d.Port, keyPath, env)
 		}},
 	}
+}
+
+// launchLocal starts an iaas/local instance (this test binary re-executed,
+// see TestMain) and waits until it runs; it is terminated at cleanup.
+func launchLocal(t *testing.T) iaas.Instance {
+	t.Helper()
+	d, err := local.New(local.Config{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testCtx(t)
+	in, err := d.Launch(ctx, iaas.LaunchSpec{Run: "remotetest", Service: "host", Attempt: 1,
+		ClientToken: iaas.ClientToken("remotetest", t.Name(), 1)})
+	if err != nil {
+		t.Fatalf("launch local instance: %v", err)
+	}
+	t.Cleanup(func() { _ = d.Terminate(context.Background(), iaas.Ref{ID: in.ID, Handle: in.Handle}) })
+	for in.State != iaas.StateRunning {
+		got, err := d.Describe(ctx, iaas.Ref{ID: in.ID, Handle: in.Handle})
+		if err != nil {
+			t.Fatalf("describe local instance: %v", err)
+		}
+		in = got[0]
+		if in.State.Final() || ctx.Err() != nil {
+			t.Fatalf("local instance %s: %s (%v)", in.ID, in.State, in.Err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if in.SSH == nil {
+		t.Fatalf("local instance %s has no SSH endpoint", in.ID)
+	}
+	return in
 }
 
 // openSSH connects a fresh pool to host:port with the key file.
