@@ -46,6 +46,7 @@ type fanoutEnv struct {
 	runTimeout time.Duration
 	progress   io.Writer
 	cloudinitd func(h *Hosts, progs Programs, work string) (contender, error) // nil: not available
+	cli        func(h *Hosts, progs Programs, work string) (contender, error) // nil: not built
 }
 
 // runFanout starts n sshd hosts, measures every contender on them (the
@@ -91,10 +92,10 @@ func runFanout(ctx context.Context, env fanoutEnv, n int) (_ []fanoutResult, err
 					return results, ctx.Err()
 				}
 				r.Err = err.Error()
-				fmt.Fprintf(env.progress, "  N=%d %-12s %s: FAILED: %v\n", n, c.name, label, err)
+				fmt.Fprintf(env.progress, "  N=%d %-14s %s: FAILED: %v\n", n, c.name, label, err)
 				continue
 			}
-			fmt.Fprintf(env.progress, "  N=%d %-12s %s: %.2fs\n", n, c.name, label, wall.Seconds())
+			fmt.Fprintf(env.progress, "  N=%d %-14s %s: %.2fs\n", n, c.name, label, wall.Seconds())
 			if rep >= 0 {
 				r.Walls = append(r.Walls, wall)
 			}
@@ -124,8 +125,16 @@ func makeContender(name string, env fanoutEnv, h *Hosts, progs Programs, dir str
 		if c, err = env.cloudinitd(h, progs, dir); err != nil {
 			return contender{}, "", err
 		}
+	case "cloudinitd-cli":
+		if env.cli == nil {
+			return contender{name: name}, "cloudinitd program not built", nil
+		}
+		var err error
+		if c, err = env.cli(h, progs, dir); err != nil {
+			return contender{}, "", err
+		}
 	default:
-		return contender{}, "", fmt.Errorf("unknown contender (want floor, parallel-ssh, ansible or cloudinitd)")
+		return contender{}, "", fmt.Errorf("unknown contender (want floor, parallel-ssh, ansible, cloudinitd or cloudinitd-cli)")
 	}
 	for _, exe := range c.needs {
 		if _, err := exec.LookPath(exe); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -51,6 +52,13 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 				reps: o.reps, warmup: o.warmup, port: o.port,
 				runTimeout: o.runTimeout, progress: stderr,
 				cloudinitd: cloudinitdFanout(self),
+			}
+			if slices.Contains(o.contenders, "cloudinitd-cli") {
+				bin, err := buildCLI(ctx, work)
+				if err != nil {
+					return err
+				}
+				env.cli = cloudinitdCLI(bin)
 			}
 			for _, n := range o.ns {
 				res, err := runFanout(ctx, env, n)

@@ -45,7 +45,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	suites := fs.String("suites", "ssh,scale,overlap", "suites to run: ssh, scale, overlap")
 	ns := fs.String("n", "20,50", "SSH fan-out sizes (hosts)")
-	contenders := fs.String("contenders", "floor,parallel-ssh,ansible,cloudinitd", "SSH fan-out contenders")
+	contenders := fs.String("contenders", "floor,parallel-ssh,ansible,cloudinitd,cloudinitd-cli", "SSH fan-out contenders (cloudinitd-cli builds ./cmd/cloudinitd)")
 	scale := fs.String("scale", "1000,10000", "scale suite sizes (services)")
 	o := options{}
 	fs.IntVar(&o.levels, "levels", 10, "levels of the scale plans")

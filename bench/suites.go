@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cloudinitd/cloudinitd/remote"
@@ -80,6 +81,45 @@ type scaleEnv struct {
 	maxRSS     int64         // the child is killed above this resident set
 	timeout    time.Duration // ...or after this long
 	progress   io.Writer
+}
+
+// cloudinitdCLI returns the contender that boots the same generated plan
+// with the real program: `cloudinitd boot PLAN -n bench -d DB -f LOGS -q`,
+// built once from ./cmd/cloudinitd of this module.
+func cloudinitdCLI(bin string) func(*Hosts, Programs, string) (contender, error) {
+	return func(h *Hosts, progs Programs, dir string) (contender, error) {
+		c, err := cloudinitdFanout("")(h, progs, dir) // the same plan and stage dirs
+		if err != nil {
+			return c, err
+		}
+		base := filepath.Join(dir, "cloudinitd")
+		top, work := filepath.Join(base, "plan", "top.conf"), filepath.Join(base, "work")
+		db := filepath.Join(base, "cli-record")
+		c.name, c.detail = "cloudinitd-cli", nil
+		c.prepare = func() error { return os.RemoveAll(db) }
+		c.run = func(ctx context.Context) error {
+			cmd := command(ctx, bin, "boot", top, "-n", runName, "-d", db, "-f", filepath.Join(db, "logs"), "-q")
+			cmd.Env = append(os.Environ(), remote.WorkDirEnv+"="+work)
+			_, err := runTimed(cmd)
+			return err
+		}
+		return c, nil
+	}
+}
+
+// buildCLI builds ./cmd/cloudinitd of the module the harness runs in.
+func buildCLI(ctx context.Context, work string) (string, error) {
+	gomod, err := command(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	bin := filepath.Join(work, "cloudinitd")
+	cmd := command(ctx, "go", "build", "-o", bin, "./cmd/cloudinitd")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build cloudinitd: %w%s", err, tail(string(out), 10))
+	}
+	return bin, nil
 }
 
 // runScale boots n services over env.levels levels on the fake driver in
