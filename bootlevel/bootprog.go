@@ -44,7 +44,7 @@ func (e *Engine) bootProgram(ctx context.Context, lv int, r *Resolver, s store.S
 		return "", nil
 	}
 	if len(attrs) > 0 {
-		if err := e.DB.AppendAttrs(context.WithoutCancel(ctx), s.Name, store.OriginBootout, attrs); err != nil {
+		if err := e.appendAttrs(context.WithoutCancel(ctx), s.Name, store.OriginBootout, attrs); err != nil {
 			return StepBootPgm, fmt.Errorf("record bootout.json: %w", err)
 		}
 		log.Printf("bootout.json: %d attributes", len(attrs))

@@ -29,7 +29,7 @@ type BootOptions struct {
 // level fails and later levels do not start. The error joins every
 // *ServiceError.
 func (e *Engine) Boot(ctx context.Context, o BootOptions) error {
-	ls, err := e.levels(ctx)
+	ctx, ls, err := e.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (e *Engine) bootService(ctx context.Context, lv int, s store.Service) error
 // level, going on after failures. A terminated service, a service never
 // booted, or an instance that is no longer running is an error.
 func (e *Engine) Status(ctx context.Context) error {
-	ls, err := e.levels(ctx)
+	ctx, ls, err := e.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ const MaxRestarts = 2
 // MaxRestarts times; then later levels are checked. A level that stays
 // failed stops the repair. A healthy run is left alone.
 func (e *Engine) Repair(ctx context.Context) error {
-	ls, err := e.levels(ctx)
+	ctx, ls, err := e.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (e *Engine) Repair(ctx context.Context) error {
 		for n := 1; err != nil && n <= MaxRestarts && ctx.Err() == nil; n++ {
 			e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindWarning, Step: StepCheck,
 				Detail: fmt.Sprintf("restart %d of %d after: %v", n, MaxRestarts, err)})
-			cur, rerr := e.DB.Service(ctx, s.Name)
+			cur, rerr := e.service(ctx, s.Name)
 			if rerr != nil {
 				return rerr
 			}
@@ -132,7 +132,7 @@ func (e *Engine) Repair(ctx context.Context) error {
 				if terr := e.terminateService(ctx, lv, cur); terr != nil {
 					e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindWarning, Step: StepTerminate, Detail: terr.Error()})
 				}
-				if cur, rerr = e.DB.Service(ctx, s.Name); rerr != nil {
+				if cur, rerr = e.service(ctx, s.Name); rerr != nil {
 					return rerr
 				}
 			}
@@ -154,7 +154,7 @@ func (e *Engine) Reboot(ctx context.Context) error {
 		}
 		e.emit(ctx, Event{Kind: KindWarning, Step: StepTerminate, Detail: "reboot: " + err.Error()})
 	}
-	ls, err := e.levels(ctx)
+	ctx, ls, err := e.begin(ctx)
 	if err != nil {
 		return err
 	}

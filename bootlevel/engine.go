@@ -147,27 +147,34 @@ type level struct {
 	Services []store.Service
 }
 
-// levels reads the levels of the run with their services.
+// levels returns the levels of the run with their services, from the
+// command's image (see begin) or, outside a command, from the record.
 func (e *Engine) levels(ctx context.Context) ([]level, error) {
 	ls, err := e.DB.Levels(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read levels: %w", err)
 	}
+	if v := viewOf(ctx); v != nil {
+		return groupLevels(ls, v.all()), nil
+	}
 	ss, err := e.DB.Services(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read services: %w", err)
 	}
+	return groupLevels(ls, ss), nil
+}
+
+// groupLevels puts the services ss (in plan order) under their levels.
+func groupLevels(ls []store.Level, ss []store.Service) []level {
+	byLevel := map[int][]store.Service{}
+	for _, s := range ss {
+		byLevel[s.Level] = append(byLevel[s.Level], s)
+	}
 	out := make([]level, 0, len(ls))
 	for _, l := range ls {
-		lv := level{Number: l.Number}
-		for _, s := range ss {
-			if s.Level == l.Number {
-				lv.Services = append(lv.Services, s)
-			}
-		}
-		out = append(out, lv)
+		out = append(out, level{Number: l.Number, Services: byLevel[l.Number]})
 	}
-	return out, nil
+	return out
 }
 
 // walk runs do for every service of every level, the services of a level
@@ -196,7 +203,7 @@ func (e *Engine) walk(ctx context.Context, ls []level, reverse, keepGoing bool,
 		}
 		for j, s := range l.Services {
 			g.Go(func() error {
-				cur, err := e.DB.Service(ctx, s.Name) // the row may have changed (pre-launch)
+				cur, err := e.service(ctx, s.Name) // the row may have changed (pre-launch)
 				if err != nil {
 					errs[j] = &ServiceError{Level: l.Number, Service: s.Name, Step: StepCheck, Err: err}
 					return nil
@@ -228,7 +235,7 @@ func (e *Engine) walk(ctx context.Context, ls []level, reverse, keepGoing bool,
 func (e *Engine) fail(ctx context.Context, lv int, svc, step string, err error, setFailed bool) error {
 	se := &ServiceError{Level: lv, Service: svc, Step: step, Err: err, LogFile: e.LogFile(svc)}
 	rec := context.WithoutCancel(ctx)
-	if lerr := e.DB.SetLastError(rec, svc, se.Error()); lerr != nil {
+	if lerr := e.setLastError(rec, svc, se.Error()); lerr != nil {
 		e.log().Warn("record last error", "service", svc, "err", lerr)
 	}
 	if setFailed {

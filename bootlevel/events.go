@@ -109,6 +109,9 @@ func (e *Engine) setState(ctx context.Context, level int, svc string, st store.S
 	if err := e.DB.SetState(context.WithoutCancel(ctx), svc, st, detail); err != nil {
 		return fmt.Errorf("record state %s: %w", st, err)
 	}
+	if v := viewOf(ctx); v != nil {
+		v.update(svc, func(s *store.Service) { s.State = st })
+	}
 	e.emit(ctx, Event{Level: level, Service: svc, Kind: KindState, State: string(st), Detail: detail})
 	return nil
 }

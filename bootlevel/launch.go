@@ -26,21 +26,6 @@ type RunFinder interface {
 // besides every fake_* key.
 var driverOptionKeys = []string{"ssh_check", "subnet", "userdata", "tags", "root_volume_size", "spot", "hostname_from"}
 
-// history returns the instance-history rows of svc, oldest first.
-func (e *Engine) history(ctx context.Context, svc string) ([]store.HistoryRow, error) {
-	all, err := e.DB.InstanceHistory(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read instance history: %w", err)
-	}
-	var out []store.HistoryRow
-	for _, h := range all {
-		if h.Service == svc {
-			out = append(out, h)
-		}
-	}
-	return out, nil
-}
-
 // needsLaunch decides whether s needs an instance launched. It returns the
 // pending intent to complete (a crash between intent and launch result:
 // relaunch with the same attempt and token, which an idempotent driver
@@ -74,14 +59,14 @@ func (e *Engine) ensureInstance(ctx context.Context, lv int, s store.Service) (s
 	if err != nil || !launch {
 		return s, err
 	}
-	r, err := LoadResolver(ctx, e.DB, e.LookupEnv)
+	r, err := e.resolver(ctx)
 	if err != nil {
 		return s, err
 	}
 	if err := e.launch(ctx, lv, r, s, pending, attempt); err != nil {
 		return s, err
 	}
-	return e.DB.Service(context.WithoutCancel(ctx), s.Name)
+	return e.service(context.WithoutCancel(ctx), s.Name)
 }
 
 // launch records the intent, calls Driver.Launch and records its result.
@@ -100,7 +85,7 @@ func (e *Engine) launch(ctx context.Context, lv int, r *Resolver, s store.Servic
 			return err
 		}
 	} else {
-		intent, err = e.DB.LaunchIntent(context.WithoutCancel(ctx), s.Name, attempt, token, d.Name())
+		intent, err = e.launchIntent(context.WithoutCancel(ctx), s.Name, attempt, token, d.Name())
 		if err != nil {
 			return fmt.Errorf("record launch intent: %w", err)
 		}
@@ -108,33 +93,24 @@ func (e *Engine) launch(ctx context.Context, lv int, r *Resolver, s store.Servic
 	}
 	spec, err := e.spec(r, s, d, attempt, token)
 	if err != nil {
-		e.launchFailed(ctx, intent, err)
+		e.launchFailed(ctx, s.Name, intent, err)
 		return err
 	}
 	e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepLaunch, Detail: fmt.Sprintf("attempt %d", attempt)})
 	inst, err := d.Launch(ctx, spec)
 	if err != nil {
 		if ctx.Err() == nil {
-			e.launchFailed(ctx, intent, err) // the cloud said no: nothing was started
+			e.launchFailed(ctx, s.Name, intent, err) // the cloud said no: nothing was started
 		} // else: the outcome is unknown; the intent stays for terminate and resume
 		return err
 	}
 	cctx, cancel := e.cleanup(ctx)
 	defer cancel()
-	if err := e.DB.LaunchDone(cctx, intent, inst.ID, inst.Handle); err != nil {
+	if err := e.launchDone(cctx, s.Name, intent, inst.ID, inst.Handle); err != nil { // clears the host key
 		return fmt.Errorf("record launched instance %s: %w", inst.ID, err)
-	}
-	if err := e.DB.SetHostKey(cctx, s.Name, ""); err != nil { // a new host, a new key
-		return fmt.Errorf("clear host key: %w", err)
 	}
 	e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindState, State: string(store.StateLaunched), Detail: inst.ID})
 	return nil
-}
-
-func (e *Engine) launchFailed(ctx context.Context, intent int64, cause error) {
-	if err := e.DB.LaunchFailed(context.WithoutCancel(ctx), intent, cause.Error()); err != nil {
-		e.log().Warn("record failed launch", "intent", intent, "err", err)
-	}
 }
 
 // spec builds the launch request of s, every value expanded.

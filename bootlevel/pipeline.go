@@ -31,7 +31,7 @@ func (e *Engine) runService(ctx context.Context, lv int, s store.Service, boot b
 
 func (e *Engine) pipeline(ctx context.Context, lv int, s store.Service, log *serviceLog, boot bool) (string, error) {
 	stepCtx := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, pgmTimeout(s)) }
-	r, err := LoadResolver(ctx, e.DB, e.LookupEnv)
+	r, err := e.resolver(ctx)
 	if err != nil {
 		return StepCheck, err
 	}
@@ -54,7 +54,7 @@ func (e *Engine) pipeline(ctx context.Context, lv int, s store.Service, log *ser
 		}
 		inst = &got
 		if got.Hostname != s.Hostname {
-			if err := e.DB.SetHostname(context.WithoutCancel(ctx), s.Name, got.Hostname); err != nil {
+			if err := e.setHostname(context.WithoutCancel(ctx), s.Name, got.Hostname); err != nil {
 				return StepHostname, err
 			}
 		}
@@ -65,10 +65,8 @@ func (e *Engine) pipeline(ctx context.Context, lv int, s store.Service, log *ser
 		}
 		log.Printf("instance %s running on %s", got.ID, got.Hostname)
 	}
-	// The bag is rebuilt now that the hostname is known (§8.15).
-	if r, err = LoadResolver(ctx, e.DB, e.LookupEnv); err != nil {
-		return StepCheck, err
-	}
+	// The bag is rebuilt now that the hostname is known (§8.15): r reads
+	// the command's image, which holds every write made so far.
 	pl, err := e.placeOf(ctx, r, s.Name, inst, 0)
 	if err != nil {
 		return StepHostname, err
@@ -77,11 +75,8 @@ func (e *Engine) pipeline(ctx context.Context, lv int, s store.Service, log *ser
 		return StepHostname, fmt.Errorf("no hostname: the service has neither an instance nor a hostname")
 	}
 	if !launched && pl.hostname != s.Hostname {
-		if err := e.DB.SetHostname(context.WithoutCancel(ctx), s.Name, pl.hostname); err != nil {
+		if err := e.setHostname(context.WithoutCancel(ctx), s.Name, pl.hostname); err != nil {
 			return StepHostname, err
-		}
-		if r, err = LoadResolver(ctx, e.DB, e.LookupEnv); err != nil {
-			return StepCheck, err
 		}
 	}
 	s, _ = r.Service(s.Name)
@@ -169,7 +164,7 @@ func (e *Engine) finish(ctx context.Context, lv int, s store.Service, d iaas.Dri
 		}
 	}
 	if s.LastError != "" {
-		_ = e.DB.SetLastError(context.WithoutCancel(ctx), s.Name, "")
+		_ = e.setLastError(context.WithoutCancel(ctx), s.Name, "")
 	}
 	return "", nil
 }

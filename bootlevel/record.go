@@ -3,6 +3,7 @@ package bootlevel
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/cloudinitd/cloudinitd/plan"
 	"github.com/cloudinitd/cloudinitd/store"
@@ -58,6 +59,163 @@ func Record(ctx context.Context, db *store.DB, p *plan.Plan) error {
 	}
 	if err := db.SaveGlobals(ctx, gs); err != nil {
 		return fmt.Errorf("record plan: globals: %w", err)
+	}
+	return nil
+}
+
+// The engine writes the record only through the helpers below (and
+// setState, events.go): each writes the record first and, once the write
+// succeeded, updates the image of the running command (view) the same way,
+// so that the image never shows what the record does not hold.
+
+// begin starts a command: it loads the image of the record and returns ctx
+// carrying it, with the levels of the run.
+func (e *Engine) begin(ctx context.Context) (context.Context, []level, error) {
+	ls, err := e.DB.Levels(ctx)
+	if err != nil {
+		return ctx, nil, fmt.Errorf("read levels: %w", err)
+	}
+	v, err := loadView(ctx, e.DB)
+	if err != nil {
+		return ctx, nil, err
+	}
+	return withView(ctx, v), groupLevels(ls, v.all()), nil
+}
+
+// resolver returns a resolver over the command's image, or a snapshot of
+// the record outside a command.
+func (e *Engine) resolver(ctx context.Context) (*Resolver, error) {
+	if v := viewOf(ctx); v != nil {
+		return &Resolver{v: v, lookupEnv: e.LookupEnv}, nil
+	}
+	return LoadResolver(ctx, e.DB, e.LookupEnv)
+}
+
+// service returns the row of svc from the command's image (the record
+// outside a command).
+func (e *Engine) service(ctx context.Context, svc string) (store.Service, error) {
+	if v := viewOf(ctx); v != nil {
+		if s, ok := v.service(svc); ok {
+			return s, nil
+		}
+	}
+	return e.DB.Service(ctx, svc)
+}
+
+// history returns the instance-history rows of svc, oldest first.
+func (e *Engine) history(ctx context.Context, svc string) ([]store.HistoryRow, error) {
+	if v := viewOf(ctx); v != nil {
+		return v.serviceHistory(svc), nil
+	}
+	all, err := e.DB.InstanceHistory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read instance history: %w", err)
+	}
+	var out []store.HistoryRow
+	for _, h := range all {
+		if h.Service == svc {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// setHostname records svc's hostname ("" clears it).
+func (e *Engine) setHostname(ctx context.Context, svc, hostname string) error {
+	if err := e.DB.SetHostname(ctx, svc, hostname); err != nil {
+		return err
+	}
+	if v := viewOf(ctx); v != nil {
+		v.update(svc, func(s *store.Service) { s.Hostname = hostname })
+	}
+	return nil
+}
+
+// setLastError records svc's last error ("" clears it).
+func (e *Engine) setLastError(ctx context.Context, svc, msg string) error {
+	if err := e.DB.SetLastError(ctx, svc, msg); err != nil {
+		return err
+	}
+	if v := viewOf(ctx); v != nil {
+		v.update(svc, func(s *store.Service) { s.LastError = msg })
+	}
+	return nil
+}
+
+// launchIntent records that an instance is about to be launched for svc
+// (store.LaunchIntent) and returns the intent's row id.
+func (e *Engine) launchIntent(ctx context.Context, svc string, attempt int, token, driver string) (int64, error) {
+	id, err := e.DB.LaunchIntent(ctx, svc, attempt, token, driver)
+	if err != nil {
+		return 0, err
+	}
+	if v := viewOf(ctx); v != nil {
+		v.addHistory(store.HistoryRow{ID: id, Service: svc, Attempt: attempt, ClientToken: token, Driver: driver,
+			Requested: time.Now(), State: store.HistoryIntent})
+		v.update(svc, func(s *store.Service) { s.State, s.Attempt = store.StateLaunching, attempt })
+	}
+	return id, nil
+}
+
+// launchDone records the instance the launch of intent returned
+// (store.LaunchDone).
+func (e *Engine) launchDone(ctx context.Context, svc string, intent int64, id string, handle []byte) error {
+	if err := e.DB.LaunchDone(ctx, intent, id, handle); err != nil {
+		return err
+	}
+	if v := viewOf(ctx); v != nil {
+		var row store.HistoryRow
+		v.updateHistory(svc, func(h *store.HistoryRow) bool { return h.ID == intent }, func(h *store.HistoryRow) {
+			h.InstanceID, h.Handle, h.Launched, h.State = id, handle, time.Now(), store.HistoryLaunched
+			row = *h
+		})
+		v.update(svc, func(s *store.Service) {
+			s.InstanceID, s.Driver, s.Handle, s.Attempt = id, row.Driver, handle, row.Attempt
+			s.State, s.HostKey = store.StateLaunched, ""
+		})
+	}
+	return nil
+}
+
+// launchFailed records that the launch of intent started nothing; a
+// failure to record it is logged.
+func (e *Engine) launchFailed(ctx context.Context, svc string, intent int64, cause error) {
+	if err := e.DB.LaunchFailed(context.WithoutCancel(ctx), intent, cause.Error()); err != nil {
+		e.log().Warn("record failed launch", "intent", intent, "err", err)
+		return
+	}
+	if v := viewOf(ctx); v != nil {
+		v.updateHistory(svc, func(h *store.HistoryRow) bool { return h.ID == intent }, func(h *store.HistoryRow) {
+			h.State, h.Detail = store.HistoryFailed, cause.Error()
+		})
+	}
+}
+
+// appendAttrs appends rows to svc's attribute bag.
+func (e *Engine) appendAttrs(ctx context.Context, svc string, origin store.Origin, attrs []store.Attr) error {
+	if err := e.DB.AppendAttrs(ctx, svc, origin, attrs); err != nil {
+		return err
+	}
+	if v := viewOf(ctx); v != nil {
+		v.appendBag(svc, origin, attrs)
+	}
+	return nil
+}
+
+// markInstance records the state of one of svc's instances in the history
+// (store.MarkInstance).
+func (e *Engine) markInstance(ctx context.Context, svc, id string, state store.HistoryState) error {
+	if err := e.DB.MarkInstance(ctx, id, state); err != nil {
+		return err
+	}
+	if v := viewOf(ctx); v != nil {
+		now := time.Now()
+		v.updateHistory(svc, func(h *store.HistoryRow) bool { return h.InstanceID == id }, func(h *store.HistoryRow) {
+			h.State = state
+			if state == store.HistoryTerminated {
+				h.Terminated = now
+			}
+		})
 	}
 	return nil
 }

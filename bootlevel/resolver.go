@@ -23,21 +23,21 @@ var columnKeys = map[string]string{
 	"pgm_timeout": "pgm_timeout", "local_exe": "local_exe",
 }
 
-// Resolver is a snapshot of a run record that resolves ${svc.attr} and
-// ${global.name} (plan.Resolver). Lookup order (reference §1.7): hostname
-// (set only when known), instance_id, run_name, the attribute bag (deps then
-// bootout rows, the last row of a key wins), then the stored columns by
-// their column names (keyname, localkey, username, image, state, ...).
+// Resolver resolves ${svc.attr} and ${global.name} (plan.Resolver) over an
+// image of a run record. Lookup order (reference §1.7): hostname (set only
+// when known), instance_id, run_name, the attribute bag (deps then bootout
+// rows, the last row of a key wins), then the stored columns by their
+// column names (keyname, localkey, username, image, state, ...).
 // An attribute a service does not have is an error, except for a service
 // with a boot program, whose bootout.json may provide it: it is unset and
 // the token stays in place (as in the load-time check of the plan).
-// A snapshot does not change: build a new one after the record changed.
+//
+// A Resolver from LoadResolver is a snapshot that never changes: build a
+// new one after the record changed. The engine's own resolvers read the
+// image of the running command, which follows every write the engine makes
+// (see view); they are safe for concurrent use.
 type Resolver struct {
-	run       string
-	services  map[string]store.Service
-	order     []string
-	attrs     map[string][]store.Attr
-	globals   map[string]string
+	v         *view
 	lookupEnv func(string) (string, bool)
 }
 
@@ -46,45 +46,19 @@ var _ plan.Resolver = (*Resolver)(nil)
 // LoadResolver reads services, bags and globals of the run from db.
 // lookupEnv resolves credentials stored as env.NAME (nil: none resolve).
 func LoadResolver(ctx context.Context, db *store.DB, lookupEnv func(string) (string, bool)) (*Resolver, error) {
-	ss, err := db.Services(ctx)
+	v, err := loadView(ctx, db)
 	if err != nil {
-		return nil, fmt.Errorf("read services: %w", err)
+		return nil, err
 	}
-	r := &Resolver{
-		run: db.Name(), services: make(map[string]store.Service, len(ss)),
-		attrs: make(map[string][]store.Attr, len(ss)), globals: map[string]string{},
-		lookupEnv: lookupEnv,
-	}
-	for _, s := range ss {
-		r.services[s.Name] = s
-		r.order = append(r.order, s.Name)
-		as, err := db.Attrs(ctx, s.Name)
-		if err != nil {
-			return nil, fmt.Errorf("service %q: read attributes: %w", s.Name, err)
-		}
-		r.attrs[s.Name] = as
-	}
-	gs, err := db.Globals(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read globals: %w", err)
-	}
-	for _, g := range gs { // ordered by rank: the highest rank is written last
-		if !g.Redacted {
-			r.globals[g.Name] = g.Value
-		}
-	}
-	return r, nil
+	return &Resolver{v: v, lookupEnv: lookupEnv}, nil
 }
 
 // Service returns the stored row of svc.
-func (r *Resolver) Service(svc string) (store.Service, bool) {
-	s, ok := r.services[svc]
-	return s, ok
-}
+func (r *Resolver) Service(svc string) (store.Service, bool) { return r.v.service(svc) }
 
 // Lookup implements plan.Resolver.
 func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
-	s, ok := r.services[svc]
+	s, ok := r.v.service(svc)
 	if !ok {
 		return "", false, fmt.Errorf("%q: %w", svc, plan.ErrUnknownService)
 	}
@@ -101,9 +75,9 @@ func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
 	case "instance_id":
 		return s.InstanceID, s.InstanceID != "", nil
 	case "run_name":
-		return r.run, true, nil
+		return r.v.run, true, nil
 	}
-	as := r.attrs[svc]
+	as := r.v.bag(svc)
 	for i := len(as) - 1; i >= 0; i-- {
 		if as[i].Key == attr {
 			return as[i].Value, true, nil
@@ -142,7 +116,7 @@ func (r *Resolver) secret(ref string) (string, bool) {
 
 // Global implements plan.Resolver.
 func (r *Resolver) Global(name string) (string, bool) {
-	v, ok := r.globals[name]
+	v, ok := r.v.globals[name] // never changes after load
 	return v, ok
 }
 
@@ -151,7 +125,7 @@ func (r *Resolver) Expand(s, svc string) (string, error) { return plan.Expand(s,
 
 // Setting returns svc's setting key, expanded.
 func (r *Resolver) Setting(svc, key string) (string, error) {
-	s, ok := r.services[svc]
+	s, ok := r.v.service(svc)
 	if !ok {
 		return "", fmt.Errorf("%q: %w", svc, plan.ErrUnknownService)
 	}
@@ -170,7 +144,7 @@ func (r *Resolver) Setting(svc, key string) (string, error) {
 // svc, the last row of a key winning. This is what bootconf templates see.
 func (r *Resolver) Bag(svc string) (map[string]string, error) {
 	out := map[string]string{}
-	for _, a := range r.attrs[svc] {
+	for _, a := range r.v.bag(svc) {
 		v, err := r.Expand(a.Value, svc)
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: %w", a.Key, err)
@@ -185,7 +159,7 @@ func (r *Resolver) Bag(svc string) (map[string]string, error) {
 func (r *Resolver) Keys(svc string) []string {
 	keys := []string{"hostname", "instance_id"}
 	seen := map[string]bool{"hostname": true, "instance_id": true}
-	for _, a := range r.attrs[svc] {
+	for _, a := range r.v.bag(svc) {
 		if !seen[a.Key] {
 			seen[a.Key] = true
 			keys = append(keys, a.Key)

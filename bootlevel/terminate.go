@@ -19,7 +19,7 @@ import (
 // is terminated too. Cloud calls run under a clean-up context so that
 // Ctrl-C does not leave instances running. The error joins every failure.
 func (e *Engine) Terminate(ctx context.Context) error {
-	ls, err := e.levels(ctx)
+	ctx, ls, err := e.begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (e *Engine) terminateService(ctx context.Context, lv int, s store.Service) 
 		return e.fail(ctx, lv, s.Name, StepTerminate, err, false)
 	}
 	defer log.Close()
-	r, err := LoadResolver(ctx, e.DB, e.LookupEnv) // bag rebuilt (§8.15)
+	r, err := e.resolver(ctx) // bag rebuilt (§8.15): the command's image of the record
 	if err != nil {
 		return e.fail(ctx, lv, s.Name, StepTerminate, err, false)
 	}
@@ -71,7 +71,7 @@ func (e *Engine) terminateService(ctx context.Context, lv int, s store.Service) 
 	}
 	rec := context.WithoutCancel(ctx)
 	if launched {
-		if err := e.DB.SetHostname(rec, s.Name, ""); err != nil {
+		if err := e.setHostname(rec, s.Name, ""); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -140,7 +140,7 @@ func (e *Engine) terminateInstance(ctx context.Context, r *Resolver, svc, id str
 	if err := d.Terminate(ctx, iaas.Ref{ID: id, Handle: handle}); err != nil {
 		return fmt.Errorf("terminate %s: %w", id, err)
 	}
-	if err := e.DB.MarkInstance(ctx, id, store.HistoryTerminated); err != nil {
+	if err := e.markInstance(ctx, svc, id, store.HistoryTerminated); err != nil {
 		return fmt.Errorf("record %s terminated: %w", id, err)
 	}
 	return nil

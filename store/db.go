@@ -34,6 +34,8 @@ type DB struct {
 	path     string
 	readOnly bool
 	lock     *lock
+	commit   committer
+	stmts    stmtCache
 }
 
 // Create makes a new record for run in dir, which is created 0700 if

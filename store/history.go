@@ -18,7 +18,7 @@ var ErrNoIntent = errors.New("no such launch intent")
 // by its client token. It returns the row id for LaunchDone/LaunchFailed.
 func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, driver string) (int64, error) {
 	var id int64
-	err := db.write(ctx, fmt.Sprintf("service %q: launch intent", svc), func(tx *sql.Tx, now string) error {
+	err := db.write(ctx, fmt.Sprintf("service %q: launch intent", svc), func(ctx context.Context, tx *txn, now string) error {
 		sid, err := serviceID(ctx, tx, svc)
 		if err != nil {
 			return err
@@ -43,10 +43,11 @@ func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, 
 
 // LaunchDone completes the intent row intentID once the launch call returned
 // instanceID: the history row becomes launched, and the service gets the
-// instance id, driver, handle, attempt and state launched, with a "launched"
-// event, in one transaction.
+// instance id, driver, handle, attempt and state launched, its host key
+// cleared (a new instance is a new host), with a "launched" event, in one
+// transaction.
 func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string, handle []byte) error {
-	return db.write(ctx, fmt.Sprintf("launch %d done", intentID), func(tx *sql.Tx, now string) error {
+	return db.write(ctx, fmt.Sprintf("launch %d done", intentID), func(ctx context.Context, tx *txn, now string) error {
 		sid, svc, attempt, driver, err := intent(ctx, tx, intentID)
 		if err != nil {
 			return err
@@ -56,7 +57,7 @@ func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string,
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE service SET instance_id = ?, driver = ?, handle = ?, attempt = ?, state = ?, updated_at = ? WHERE id = ?`,
+		_, err = tx.ExecContext(ctx, `UPDATE service SET instance_id = ?, driver = ?, handle = ?, attempt = ?, state = ?, host_key = NULL, updated_at = ? WHERE id = ?`,
 			instanceID, null(driver), nullBytes(handle), attempt, string(StateLaunched), now, sid)
 		if err != nil {
 			return err
@@ -71,7 +72,7 @@ func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string,
 // launch call reported that no instance was created. The service state is
 // left to the caller.
 func (db *DB) LaunchFailed(ctx context.Context, intentID int64, detail string) error {
-	return db.write(ctx, fmt.Sprintf("launch %d failed", intentID), func(tx *sql.Tx, _ string) error {
+	return db.write(ctx, fmt.Sprintf("launch %d failed", intentID), func(ctx context.Context, tx *txn, _ string) error {
 		if _, _, _, _, err := intent(ctx, tx, intentID); err != nil {
 			return err
 		}
@@ -81,7 +82,7 @@ func (db *DB) LaunchFailed(ctx context.Context, intentID int64, detail string) e
 	})
 }
 
-func intent(ctx context.Context, tx *sql.Tx, id int64) (sid int64, svc string, attempt int, driver string, err error) {
+func intent(ctx context.Context, tx *txn, id int64) (sid int64, svc string, attempt int, driver string, err error) {
 	err = tx.QueryRowContext(ctx, `SELECT h.service_id, s.name, h.attempt, h.driver
 		FROM instance_history h JOIN service s ON s.id = h.service_id WHERE h.id = ?`, id).
 		Scan(&sid, &svc, &attempt, &driver)
@@ -95,7 +96,7 @@ func intent(ctx context.Context, tx *sql.Tx, id int64) (sid int64, svc string, a
 // row that holds it (normally one). State HistoryTerminated also sets
 // terminated_at. An unknown instance id is an error wrapping ErrNoIntent.
 func (db *DB) MarkInstance(ctx context.Context, instanceID string, state HistoryState) error {
-	return db.write(ctx, fmt.Sprintf("instance %s: mark %s", instanceID, state), func(tx *sql.Tx, now string) error {
+	return db.write(ctx, fmt.Sprintf("instance %s: mark %s", instanceID, state), func(ctx context.Context, tx *txn, now string) error {
 		var term any
 		if state == HistoryTerminated {
 			term = now

@@ -11,7 +11,7 @@ import (
 // means now; an empty Level means INFO.
 func (db *DB) AppendEvent(ctx context.Context, e Event) (int64, error) {
 	var seq int64
-	err := db.write(ctx, "append event", func(tx *sql.Tx, now string) error {
+	err := db.write(ctx, "append event", func(ctx context.Context, tx *txn, now string) error {
 		var err error
 		seq, err = appendEvent(ctx, tx, e, now)
 		return err
@@ -19,7 +19,7 @@ func (db *DB) AppendEvent(ctx context.Context, e Event) (int64, error) {
 	return seq, err
 }
 
-func appendEvent(ctx context.Context, tx *sql.Tx, e Event, now string) (int64, error) {
+func appendEvent(ctx context.Context, tx *txn, e Event, now string) (int64, error) {
 	t := now
 	if !e.Time.IsZero() {
 		t = stamp(e.Time)
@@ -66,7 +66,7 @@ func (db *DB) AppendAttrs(ctx context.Context, svc string, origin Origin, attrs 
 	if origin != OriginDeps && origin != OriginBootout {
 		return fmt.Errorf("service %q: append attrs: invalid origin %q", svc, origin)
 	}
-	return db.write(ctx, fmt.Sprintf("service %q: append attrs", svc), func(tx *sql.Tx, _ string) error {
+	return db.write(ctx, fmt.Sprintf("service %q: append attrs", svc), func(ctx context.Context, tx *txn, _ string) error {
 		sid, err := serviceID(ctx, tx, svc)
 		if err != nil {
 			return err
@@ -111,4 +111,29 @@ func (db *DB) Attrs(ctx context.Context, svc string) ([]Attr, error) {
 		return nil, fmt.Errorf("service %q: attrs: %w", svc, err)
 	}
 	return as, nil
+}
+
+// Bags returns the attribute bag of every service that has one, by service
+// name, each in the order it was appended: one query for a whole run.
+func (db *DB) Bags(ctx context.Context) (map[string][]Attr, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT s.name, a.seq, a.key, a.value, a.origin
+		FROM attrbag a JOIN service s ON s.id = a.service_id ORDER BY a.service_id, a.seq`)
+	if err != nil {
+		return nil, fmt.Errorf("attrs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]Attr{}
+	for rows.Next() {
+		var a Attr
+		var svc, origin string
+		if err := rows.Scan(&svc, &a.Seq, &a.Key, &a.Value, &origin); err != nil {
+			return nil, fmt.Errorf("attrs: %w", err)
+		}
+		a.Origin = Origin(origin)
+		out[svc] = append(out[svc], a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("attrs: %w", err)
+	}
+	return out, nil
 }

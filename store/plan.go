@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 )
 
@@ -10,7 +9,7 @@ import (
 // number: an existing row is updated, a new one inserted. Levels not in ls
 // are left alone (services may still refer to them).
 func (db *DB) PutLevels(ctx context.Context, ls []Level) error {
-	return db.write(ctx, "put levels", func(tx *sql.Tx, _ string) error {
+	return db.write(ctx, "put levels", func(ctx context.Context, tx *txn, _ string) error {
 		return putLevels(ctx, tx, ls)
 	})
 }
@@ -22,14 +21,14 @@ func (db *DB) PutLevels(ctx context.Context, ls []Level) error {
 // hostname and history are kept. Every level must have been recorded.
 // Values of iaas_key and iaas_secret are kept only as references.
 func (db *DB) PutServices(ctx context.Context, ss []Service) error {
-	return db.write(ctx, "put services", func(tx *sql.Tx, now string) error {
+	return db.write(ctx, "put services", func(ctx context.Context, tx *txn, now string) error {
 		return putServices(ctx, tx, now, ss)
 	})
 }
 
 // PutPlan records levels and services in one transaction: a plan load.
 func (db *DB) PutPlan(ctx context.Context, ls []Level, ss []Service) error {
-	return db.write(ctx, "put plan", func(tx *sql.Tx, now string) error {
+	return db.write(ctx, "put plan", func(ctx context.Context, tx *txn, now string) error {
 		if err := putLevels(ctx, tx, ls); err != nil {
 			return err
 		}
@@ -37,7 +36,7 @@ func (db *DB) PutPlan(ctx context.Context, ls []Level, ss []Service) error {
 	})
 }
 
-func putLevels(ctx context.Context, tx *sql.Tx, ls []Level) error {
+func putLevels(ctx context.Context, tx *txn, ls []Level) error {
 	stmt, err := tx.PrepareContext(ctx, `INSERT INTO level (number, key, conf_file, position) VALUES (?, ?, ?, ?)
 		ON CONFLICT (number) DO UPDATE SET key = excluded.key, conf_file = excluded.conf_file, position = excluded.position`)
 	if err != nil {
@@ -52,7 +51,7 @@ func putLevels(ctx context.Context, tx *sql.Tx, ls []Level) error {
 	return nil
 }
 
-func putServices(ctx context.Context, tx *sql.Tx, now string, ss []Service) error {
+func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 	levels, err := levelIDs(ctx, tx)
 	if err != nil {
 		return err
@@ -110,7 +109,7 @@ func putServices(ctx context.Context, tx *sql.Tx, now string, ss []Service) erro
 	return nil
 }
 
-func levelIDs(ctx context.Context, tx *sql.Tx) (map[int]int64, error) {
+func levelIDs(ctx context.Context, tx *txn) (map[int]int64, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT number, id FROM level`)
 	if err != nil {
 		return nil, err

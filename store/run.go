@@ -5,38 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 )
 
 // ErrNoService is returned for a service name the record does not hold.
 var ErrNoService = errors.New("no such service")
 
-// write runs fn in one transaction and bumps run.updated_at with it.
-func (db *DB) write(ctx context.Context, what string, fn func(tx *sql.Tx, now string) error) error {
-	if err := db.writable(); err != nil {
-		return err
-	}
-	tx, err := db.sql.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	defer tx.Rollback()
-	now := stamp(time.Now())
-	if err := fn(tx, now); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE run SET updated_at = ? WHERE id = 1`, now); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
-}
-
 // serviceID returns the row id of the service named name, or ErrNoService
 // (callers name the service in their error prefix).
-func serviceID(ctx context.Context, tx *sql.Tx, name string) (int64, error) {
+func serviceID(ctx context.Context, tx *txn, name string) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM service WHERE name = ?`, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -62,7 +38,7 @@ func (db *DB) Run(ctx context.Context) (Run, error) {
 
 // SetRunStatus records the status of the run as a whole.
 func (db *DB) SetRunStatus(ctx context.Context, status RunStatus) error {
-	return db.write(ctx, "set run status", func(tx *sql.Tx, _ string) error {
+	return db.write(ctx, "set run status", func(ctx context.Context, tx *txn, _ string) error {
 		_, err := tx.ExecContext(ctx, `UPDATE run SET status = ? WHERE id = 1`, string(status))
 		return err
 	})
@@ -70,7 +46,7 @@ func (db *DB) SetRunStatus(ctx context.Context, status RunStatus) error {
 
 // SetTopConf records a new top-level plan file (reload).
 func (db *DB) SetTopConf(ctx context.Context, topconf string) error {
-	return db.write(ctx, "set top conf", func(tx *sql.Tx, _ string) error {
+	return db.write(ctx, "set top conf", func(ctx context.Context, tx *txn, _ string) error {
 		_, err := tx.ExecContext(ctx, `UPDATE run SET topconf = ? WHERE id = 1`, topconf)
 		return err
 	})
@@ -80,7 +56,7 @@ func (db *DB) SetTopConf(ctx context.Context, topconf string) error {
 // Values of iaas_key and iaas_secret are kept only as references (env.NAME,
 // profile.NAME); a literal secret is dropped and reads back Redacted.
 func (db *DB) SaveGlobals(ctx context.Context, gs []Global) error {
-	return db.write(ctx, "save globals", func(tx *sql.Tx, _ string) error {
+	return db.write(ctx, "save globals", func(ctx context.Context, tx *txn, _ string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM globals`); err != nil {
 			return err
 		}

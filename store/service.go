@@ -118,7 +118,7 @@ func (db *DB) SetState(ctx context.Context, svc string, state State, detail stri
 	if err := state.check(); err != nil {
 		return fmt.Errorf("service %q: %w", svc, err)
 	}
-	return db.write(ctx, fmt.Sprintf("service %q: set state %s", svc, state), func(tx *sql.Tx, now string) error {
+	return db.write(ctx, fmt.Sprintf("service %q: set state %s", svc, state), func(ctx context.Context, tx *txn, now string) error {
 		if err := setColumn(ctx, tx, now, svc, "state", string(state)); err != nil {
 			return err
 		}
@@ -148,14 +148,14 @@ func (db *DB) SetHostKey(ctx context.Context, svc, key string) error {
 }
 
 func (db *DB) setColumn(ctx context.Context, svc, column string, v any) error {
-	return db.write(ctx, fmt.Sprintf("service %q: set %s", svc, column), func(tx *sql.Tx, now string) error {
+	return db.write(ctx, fmt.Sprintf("service %q: set %s", svc, column), func(ctx context.Context, tx *txn, now string) error {
 		return setColumn(ctx, tx, now, svc, column, v)
 	})
 }
 
 // setColumn updates one runtime column of a service. column is always a
 // constant of this package, never user input.
-func setColumn(ctx context.Context, tx *sql.Tx, now, svc, column string, v any) error {
+func setColumn(ctx context.Context, tx *txn, now, svc, column string, v any) error {
 	res, err := tx.ExecContext(ctx, `UPDATE service SET `+column+` = ?, updated_at = ? WHERE name = ?`, v, now, svc)
 	if err != nil {
 		return err

@@ -1,0 +1,167 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// committer turns concurrent writes into shared transactions (group
+// commit). A write is queued; when no transaction is under way its writer
+// becomes the leader and commits every queued write in one transaction,
+// each in its own savepoint, so that one failing write does not undo the
+// others. Every writer returns only after the transaction holding its
+// write has committed (or with the error that kept it out): a write is as
+// durable when its method returns as it was with one transaction per
+// write. Many services booting at once then cost one commit per batch
+// instead of one per state change.
+type committer struct {
+	mu      sync.Mutex
+	queue   []*pendingWrite
+	leading bool // a leader is committing a batch
+}
+
+// pendingWrite is one queued write.
+type pendingWrite struct {
+	ctx  context.Context
+	what string
+	fn   func(ctx context.Context, tx *txn, now string) error
+	err  error
+	// wake receives true when the writer must lead the next batch (it is
+	// still queued), false when its write is done (err set).
+	wake chan bool
+}
+
+// write runs fn in a transaction, possibly shared with other concurrent
+// writes (see committer), and bumps run.updated_at with it. fn must use
+// only the ctx and tx it is given: that ctx carries the caller's values but
+// no cancellation, since an interrupted statement would roll back the
+// whole shared transaction. An error of fn rolls back fn's own changes
+// only. A write whose ctx is done before its turn is not run.
+func (db *DB) write(ctx context.Context, what string, fn func(ctx context.Context, tx *txn, now string) error) error {
+	if err := db.writable(); err != nil {
+		return err
+	}
+	w := &pendingWrite{ctx: ctx, what: what, fn: fn, wake: make(chan bool, 1)}
+	c := &db.commit
+	c.mu.Lock()
+	c.queue = append(c.queue, w)
+	lead := !c.leading
+	c.leading = true
+	c.mu.Unlock()
+	if !lead && !<-w.wake {
+		return w.err
+	}
+	// Lead: commit everything queued so far (w included), then hand the
+	// lead to the first writer queued meanwhile.
+	c.mu.Lock()
+	batch := c.queue
+	c.queue = nil
+	c.mu.Unlock()
+	db.commitBatch(batch)
+	c.mu.Lock()
+	if len(c.queue) > 0 {
+		c.queue[0].wake <- true
+	} else {
+		c.leading = false
+	}
+	c.mu.Unlock()
+	for _, o := range batch {
+		if o != w {
+			o.wake <- false
+		}
+	}
+	return w.err
+}
+
+// commitBatch runs the writes of batch in one transaction and sets each
+// one's err. The transaction is not bound to any writer's context: a
+// canceled writer leaves the batch, not the batch's transaction. The writes
+// run one after the other without savepoints; when one fails, the
+// transaction is rolled back and the others run again in a new one, each
+// in a savepoint this time, so a failing write never undoes another.
+func (db *DB) commitBatch(batch []*pendingWrite) {
+	ctx := context.Background()
+	now := stamp(time.Now())
+	missed := map[string]bool{}
+	defer func() { db.stmts.prepare(ctx, db.sql, missed) }()
+	run := make([]*pendingWrite, 0, len(batch))
+	for _, w := range batch {
+		if err := w.ctx.Err(); err != nil {
+			w.err = fmt.Errorf("%s: %w", w.what, err)
+		} else {
+			run = append(run, w)
+		}
+	}
+	if len(run) == 0 {
+		return
+	}
+	failed, err := db.commitWrites(ctx, run, now, false, missed)
+	if err == nil && failed {
+		rest := run[:0:0]
+		for _, w := range run {
+			if w.err == nil {
+				rest = append(rest, w)
+			}
+		}
+		if len(rest) > 0 {
+			_, err = db.commitWrites(ctx, rest, now, true, missed)
+		}
+	}
+	if err != nil {
+		for _, w := range run {
+			if w.err == nil {
+				w.err = fmt.Errorf("%s: %w", w.what, err)
+			}
+		}
+	}
+}
+
+// commitWrites runs ws in one transaction and commits it. Without
+// savepoints the first failing write (its err set) rolls everything back
+// and failed is true; with savepoints only its own changes are undone. The
+// error is the transaction's own (begin, commit...), for every write.
+func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, savepoints bool, missed map[string]bool) (failed bool, err error) {
+	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer sqlTx.Rollback()
+	tx := &txn{tx: sqlTx, cache: &db.stmts, bound: map[string]*sql.Stmt{}, missed: missed}
+	ok := 0
+	for _, w := range ws {
+		wctx := context.WithoutCancel(w.ctx)
+		if !savepoints {
+			if err := w.fn(wctx, tx, now); err != nil {
+				w.err = fmt.Errorf("%s: %w", w.what, err)
+				return true, nil // rolled back by the deferred Rollback
+			}
+			ok++
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
+			return false, err
+		}
+		if err := w.fn(wctx, tx, now); err != nil {
+			w.err = fmt.Errorf("%s: %w", w.what, err)
+			failed = true
+			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
+				return true, rerr
+			}
+		} else {
+			ok++
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
+			return failed, err
+		}
+	}
+	if ok == 0 {
+		return failed, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE run SET updated_at = ? WHERE id = 1`, now); err != nil {
+		return failed, err
+	}
+	return failed, sqlTx.Commit()
+}

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// maxStmts bounds the statement cache; every query is a constant of this
+// package (a handful of column names at most), so it is never reached.
+const maxStmts = 64
+
+// stmtCache keeps the writing statements prepared once per DB: parsing
+// SQL costs more than running these small statements. A query is prepared
+// after the transaction that first ran it has committed, since a writing DB
+// has a single connection, which that transaction holds.
+type stmtCache struct {
+	mu    sync.RWMutex
+	stmts map[string]*sql.Stmt
+}
+
+func (c *stmtCache) get(q string) *sql.Stmt {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.stmts[q]
+}
+
+// prepare prepares the queries missed by a transaction (errors leave them
+// unprepared: they run as plain queries).
+func (c *stmtCache) prepare(ctx context.Context, sdb *sql.DB, missed map[string]bool) {
+	for q := range missed {
+		c.mu.RLock()
+		_, ok := c.stmts[q]
+		n := len(c.stmts)
+		c.mu.RUnlock()
+		if ok || n >= maxStmts {
+			continue
+		}
+		s, err := sdb.PrepareContext(ctx, q)
+		if err != nil {
+			continue
+		}
+		c.mu.Lock()
+		if c.stmts == nil {
+			c.stmts = map[string]*sql.Stmt{}
+		}
+		if _, ok := c.stmts[q]; ok {
+			s.Close()
+		} else {
+			c.stmts[q] = s
+		}
+		c.mu.Unlock()
+	}
+}
+
+// txn is the transaction a write runs in: *sql.Tx, with the statements of
+// the cache bound to it.
+type txn struct {
+	tx     *sql.Tx
+	cache  *stmtCache
+	bound  map[string]*sql.Stmt
+	missed map[string]bool
+}
+
+func (t *txn) stmt(ctx context.Context, q string) *sql.Stmt {
+	if s, ok := t.bound[q]; ok {
+		return s
+	}
+	ps := t.cache.get(q)
+	if ps == nil {
+		t.missed[q] = true
+		return nil
+	}
+	s := t.tx.StmtContext(ctx, ps)
+	t.bound[q] = s
+	return s
+}
+
+// ExecContext is sql.Tx.ExecContext through the cache.
+func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if s := t.stmt(ctx, q); s != nil {
+		return s.ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, q, args...)
+}
+
+// QueryRowContext is sql.Tx.QueryRowContext through the cache.
+func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := t.stmt(ctx, q); s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, q, args...)
+}
+
+// QueryContext is sql.Tx.QueryContext (not cached: bulk reads of a write).
+func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, q, args...)
+}
+
+// PrepareContext is sql.Tx.PrepareContext through the cache: a statement
+// of its own for the loops of one write, which the caller may close.
+func (t *txn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
+	if ps := t.cache.get(q); ps != nil {
+		return t.tx.StmtContext(ctx, ps), nil
+	}
+	t.missed[q] = true
+	return t.tx.PrepareContext(ctx, q)
+}
