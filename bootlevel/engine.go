@@ -52,6 +52,7 @@ type Engine struct {
 
 	mu      sync.Mutex
 	drivers map[string]iaas.Driver
+	scopes  scopes // drivers told where the run's instances live (scope.go)
 }
 
 // Waits are the polling budgets of the pipelines; nil fields take the
@@ -138,6 +139,7 @@ func (e *Engine) serviceDriver(r *Resolver, svc string) (iaas.Driver, error) {
 	if err != nil {
 		return nil, fmt.Errorf("iaas %q: %w", name, err)
 	}
+	e.addScopes(r, name, d)
 	return d, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/remote"
@@ -39,7 +40,11 @@ type ServiceError struct {
 }
 
 func (e *ServiceError) Error() string {
-	return fmt.Sprintf("level %d: service %q: %s: %v", e.Level, e.Service, e.Step, e.Err)
+	msg := e.Err.Error()
+	if strings.HasPrefix(msg, e.Step+": ") { // a cloud error naming its op: "launch: launch: ..." once
+		return fmt.Sprintf("level %d: service %q: %s", e.Level, e.Service, msg)
+	}
+	return fmt.Sprintf("level %d: service %q: %s: %s", e.Level, e.Service, e.Step, msg)
 }
 
 func (e *ServiceError) Unwrap() error { return e.Err }

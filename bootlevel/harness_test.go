@@ -35,8 +35,9 @@ type harness struct {
 const testRun = "r1"
 
 // newHarness writes files (name -> content) into a plan directory, loads
-// top.conf, records it and returns an engine on it.
-func newHarness(t *testing.T, files map[string]string) *harness {
+// top.conf, records it and returns an engine on it. env adds variables to
+// the environment the plan is loaded with (credentials).
+func newHarness(t *testing.T, files map[string]string, env ...map[string]string) *harness {
 	t.Helper()
 	h := &harness{t: t, dir: t.TempDir(), work: t.TempDir(), logs: t.TempDir(), dbDir: t.TempDir()}
 	for name, content := range files {
@@ -48,6 +49,11 @@ func newHarness(t *testing.T, files map[string]string) *harness {
 		"CLOUDINITD_FAKE_RUNNING_DELAY":   "0",
 		"CLOUDINITD_FAKE_TERMINATE_DELAY": "0",
 		remote.WorkDirEnv:                 h.work,
+	}
+	for _, m := range env {
+		for k, v := range m {
+			h.env[k] = v
+		}
 	}
 	p, err := plan.Load(filepath.Join(h.dir, "top.conf"), plan.Options{LookupEnv: h.lookup})
 	if err != nil {

@@ -27,22 +27,69 @@ type HistoryEntry struct {
 	Current bool
 	// Killed is true when History(kill) terminated it.
 	Killed bool
-	Err    error
+	// Unrecorded is true for an instance of the run that the record does
+	// not hold, found by a driver with the RunFinder ability (Recorded is
+	// then empty).
+	Unrecorded bool
+	Err        error
 }
 
 // History lists every instance the run ever launched (intents without an
 // instance id are left out) with its current state, asking each driver once.
-// With kill, running and pending instances are terminated.
+// Drivers with the RunFinder ability are asked for the run's instances
+// first: an intent whose instance id was never recorded is completed with
+// the instance carrying its client token, and instances of the run the
+// record does not explain are listed as Unrecorded. With kill, running and
+// pending instances are terminated.
 func (e *Engine) History(ctx context.Context, kill bool) ([]HistoryEntry, error) {
-	hs, err := e.DB.InstanceHistory(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read instance history: %w", err)
-	}
-	r, err := LoadResolver(ctx, e.DB, e.LookupEnv)
-	if err != nil {
+	hl, r, err := e.listHistory(ctx)
+	if hl == nil {
 		return nil, err
 	}
-	var out []HistoryEntry
+	errs := []error{err}
+	if kill {
+		for i := range hl.entries {
+			if st := hl.entries[i].State; st != iaas.StateRunning && st != iaas.StatePending {
+				continue
+			}
+			if err := e.killEntry(ctx, r, hl, i); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			hl.entries[i].Killed = true
+		}
+	}
+	return hl.entries, errors.Join(errs...)
+}
+
+// historyList is the history of the run with what it takes to terminate
+// each entry.
+type historyList struct {
+	entries []HistoryEntry
+	refs    []iaas.Ref
+	// found is the driver of an Unrecorded entry, nil for recorded ones
+	// (terminated through their service's driver and recorded).
+	found []iaas.Driver
+}
+
+// listHistory searches the run (searchRun), then lists the history rows
+// with an instance id and the unrecorded instances found, with the
+// drivers' current view. A nil list comes with the error that prevented
+// it; otherwise the error joins what went wrong on the way.
+func (e *Engine) listHistory(ctx context.Context) (*historyList, *Resolver, error) {
+	r, err := LoadResolver(ctx, e.DB, e.LookupEnv)
+	if err != nil {
+		return nil, nil, err
+	}
+	found, serr := e.searchRun(ctx, r)
+	hs, err := e.DB.InstanceHistory(ctx)
+	if err != nil {
+		return nil, nil, errors.Join(serr, fmt.Errorf("read instance history: %w", err))
+	}
+	if r, err = LoadResolver(ctx, e.DB, e.LookupEnv); err != nil { // searchRun may have recorded instances
+		return nil, nil, errors.Join(serr, err)
+	}
+	hl := &historyList{}
 	var rows []store.HistoryRow
 	for _, h := range hs {
 		if h.InstanceID == "" {
@@ -50,29 +97,37 @@ func (e *Engine) History(ctx context.Context, kill bool) ([]HistoryEntry, error)
 		}
 		s, _ := r.Service(h.Service)
 		rows = append(rows, h)
-		out = append(out, HistoryEntry{
+		hl.entries = append(hl.entries, HistoryEntry{
 			Service: h.Service, Attempt: h.Attempt, InstanceID: h.InstanceID, ClientToken: h.ClientToken,
 			Driver: h.Driver, Recorded: h.State, Current: s.InstanceID == h.InstanceID,
 		})
+		hl.refs = append(hl.refs, iaas.Ref{ID: h.InstanceID, Handle: h.Handle})
+		hl.found = append(hl.found, nil)
 	}
-	e.describeHistory(ctx, r, rows, out)
-	var errs []error
-	if kill {
-		for i := range out {
-			if st := out[i].State; st != iaas.StateRunning && st != iaas.StatePending {
-				continue
-			}
-			cctx, cancel := e.cleanup(ctx)
-			err := e.terminateInstance(cctx, r, rows[i].Service, rows[i].InstanceID, rows[i].Handle)
-			cancel()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("service %q: %w", rows[i].Service, err))
-				continue
-			}
-			out[i].Killed = true
-		}
+	e.describeHistory(ctx, r, rows, hl.entries)
+	for _, f := range found.unrecorded {
+		hl.entries = append(hl.entries, HistoryEntry{
+			Service: f.inst.Service, InstanceID: f.inst.ID, ClientToken: f.inst.ClientToken, Driver: f.d.Name(),
+			State: f.inst.State, Hostname: f.inst.Hostname, Unrecorded: true, Err: f.inst.Err,
+		})
+		hl.refs = append(hl.refs, iaas.Ref{ID: f.inst.ID, Handle: f.inst.Handle})
+		hl.found = append(hl.found, f.d)
 	}
-	return out, errors.Join(errs...)
+	return hl, r, serr
+}
+
+// killEntry terminates the instance of entry i under a clean-up context.
+func (e *Engine) killEntry(ctx context.Context, r *Resolver, hl *historyList, i int) error {
+	cctx, cancel := e.cleanup(ctx)
+	defer cancel()
+	h := hl.entries[i]
+	if d := hl.found[i]; d != nil {
+		return e.terminateFound(cctx, foundInstance{d: d, inst: iaas.Instance{ID: h.InstanceID, Handle: hl.refs[i].Handle, Service: h.Service, ClientToken: h.ClientToken}})
+	}
+	if err := e.terminateInstance(cctx, r, h.Service, h.InstanceID, hl.refs[i].Handle); err != nil {
+		return fmt.Errorf("service %q: %w", h.Service, err)
+	}
+	return nil
 }
 
 // describeHistory fills State, Hostname and Err of out, one Describe call
@@ -110,35 +165,27 @@ func (e *Engine) describeHistory(ctx context.Context, r *Resolver, rows []store.
 }
 
 // Clean terminates the instances left behind: those of the history that run
-// (or are pending) but are not their service's current instance, and those
-// whose service is still new. The CLI runs it after boot, status, repair and
-// reboot. It returns the ids it terminated.
+// (or are pending) but are not their service's current instance, those
+// whose service is still new, and running or pending instances of the run
+// that the record does not hold, found by drivers with the RunFinder
+// ability. The CLI runs it after boot, status, repair and reboot. It
+// returns the ids it terminated.
 func (e *Engine) Clean(ctx context.Context) ([]string, error) {
-	entries, err := e.History(ctx, false)
-	if err != nil {
+	hl, r, err := e.listHistory(ctx)
+	if hl == nil {
 		return nil, err
 	}
-	r, err := LoadResolver(ctx, e.DB, e.LookupEnv)
-	if err != nil {
-		return nil, err
-	}
-	hs, err := e.DB.InstanceHistory(ctx)
-	if err != nil {
-		return nil, err
-	}
-	handles := map[string][]byte{}
-	for _, h := range hs {
-		handles[h.InstanceID] = h.Handle
-	}
+	errs := []error{err}
 	var done []string
-	var errs []error
-	for _, h := range entries {
+	for i, h := range hl.entries {
 		if h.State != iaas.StateRunning && h.State != iaas.StatePending {
 			continue
 		}
 		s, _ := r.Service(h.Service)
 		why := ""
 		switch {
+		case h.Unrecorded:
+			why = "unrecorded instance"
 		case !h.Current:
 			why = "orphaned instance"
 		case s.State == store.StateNew:
@@ -146,14 +193,13 @@ func (e *Engine) Clean(ctx context.Context) ([]string, error) {
 		default:
 			continue
 		}
-		cctx, cancel := e.cleanup(ctx)
-		err := e.terminateInstance(cctx, r, h.Service, h.InstanceID, handles[h.InstanceID])
-		cancel()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("service %q: %w", h.Service, err))
+		if err := e.killEntry(ctx, r, hl, i); err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		e.emit(ctx, Event{Service: h.Service, Kind: KindWarning, Step: StepTerminate, Detail: "terminated " + why + " " + h.InstanceID})
+		if !h.Unrecorded { // terminateFound has said it
+			e.emit(ctx, Event{Service: h.Service, Kind: KindWarning, Step: StepTerminate, Detail: "terminated " + why + " " + h.InstanceID})
+		}
 		done = append(done, h.InstanceID)
 	}
 	return done, errors.Join(errs...)

@@ -3,6 +3,7 @@ package bootlevel
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/remote"
@@ -84,7 +85,7 @@ func (e *Engine) pipeline(ctx context.Context, lv int, s store.Service, log *ser
 	_, hasBoot := s.Setting("bootpgm")
 	_, hasReady := s.Setting("readypgm")
 	sshCheck := true
-	if v, ok := s.Setting("ssh_check"); ok && v == "false" {
+	if v, ok := s.Setting("ssh_check"); ok && strings.EqualFold(v, "false") {
 		sshCheck = false
 	}
 	if !(runBoot && hasBoot) && !hasReady && !sshCheck && !flag(s, "local_exe") {

@@ -18,14 +18,21 @@ import (
 // that is not final (earlier attempts, launches completed behind our back)
 // is terminated too. Cloud calls run under a clean-up context so that
 // Ctrl-C does not leave instances running. The error joins every failure.
+//
+// Before the walk, drivers with the RunFinder ability are asked for the
+// run's instances: a launch intent whose instance id was never recorded is
+// completed with the instance carrying its client token (so the walk
+// terminates it as the service's instance), and instances of the run that
+// nothing in the record explains are terminated after the walk.
 func (e *Engine) Terminate(ctx context.Context) error {
-	ctx, ls, err := e.begin(ctx)
+	search, serr := e.search(ctx)
+	ctx, ls, err := e.begin(ctx) // after the search, which may record instances
 	if err != nil {
-		return err
+		return errors.Join(serr, err)
 	}
 	e.runStatus(ctx, store.RunTerminating)
 	err = e.walk(ctx, ls, true, true, e.terminateService)
-	err = errors.Join(err, e.terminateHistory(ctx))
+	err = errors.Join(serr, err, e.terminateHistory(ctx, search))
 	if err != nil {
 		e.runStatus(ctx, store.RunFailed)
 	} else {
@@ -52,7 +59,7 @@ func (e *Engine) terminateService(ctx context.Context, lv int, s store.Service) 
 		return e.fail(ctx, lv, s.Name, StepTerminate, err, false)
 	}
 	var errs []error
-	if s.Hostname != "" {
+	if s.Hostname != "" && !hostless(s) {
 		if step, err := e.hostCleanup(ctx, lv, r, s, log); err != nil {
 			log.Printf("%s failed: %v", step, err)
 			errs = append(errs, e.fail(ctx, lv, s.Name, step, err, false))
@@ -146,9 +153,22 @@ func (e *Engine) terminateInstance(ctx context.Context, r *Resolver, svc, id str
 	return nil
 }
 
+// search runs searchRun under a clean-up context on a fresh snapshot.
+func (e *Engine) search(ctx context.Context) (runSearch, error) {
+	cctx, cancel := e.cleanup(ctx)
+	defer cancel()
+	r, err := LoadResolver(cctx, e.DB, e.LookupEnv)
+	if err != nil {
+		return runSearch{}, err
+	}
+	return e.searchRun(cctx, r)
+}
+
 // terminateHistory terminates every instance of the history that is not
-// final, and deals with intents whose instance id never came back.
-func (e *Engine) terminateHistory(ctx context.Context) error {
+// final and the unrecorded instances of the run found by search, and
+// settles the intents whose instance id never came back: failed when their
+// driver searched and found nothing, a warning when it cannot search.
+func (e *Engine) terminateHistory(ctx context.Context, found runSearch) error {
 	cctx, cancel := e.cleanup(ctx)
 	defer cancel()
 	hs, err := e.DB.InstanceHistory(cctx)
@@ -160,68 +180,39 @@ func (e *Engine) terminateHistory(ctx context.Context) error {
 		return err
 	}
 	var errs []error
-	var intents []store.HistoryRow
-	known := map[string]bool{}
 	for _, h := range hs {
-		known[h.InstanceID] = true
-		switch {
-		case h.InstanceID == "" && h.State == store.HistoryIntent:
-			intents = append(intents, h)
-		case h.InstanceID == "" || h.State == store.HistoryTerminated || h.State == store.HistoryFailed:
-		default:
-			if err := e.terminateInstance(cctx, r, h.Service, h.InstanceID, h.Handle); err != nil {
-				errs = append(errs, fmt.Errorf("service %q: earlier instance: %w", h.Service, err))
-			} else {
-				e.emit(ctx, Event{Service: h.Service, Kind: KindStep, Step: StepTerminate, Detail: "earlier instance " + h.InstanceID + " terminated"})
-			}
+		if h.InstanceID == "" || h.State == store.HistoryTerminated || h.State == store.HistoryFailed {
+			continue
+		}
+		if err := e.terminateInstance(cctx, r, h.Service, h.InstanceID, h.Handle); err != nil {
+			errs = append(errs, fmt.Errorf("service %q: earlier instance: %w", h.Service, err))
+		} else {
+			e.emit(ctx, Event{Service: h.Service, Kind: KindStep, Step: StepTerminate, Detail: "earlier instance " + h.InstanceID + " terminated"})
 		}
 	}
-	searched := map[iaas.Driver]bool{}
-	for _, h := range intents {
-		d, err := e.serviceDriver(r, h.Service)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("service %q: %w", h.Service, err))
-			continue
-		}
-		f, ok := iaas.As[RunFinder](d)
-		if !ok {
-			e.emit(ctx, Event{Service: h.Service, Kind: KindWarning, Step: StepTerminate, Detail: fmt.Sprintf(
-				"launch attempt %d (client token %s) never returned an instance id and driver %s cannot search by run; check the cloud for it",
-				h.Attempt, h.ClientToken, d.Name())})
-			continue
-		}
-		if !searched[d] {
-			searched[d] = true
-			if err := e.terminateFound(cctx, d, f, known); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-		}
-		if err := e.DB.LaunchFailed(cctx, h.ID, "launch outcome unknown; the run's instances found by the driver were terminated"); err != nil {
+	for _, f := range found.unrecorded {
+		if err := e.terminateFound(cctx, f); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	for _, h := range found.unmatched {
+		e.launchFailed(cctx, h.Service, h.ID, errors.New("launch outcome unknown; the driver found no instance with its client token"))
+	}
+	for i, h := range found.blind {
+		e.emit(ctx, Event{Service: h.Service, Kind: KindWarning, Step: StepTerminate, Detail: fmt.Sprintf(
+			"launch attempt %d (client token %s) never returned an instance id and driver %s cannot search by run; check the cloud for it",
+			h.Attempt, h.ClientToken, found.blindDrivers[i])})
 	}
 	return errors.Join(errs...)
 }
 
-// terminateFound terminates the instances of the run the driver finds that
-// the history does not hold.
-func (e *Engine) terminateFound(ctx context.Context, d iaas.Driver, f RunFinder, known map[string]bool) error {
-	is, err := f.FindByRun(ctx, e.DB.Name())
-	if err != nil {
-		return fmt.Errorf("find instances of run %s: %w", e.DB.Name(), err)
+// terminateFound terminates an instance of the run that the record does
+// not hold.
+func (e *Engine) terminateFound(ctx context.Context, f foundInstance) error {
+	if err := f.d.Terminate(ctx, iaas.Ref{ID: f.inst.ID, Handle: f.inst.Handle}); err != nil {
+		return fmt.Errorf("service %q: unrecorded instance: terminate %s: %w", f.inst.Service, f.inst.ID, err)
 	}
-	var refs []iaas.Ref
-	for _, in := range is {
-		if !known[in.ID] && !in.State.Final() {
-			refs = append(refs, iaas.Ref{ID: in.ID, Handle: in.Handle})
-		}
-	}
-	if len(refs) == 0 {
-		return nil
-	}
-	if err := d.Terminate(ctx, refs...); err != nil {
-		return fmt.Errorf("terminate %v: %w", iaas.IDs(refs), err)
-	}
+	e.emit(ctx, Event{Service: f.inst.Service, Kind: KindWarning, Step: StepTerminate, Detail: fmt.Sprintf(
+		"unrecorded instance %s of the run (client token %s) found by driver %s and terminated", f.inst.ID, f.inst.ClientToken, f.d.Name())})
 	return nil
 }

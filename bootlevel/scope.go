@@ -1,0 +1,95 @@
+package bootlevel
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/store"
+)
+
+// ScopeAdder is an optional driver ability (found with iaas.As through
+// wrappers): learn where a service's instances live and with which
+// credentials, without calling the cloud. A process that did not launch
+// (status, terminate, history, clean, a resumed boot) must tell the driver
+// before Describe, Terminate or FindByRun, because the record never holds a
+// secret: the engine calls AddScope with every launching service's spec,
+// credentials resolved, the first time it uses the driver. An error (a bad
+// iaas_url, credentials given by half) is logged; the cloud call that
+// follows reports it to the user.
+type ScopeAdder interface {
+	AddScope(spec iaas.LaunchSpec) error
+}
+
+// scopes remembers, per iaas value, whether the driver was told about the
+// services that use it. The zero value is ready.
+type scopes struct {
+	mu   sync.Mutex
+	once map[string]*sync.Once
+}
+
+func (s *scopes) get(name string) *sync.Once {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.once == nil {
+		s.once = map[string]*sync.Once{}
+	}
+	o := s.once[name]
+	if o == nil {
+		o = &sync.Once{}
+		s.once[name] = o
+	}
+	return o
+}
+
+// addScopes tells d, opened for the iaas value name, about every launching
+// service whose iaas expands to name (once per value and Engine; concurrent
+// callers wait until it is done), when d is a ScopeAdder.
+func (e *Engine) addScopes(r *Resolver, name string, d iaas.Driver) {
+	a, ok := iaas.As[ScopeAdder](d)
+	if !ok {
+		return
+	}
+	e.scopes.get(name).Do(func() {
+		// Once per driver, from serviceDriver, which has no context.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		ss, err := e.DB.Services(ctx)
+		if err != nil {
+			e.log().Warn("tell the driver where the run's instances live", "iaas", name, "err", err)
+			return
+		}
+		for _, s := range ss {
+			if !flag(s, "iaas_launch") {
+				continue
+			}
+			if v, err := r.Setting(s.Name, "iaas"); err != nil || !strings.EqualFold(v, name) {
+				continue
+			}
+			spec, err := e.spec(r, s, d, s.Attempt, "")
+			if err == nil {
+				err = a.AddScope(spec)
+			}
+			if err != nil {
+				e.log().Warn("tell the driver where the service's instances live", "service", s.Name, "iaas", name, "err", err)
+			}
+		}
+	})
+}
+
+// hostless reports whether s never needs its host: ssh_check false and no
+// program at all, so nothing is run or staged there (terminate skips the
+// host steps; the boot pipeline is ready when the instance runs).
+func hostless(s store.Service) bool {
+	if v, _ := s.Setting("ssh_check"); !strings.EqualFold(v, "false") || flag(s, "local_exe") {
+		return false
+	}
+	for _, k := range []string{"bootpgm", "readypgm", "terminatepgm"} {
+		if v, _ := s.Setting(k); v != "" {
+			return false
+		}
+	}
+	return true
+}
