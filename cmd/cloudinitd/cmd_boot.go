@@ -12,7 +12,6 @@ import (
 
 	"github.com/cloudinitd/cloudinitd/bootlevel"
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
-	"github.com/cloudinitd/cloudinitd/plan"
 	"github.com/cloudinitd/cloudinitd/store"
 )
 
@@ -53,11 +52,6 @@ func runBoot(ctx context.Context, o options, env cl.Env, planPath string) error 
 	if run == "" {
 		run = newRunName()
 	}
-	if o.Validate {
-		if err := validatePlan(ctx, o, env, p); err != nil {
-			return err
-		}
-	}
 	db, err := store.Create(ctx, o.DBDir, run, store.Run{TopConf: p.TopFile})
 	if errors.Is(err, store.ErrExists) {
 		return cl.WithHint(err, fmt.Sprintf("pick another name with -n, or use 'cloudinitd reboot %s' or 'cloudinitd boot --resume %s'", run, run))
@@ -67,7 +61,14 @@ func runBoot(ctx context.Context, o options, env cl.Env, planPath string) error 
 	}
 	defer db.Close()
 	if err := bootlevel.Record(ctx, db, p); err != nil {
-		return err
+		return errors.Join(err, db.Delete())
+	}
+	if o.Validate {
+		if err := validateRun(ctx, o, env, db); err != nil {
+			// Nothing was launched: leave nothing behind either.
+			return errors.Join(err, db.Delete())
+		}
+		progress(o, env, "plan %s is valid", displayPath(p.TopFile))
 	}
 	progress(o, env, "Starting up run %s", run)
 	return bootRecorded(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch})
@@ -131,29 +132,23 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 	return nil
 }
 
-// validatePlan is -x: checks before anything is launched. Every driver the
-// plan names must exist.
-func validatePlan(ctx context.Context, o options, env cl.Env, p *plan.Plan) error {
-	reg := cl.Drivers()
-	var errs []error
-	seen := map[string]bool{}
-	for _, svc := range p.Services() {
-		if !svc.IaaSLaunch() {
-			continue
-		}
-		name := svc.IaaS()
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
-		if _, err := reg.Lookup(name); err != nil {
-			errs = append(errs, fmt.Errorf("service %q: iaas %q: %w", svc.Name, name, err))
-		}
+// validateRun is -x: every check that can be made before anything is
+// launched, on the recorded run: each service's driver, image, key pair and
+// security groups where the cloud can tell, and its SSH credentials. Every
+// problem is reported.
+func validateRun(ctx context.Context, o options, env cl.Env, db *store.DB) error {
+	s, err := newSession(o, env, db, o.DryRun)
+	if err != nil {
+		return err
 	}
-	if len(errs) > 0 {
-		return cl.WithHint(fmt.Errorf("the boot plan is not valid: %w", errors.Join(errs...)), "nothing was launched")
+	defer s.close()
+	v, ok := any(s.engine).(interface{ Validate(context.Context) error })
+	if !ok {
+		return errors.New("validation is not built into this engine")
 	}
-	progress(o, env, "plan %s is valid", displayPath(p.TopFile))
+	if err := v.Validate(ctx); err != nil {
+		return cl.WithHint(fmt.Errorf("the boot plan is not valid: %w", err), "nothing was launched")
+	}
 	return nil
 }
 

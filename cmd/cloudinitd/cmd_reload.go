@@ -36,11 +36,6 @@ func runReload(ctx context.Context, o options, env cl.Env, planPath string) erro
 	if err != nil {
 		return err
 	}
-	if o.Validate {
-		if err := validatePlan(ctx, o, env, p); err != nil {
-			return err
-		}
-	}
 	db, err := openRun(ctx, o, o.Name)
 	if err != nil {
 		return err
@@ -48,6 +43,11 @@ func runReload(ctx context.Context, o options, env cl.Env, planPath string) erro
 	defer db.Close()
 	if err := bootlevel.Record(ctx, db, p); err != nil {
 		return err
+	}
+	if o.Validate {
+		if err := validateRun(ctx, o, env, db); err != nil {
+			return err
+		}
 	}
 	progress(o, env, "Reloaded the plan of run %s from %s; 'cloudinitd repair %s' applies it", o.Name, displayPath(p.TopFile), o.Name)
 	return nil

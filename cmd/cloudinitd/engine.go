@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -106,9 +105,10 @@ func runLogger(o options, run string) (*slog.Logger, func(), error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})).With("run", run), closeFn, nil
 }
 
-// driverOpener maps a service's iaas value to a driver from the registry,
-// wrapped with retries and a concurrency limit, one per distinct value. A
-// dry run, or CLOUDINITD_TESTENV (as in cloudinit.d), uses the fake cloud.
+// driverOpener maps a service's iaas value to a driver from the registry
+// (cl.DriverName), wrapped for retries and limits (cl.Wrap), one driver per
+// registered name. A dry run, or CLOUDINITD_TESTENV (as in cloudinit.d),
+// uses the fake cloud.
 func driverOpener(o options, env cl.Env, logger *slog.Logger, dryRun bool) func(string) (iaas.Driver, error) {
 	reg := cl.Drivers()
 	var mu sync.Mutex
@@ -123,26 +123,23 @@ func driverOpener(o options, env cl.Env, logger *slog.Logger, dryRun bool) func(
 			return env.LookupEnv(k)
 		}
 	}
-	return func(name string) (iaas.Driver, error) {
-		key := strings.ToLower(name)
+	return func(iaasValue string) (iaas.Driver, error) {
+		name := cl.DriverName(reg, iaasValue)
 		if _, test := env.LookupEnv("CLOUDINITD_TESTENV"); test || dryRun {
-			key = fake.Name
+			name = fake.Name
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if d, ok := opened[key]; ok {
+		if d, ok := opened[name]; ok {
 			return d, nil
 		}
-		if key == "" {
-			return nil, cl.WithHint(fmt.Errorf("the service has no iaas value"),
-				"set iaas: local (this machine) or a cloud in the service or in [defaults]")
-		}
-		d, err := reg.Open(key, iaas.Config{StateDir: o.DBDir, Logger: logger, LookupEnv: lookup})
+		cfg := iaas.Config{StateDir: o.DBDir, Logger: logger, LookupEnv: lookup}
+		d, err := reg.Open(name, cfg)
 		if err != nil {
 			return nil, cl.WithHint(err, "iaas names the cloud: local, fake, or an EC2 region; see docs/plan-format.md")
 		}
-		d = iaas.WithLimit(iaas.WithRetry(d, iaas.RetryPolicy{Logger: logger}), 32)
-		opened[key] = d
+		d = cl.Wrap(name, d, cfg)
+		opened[name] = d
 		return d, nil
 	}
 }

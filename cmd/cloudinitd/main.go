@@ -9,15 +9,19 @@ import (
 )
 
 func main() {
+	os.Exit(run())
+}
+
+// run is the whole process: main, and the binary the script tests run.
+func run() int {
 	// The local driver's instances are this binary re-executed: serve one
 	// and exit when that is what this process is for.
 	if code, ok := local.MaybeServe(); ok {
-		os.Exit(code)
+		return code
 	}
 	env := cli.ProcessEnv()
 	ctx, stop := cli.SignalContext(context.Background(), env.Streams.Err, progName,
 		"stopping gracefully")
-	code := Main(ctx, os.Args[1:], env)
-	stop()
-	os.Exit(code)
+	defer stop()
+	return Main(ctx, os.Args[1:], env)
 }

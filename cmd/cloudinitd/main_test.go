@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"os"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
 	"github.com/cloudinitd/cloudinitd/iaas/local"
 )
 
@@ -24,10 +22,7 @@ func TestMain(m *testing.M) {
 		os.Exit(code)
 	}
 	testscript.Main(m, map[string]func(){
-		"cloudinitd": func() {
-			env := cl.ProcessEnv()
-			os.Exit(Main(context.Background(), os.Args[1:], env))
-		},
+		"cloudinitd": func() { os.Exit(run()) },
 	})
 }
 

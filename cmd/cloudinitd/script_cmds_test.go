@@ -23,6 +23,24 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"killinstance": cmdKillInstance,
 	"noprocs":      cmdNoProcs,
 	"dead":         cmdDead,
+	"waitfile":     cmdWaitFile,
+}
+
+// cmdWaitFile is "waitfile PATH": it waits (up to a minute) until PATH
+// exists, to sequence a script against a command running in the
+// background. It orders events; it asserts nothing about time.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile PATH")
+	}
+	p := ts.MkAbs(args[0])
+	for range 3000 {
+		if _, err := os.Stat(p); err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("%s did not appear", p)
 }
 
 // cmdKillInstance is "killinstance DBDIR RUN SERVICE": it kills, behind

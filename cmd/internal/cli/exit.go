@@ -71,13 +71,14 @@ func PrintError(w io.Writer, prog string, err error) {
 		return
 	}
 	if errors.Is(err, context.Canceled) {
+		// The cause is the user's Ctrl-C; what matters is what to do next.
 		fmt.Fprintf(w, "%s: interrupted\n", prog)
-		return
-	}
-	lines := strings.Split(strings.TrimRight(err.Error(), "\n"), "\n")
-	fmt.Fprintf(w, "%s: error: %s\n", prog, lines[0])
-	for _, l := range lines[1:] {
-		fmt.Fprintf(w, "  %s\n", l)
+	} else {
+		lines := strings.Split(strings.TrimRight(err.Error(), "\n"), "\n")
+		fmt.Fprintf(w, "%s: error: %s\n", prog, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
 	}
 	var ue *UserError
 	var usage *UsageError
