@@ -3,11 +3,13 @@
 // before and after its side effect, and reports events to an Observer.
 //
 // [Record] writes a loaded plan into a run record; an [Engine] then runs the
-// commands (Boot, Status, Repair, Reboot, Terminate, History, Clean) from the
-// record alone, so a later process on the reopened record continues the run.
-// The interfaces it consumes are defined here: [Connector] (hosts),
-// [Observer] (events), [RunFinder] (an optional driver ability). See
-// docs/engine.md for the pipelines, states and crash safety.
+// commands (Boot, Status, Repair, Reboot, Terminate, History, Clean,
+// Validate) from the record alone, so a later process on the reopened record
+// continues the run. The interfaces it consumes are defined here:
+// [Connector] (hosts), [Observer] (events), and the optional driver
+// abilities found with iaas.As: [RunFinder], [ScopeAdder], [SpecValidator],
+// [Warner], [SSHKeyProvider]. See docs/engine.md for the pipelines, states
+// and crash safety.
 //
 // bootlevel may import plan, iaas, remote, verify and store; it never imports
 // a concrete driver (iaas/...) or anything under cmd.

@@ -13,11 +13,14 @@ import (
 )
 
 // RunFinder is an optional driver ability (found with iaas.As through
-// wrappers): list every instance the driver launched for a run, from the
-// cloud's own tags. Terminate uses it for launch intents whose instance id
-// never came back (a crash during the launch call). Without it such an
+// wrappers): list every instance the driver launched for a run (terminated
+// ones included), from the cloud's own tags or records, each with its
+// Service and ClientToken. Terminate, History and Clean use it to record
+// a launch whose instance id never came back (a crash during the launch
+// call) and to find instances the record does not hold. Without it such an
 // intent is reported as a warning: launching again with the same token to
-// learn the id would start an instance that may never have existed.
+// learn the id would start an instance that may never have existed. The
+// fake, local and ec2 drivers have it.
 type RunFinder interface {
 	FindByRun(ctx context.Context, run string) ([]iaas.Instance, error)
 }

@@ -38,5 +38,9 @@
 // any other; [DecodeHandle] tells it apart. CLOUDINITD_FAKE_MEMORY=true makes
 // [Factory] use Memory mode.
 //
+// FindByRun lists every instance launched for a run (from the records, so
+// also those whose ids the caller never recorded), each with its Service and
+// ClientToken: the engine's optional RunFinder ability.
+//
 // fake imports only iaas.
 package fake
