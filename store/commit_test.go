@@ -1,0 +1,149 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestGroupCommitIsolatesFailures runs many writes at once (a state and a
+// hostname per service), a third of them on services that do not exist: the others are all recorded (and
+// journaled), the failing ones report ErrNoService and leave nothing.
+func TestGroupCommitIsolatesFailures(t *testing.T) {
+	db, _ := newRun(t)
+	ctx := context.Background()
+	ls := []Level{{Number: 1, Key: "level1", Position: 0}}
+	var ss []Service
+	for i := range 40 {
+		ss = append(ss, Service{Name: fmt.Sprintf("s%02d", i), Level: 1, Position: i})
+	}
+	if err := db.PutPlan(ctx, ls, ss); err != nil {
+		t.Fatal(err)
+	}
+	const n = 120
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			name := fmt.Sprintf("s%02d", i/3)
+			switch i % 3 {
+			case 0:
+				errs[i] = db.SetState(ctx, name, StateRunning, "w")
+			case 1:
+				errs[i] = db.SetHostname(ctx, name, "h-"+name)
+			default:
+				errs[i] = db.SetState(ctx, "ghost-"+name, StateRunning, "w")
+			}
+		}()
+	}
+	wg.Wait()
+	okStates := 0
+	for i, err := range errs {
+		if i%3 == 2 {
+			if !errors.Is(err, ErrNoService) {
+				t.Errorf("write %d on a missing service: err = %v, want ErrNoService", i, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("write %d: %v", i, err)
+		}
+		if i%3 == 0 {
+			okStates++
+		}
+	}
+	got, err := db.Services(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range got {
+		if s.State != StateRunning || s.Hostname != "h-"+s.Name {
+			t.Errorf("%s: state %s, hostname %q; want running, h-%s", s.Name, s.State, s.Hostname, s.Name)
+		}
+	}
+	es, err := db.Events(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != okStates {
+		t.Errorf("journal has %d events, want %d (one per recorded state change)", len(es), okStates)
+	}
+}
+
+// TestWriteCanceledBeforeItsTurn: a write whose context is done is not run.
+func TestWriteCanceledBeforeItsTurn(t *testing.T) {
+	db, _ := newRun(t)
+	twoLevels(t, db)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := db.SetState(ctx, "web", StateRunning, ""); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	s, err := db.Service(context.Background(), "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State != StateNew {
+		t.Errorf("state %s, want new", s.State)
+	}
+}
+
+// TestBags: the bulk read equals the per-service reads.
+func TestBags(t *testing.T) {
+	db, _ := newRun(t)
+	twoLevels(t, db)
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(db.AppendAttrs(ctx, "web", OriginDeps, []Attr{{Key: "a", Value: "1"}, {Key: "b", Value: "${db.hostname}"}}))
+	must(db.AppendAttrs(ctx, "db", OriginDeps, []Attr{{Key: "port", Value: "5432"}}))
+	must(db.AppendAttrs(ctx, "web", OriginBootout, []Attr{{Key: "a", Value: "2"}}))
+	got, err := db.Bags(ctx)
+	must(err)
+	want := map[string][]Attr{}
+	for _, svc := range []string{"web", "db"} {
+		as, err := db.Attrs(ctx, svc)
+		must(err)
+		want[svc] = as
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Bags (-want +got):\n%s", d)
+	}
+	if len(got["web"]) != 3 || got["web"][2].Origin != OriginBootout {
+		t.Errorf("web bag = %+v", got["web"])
+	}
+}
+
+// TestLaunchDoneClearsHostKey: a new instance is a new host.
+func TestLaunchDoneClearsHostKey(t *testing.T) {
+	db, _ := newRun(t)
+	twoLevels(t, db)
+	ctx := context.Background()
+	if err := db.SetHostKey(ctx, "web", "ssh-ed25519 AAAA old"); err != nil {
+		t.Fatal(err)
+	}
+	id, err := db.LaunchIntent(ctx, "web", 2, "tok-2", "fake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.LaunchDone(ctx, id, "i-2", nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.Service(ctx, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.HostKey != "" || s.InstanceID != "i-2" || s.State != StateLaunched {
+		t.Errorf("after LaunchDone: host key %q, instance %q, state %s; want none, i-2, launched", s.HostKey, s.InstanceID, s.State)
+	}
+}
