@@ -142,11 +142,7 @@ func validateRun(ctx context.Context, o options, env cl.Env, db *store.DB) error
 		return err
 	}
 	defer s.close()
-	v, ok := any(s.engine).(interface{ Validate(context.Context) error })
-	if !ok {
-		return errors.New("validation is not built into this engine")
-	}
-	if err := v.Validate(ctx); err != nil {
+	if err := s.engine.Validate(ctx); err != nil {
 		return cl.WithHint(fmt.Errorf("the boot plan is not valid: %w", err), "nothing was launched")
 	}
 	return nil

@@ -65,6 +65,8 @@ func printHistory(st cl.IOStreams, entries []bootlevel.HistoryEntry) {
 			note = "terminated now"
 		case h.Current:
 			note = "current"
+		case h.Unrecorded:
+			note = "found in the cloud, not in the record"
 		}
 		if h.Err != nil {
 			note = joinNote(note, h.Err.Error())
