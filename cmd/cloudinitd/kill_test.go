@@ -88,6 +88,9 @@ func (k killCase) check(t *testing.T) {
 	t.Logf("%s (boot finished first: %v)", where, finished)
 	_, statErr := os.Stat(filepath.Join(k.db, "cloudinitd-"+k.run+".db"))
 	recorded := statErr == nil
+	if recorded {
+		k.checkHistory(t, where)
+	}
 	if k.resume && recorded {
 		k.checkResume(t, where)
 	}
@@ -110,6 +113,21 @@ func (k killCase) check(t *testing.T) {
 	}
 	if !recorded && len(perService) > 0 {
 		t.Errorf("%s, before its record existed, yet the cloud has instances %v", where, perService)
+	}
+}
+
+// checkHistory checks that `history RUN` lists every instance the cloud
+// has for the run, those the killed boot never recorded included.
+func (k killCase) checkHistory(t *testing.T, where string) {
+	code, out := k.cli(t, "history", k.run)
+	if code != 0 {
+		t.Errorf("%s: history: exit %d\n%s", where, code, out)
+		return
+	}
+	for _, in := range fakeInstances(t, k.db, k.run) {
+		if !strings.Contains(out, in.ID+" ") {
+			t.Errorf("%s: history does not list instance %s of service %q:\n%s", where, in.ID, in.Service, out)
+		}
 	}
 }
 
