@@ -116,6 +116,20 @@ func (e *Engine) setState(ctx context.Context, level int, svc string, st store.S
 	return nil
 }
 
+// setRunning records svc's hostname and its state running in one write
+// (store.SetRunning) and reports the state.
+func (e *Engine) setRunning(ctx context.Context, level int, svc, hostname string) error {
+	detail := "hostname " + hostname
+	if err := e.DB.SetRunning(context.WithoutCancel(ctx), svc, hostname, detail); err != nil {
+		return fmt.Errorf("record state %s: %w", store.StateRunning, err)
+	}
+	if v := viewOf(ctx); v != nil {
+		v.update(svc, func(s *store.Service) { s.State, s.Hostname = store.StateRunning, hostname })
+	}
+	e.emit(ctx, Event{Level: level, Service: svc, Kind: KindState, State: string(store.StateRunning), Detail: detail})
+	return nil
+}
+
 // plural returns "1 service", "2 services".
 func plural(n int, noun string) string {
 	if n == 1 {

@@ -54,14 +54,13 @@ func (e *Engine) pipeline(ctx context.Context, lv int, s store.Service, log *ser
 			return StepRunning, err
 		}
 		inst = &got
-		if got.Hostname != s.Hostname {
+		if boot && (s.State == store.StateLaunched || s.State == store.StateLaunching) {
+			if err := e.setRunning(ctx, lv, s.Name, got.Hostname); err != nil { // hostname and state, one write
+				return StepRunning, err
+			}
+		} else if got.Hostname != s.Hostname {
 			if err := e.setHostname(context.WithoutCancel(ctx), s.Name, got.Hostname); err != nil {
 				return StepHostname, err
-			}
-		}
-		if boot && (s.State == store.StateLaunched || s.State == store.StateLaunching) {
-			if err := e.setState(ctx, lv, s.Name, store.StateRunning, "hostname "+got.Hostname); err != nil {
-				return StepRunning, err
 			}
 		}
 		log.Printf("instance %s running on %s", got.ID, got.Hostname)

@@ -147,3 +147,34 @@ func TestLaunchDoneClearsHostKey(t *testing.T) {
 		t.Errorf("after LaunchDone: host key %q, instance %q, state %s; want none, i-2, launched", s.HostKey, s.InstanceID, s.State)
 	}
 }
+
+// TestSetRunning records hostname and state in one write, journaled once.
+func TestSetRunning(t *testing.T) {
+	db, _ := newRun(t)
+	twoLevels(t, db)
+	ctx := context.Background()
+	if err := db.SetRunning(ctx, "web", "10.0.0.5", "hostname 10.0.0.5"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetRunning(ctx, "ghost", "h", ""); !errors.Is(err, ErrNoService) {
+		t.Errorf("unknown service: err = %v, want ErrNoService", err)
+	}
+	s, err := db.Service(ctx, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.State != StateRunning || s.Hostname != "10.0.0.5" {
+		t.Errorf("web: state %s, hostname %q", s.State, s.Hostname)
+	}
+	es, err := db.Events(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, fmt.Sprintf("%s %s %s %s", e.Service, e.Event, e.State, e.Detail))
+	}
+	if d := cmp.Diff([]string{"web state running hostname 10.0.0.5"}, got); d != "" {
+		t.Errorf("journal (-want +got):\n%s", d)
+	}
+}

@@ -23,10 +23,13 @@ func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, 
 		if err != nil {
 			return err
 		}
-		err = tx.QueryRowContext(ctx, `INSERT INTO instance_history
-			(service_id, attempt, client_token, driver, requested_at, state) VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			sid, attempt, token, driver, now, HistoryIntent).Scan(&id)
+		res, err := tx.ExecContext(ctx, `INSERT INTO instance_history
+			(service_id, attempt, client_token, driver, requested_at, state) VALUES (?, ?, ?, ?, ?, ?)`,
+			sid, attempt, token, driver, now, HistoryIntent)
 		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil { // id is the rowid
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE service SET state = ?, attempt = ?, updated_at = ? WHERE id = ?`,

@@ -27,11 +27,13 @@ func appendEvent(ctx context.Context, tx *txn, e Event, now string) (int64, erro
 	if e.Level == "" {
 		e.Level = "INFO"
 	}
-	var seq int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO event (time, level, service, event, state, detail)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`,
-		t, e.Level, null(e.Service), e.Event, null(string(e.State)), null(e.Detail)).Scan(&seq)
-	return seq, err
+	res, err := tx.ExecContext(ctx, `INSERT INTO event (time, level, service, event, state, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+		t, e.Level, null(e.Service), e.Event, null(string(e.State)), null(e.Detail))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId() // seq is the rowid
+
 }
 
 // Events returns the events with a sequence number above afterSeq, in

@@ -28,12 +28,23 @@ func (db *DB) Services(ctx context.Context) ([]Service, error) {
 		return nil, fmt.Errorf("services: %w", err)
 	}
 	defer rows.Close()
+	// Services of one plan repeat the same keys, sources and most values
+	// ([defaults]): one copy of each string keeps a large run small.
+	strs := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := strs[s]; ok {
+			return v
+		}
+		strs[s] = s
+		return s
+	}
 	for rows.Next() {
 		var id int64
 		st, err := scanSetting(rows, &id)
 		if err != nil {
 			return nil, fmt.Errorf("services: %w", err)
 		}
+		st.Key, st.Value, st.Source = intern(st.Key), intern(st.Value), intern(st.Source)
 		if i, ok := byID[id]; ok {
 			ss[i].Settings = append(ss[i].Settings, st)
 		}
@@ -127,6 +138,22 @@ func (db *DB) SetState(ctx context.Context, svc string, state State, detail stri
 			level = "ERROR"
 		}
 		_, err := appendEvent(ctx, tx, Event{Level: level, Service: svc, Event: "state", State: state, Detail: detail}, now)
+		return err
+	})
+}
+
+// SetRunning records the hostname of svc and its state running, journaled
+// as a "state" event with detail, in one transaction: SetHostname and
+// SetState in one write.
+func (db *DB) SetRunning(ctx context.Context, svc, hostname, detail string) error {
+	return db.write(ctx, fmt.Sprintf("service %q: set running", svc), func(ctx context.Context, tx *txn, now string) error {
+		if err := setColumn(ctx, tx, now, svc, "hostname", null(hostname)); err != nil {
+			return err
+		}
+		if err := setColumn(ctx, tx, now, svc, "state", string(StateRunning)); err != nil {
+			return err
+		}
+		_, err := appendEvent(ctx, tx, Event{Service: svc, Event: "state", State: StateRunning, Detail: detail}, now)
 		return err
 	})
 }
