@@ -34,7 +34,7 @@ var killPlanServices = []string{"app", "cache", "client", "store", "web", "worke
 // an instance the killed boot never recorded the id of is counted too.
 func TestKillDuringBoot(t *testing.T) {
 	if testing.Short() {
-		t.Skip("skipped with -short: kills 28 boots of a 2.5 s plan (~20 s)")
+		t.Skip("skipped with -short: kills 28 boots of a 2.5 s plan (~25 s, ~60 s with -race)")
 	}
 	bin := cliBinary(t)
 	plan, err := filepath.Abs("testdata/killplan/top.conf")
