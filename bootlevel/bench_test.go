@@ -23,6 +23,7 @@ import (
 func BenchmarkBootFake1k(b *testing.B)       { benchCommand(b, 1000, "boot") }
 func BenchmarkBootFake10k(b *testing.B)      { benchCommand(b, 10000, "boot") }
 func BenchmarkStatusFake1k(b *testing.B)     { benchCommand(b, 1000, "status") }
+func BenchmarkStatusFake10k(b *testing.B)    { benchCommand(b, 10000, "status") }
 func BenchmarkTerminateFake1k(b *testing.B)  { benchCommand(b, 1000, "terminate") }
 func BenchmarkTerminateFake10k(b *testing.B) { benchCommand(b, 10000, "terminate") }
 
