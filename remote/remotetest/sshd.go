@@ -49,22 +49,45 @@ func StartSSHD(t testing.TB, authorized ...ssh.PublicKey) *SSHD {
 			t.Skipf("cannot create /run/sshd for sshd: %v", err)
 		}
 	}
-	dir := t.TempDir()
+	var lastErr error
+	for range 5 {
+		host, port := freeLoopback(t)
+		d, err := StartSSHDAt(t, host, port, authorized...)
+		if err == nil {
+			return d
+		}
+		lastErr = err
+	}
+	t.Fatalf("start sshd: %v", lastErr)
+	return nil
+}
+
+// StartSSHDAt starts sshd on host:port with a new host key, accepting the
+// authorized keys, and waits until it greets; it is killed at cleanup.
+// Unlike StartSSHD it returns an error instead of failing the test, so a
+// test's helper goroutine may call it (for example to serve each address a
+// fake cloud hands out). The caller checks that sshd is installed.
+func StartSSHDAt(t testing.TB, host string, port int, authorized ...ssh.PublicKey) (*SSHD, error) {
+	dir, err := os.MkdirTemp("", "sshd-")
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	block, err := ssh.MarshalPrivateKey(priv, "sshd-host")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	hostKeyPath := filepath.Join(dir, "ssh_host_ed25519_key")
 	if err := os.WriteFile(hostKeyPath, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	hostPub, err := ssh.NewPublicKey(priv.Public())
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var auth bytes.Buffer
 	for _, k := range authorized {
@@ -72,12 +95,9 @@ func StartSSHD(t testing.TB, authorized ...ssh.PublicKey) *SSHD {
 	}
 	authPath := filepath.Join(dir, "authorized_keys")
 	if err := os.WriteFile(authPath, auth.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	var lastErr error
-	for range 5 {
-		host, port := freeLoopback(t)
-		cfg := fmt.Sprintf(`ListenAddress %s:%d
+	cfg := fmt.Sprintf(`ListenAddress %s:%d
 HostKey %s
 PidFile none
 StrictModes no
@@ -91,19 +111,16 @@ AllowAgentForwarding yes
 Subsystem sftp internal-sftp
 LogLevel VERBOSE
 `, host, port, hostKeyPath, authPath)
-		cfgPath := filepath.Join(dir, "sshd_config")
-		if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		d, err := runSSHD(t, cfgPath, host, port)
-		if err == nil {
-			d.HostKey = hostPub
-			return d
-		}
-		lastErr = err
+	cfgPath := filepath.Join(dir, "sshd_config")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		return nil, err
 	}
-	t.Fatalf("start sshd: %v", lastErr)
-	return nil
+	d, err := runSSHD(t, cfgPath, host, port)
+	if err != nil {
+		return nil, err
+	}
+	d.HostKey = hostPub
+	return d, nil
 }
 
 // runSSHD starts sshd and waits until it greets on host:port.
