@@ -89,18 +89,16 @@ func runResume(ctx context.Context, o options, env cl.Env, run string) error {
 // document, and for a dry run removes the record unless -c.
 func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo bootlevel.BootOptions) error {
 	run := db.Name()
-	s, err := newSession(o, env, db, o.DryRun)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	bootErr := s.engine.Boot(ctx, bo)
-	if ctx.Err() == nil {
-		if _, err := s.engine.Clean(ctx); err != nil && bootErr == nil {
-			bootErr = err
+	bootErr := withEngine(o, env, db, o.DryRun, func(e *bootlevel.Engine) error {
+		err := e.Boot(ctx, bo)
+		if ctx.Err() == nil {
+			if _, cerr := e.Clean(ctx); cerr != nil && err == nil {
+				err = cerr
+			}
 		}
-	}
-	s.close()
+		return err
+	})
 	if bootErr == nil && o.Output != "" {
 		if err := writeDocument(ctx, db, env.LookupEnv, o.Output); err != nil {
 			return err
@@ -137,12 +135,8 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 // security groups where the cloud can tell, and its SSH credentials. Every
 // problem is reported.
 func validateRun(ctx context.Context, o options, env cl.Env, db *store.DB) error {
-	s, err := newSession(o, env, db, o.DryRun)
+	err := withEngine(o, env, db, o.DryRun, func(e *bootlevel.Engine) error { return e.Validate(ctx) })
 	if err != nil {
-		return err
-	}
-	defer s.close()
-	if err := s.engine.Validate(ctx); err != nil {
 		return cl.WithHint(fmt.Errorf("the boot plan is not valid: %w", err), "nothing was launched")
 	}
 	return nil

@@ -37,12 +37,11 @@ func runHistory(ctx context.Context, o options, env cl.Env, run string) error {
 		return err
 	}
 	defer db.Close()
-	s, err := newSession(o, env, db, false)
-	if err != nil {
+	var entries []bootlevel.HistoryEntry
+	histErr := withEngine(o, env, db, false, func(e *bootlevel.Engine) (err error) {
+		entries, err = e.History(ctx, o.Kill)
 		return err
-	}
-	entries, histErr := s.engine.History(ctx, o.Kill)
-	s.close()
+	})
 	printHistory(env.Streams, entries)
 	if histErr != nil {
 		return explain(histErr, run)

@@ -33,18 +33,16 @@ func runCommand(env cl.Env, name, usage string, clean, doc bool, op func(*bootle
 				return err
 			}
 			defer db.Close()
-			s, err := newSession(o, env, db, false)
-			if err != nil {
-				return err
-			}
 			start := time.Now()
-			opErr := op(s.engine, ctx)
-			if clean && ctx.Err() == nil {
-				if _, err := s.engine.Clean(ctx); err != nil && opErr == nil {
-					opErr = err
+			opErr := withEngine(o, env, db, false, func(e *bootlevel.Engine) error {
+				err := op(e, ctx)
+				if clean && ctx.Err() == nil {
+					if _, cerr := e.Clean(ctx); cerr != nil && err == nil {
+						err = cerr
+					}
 				}
-			}
-			s.close()
+				return err
+			})
 			if doc && opErr == nil && o.Output != "" {
 				if err := writeDocument(ctx, db, env.LookupEnv, o.Output); err != nil {
 					return err

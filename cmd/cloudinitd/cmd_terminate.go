@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cloudinitd/cloudinitd/bootlevel"
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
 )
 
@@ -51,13 +52,8 @@ func terminateRun(ctx context.Context, o options, env cl.Env, run string) error 
 	}
 	defer db.Close()
 	progress(o, env, "Terminating %s", run)
-	s, err := newSession(o, env, db, false)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	termErr := s.engine.Terminate(ctx)
-	s.close()
+	termErr := withEngine(o, env, db, false, func(e *bootlevel.Engine) error { return e.Terminate(ctx) })
 	switch {
 	case o.NoClean:
 	case termErr != nil:

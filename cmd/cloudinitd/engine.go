@@ -68,6 +68,18 @@ func newSession(o options, env cl.Env, db *store.DB, dryRun bool) (*session, err
 	return s, nil
 }
 
+// withEngine runs f on an engine built on db. The session (run log,
+// progress view, SSH connections) is released before withEngine returns,
+// so whatever is printed next is not mixed with a live view.
+func withEngine(o options, env cl.Env, db *store.DB, dryRun bool, f func(*bootlevel.Engine) error) error {
+	s, err := newSession(o, env, db, dryRun)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return f(s.engine)
+}
+
 // observer picks how progress is shown: NDJSON with --json, a live view on
 // a terminal, one line per transition otherwise; nothing with -q.
 func observer(o options, env cl.Env) bootlevel.Observer {
