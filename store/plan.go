@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // PutLevels records levels in one transaction. A level is matched by its
@@ -51,8 +53,16 @@ func putLevels(ctx context.Context, tx *txn, ls []Level) error {
 	return nil
 }
 
+// settingRows is how many service_setting rows one INSERT writes (4
+// parameters each, far below SQLite's limit of 32766).
+const settingRows = 128
+
 func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 	levels, err := levelIDs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	existing, err := serviceNames(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -69,11 +79,8 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 		return err
 	}
 	defer clearSettings.Close()
-	insert, err := tx.PrepareContext(ctx, `INSERT INTO service_setting (service_id, key, value, source) VALUES (?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer insert.Close()
+	rows := &settingWriter{tx: tx}
+	defer rows.close()
 
 	seen := make(map[string]bool, len(ss))
 	for _, s := range ss {
@@ -92,8 +99,10 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 		if err := upsert.QueryRowContext(ctx, s.Name, lid, s.Position, now, now).Scan(&id); err != nil {
 			return fmt.Errorf("service %q: %w", s.Name, err)
 		}
-		if _, err := clearSettings.ExecContext(ctx, id); err != nil {
-			return fmt.Errorf("service %q: %w", s.Name, err)
+		if existing[s.Name] { // a reload: its settings are replaced
+			if _, err := clearSettings.ExecContext(ctx, id); err != nil {
+				return fmt.Errorf("service %q: %w", s.Name, err)
+			}
 		}
 		for _, st := range s.Settings {
 			v, ok := scrub(st.Key, st.Value, st.Source)
@@ -101,12 +110,99 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 			if !ok {
 				val = nil
 			}
-			if _, err := insert.ExecContext(ctx, id, st.Key, val, st.Source); err != nil {
-				return fmt.Errorf("service %q: setting %q: %w", s.Name, st.Key, err)
+			if err := rows.add(ctx, s.Name, id, st.Key, val, st.Source); err != nil {
+				return err
 			}
 		}
 	}
+	return rows.flush(ctx)
+}
+
+// settingWriter inserts service_setting rows settingRows at a time: one
+// statement per row costs more than the row.
+type settingWriter struct {
+	tx       *txn
+	full     *sql.Stmt // settingRows rows
+	args     []any
+	services []string // of the pending rows, for errors
+}
+
+func (w *settingWriter) add(ctx context.Context, svc string, id int64, key string, val any, source string) error {
+	w.args = append(w.args, id, key, val, source)
+	w.services = append(w.services, svc)
+	if len(w.services) < settingRows {
+		return nil
+	}
+	if w.full == nil {
+		var err error
+		if w.full, err = w.tx.PrepareContext(ctx, insertSettings(settingRows)); err != nil {
+			return err
+		}
+	}
+	return w.exec(ctx, w.full)
+}
+
+// flush writes the pending rows.
+func (w *settingWriter) flush(ctx context.Context) error {
+	if len(w.services) == 0 {
+		return nil
+	}
+	return w.exec(ctx, nil)
+}
+
+func (w *settingWriter) exec(ctx context.Context, stmt *sql.Stmt) error {
+	var err error
+	if stmt != nil {
+		_, err = stmt.ExecContext(ctx, w.args...)
+	} else {
+		_, err = w.tx.tx.ExecContext(ctx, insertSettings(len(w.services)), w.args...) // not cached: its length varies
+	}
+	if err != nil {
+		first, last := w.services[0], w.services[len(w.services)-1]
+		if first == last {
+			return fmt.Errorf("service %q: settings: %w", first, err)
+		}
+		return fmt.Errorf("services %q to %q: settings: %w", first, last, err)
+	}
+	w.args, w.services = w.args[:0], w.services[:0]
 	return nil
+}
+
+func (w *settingWriter) close() {
+	if w.full != nil {
+		w.full.Close()
+	}
+}
+
+// insertSettings is the INSERT of n service_setting rows.
+func insertSettings(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO service_setting (service_id, key, value, source) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?)")
+	}
+	return b.String()
+}
+
+// serviceNames returns the names of the recorded services.
+func serviceNames(ctx context.Context, tx *txn) (map[string]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM service`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	m := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		m[n] = true
+	}
+	return m, rows.Err()
 }
 
 func levelIDs(ctx context.Context, tx *txn) (map[int]int64, error) {

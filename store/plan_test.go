@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -192,5 +193,35 @@ func TestGlobals(t *testing.T) {
 	want := []Global{in[2], in[1], in[0]}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Globals (-want +got):\n%s", diff)
+	}
+}
+
+// TestPutServicesManySettings writes more settings than one INSERT holds
+// (settingRows) and reads every one back on its service.
+func TestPutServicesManySettings(t *testing.T) {
+	db, _ := newRun(t)
+	ctx := context.Background()
+	var ss []Service
+	for i := range 70 {
+		s := Service{Name: fmt.Sprintf("s%02d", i), Level: 1, Position: i}
+		for k := range 5 {
+			s.Settings = append(s.Settings, Setting{Key: fmt.Sprintf("k%d", k), Value: fmt.Sprintf("v%d-%d", i, k), Source: "l1.conf"})
+		}
+		ss = append(ss, s)
+	}
+	if err := db.PutPlan(ctx, []Level{{Number: 1, Key: "level1"}}, ss); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Services(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(ss) {
+		t.Fatalf("%d services, want %d", len(got), len(ss))
+	}
+	for i := range ss {
+		if d := cmp.Diff(ss[i].Settings, got[i].Settings); d != "" {
+			t.Errorf("%s settings (-want +got):\n%s", ss[i].Name, d)
+		}
 	}
 }
