@@ -26,10 +26,17 @@ type conn struct {
 	forwarded bool          // agent forwarding handler installed on client
 	requested bool          // the server accepted a forwarding request on client
 	closed    bool
+
+	files files // the SFTP session on client, if any
 }
 
 // get returns a live client, dialling if needed.
-func (c *conn) get(ctx context.Context) (*ssh.Client, error) {
+func (c *conn) get(ctx context.Context) (*ssh.Client, error) { return c.connect(ctx, false) }
+
+// getOnce is get with a single connection attempt.
+func (c *conn) getOnce(ctx context.Context) (*ssh.Client, error) { return c.connect(ctx, true) }
+
+func (c *conn) connect(ctx context.Context, once bool) (*ssh.Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -43,7 +50,7 @@ func (c *conn) get(ctx context.Context) (*ssh.Client, error) {
 			return c.client, nil
 		}
 	}
-	cl, err := c.pool.dial(ctx, c.target)
+	cl, err := c.pool.dial(ctx, c.target, once)
 	if err != nil {
 		return nil, err
 	}
@@ -110,12 +117,13 @@ func (c *conn) shutdown() {
 		<-c.dead
 		c.client = nil
 	}
+	c.files.shutdown()
 }
 
 // dial connects to t, retrying transient failures with backoff until ctx
-// ends (or DialAttempts when ctx has no deadline). Permanent failures
-// (IsPermanent) return at once.
-func (p *Pool) dial(ctx context.Context, t Target) (*ssh.Client, error) {
+// ends (or DialAttempts when ctx has no deadline; once: no retry).
+// Permanent failures (IsPermanent) return at once.
+func (p *Pool) dial(ctx context.Context, t Target, once bool) (*ssh.Client, error) {
 	addr := net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
 	_, hasDeadline := ctx.Deadline()
 	wait := p.opts.RetryMin
@@ -125,7 +133,7 @@ func (p *Pool) dial(ctx context.Context, t Target) (*ssh.Client, error) {
 			return cl, nil
 		}
 		err = fmt.Errorf("ssh %s@%s: %w", t.User, addr, err)
-		if IsPermanent(err) || (!hasDeadline && attempt >= p.opts.DialAttempts) {
+		if once || IsPermanent(err) || (!hasDeadline && attempt >= p.opts.DialAttempts) {
 			return nil, err
 		}
 		p.opts.Logger.Debug("ssh connect failed, retrying", "host", addr, "attempt", attempt, "err", err)

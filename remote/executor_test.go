@@ -17,7 +17,7 @@ import (
 )
 
 func TestPrepareModes(t *testing.T) {
-	eachHost(t, func(t *testing.T, h host, ex remote.Executor) {
+	eachFileHost(t, func(t *testing.T, ex remote.Executor) {
 		s := stage(t, ex)
 		// Idempotent.
 		if err := ex.Prepare(testCtx(t), s); err != nil {
@@ -34,7 +34,7 @@ func TestPrepareModes(t *testing.T) {
 }
 
 func TestUploadFetch(t *testing.T) {
-	eachHost(t, func(t *testing.T, h host, ex remote.Executor) {
+	eachFileHost(t, func(t *testing.T, ex remote.Executor) {
 		s := stage(t, ex)
 		ctx := testCtx(t)
 		for _, tc := range []struct {

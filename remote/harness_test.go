@@ -82,10 +82,44 @@ func launchLocal(t *testing.T) iaas.Instance {
 	return in
 }
 
+// fileHosts are the hosts plus the variants that matter to Prepare, Upload
+// and Fetch: the in-process server with sftp, and sshd with the pool's
+// DisableSFTP (shell commands although the server has sftp). The inproc
+// host has no sftp; sshd and localdriver have it.
+func fileHosts() []host {
+	return append(hosts(),
+		host{name: "inproc-sftp", ssh: true, open: func(t *testing.T, env map[string]string) remote.Executor {
+			signer, keyPath := remotetest.NewKey(t)
+			srv := remotetest.NewServer(t, signer.PublicKey())
+			srv.ServeSFTP()
+			return openSSH(t, srv.Host(), srv.Port(), keyPath, env)
+		}},
+		host{name: "sshd-nosftp", ssh: true, open: func(t *testing.T, env map[string]string) remote.Executor {
+			signer, keyPath := remotetest.NewKey(t)
+			d := remotetest.StartSSHD(t, signer.PublicKey())
+			return openSSHWith(t, newPool(env, nil, func(o *remote.SSHOptions) { o.DisableSFTP = true }),
+				d.Host, d.Port, keyPath)
+		}})
+}
+
+// eachFileHost runs f as a subtest against every fileHosts kind.
+func eachFileHost(t *testing.T, f func(t *testing.T, ex remote.Executor)) {
+	for _, h := range fileHosts() {
+		t.Run(h.name, func(t *testing.T) {
+			f(t, h.open(t, nil))
+		})
+	}
+}
+
 // openSSH connects a fresh pool to host:port with the key file.
 func openSSH(t *testing.T, h string, port int, keyPath string, env map[string]string) remote.Executor {
 	t.Helper()
-	pool := newPool(env, nil)
+	return openSSHWith(t, newPool(env, nil), h, port, keyPath)
+}
+
+// openSSHWith connects pool to host:port with the key file.
+func openSSHWith(t *testing.T, pool *remote.Pool, h string, port int, keyPath string) remote.Executor {
+	t.Helper()
 	t.Cleanup(func() { _ = pool.Close() })
 	ex, err := pool.Get(testCtx(t), remote.Target{Host: h, Port: port, KeyPath: keyPath})
 	if err != nil {
@@ -95,15 +129,19 @@ func openSSH(t *testing.T, h string, port int, keyPath string, env map[string]st
 	return ex
 }
 
-func newPool(env map[string]string, hk remote.HostKeys) *remote.Pool {
-	return remote.NewPool(remote.SSHOptions{
+func newPool(env map[string]string, hk remote.HostKeys, opts ...func(*remote.SSHOptions)) *remote.Pool {
+	o := remote.SSHOptions{
 		HostKeys:         hk,
 		Getenv:           func(k string) string { return env[k] },
 		Grace:            time.Second,
 		RetryMin:         20 * time.Millisecond,
 		RetryMax:         200 * time.Millisecond,
 		HandshakeTimeout: 10 * time.Second,
-	})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	return remote.NewPool(o)
 }
 
 // eachHost runs f as a subtest against every host kind.

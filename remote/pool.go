@@ -54,6 +54,9 @@ type SSHOptions struct {
 	// Grace is the time between TERM and KILL of a timed-out program
 	// (default DefaultGrace).
 	Grace time.Duration
+	// DisableSFTP makes Prepare, Upload and Fetch run shell commands (one
+	// session each) even where the server offers the sftp subsystem.
+	DisableSFTP bool
 }
 
 // Pool shares one SSH connection per user@host:port among the executors
@@ -111,6 +114,17 @@ func NewPool(opts SSHOptions) *Pool {
 // caller must Close the executor; hold it for every step of a service so
 // that they share the connection.
 func (p *Pool) Get(ctx context.Context, t Target) (*SSH, error) {
+	return p.get(ctx, t, false)
+}
+
+// Try is Get with a single connection attempt when no connection to
+// user@host:port is open: for callers that poll with a retry budget of
+// their own. A failed attempt returns its error at once.
+func (p *Pool) Try(ctx context.Context, t Target) (*SSH, error) {
+	return p.get(ctx, t, true)
+}
+
+func (p *Pool) get(ctx context.Context, t Target, once bool) (*SSH, error) {
 	if t.Port == 0 {
 		t.Port = 22
 	}
@@ -131,7 +145,11 @@ func (p *Pool) Get(ctx context.Context, t Target) (*SSH, error) {
 	c.refs++
 	p.mu.Unlock()
 	s := &SSH{conn: c}
-	if _, err := c.get(ctx); err != nil {
+	get := c.get
+	if once {
+		get = c.getOnce
+	}
+	if _, err := get(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -42,8 +43,19 @@ func (s *SSH) Close() error {
 	return nil
 }
 
-// Prepare creates the working directory (mode 0777) and stageDir.
+// Prepare creates the working directory (mode 0777) and stageDir, over the
+// connection's SFTP session when the server offers one and the path is
+// absolute, else with mkdir and chmod in a shell.
 func (s *SSH) Prepare(ctx context.Context, stageDir string) error {
+	if path.IsAbs(stageDir) {
+		ok, err := s.withSFTP(ctx, func(sc *sftp.Client) error { return sftpPrepare(sc, stageDir) })
+		if ok {
+			if err != nil {
+				return fmt.Errorf("prepare %s: %w", stageDir, err)
+			}
+			return nil
+		}
+	}
 	const script = `mkdir -p "$1" && { chmod 777 "$1" 2>/dev/null || true; } && mkdir -p "$2"`
 	_, err := s.Run(ctx, Cmd{Argv: []string{"/bin/sh", "-c", script, "sh", path.Dir(stageDir), stageDir}})
 	if err != nil {
@@ -52,8 +64,19 @@ func (s *SSH) Prepare(ctx context.Context, stageDir string) error {
 	return nil
 }
 
-// Upload streams data to dst through `cat`, then sets mode and renames.
+// Upload writes data to a temporary name, sets mode and renames it to dst:
+// over SFTP when the server offers it and dst is absolute, else through
+// `cat` in a shell with umask 077.
 func (s *SSH) Upload(ctx context.Context, dst string, data io.Reader, mode fs.FileMode) error {
+	if path.IsAbs(dst) {
+		ok, err := s.withSFTP(ctx, func(sc *sftp.Client) error { return sftpUpload(sc, dst, ctxReader{ctx, data}, mode) })
+		if ok {
+			if err != nil {
+				return fmt.Errorf("upload %s: %w", dst, err)
+			}
+			return nil
+		}
+	}
 	const script = `umask 077; cat > "$1" && chmod "$3" "$1" && mv -f "$1" "$2" || { rm -f "$1"; exit 1; }`
 	tmp := path.Join(path.Dir(dst), "."+path.Base(dst)+".upload-"+randomHex())
 	_, err := s.Run(ctx, Cmd{
@@ -66,8 +89,21 @@ func (s *SSH) Upload(ctx context.Context, dst string, data io.Reader, mode fs.Fi
 	return nil
 }
 
-// Fetch returns the content of p through `cat`.
+// Fetch returns the content of p: over SFTP when the server offers it and p
+// is absolute, else through `cat`.
 func (s *SSH) Fetch(ctx context.Context, p string) ([]byte, error) {
+	if path.IsAbs(p) {
+		var data []byte
+		ok, err := s.withSFTP(ctx, func(sc *sftp.Client) (err error) { data, err = sftpFetch(sc, p); return err })
+		switch {
+		case ok && errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("fetch %s on %s: %w", p, s.Host(), fs.ErrNotExist)
+		case ok && err != nil:
+			return nil, fmt.Errorf("fetch %s: %w", p, err)
+		case ok:
+			return data, nil
+		}
+	}
 	script := fmt.Sprintf(`[ -e "$1" ] || exit %d; exec cat -- "$1"`, exitMissing)
 	var buf limitedBuffer
 	_, err := s.run(ctx, Cmd{Argv: []string{"/bin/sh", "-c", script, "sh", p}}, &buf)
@@ -204,12 +240,15 @@ func randomHex() string {
 	return hex.EncodeToString(b[:])
 }
 
+// errTooLarge is the error of a fetch past MaxFetch.
+var errTooLarge = fmt.Errorf("fetched file larger than %d bytes", MaxFetch)
+
 // limitedBuffer is a bytes.Buffer that refuses to grow past MaxFetch.
 type limitedBuffer struct{ b bytes.Buffer }
 
 func (l *limitedBuffer) Write(p []byte) (int, error) {
 	if l.b.Len()+len(p) > MaxFetch {
-		return 0, fmt.Errorf("fetched file larger than %d bytes", MaxFetch)
+		return 0, errTooLarge
 	}
 	return l.b.Write(p)
 }

@@ -25,6 +25,9 @@ type Server struct {
 	cfg   *ssh.ServerConfig
 	wg    sync.WaitGroup
 	conns atomic.Int64
+	execs atomic.Int64
+	sftps atomic.Int64
+	sftp  atomic.Bool
 
 	mu         sync.Mutex
 	authorized map[string]bool
@@ -94,6 +97,17 @@ func (s *Server) Addr() string { return net.JoinHostPort(s.Host(), strconv.Itoa(
 
 // Conns counts the TCP connections accepted so far (each client dial).
 func (s *Server) Conns() int { return int(s.conns.Load()) }
+
+// Execs counts the exec requests served so far (each a shell on the host).
+func (s *Server) Execs() int { return int(s.execs.Load()) }
+
+// SFTPSessions counts the sftp subsystem sessions served so far.
+func (s *Server) SFTPSessions() int { return int(s.sftps.Load()) }
+
+// ServeSFTP makes the server offer the "sftp" subsystem (github.com/pkg/sftp
+// in this process, as the test's user); without it the subsystem request is
+// refused, as by a server configured without one.
+func (s *Server) ServeSFTP() { s.sftp.Store(true) }
 
 // DropConns closes every open connection, as a rebooting host would.
 func (s *Server) DropConns() {

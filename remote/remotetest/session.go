@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -52,6 +53,19 @@ func (s *Server) serveSession(sconn *ssh.ServerConn, ch ssh.Channel, reqs <-chan
 				ss.signal(m.Signal)
 			}
 			_ = req.Reply(true, nil)
+		case "subsystem":
+			var m struct{ Name string }
+			if ssh.Unmarshal(req.Payload, &m) != nil || m.Name != "sftp" || !ss.srv.sftp.Load() {
+				_ = req.Reply(false, nil)
+				continue
+			}
+			_ = req.Reply(true, nil)
+			ss.srv.sftps.Add(1)
+			ss.wg.Add(1)
+			go func() {
+				defer ss.wg.Done()
+				ss.serveSFTP()
+			}()
 		case "exec":
 			var m struct{ Command string }
 			if err := ssh.Unmarshal(req.Payload, &m); err != nil {
@@ -59,6 +73,7 @@ func (s *Server) serveSession(sconn *ssh.ServerConn, ch ssh.Channel, reqs <-chan
 				continue
 			}
 			_ = req.Reply(true, nil)
+			ss.srv.execs.Add(1)
 			ss.wg.Add(1)
 			go func() {
 				defer ss.wg.Done()
@@ -69,6 +84,21 @@ func (s *Server) serveSession(sconn *ssh.ServerConn, ch ssh.Channel, reqs <-chan
 			_ = req.Reply(false, nil)
 		}
 	}
+}
+
+// serveSFTP serves the sftp protocol on the channel until the client ends it.
+func (ss *session) serveSFTP() {
+	defer ss.ch.Close()
+	srv, err := sftp.NewServer(ss.ch)
+	if err != nil {
+		return
+	}
+	status := uint32(0)
+	if err := srv.Serve(); err != nil && !errors.Is(err, io.EOF) {
+		status = 1
+	}
+	_, _ = ss.ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{status}))
+	_ = srv.Close()
 }
 
 // exec runs command and reports its exit on the channel.
