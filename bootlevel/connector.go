@@ -55,7 +55,8 @@ type SSHConnector struct {
 	pool  *remote.Pool
 	keys  *recordHostKeys
 	local *remote.Local
-	// PortWait is the port polling budget (verify.PortBackoff when nil).
+	// PortWait is the budget of connection attempts (verify.PortBackoff
+	// when nil; its AttemptTimeout is not used).
 	PortWait func(contextualized bool) verify.Backoff
 }
 
@@ -67,7 +68,12 @@ func NewSSHConnector(db *store.DB, opts remote.SSHOptions) *SSHConnector {
 	return &SSHConnector{pool: remote.NewPool(opts), keys: keys, local: &remote.Local{Grace: opts.Grace}}
 }
 
-// Connect implements Connector.
+// Connect implements Connector. It polls SSH connection attempts with the
+// port budget (verify.PortBackoff: 129 attempts 3 s apart, 2 when
+// contextualized) instead of probing the port first: a completed handshake
+// proves the port answers, and a bare TCP probe costs OpenSSH a whole
+// process per host. Each attempt is bounded by the pool's handshake timeout;
+// refused authentication and a host key mismatch end the wait at once.
 func (c *SSHConnector) Connect(ctx context.Context, t Target) (remote.Executor, error) {
 	if t.Local {
 		return c.local, nil
@@ -81,9 +87,7 @@ func (c *SSHConnector) Connect(ctx context.Context, t Target) (remote.Executor, 
 	if c.PortWait != nil {
 		b = c.PortWait(t.Contextualized)
 	}
-	if err := verify.WaitPort(ctx, addr, b); err != nil {
-		return nil, err
-	}
+	b.AttemptTimeout = 0 // remote.SSHOptions.HandshakeTimeout bounds each attempt
 	rt := remote.Target{Host: t.Host, Port: port, User: t.User, KeyPath: t.KeyPath, DriverKeyPath: t.DriverKeyPath}
 	if t.HostKey != "" {
 		k, _, _, _, err := ssh.ParseAuthorizedKey([]byte(t.HostKey))
@@ -93,7 +97,16 @@ func (c *SSHConnector) Connect(ctx context.Context, t Target) (remote.Executor, 
 		rt.HostKey = k
 	}
 	c.keys.register(knownhosts.Normalize(addr), t.Service)
-	return c.pool.Get(ctx, rt)
+	var ex *remote.SSH
+	err := verify.Poll(ctx, b, func(ctx context.Context) error {
+		var err error
+		ex, err = c.pool.Try(ctx, rt)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	return ex, nil
 }
 
 // Close implements Connector.
