@@ -104,6 +104,16 @@ func (e *Engine) emit(ctx context.Context, ev Event) {
 	}
 }
 
+// emitState reports a state change the store journaled itself.
+func (e *Engine) emitState(ctx context.Context, level int, svc string, st store.State, detail string) {
+	e.emit(ctx, Event{Level: level, Service: svc, Kind: KindState, State: string(st), Detail: detail})
+}
+
+// emitStep reports (and journals) the start of a step of svc.
+func (e *Engine) emitStep(ctx context.Context, level int, svc, step, detail string) {
+	e.emit(ctx, Event{Level: level, Service: svc, Kind: KindStep, Step: step, Detail: detail})
+}
+
 // setState records svc's new state (journaled by the store) and reports it.
 func (e *Engine) setState(ctx context.Context, level int, svc string, st store.State, detail string) error {
 	if err := e.DB.SetState(context.WithoutCancel(ctx), svc, st, detail); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
@@ -58,24 +59,44 @@ func (e *Engine) needsLaunch(ctx context.Context, s store.Service) (launch bool,
 // ensureInstance launches an instance for s when it needs one and returns
 // the service row as recorded afterwards.
 func (e *Engine) ensureInstance(ctx context.Context, lv int, s store.Service) (store.Service, error) {
-	launch, pending, attempt, err := e.needsLaunch(ctx, s)
-	if err != nil || !launch {
-		return s, err
-	}
-	r, err := e.resolver(ctx)
-	if err != nil {
-		return s, err
-	}
-	if err := e.launch(ctx, lv, r, s, pending, attempt); err != nil {
+	launched, err := e.launchIfNeeded(ctx, lv, &s)
+	if err != nil || !launched {
 		return s, err
 	}
 	return e.service(context.WithoutCancel(ctx), s.Name)
 }
 
-// launch records the intent, calls Driver.Launch and records its result.
-// The result is recorded under a clean-up context, so that a Ctrl-C after
-// the cloud accepted the launch cannot leave the instance unrecorded.
+// launchIfNeeded launches an instance for s when it needs one (see
+// needsLaunch) and reports whether it did.
+//
+// The functions of a launch keep small frames where they wait for the
+// record (launchIntent, emit, launchDone) and do the deep work (spec,
+// Driver.Launch) in callees without waits: the pre-launch runs one
+// goroutine per service at once, and the stack each keeps while it waits is
+// what 10,000 services cost in memory.
+func (e *Engine) launchIfNeeded(ctx context.Context, lv int, s *store.Service) (bool, error) {
+	launch, pending, attempt, err := e.needsLaunch(ctx, *s)
+	if err != nil || !launch {
+		return false, err
+	}
+	r, err := e.resolver(ctx)
+	if err != nil {
+		return false, err
+	}
+	return true, e.launchService(ctx, lv, r, s, pending, attempt)
+}
+
+// launch records the intent, calls Driver.Launch and records its result
+// (launchService).
 func (e *Engine) launch(ctx context.Context, lv int, r *Resolver, s store.Service, pending *store.HistoryRow, attempt int) error {
+	return e.launchService(ctx, lv, r, &s, pending, attempt)
+}
+
+// launchService records the intent, calls Driver.Launch and records its
+// result. The result is recorded under a clean-up context, so that a
+// Ctrl-C after the cloud accepted the launch cannot leave the instance
+// unrecorded.
+func (e *Engine) launchService(ctx context.Context, lv int, r *Resolver, s *store.Service, pending *store.HistoryRow, attempt int) error {
 	d, err := e.serviceDriver(r, s.Name)
 	if err != nil {
 		return err
@@ -88,22 +109,16 @@ func (e *Engine) launch(ctx context.Context, lv int, r *Resolver, s store.Servic
 			return err
 		}
 	} else {
-		intent, err = e.launchIntent(context.WithoutCancel(ctx), s.Name, attempt, token, d.Name())
-		if err != nil {
+		if intent, err = e.launchIntent(context.WithoutCancel(ctx), s.Name, attempt, token, d.Name()); err != nil {
 			return fmt.Errorf("record launch intent: %w", err)
 		}
-		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindState, State: string(store.StateLaunching), Detail: "token " + token})
+		e.emitState(ctx, lv, s.Name, store.StateLaunching, "token "+token)
 	}
-	spec, err := e.spec(r, s, d, attempt, token)
-	if err != nil {
-		e.launchFailed(ctx, s.Name, intent, err)
-		return err
-	}
-	e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepLaunch, Detail: fmt.Sprintf("attempt %d", attempt)})
-	inst, err := d.Launch(ctx, spec)
+	e.emitStep(ctx, lv, s.Name, StepLaunch, "attempt "+strconv.Itoa(attempt))
+	inst, err := e.callLaunch(ctx, r, s, d, attempt, token)
 	if err != nil {
 		if ctx.Err() == nil {
-			e.launchFailed(ctx, s.Name, intent, err) // the cloud said no: nothing was started
+			e.launchFailed(ctx, s.Name, intent, err) // the cloud said no (or the spec is wrong): nothing was started
 		} // else: the outcome is unknown; the intent stays for terminate and resume
 		return err
 	}
@@ -112,8 +127,21 @@ func (e *Engine) launch(ctx context.Context, lv int, r *Resolver, s store.Servic
 	if err := e.launchDone(cctx, s.Name, intent, inst.ID, inst.Handle); err != nil { // clears the host key
 		return fmt.Errorf("record launched instance %s: %w", inst.ID, err)
 	}
-	e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindState, State: string(store.StateLaunched), Detail: inst.ID})
+	e.emitState(ctx, lv, s.Name, store.StateLaunched, inst.ID)
 	return nil
+}
+
+// callLaunch builds the launch request of s and gives it to d.
+func (e *Engine) callLaunch(ctx context.Context, r *Resolver, s *store.Service, d iaas.Driver, attempt int, token string) (*iaas.Instance, error) {
+	spec, err := e.spec(r, *s, d, attempt, token)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := d.Launch(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return &inst, nil
 }
 
 // spec builds the launch request of s, every value expanded.
@@ -234,9 +262,10 @@ func (e *Engine) prelaunch(ctx context.Context, ls []level) error {
 	if e.Parallel > 0 {
 		g.SetLimit(e.Parallel)
 	}
-	for i, it := range items {
+	for i := range items {
 		g.Go(func() error {
-			if _, err := e.ensureInstance(ctx, it.lv, it.s); err != nil {
+			it := &items[i]
+			if _, err := e.launchIfNeeded(ctx, it.lv, &it.s); err != nil {
 				errs[i] = e.fail(ctx, it.lv, it.s.Name, StepLaunch, err, true)
 			}
 			return nil
