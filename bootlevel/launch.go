@@ -115,10 +115,10 @@ func (e *Engine) launchService(ctx context.Context, lv int, r *Resolver, s *stor
 		e.emitState(ctx, lv, s.Name, store.StateLaunching, "token "+token)
 	}
 	e.emitStep(ctx, lv, s.Name, StepLaunch, "attempt "+strconv.Itoa(attempt))
-	inst, err := e.callLaunch(ctx, r, s, d, attempt, token)
+	inst, called, err := e.callLaunch(ctx, r, s, d, attempt, token)
 	if err != nil {
-		if ctx.Err() == nil {
-			e.launchFailed(ctx, s.Name, intent, err) // the cloud said no (or the spec is wrong): nothing was started
+		if !called || ctx.Err() == nil {
+			e.launchFailed(ctx, s.Name, intent, err) // a wrong spec, or the cloud said no: nothing was started
 		} // else: the outcome is unknown; the intent stays for terminate and resume
 		return err
 	}
@@ -131,17 +131,18 @@ func (e *Engine) launchService(ctx context.Context, lv int, r *Resolver, s *stor
 	return nil
 }
 
-// callLaunch builds the launch request of s and gives it to d.
-func (e *Engine) callLaunch(ctx context.Context, r *Resolver, s *store.Service, d iaas.Driver, attempt int, token string) (*iaas.Instance, error) {
+// callLaunch builds the launch request of s and gives it to d; called
+// reports whether d was asked (false: the spec could not be built).
+func (e *Engine) callLaunch(ctx context.Context, r *Resolver, s *store.Service, d iaas.Driver, attempt int, token string) (inst *iaas.Instance, called bool, err error) {
 	spec, err := e.spec(r, *s, d, attempt, token)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	inst, err := d.Launch(ctx, spec)
+	got, err := d.Launch(ctx, spec)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
-	return &inst, nil
+	return &got, true, nil
 }
 
 // spec builds the launch request of s, every value expanded.
