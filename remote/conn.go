@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -158,11 +159,16 @@ func (p *Pool) dialOnce(ctx context.Context, t Target, addr string) (*ssh.Client
 		return nil, err
 	}
 	defer closeAgent()
+	known := t.HostKey
+	if known == nil {
+		known, _ = p.opts.HostKeys.Seen(hostID(t))
+	}
 	cfg := &ssh.ClientConfig{
-		User:            t.User,
-		Auth:            []ssh.AuthMethod{ssh.PublicKeysCallback(get)},
-		HostKeyCallback: hostKeyCallback(p.opts.HostKeys, t.HostKey, hostID(t)),
-		Timeout:         p.opts.HandshakeTimeout,
+		User:              t.User,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeysCallback(get)},
+		HostKeyCallback:   hostKeyCallback(p.opts.HostKeys, t.HostKey, hostID(t)),
+		HostKeyAlgorithms: hostKeyAlgorithms(known),
+		Timeout:           p.opts.HandshakeTimeout,
 	}
 	dctx, cancel := context.WithTimeout(ctx, p.opts.HandshakeTimeout)
 	defer cancel()
@@ -177,6 +183,11 @@ func (p *Pool) dialOnce(ctx context.Context, t Target, addr string) (*ssh.Client
 	stop()
 	if err != nil {
 		_ = nc.Close()
+		var ane *ssh.AlgorithmNegotiationError
+		if known != nil && errors.As(err, &ane) && ane.What == "host key" {
+			return nil, &HostKeyError{Host: hostID(t), Want: ssh.FingerprintSHA256(known),
+				Got: "no " + known.Type() + " key (offers " + strings.Join(ane.RequestedAlgorithms, ", ") + ")"}
+		}
 		return nil, classifyHandshake(err)
 	}
 	_ = nc.SetDeadline(time.Time{})

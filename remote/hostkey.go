@@ -27,7 +27,8 @@ var ErrHostKeyMismatch = errors.New("host key mismatch")
 // recorded for it or announced by the driver.
 type HostKeyError struct {
 	Host string
-	// Want and Got are SHA256 fingerprints ("SHA256:...").
+	// Want and Got are SHA256 fingerprints ("SHA256:..."); Got says which
+	// key types the host offers when it has none of the expected type.
 	Want, Got string
 }
 
@@ -89,4 +90,23 @@ func hostKeyCallback(hk HostKeys, pinned ssh.PublicKey, id string) ssh.HostKeyCa
 
 func keysEqual(a, b ssh.PublicKey) bool {
 	return a.Type() == b.Type() && string(a.Marshal()) == string(b.Marshal())
+}
+
+// hostKeyAlgorithms is what the client asks a host to prove itself with.
+// With a known key (announced or recorded) only its algorithms, so a host
+// that has several keys shows that one instead of failing as a mismatch;
+// on first contact Ed25519 first (the cheapest signature for the host),
+// then ECDSA and RSA.
+func hostKeyAlgorithms(known ssh.PublicKey) []string {
+	if known == nil {
+		return []string{
+			ssh.KeyAlgoED25519,
+			ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521,
+			ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA,
+		}
+	}
+	if known.Type() == ssh.KeyAlgoRSA {
+		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+	}
+	return []string{known.Type()}
 }

@@ -2,6 +2,10 @@ package remote_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"errors"
 	"net"
 	"strconv"
@@ -243,5 +247,61 @@ func TestRedialAfterConnectionLoss(t *testing.T) {
 	}
 	if n := srv.Conns(); n != 2 {
 		t.Errorf("connections = %d, want 2", n)
+	}
+}
+
+// TestHostKeyTypeOfKnownKey: a host with several host keys is asked for
+// the type of the key announced or recorded for it, so it is not taken
+// for a mismatch; a host without a key of that type is a mismatch
+// (permanent), not a handshake failure to retry.
+func TestHostKeyTypeOfKnownKey(t *testing.T) {
+	signer, keyPath := remotetest.NewKey(t)
+	srv := remotetest.NewServer(t, signer.PublicKey()) // an Ed25519 host key
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec, err := ssh.NewSignerFromKey(ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.AddHostKey(ec)
+	target := remote.Target{Host: srv.Host(), Port: srv.Port(), KeyPath: keyPath}
+	for _, k := range []ssh.PublicKey{ec.PublicKey(), srv.HostKey.PublicKey()} {
+		announced := target
+		announced.HostKey = k
+		hk := &remote.MemoryHostKeys{}
+		hk.Record("["+srv.Host()+"]:"+itoa(srv.Port()), k)
+		for _, tc := range []struct {
+			name string
+			t    remote.Target
+			hk   remote.HostKeys
+		}{{"announced", announced, nil}, {"recorded", target, hk}} {
+			pool := newPool(nil, tc.hk)
+			ex, err := pool.Get(testCtx(t), tc.t)
+			if err != nil {
+				t.Errorf("%s %s key: %v", tc.name, k.Type(), err)
+			} else {
+				ex.Close()
+			}
+			pool.Close()
+		}
+	}
+
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPub, err := ssh.NewPublicKey(&rsaKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := newPool(nil, nil)
+	defer pool.Close()
+	announced := target
+	announced.HostKey = rsaPub
+	_, err = pool.Get(testCtx(t), announced) // a permanent failure does not wait for the deadline
+	if !errors.Is(err, remote.ErrHostKeyMismatch) || !remote.IsPermanent(err) || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("host without an RSA key: err = %v, want permanent ErrHostKeyMismatch", err)
 	}
 }

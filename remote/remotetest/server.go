@@ -79,6 +79,14 @@ func NewServer(t testing.TB, authorized ...ssh.PublicKey) *Server {
 	return s
 }
 
+// AddHostKey gives the server another host key (of another type), as
+// hosts with several keys have. Call it before the first connection.
+func (s *Server) AddHostKey(k ssh.Signer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.AddHostKey(k)
+}
+
 // Authorize adds a key that may log in.
 func (s *Server) Authorize(k ssh.PublicKey) {
 	s.mu.Lock()
@@ -167,7 +175,10 @@ func (s *Server) serveConn(nc net.Conn) {
 		delete(s.open, nc)
 		s.mu.Unlock()
 	}()
-	sconn, chans, reqs, err := ssh.NewServerConn(nc, s.cfg)
+	s.mu.Lock()
+	cfg := *s.cfg // a snapshot: AddHostKey may change s.cfg
+	s.mu.Unlock()
+	sconn, chans, reqs, err := ssh.NewServerConn(nc, &cfg)
 	if err != nil {
 		return
 	}
