@@ -144,29 +144,37 @@ func (s *SSH) withSFTP(ctx context.Context, op func(*sftp.Client) error) (ok boo
 		return true, errors.New("ssh: executor closed")
 	}
 	if ctx.Err() != nil {
-		return true, ctx.Err()
+		return true, s.sftpCtxError(ctx)
 	}
 	sc, err := s.conn.sftp(ctx)
-	if errors.Is(err, errNoSFTP) {
+	switch {
+	case errors.Is(err, errNoSFTP):
 		return false, nil
-	}
-	if err != nil {
+	case err != nil && ctx.Err() != nil:
+		return true, s.sftpCtxError(ctx)
+	case err != nil:
 		return true, err
 	}
 	stop := context.AfterFunc(ctx, func() { s.conn.drop(sc) })
 	err = op(sc)
 	stop()
 	if ctx.Err() != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return true, fmt.Errorf("sftp on %s: %w: %w", s.Host(), ErrTimeout, ctx.Err())
-		}
-		return true, fmt.Errorf("sftp on %s: %w", s.Host(), ctx.Err())
+		return true, s.sftpCtxError(ctx)
 	}
 	if err != nil && !fileError(err) {
 		s.conn.drop(sc)
 		return true, fmt.Errorf("sftp on %s: %w", s.Host(), err)
 	}
 	return true, err
+}
+
+// sftpCtxError is the error of an operation whose ctx ended: it wraps
+// ErrTimeout on a deadline, as Run's does.
+func (s *SSH) sftpCtxError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("sftp on %s: %w: %w", s.Host(), ErrTimeout, ctx.Err())
+	}
+	return fmt.Errorf("sftp on %s: %w", s.Host(), ctx.Err())
 }
 
 // fileError reports whether err is the server's answer about a file (the

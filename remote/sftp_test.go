@@ -35,8 +35,9 @@ func TestFilesOverOneSFTPSession(t *testing.T) {
 		want        sessions
 	}{
 		{name: "sftp", serveSFTP: true, want: sessions{Conns: 1, Execs: 0, SFTP: 1}},
-		{name: "no sftp subsystem", want: sessions{Conns: 1, Execs: 7}},
-		{name: "sftp disabled", serveSFTP: true, disableSFTP: true, want: sessions{Conns: 1, Execs: 7}},
+		// Shell commands: 2 prepares, 2 uploads of 2 commands each, 3 fetches.
+		{name: "no sftp subsystem", want: sessions{Conns: 1, Execs: 9}},
+		{name: "sftp disabled", serveSFTP: true, disableSFTP: true, want: sessions{Conns: 1, Execs: 9}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			signer, keyPath := remotetest.NewKey(t)
@@ -176,4 +177,35 @@ func TestTryDialsOnce(t *testing.T) {
 			t.Errorf("%s: %d dial attempts, want %d", tc.name, n, tc.want)
 		}
 	}
+}
+
+// stallReader blocks its first Read until ctx ends, then yields a byte.
+type stallReader struct{ ctx context.Context }
+
+func (r stallReader) Read(p []byte) (int, error) {
+	<-r.ctx.Done()
+	p[0] = 'x'
+	return 1, nil
+}
+
+// TestUploadDeadline: an upload whose context ends while data is still
+// coming fails with the deadline and never puts a file at dst; the next
+// upload on the same executor works.
+func TestUploadDeadline(t *testing.T) {
+	eachFileHost(t, func(t *testing.T, ex remote.Executor) {
+		s := stage(t, ex)
+		dst := path.Join(s, "prog")
+		ctx, cancel := context.WithTimeout(testCtx(t), 300*time.Millisecond)
+		defer cancel()
+		err := ex.Upload(ctx, dst, stallReader{ctx}, 0o755)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("err = %v, want DeadlineExceeded", err)
+		}
+		if _, err := ex.Fetch(testCtx(t), dst); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("fetch after a cut upload: err = %v, want fs.ErrNotExist", err)
+		}
+		if err := ex.Upload(testCtx(t), dst, strings.NewReader("v1"), 0o755); err != nil {
+			t.Fatalf("upload after a cut one: %v", err)
+		}
+	})
 }

@@ -66,7 +66,7 @@ func (s *SSH) Prepare(ctx context.Context, stageDir string) error {
 
 // Upload writes data to a temporary name, sets mode and renames it to dst:
 // over SFTP when the server offers it and dst is absolute, else through
-// `cat` in a shell with umask 077.
+// `cat` in a shell with umask 077 (see shellUpload).
 func (s *SSH) Upload(ctx context.Context, dst string, data io.Reader, mode fs.FileMode) error {
 	if path.IsAbs(dst) {
 		ok, err := s.withSFTP(ctx, func(sc *sftp.Client) error { return sftpUpload(sc, dst, ctxReader{ctx, data}, mode) })
@@ -77,13 +77,7 @@ func (s *SSH) Upload(ctx context.Context, dst string, data io.Reader, mode fs.Fi
 			return nil
 		}
 	}
-	const script = `umask 077; cat > "$1" && chmod "$3" "$1" && mv -f "$1" "$2" || { rm -f "$1"; exit 1; }`
-	tmp := path.Join(path.Dir(dst), "."+path.Base(dst)+".upload-"+randomHex())
-	_, err := s.Run(ctx, Cmd{
-		Argv:  []string{"/bin/sh", "-c", script, "sh", tmp, dst, fmt.Sprintf("%04o", mode.Perm())},
-		Stdin: ctxReader{ctx, data},
-	})
-	if err != nil {
+	if err := s.shellUpload(ctx, dst, data, mode); err != nil {
 		return fmt.Errorf("upload %s: %w", dst, err)
 	}
 	return nil
