@@ -47,6 +47,7 @@ func TestScripts(t *testing.T) {
 			}
 			e.Setenv("HOME", home)
 			e.Setenv("REPO", repo)
+			e.Values["ec2"] = &ec2Holder{}
 			return nil
 		},
 	})

@@ -24,6 +24,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"noprocs":      cmdNoProcs,
 	"dead":         cmdDead,
 	"waitfile":     cmdWaitFile,
+	"ec2cloud":     cmdEC2Cloud,
+	"ec2instances": cmdEC2Instances,
 }
 
 // cmdWaitFile is "waitfile PATH": it waits (up to a minute) until PATH
