@@ -32,7 +32,15 @@ func newApp(env cl.Env) *cli.App {
 		UsageText: "cloudinitd [options] <command> [<launch plan> | <run name>] [options]",
 		// -v is --verbose, as in cloudinit.d, so the library's -v/--version
 		// flag is replaced by a plain --version below.
-		HideVersion:            true,
+		HideVersion: true,
+		Description: "Options may come before or after the command and its arguments.\n\n" +
+			"EXIT STATUS:\n" +
+			"   0    the command did what was asked\n" +
+			"   1    the operation failed (a service, a cloud call, a file)\n" +
+			"   2    usage: unknown command or option, missing or extra argument\n" +
+			"   3    the launch plan is invalid; nothing was started\n" +
+			"   130  interrupted (Ctrl-C)\n\n" +
+			"See docs/cli.md.",
 		Flags:                  globalFlags(),
 		Writer:                 env.Streams.Out,
 		ErrWriter:              env.Streams.Err,

@@ -21,7 +21,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "logdir", Aliases: []string{"f"}, Usage: "`DIR` for log files; - logs to stderr (default: the database directory)"},
 		&cli.StringFlag{Name: "loglevel", Aliases: []string{"l"}, Usage: "log file level: debug, info, warn or error", Value: "info"},
 		&cli.BoolFlag{Name: "noclean", Aliases: []string{"c"}, Usage: "terminate and dry run: keep the run record"},
-		&cli.BoolFlag{Name: "safeclean", Aliases: []string{"C"}, Usage: "terminate: keep the run record if anything failed"},
+		&cli.BoolFlag{Name: "safeclean", Aliases: []string{"C"}, Usage: "terminate: keep the run record if anything failed (always the case now; accepted for old scripts)"},
 		&cli.BoolFlag{Name: "kill", Aliases: []string{"k"}, Usage: "history: terminate instances still running"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the run document (JSON) to `FILE`"},
 		&cli.StringSliceFlag{Name: "globalvar", Aliases: []string{"g"}, Usage: "global variable `KEY=VALUE` for ${global.KEY}; repeatable"},
