@@ -103,7 +103,11 @@ func (e *Engine) statusService(ctx context.Context, lv int, s store.Service) err
 	case !booted(s.State):
 		return e.fail(ctx, lv, s.Name, StepCheck, fmt.Errorf("the service %w (state %s)", ErrNotBooted, s.State), false)
 	}
-	return e.runService(ctx, lv, s, false)
+	if err := e.runService(ctx, lv, s, false); err != nil {
+		return err
+	}
+	e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindChecked, State: string(s.State)})
+	return nil
 }
 
 // MaxRestarts is how often Repair restarts one service.

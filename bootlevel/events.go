@@ -19,6 +19,7 @@ const (
 	KindStep         = "step"          // a service step begins (Step set)
 	KindOutput       = "output"        // one line of a running program (Detail); not journaled
 	KindWarning      = "warning"       // something worth telling that is not a failure
+	KindChecked      = "checked"       // a service passed its ready checks (status, repair); State is its state
 )
 
 // Event is one thing the engine reports while it works. Every event but

@@ -111,6 +111,8 @@ func (l *LiveObserver) Event(ev bootlevel.Event) {
 		}
 	case bootlevel.KindStep:
 		s.step = ev.Step
+	case bootlevel.KindChecked:
+		s.state, s.step, s.end = ev.State+" (checked)", "", ev.Time
 	case bootlevel.KindOutput:
 		s.last = ev.Detail
 	case bootlevel.KindWarning:

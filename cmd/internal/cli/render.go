@@ -68,6 +68,8 @@ func (o *LineObserver) line(ev bootlevel.Event) string {
 		return fmt.Sprintf("%s: skipped: %s", where, ev.Detail)
 	case bootlevel.KindWarning:
 		return fmt.Sprintf("%s: warning: %s", where, ev.Detail)
+	case bootlevel.KindChecked:
+		return fmt.Sprintf("%s: %s (checked, %s)", where, ev.State, elapsed(o.started[ev.Service], ev.Time))
 	case bootlevel.KindStep:
 		if o.Verbosity < 2 {
 			return ""
