@@ -85,10 +85,17 @@ func (e *Engine) begin(ctx context.Context) (context.Context, []level, error) {
 // resolver returns a resolver over the command's image, or a snapshot of
 // the record outside a command.
 func (e *Engine) resolver(ctx context.Context) (*Resolver, error) {
+	// In a dry run no boot program really runs, so no bootout.json ever
+	// arrives: its attributes stay unset instead of being missing.
+	_, dry := e.Connector.(DryRunConnector)
 	if v := viewOf(ctx); v != nil {
-		return &Resolver{v: v, lookupEnv: e.LookupEnv}, nil
+		return &Resolver{v: v, lookupEnv: e.LookupEnv, dryRun: dry}, nil
 	}
-	return LoadResolver(ctx, e.DB, e.LookupEnv)
+	r, err := LoadResolver(ctx, e.DB, e.LookupEnv)
+	if r != nil {
+		r.dryRun = dry
+	}
+	return r, err
 }
 
 // service returns the row of svc from the command's image (the record

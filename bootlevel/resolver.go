@@ -29,8 +29,11 @@ var columnKeys = map[string]string{
 // rows, the last row of a key wins), then the stored columns by their
 // column names (keyname, localkey, username, image, state, ...).
 // An attribute a service does not have is an error, except for a service
-// with a boot program, whose bootout.json may provide it: it is unset and
-// the token stays in place (as in the load-time check of the plan).
+// with a boot program that has not run yet, whose bootout.json may still
+// provide it: it is unset and the token stays in place (as in the
+// load-time check of the plan). Once the boot program has run (the service
+// is contextualized or ready), an attribute its bootout.json did not give
+// is an error again, except in a dry run, where no bootout.json arrives.
 //
 // A Resolver from LoadResolver is a snapshot that never changes: build a
 // new one after the record changed. The engine's own resolvers read the
@@ -39,6 +42,7 @@ var columnKeys = map[string]string{
 type Resolver struct {
 	v         *view
 	lookupEnv func(string) (string, bool)
+	dryRun    bool
 }
 
 var _ plan.Resolver = (*Resolver)(nil)
@@ -99,9 +103,12 @@ func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
 		return v, set, nil
 	}
 	if _, ok := s.Setting("bootpgm"); ok {
-		// Its bootout.json may provide it (later, or not in a dry run):
-		// unset, the token stays, as when the plan was checked at load.
-		return "", false, nil
+		if r.dryRun || !bootRan(s.State) {
+			// Its bootout.json may provide it later: unset, the token
+			// stays, as when the plan was checked at load.
+			return "", false, nil
+		}
+		return "", false, fmt.Errorf("service %q has no attribute %q: its bootout.json did not provide it: %w", svc, attr, plan.ErrUnknownAttr)
 	}
 	return "", false, fmt.Errorf("service %q has no attribute %q: %w", svc, attr, plan.ErrUnknownAttr)
 }
@@ -170,5 +177,11 @@ func (r *Resolver) Keys(svc string) []string {
 
 // booted reports whether a service's boot program has completed.
 func booted(st store.State) bool {
+	return st == store.StateContextualized || st == store.StateReady
+}
+
+// bootRan reports whether a service's boot program has run and its
+// bootout.json been read.
+func bootRan(st store.State) bool {
 	return st == store.StateContextualized || st == store.StateReady
 }
