@@ -89,7 +89,9 @@ func (l *LiveObserver) Event(ev bootlevel.Event) {
 			l.levels[ev.Level] = lv
 		}
 		lv.state = strings.TrimPrefix(ev.Kind, "level-")
-		if ev.Kind != bootlevel.KindLevelStart {
+		if ev.Kind == bootlevel.KindLevelStart {
+			lv.state = "running"
+		} else {
 			lv.end = ev.Time
 		}
 		return
