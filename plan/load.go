@@ -91,7 +91,8 @@ func (l *loader) readINI(path, file, section, key string, line int, what string)
 	f, err := ReadINI(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if file == path {
-			l.ps.errorf(file, section, key, line, "%s does not exist", what)
+			// Name the whole path: the user may have typed it from anywhere.
+			l.ps.errorf(file, section, key, line, "%s does not exist: %s", what, path)
 		} else {
 			l.ps.errorf(file, section, key, line, "%s does not exist: %s", what, l.ps.rel(path))
 		}

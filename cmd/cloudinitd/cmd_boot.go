@@ -52,6 +52,9 @@ func runBoot(ctx context.Context, o options, env cl.Env, planPath string) error 
 	if run == "" {
 		run = newRunName()
 	}
+	if err := store.ValidateName(run); err != nil {
+		return cl.Usagef("-n: %v", err)
+	}
 	db, err := store.Create(ctx, o.DBDir, run, store.Run{TopConf: p.TopFile})
 	if errors.Is(err, store.ErrExists) {
 		return cl.WithHint(err, fmt.Sprintf("pick another name with -n, or use 'cloudinitd reboot %s' or 'cloudinitd boot --resume %s'", run, run))
