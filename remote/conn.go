@@ -28,7 +28,8 @@ type conn struct {
 	requested bool          // the server accepted a forwarding request on client
 	closed    bool
 
-	files files // the SFTP session on client, if any
+	files  files  // the SFTP session on client, if any
+	shells shells // the idle persistent shells on client
 }
 
 // get returns a live client, dialling if needed.
@@ -119,6 +120,7 @@ func (c *conn) shutdown() {
 		c.client = nil
 	}
 	c.files.shutdown()
+	c.shells.shutdown()
 }
 
 // dial connects to t, retrying transient failures with backoff until ctx

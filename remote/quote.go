@@ -24,21 +24,27 @@ func QuoteArgv(argv []string) string {
 // line carries the shell's pid, which leads the command's process group.
 const pidMarker = "cloudinitd-remote-pid:"
 
-// shellLine builds the line sent over SSH for cmd. The user's login shell
-// hands it to /bin/sh, which reports its pid on stderr, changes directory,
-// exports the environment and execs the program (keeping the pid, the
-// process group leader under OpenSSH, which starts every session with
-// setsid).
+// shellLine builds the line sent over SSH for cmd in an exec session of
+// its own. The user's login shell hands it to /bin/sh, which reports its
+// pid on stderr, changes directory, exports the environment and execs the
+// program (keeping the pid, the process group leader under OpenSSH, which
+// starts every session with setsid).
 func shellLine(cmd Cmd) string {
+	return "exec /bin/sh -c " + Quote("echo "+pidMarker+"$$ >&2 && "+cmdBody(cmd))
+}
+
+// cmdBody is the part of a command line that unsets SSH_AUTH_SOCK (unless
+// the command forwards the agent), changes directory, exports the
+// environment and execs the program.
+func cmdBody(cmd Cmd) string {
 	var b strings.Builder
-	b.WriteString("echo " + pidMarker + "$$ >&2")
 	if !cmd.ForwardAgent {
 		// OpenSSH keeps a forwarded agent for the whole connection; only
 		// commands that asked for it see it.
-		b.WriteString(" && unset SSH_AUTH_SOCK")
+		b.WriteString("unset SSH_AUTH_SOCK && ")
 	}
 	if cmd.Dir != "" {
-		b.WriteString(" && cd " + Quote(cmd.Dir))
+		b.WriteString("cd " + Quote(cmd.Dir) + " && ")
 	}
 	keys := make([]string, 0, len(cmd.Env))
 	for k := range cmd.Env {
@@ -46,8 +52,8 @@ func shellLine(cmd Cmd) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		b.WriteString(" && export " + k + "=" + Quote(cmd.Env[k]))
+		b.WriteString("export " + k + "=" + Quote(cmd.Env[k]) + " && ")
 	}
-	b.WriteString(" && exec " + QuoteArgv(cmd.Argv))
-	return "exec /bin/sh -c " + Quote(b.String())
+	b.WriteString("exec " + QuoteArgv(cmd.Argv))
+	return b.String()
 }

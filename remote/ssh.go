@@ -111,7 +111,10 @@ func (s *SSH) Fetch(ctx context.Context, p string) ([]byte, error) {
 	return buf.b.Bytes(), nil
 }
 
-// Run runs cmd through the remote shell (see Executor.Run).
+// Run runs cmd (see Executor.Run) in the connection's persistent shell
+// (see shells; a shell with the agent forwarded for ForwardAgent commands
+// when an agent is available), or in an exec session of its own when it
+// has Stdin or when the host cannot keep a shell.
 func (s *SSH) Run(ctx context.Context, cmd Cmd) (Result, error) {
 	return s.run(ctx, cmd, nil)
 }
@@ -138,12 +141,24 @@ func (s *SSH) run(ctx context.Context, cmd Cmd, raw io.Writer) (Result, error) {
 	if err != nil {
 		return fail, err
 	}
+	agent := cmd.ForwardAgent && s.conn.forwardAgent(cl)
+	if raw == nil && cmd.Stdin == nil {
+		sh, err := s.conn.acquire(ctx, cl, agent)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return fail, deadlineError(ctx, s.Host(), cmd.Argv, false)
+		case err != nil:
+			return fail, fmt.Errorf("%w on %s", err, s.Host())
+		case sh != nil:
+			return s.runInShell(ctx, cl, sh, cmd)
+		}
+	}
 	sess, err := cl.NewSession()
 	if err != nil {
 		return fail, fmt.Errorf("ssh session on %s: %w", s.Host(), err)
 	}
 	defer sess.Close()
-	if cmd.ForwardAgent && s.conn.forwardAgent(cl) {
+	if agent {
 		if err := s.conn.requestForwarding(cl, sess); err != nil {
 			return fail, fmt.Errorf("agent forwarding on %s: %w", s.Host(), err)
 		}

@@ -20,14 +20,15 @@ type Server struct {
 	// HostKey is the server's host key.
 	HostKey ssh.Signer
 
-	t     testing.TB
-	ln    net.Listener
-	cfg   *ssh.ServerConfig
-	wg    sync.WaitGroup
-	conns atomic.Int64
-	execs atomic.Int64
-	sftps atomic.Int64
-	sftp  atomic.Bool
+	t       testing.TB
+	ln      net.Listener
+	cfg     *ssh.ServerConfig
+	wg      sync.WaitGroup
+	conns   atomic.Int64
+	execs   atomic.Int64
+	sftps   atomic.Int64
+	sftp    atomic.Bool
+	rewrite atomic.Pointer[func(string) string]
 
 	mu         sync.Mutex
 	authorized map[string]bool
@@ -116,6 +117,11 @@ func (s *Server) SFTPSessions() int { return int(s.sftps.Load()) }
 // in this process, as the test's user); without it the subsystem request is
 // refused, as by a server configured without one.
 func (s *Server) ServeSFTP() { s.sftp.Store(true) }
+
+// RewriteExec makes the server run f(command) for every later exec request
+// instead of command: a test's stand-in for a host that restricts what
+// sessions may run (OpenSSH's ForceCommand and the like).
+func (s *Server) RewriteExec(f func(command string) string) { s.rewrite.Store(&f) }
 
 // DropConns closes every open connection, as a rebooting host would.
 func (s *Server) DropConns() {

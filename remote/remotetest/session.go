@@ -74,6 +74,9 @@ func (s *Server) serveSession(sconn *ssh.ServerConn, ch ssh.Channel, reqs <-chan
 			}
 			_ = req.Reply(true, nil)
 			ss.srv.execs.Add(1)
+			if f := ss.srv.rewrite.Load(); f != nil {
+				m.Command = (*f)(m.Command)
+			}
 			ss.wg.Add(1)
 			go func() {
 				defer ss.wg.Done()
