@@ -130,6 +130,7 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 			fmt.Sprintf("fix the cause, then 'cloudinitd repair %s', or take the run down with 'cloudinitd terminate %s'", run, run))
 	}
 	progress(o, env, "SUCCESS run %s booted (%s)", run, since(start))
+	progress(o, env, "check it: cloudinitd status %s; take it down: cloudinitd terminate %s", run, run)
 	return nil
 }
 
