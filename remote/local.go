@@ -104,13 +104,9 @@ func (l *Local) Run(ctx context.Context, cmd Cmd) (Result, error) {
 	case <-ctx.Done():
 		killGroup(c.Process.Pid, l.grace())
 		<-done
-		stdout.flush()
-		stderr.flush()
-		return Result{ExitStatus: -1, Tail: out.lines()}, deadlineError(ctx, l.Host(), cmd.Argv, true)
+		return out.finish(stdout, stderr, true), deadlineError(ctx, l.Host(), cmd.Argv, true)
 	}
-	stdout.flush()
-	stderr.flush()
-	res := Result{Tail: out.lines()}
+	res := out.finish(stdout, stderr, false)
 	var ee *exec.ExitError
 	switch {
 	case err == nil || errors.Is(err, exec.ErrWaitDelay):

@@ -28,6 +28,18 @@ func (o *output) add(line string) {
 	}
 }
 
+// finish flushes the command's two streams and returns a Result holding the
+// tail; a command stopped at its deadline reports exit status -1.
+func (o *output) finish(stdout, stderr *lineWriter, timedOut bool) Result {
+	stdout.flush()
+	stderr.flush()
+	res := Result{Tail: o.lines()}
+	if timedOut {
+		res.ExitStatus = -1
+	}
+	return res
+}
+
 // lines returns a copy of the tail.
 func (o *output) lines() []string {
 	o.mu.Lock()

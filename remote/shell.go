@@ -249,13 +249,9 @@ func (s *SSH) runInShell(ctx context.Context, cl *ssh.Client, sh *shell, cmd Cmd
 		_ = sh.sess.Close()
 		<-done
 		s.conn.release(cl, sh, false)
-		stdout.flush()
-		stderr.flush()
-		return Result{ExitStatus: -1, Tail: out.lines()}, deadlineError(ctx, s.Host(), cmd.Argv, true)
+		return out.finish(stdout, stderr, true), deadlineError(ctx, s.Host(), cmd.Argv, true)
 	}
-	stdout.flush()
-	stderr.flush()
-	res := Result{Tail: out.lines()}
+	res := out.finish(stdout, stderr, false)
 	status, err := strconv.Atoi(a.line)
 	if a.err == nil && err != nil {
 		a.err = fmt.Errorf("bad status line %q", a.line)

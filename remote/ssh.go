@@ -179,13 +179,9 @@ func (s *SSH) run(ctx context.Context, cmd Cmd, raw io.Writer) (Result, error) {
 	case err = <-done:
 	case <-ctx.Done():
 		s.kill(cl, sess, pid, done)
-		stdout.flush()
-		stderr.flush()
-		return Result{ExitStatus: -1, Tail: out.lines()}, deadlineError(ctx, s.Host(), cmd.Argv, true)
+		return out.finish(stdout, stderr, true), deadlineError(ctx, s.Host(), cmd.Argv, true)
 	}
-	stdout.flush()
-	stderr.flush()
-	res := Result{Tail: out.lines()}
+	res := out.finish(stdout, stderr, false)
 	var ee *ssh.ExitError
 	switch {
 	case err == nil:
