@@ -145,11 +145,11 @@ func (k *recordHostKeys) Seen(id string) (ssh.PublicKey, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, svc := range k.names(id) {
-		s, err := k.db.Service(ctx, svc)
-		if err != nil || s.HostKey == "" {
+		line, err := k.db.HostKey(ctx, svc)
+		if err != nil || line == "" {
 			continue
 		}
-		key, comment, _, _, err := ssh.ParseAuthorizedKey([]byte(s.HostKey))
+		key, comment, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
 		if err == nil && comment == id {
 			return key, true
 		}

@@ -225,3 +225,21 @@ func TestPutServicesManySettings(t *testing.T) {
 		}
 	}
 }
+
+func TestHostKey(t *testing.T) {
+	ctx := context.Background()
+	db, _ := newRun(t)
+	twoLevels(t, db)
+	if got, err := db.HostKey(ctx, "web"); err != nil || got != "" {
+		t.Fatalf("HostKey before any contact = %q, %v; want \"\", nil", got, err)
+	}
+	if err := db.SetHostKey(ctx, "web", "ssh-ed25519 AAAAC3Nz 127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.HostKey(ctx, "web"); err != nil || got != "ssh-ed25519 AAAAC3Nz 127.0.0.1" {
+		t.Errorf("HostKey = %q, %v; want the recorded line", got, err)
+	}
+	if _, err := db.HostKey(ctx, "ghost"); !errors.Is(err, ErrNoService) {
+		t.Errorf("HostKey of an unknown service: %v; want ErrNoService", err)
+	}
+}

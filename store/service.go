@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -166,6 +167,21 @@ func (db *DB) SetHostname(ctx context.Context, svc, hostname string) error {
 // SetLastError records the last error of svc; "" clears it (NULL).
 func (db *DB) SetLastError(ctx context.Context, svc, msg string) error {
 	return db.setColumn(ctx, svc, "last_error", null(msg))
+}
+
+// HostKey returns the SSH host key recorded for svc ("" if none yet), or
+// ErrNoService. Connecting looks it up for every host: it reads one column,
+// not the whole service.
+func (db *DB) HostKey(ctx context.Context, svc string) (string, error) {
+	var key sql.NullString
+	err := db.sql.QueryRowContext(ctx, `SELECT host_key FROM service WHERE name = ?`, svc).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("%w %q", ErrNoService, svc)
+	}
+	if err != nil {
+		return "", fmt.Errorf("service %q: host key: %w", svc, err)
+	}
+	return key.String, nil
 }
 
 // SetHostKey records the SSH host key seen on the host of svc, in
