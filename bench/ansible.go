@@ -74,6 +74,11 @@ func ansibleContender(h *Hosts, progs Programs, work string) contender {
 		needs:     []string{"ansible-playbook"},
 		stageDirs: subDirs(h, sub),
 		prepare: func() error {
+			// remote_tmp is on the hosts, which share this filesystem
+			// (made first, so that its parent is 0755 too).
+			if err := h.login.own(filepath.Join(dir, "remote-tmp")); err != nil {
+				return err
+			}
 			if err := os.MkdirAll(filepath.Join(dir, "cp"), 0o700); err != nil {
 				return err
 			}

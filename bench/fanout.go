@@ -45,6 +45,7 @@ type fanoutEnv struct {
 	port       int
 	runTimeout time.Duration
 	progress   io.Writer
+	login      login                                                          // the account the contenders log in as
 	cloudinitd func(h *Hosts, progs Programs, work string) (contender, error) // nil: not available
 	cli        func(h *Hosts, progs Programs, work string) (contender, error) // nil: not built
 }
@@ -55,7 +56,7 @@ type fanoutEnv struct {
 func runFanout(ctx context.Context, env fanoutEnv, n int) (_ []fanoutResult, err error) {
 	dir := filepath.Join(env.work, fmt.Sprintf("fanout-%d", n))
 	fmt.Fprintf(env.progress, "ssh fan-out N=%d: starting %d sshd hosts\n", n, n)
-	h, err := startHosts(ctx, filepath.Join(dir, "hosts"), n, env.port)
+	h, err := startHosts(ctx, filepath.Join(dir, "hosts"), n, env.port, env.login)
 	if err != nil {
 		return nil, fmt.Errorf("N=%d: %w", n, err)
 	}

@@ -21,8 +21,18 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return fmt.Errorf("find own executable: %w", err)
 	}
+	var acct login
+	if slices.Contains(o.suites, "ssh") {
+		if acct, err = lookupLogin(o.user); err != nil {
+			return err
+		}
+	}
 	work, err := os.MkdirTemp("", "bench-")
 	if err != nil {
+		return err
+	}
+	// The hosts' sessions run as acct and must reach their directories.
+	if err := os.Chmod(work, 0o755); err != nil {
 		return err
 	}
 	defer func() {
@@ -39,6 +49,9 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 		Reps:    o.reps,
 		Warmup:  o.warmup,
 	}
+	if acct.Name != "" {
+		r.Machine = append(r.Machine, acct.describe(ctx))
+	}
 	defer func() {
 		// A partial report is still worth printing.
 		r.LoadEnd = loadAverage()
@@ -50,7 +63,7 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 			env := fanoutEnv{
 				work: work, self: self, contenders: o.contenders,
 				reps: o.reps, warmup: o.warmup, port: o.port,
-				runTimeout: o.runTimeout, progress: stderr,
+				runTimeout: o.runTimeout, progress: stderr, login: acct,
 				cloudinitd: cloudinitdFanout(self),
 			}
 			if slices.Contains(o.contenders, "cloudinitd-cli") {

@@ -22,16 +22,18 @@ import (
 const sshdPath = "/usr/sbin/sshd"
 
 // Hosts are N OpenSSH servers, one sshd process per loopback address, all
-// accepting the same generated client key for root.
+// accepting the same generated client key for one account (root unless
+// -user says otherwise).
 type Hosts struct {
 	Dir        string   // everything of the hosts lives here
 	Addrs      []string // 127.66.0.1, 127.66.0.2, ...
 	Port       int      // the same port on every address
-	User       string   // root
+	User       string   // the login account (-user)
 	KeyPath    string   // the client's private key
 	KnownHosts string   // a known_hosts file naming every host key
 	HostsFile  string   // "addr:port" lines, for parallel-ssh and the floor
 
+	login  login // who User is
 	procs  []*exec.Cmd
 	exited []chan struct{}
 }
@@ -75,7 +77,7 @@ LogLevel ERROR
 
 // startHosts starts n sshd processes under dir. port 0 picks one port free
 // on every address. On error every sshd already started is stopped.
-func startHosts(ctx context.Context, dir string, n, port int) (_ *Hosts, err error) {
+func startHosts(ctx context.Context, dir string, n, port int, acct login) (_ *Hosts, err error) {
 	if _, err := os.Stat(sshdPath); err != nil {
 		return nil, fmt.Errorf("openssh-server is not installed (apt-get install openssh-server): %w", err)
 	}
@@ -87,7 +89,7 @@ func startHosts(ctx context.Context, dir string, n, port int) (_ *Hosts, err err
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	h := &Hosts{Dir: dir, User: "root"}
+	h := &Hosts{Dir: dir, User: acct.Name, login: acct}
 	for i := range n {
 		h.Addrs = append(h.Addrs, hostAddr(i))
 	}
@@ -110,7 +112,7 @@ func startHosts(ctx context.Context, dir string, n, port int) (_ *Hosts, err err
 	var known, endpoints strings.Builder
 	for i, addr := range h.Addrs {
 		hostDir := filepath.Join(dir, addr)
-		if err := os.MkdirAll(h.Stage(i), 0o755); err != nil {
+		if err := acct.own(h.Stage(i)); err != nil {
 			return nil, fmt.Errorf("host %s: %w", addr, err)
 		}
 		hostKey := filepath.Join(hostDir, "ssh_host_ed25519_key")
@@ -123,6 +125,12 @@ func startHosts(ctx context.Context, dir string, n, port int) (_ *Hosts, err err
 		authorized := filepath.Join(hostDir, "authorized_keys")
 		if err := os.WriteFile(authorized, ssh.MarshalAuthorizedKey(clientPub), 0o600); err != nil {
 			return nil, fmt.Errorf("host %s: %w", addr, err)
+		}
+		// sshd reads the authorized keys with the account's rights.
+		if acct.UID != 0 {
+			if err := os.Chown(authorized, acct.UID, acct.GID); err != nil {
+				return nil, fmt.Errorf("host %s: %w", addr, err)
+			}
 		}
 		cfg := filepath.Join(hostDir, "sshd_config")
 		if err := os.WriteFile(cfg, []byte(sshdConfig(addr, port, hostKey, authorized, h.Stage(i))), 0o600); err != nil {

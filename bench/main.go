@@ -34,6 +34,7 @@ type options struct {
 	scaleLimit time.Duration
 	out        string
 	keep       bool
+	user       string // the account contenders log in to the hosts as
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -55,6 +56,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.runTimeout, "run-timeout", 10*time.Minute, "limit for one contender run")
 	scaleRSS := fs.Int64("scale-max-rss", 2048, "MiB: kill a scale child whose resident set grows past this")
 	fs.DurationVar(&o.scaleLimit, "scale-timeout", 2*time.Minute, "kill a scale child that runs longer")
+	fs.StringVar(&o.user, "user", "root", "account every SSH contender logs in as (must exist; see docs/performance.md)")
 	fs.StringVar(&o.out, "o", "", "also write the report as markdown to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, logs) for inspection")
 	if err := fs.Parse(args); err != nil {

@@ -48,6 +48,9 @@ func cloudinitdFanout(self string) func(*Hosts, Programs, string) (contender, er
 			return contender{}, err
 		}
 		work := filepath.Join(base, "work")
+		if err := h.login.own(work); err != nil {
+			return contender{}, err
+		}
 		stages := make([]string, len(names))
 		for i, n := range names {
 			stages[i] = remote.StageDir(work, n)
