@@ -172,7 +172,7 @@ func TestReportGolden(t *testing.T) {
 		LoadEnd: "0.50 0.40 0.30",
 		Reps:    3,
 		Fanout: []fanoutResult{
-			{N: 20, Contender: "floor", Walls: []time.Duration{2 * s, 1 * s, 3 * s}},
+			{N: 20, Contender: "floor", Walls: []time.Duration{2 * s, 1 * s, 3 * s}, CPUs: []time.Duration{4 * s, 2 * s, 5 * s}},
 			{N: 20, Contender: "parallel-ssh", Walls: []time.Duration{10 * s, 10 * s, 10 * s}},
 			{N: 20, Contender: "ansible", Err: "ansible-playbook: exit status 2\nmore"},
 			{N: 20, Contender: "cloudinitd", Walls: []time.Duration{2 * s, 2 * s, 3 * s}, Detail: "cloudinitd steps: ssh 10/20 ms"},

@@ -27,6 +27,7 @@ type fanoutResult struct {
 	N         int
 	Contender string
 	Walls     []time.Duration // timed repetitions, warm-ups excluded
+	CPUs      []time.Duration // busy CPU time of the whole machine in each of them
 	Skipped   string          // why it did not run, when it did not
 	Err       string          // the first failure; a failed contender stops
 	Detail    string          // the contender's own account of its last run
@@ -34,6 +35,9 @@ type fanoutResult struct {
 
 // Median of the timed repetitions; 0 when there are none.
 func (r fanoutResult) Median() time.Duration { return median(r.Walls) }
+
+// MedianCPU is the median busy CPU time of the timed repetitions.
+func (r fanoutResult) MedianCPU() time.Duration { return median(r.CPUs) }
 
 // fanoutEnv is what the SSH suite needs besides the hosts.
 type fanoutEnv struct {
@@ -83,7 +87,7 @@ func runFanout(ctx context.Context, env fanoutEnv, n int) (_ []fanoutResult, err
 			if r.Skipped != "" || r.Err != "" {
 				continue
 			}
-			wall, err := runOnce(ctx, env, c, h)
+			wall, cpu, err := runOnce(ctx, env, c, h)
 			label := fmt.Sprintf("rep %d/%d", rep+1, env.reps)
 			if rep < 0 {
 				label = "warm-up"
@@ -96,9 +100,10 @@ func runFanout(ctx context.Context, env fanoutEnv, n int) (_ []fanoutResult, err
 				fmt.Fprintf(env.progress, "  N=%d %-14s %s: FAILED: %v\n", n, c.name, label, err)
 				continue
 			}
-			fmt.Fprintf(env.progress, "  N=%d %-14s %s: %.2fs\n", n, c.name, label, wall.Seconds())
+			fmt.Fprintf(env.progress, "  N=%d %-14s %s: %.2fs (%.2f CPU-s)\n", n, c.name, label, wall.Seconds(), cpu.Seconds())
 			if rep >= 0 {
 				r.Walls = append(r.Walls, wall)
+				r.CPUs = append(r.CPUs, cpu)
 			}
 			if c.detail != nil {
 				r.Detail = c.detail()
@@ -147,26 +152,31 @@ func makeContender(name string, env fanoutEnv, h *Hosts, progs Programs, dir str
 
 // runOnce clears the contender's stage directories, prepares it, times one
 // run, checks every host's boot marker and ends the processes the run left
-// behind (ControlPersist masters), so the next run starts cold.
-func runOnce(ctx context.Context, env fanoutEnv, c contender, h *Hosts) (time.Duration, error) {
+// behind (ControlPersist masters), so the next run starts cold. Besides the
+// wall time it returns the CPU time the whole machine was busy meanwhile:
+// the contender, the sshd processes and the programs they ran, and
+// whatever else ran then.
+func runOnce(ctx context.Context, env fanoutEnv, c contender, h *Hosts) (wall, cpu time.Duration, err error) {
 	if err := removeAll(c.stageDirs); err != nil {
-		return 0, fmt.Errorf("clear stage: %w", err)
+		return 0, 0, fmt.Errorf("clear stage: %w", err)
 	}
 	if c.prepare != nil {
 		if err := c.prepare(); err != nil {
-			return 0, fmt.Errorf("prepare: %w", err)
+			return 0, 0, fmt.Errorf("prepare: %w", err)
 		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, env.runTimeout)
 	defer cancel()
+	busy0 := busyCPU()
 	start := time.Now()
-	err := c.run(rctx)
-	wall := time.Since(start)
+	err = c.run(rctx)
+	wall = time.Since(start)
+	cpu = busyCPU() - busy0
 	err = errors.Join(err, reapStrays(h.PIDs()))
 	if err != nil {
-		return wall, err
+		return wall, cpu, err
 	}
-	return wall, checkMarkers(c.stageDirs)
+	return wall, cpu, checkMarkers(c.stageDirs)
 }
 
 // median of ds (the mean of the middle two for an even count); 0 for none.

@@ -47,3 +47,13 @@ func TestOwnMakesDirectory(t *testing.T) {
 		t.Fatalf("own(%s): %v, %v; want a 0755 directory", dir, fi, err)
 	}
 }
+
+func TestBusyCPU(t *testing.T) {
+	a := busyCPU()
+	if a <= 0 {
+		t.Fatalf("busyCPU = %v; want the positive busy time since boot from /proc/stat", a)
+	}
+	if b := busyCPU(); b < a {
+		t.Errorf("busyCPU went back from %v to %v", a, b)
+	}
+}

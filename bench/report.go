@@ -44,9 +44,10 @@ func (r report) write(w io.Writer) error {
 	if len(r.Fanout) > 0 {
 		fmt.Fprintf(&b, "\n### SSH fan-out (one level of N services on N sshd hosts)\n\n")
 		fmt.Fprintf(&b, "Median of %d timed runs after %d warm-up run(s); every contender measured in this run on the same hosts.\n\n", r.Reps, r.Warmup)
-		b.WriteString("| N | contender | median wall | runs | note |\n|---:|---|---:|---|---|\n")
+		b.WriteString("CPU: the time the machine's CPUs were busy during the run (median), all processes: the contender, sshd and the programs.\n\n")
+		b.WriteString("| N | contender | median wall | runs | CPU | note |\n|---:|---|---:|---|---:|---|\n")
 		for _, f := range r.Fanout {
-			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s |\n", f.N, f.Contender, secs(f.Median()), runs(f.Walls), note(f))
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s |\n", f.N, f.Contender, secs(f.Median()), runs(f.Walls), cpuSecs(f), note(f))
 		}
 		for _, f := range r.Fanout {
 			if f.Detail != "" {
@@ -173,4 +174,12 @@ func yesNo(ok bool) string {
 		return "yes"
 	}
 	return "**no**"
+}
+
+// cpuSecs is the median busy CPU time of f's runs, "—" when unmeasured.
+func cpuSecs(f fanoutResult) string {
+	if len(f.CPUs) == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f s", f.MedianCPU().Seconds())
 }
