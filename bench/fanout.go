@@ -49,9 +49,10 @@ type fanoutEnv struct {
 	port       int
 	runTimeout time.Duration
 	progress   io.Writer
-	login      login                                                          // the account the contenders log in as
 	cloudinitd func(h *Hosts, progs Programs, work string) (contender, error) // nil: not available
 	cli        func(h *Hosts, progs Programs, work string) (contender, error) // nil: not built
+
+	login login // the account the contenders log in as
 }
 
 // runFanout starts n sshd hosts, measures every contender on them (the
