@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/cloudinitd/cloudinitd/bootlevel"
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/plan"
+	"github.com/cloudinitd/cloudinitd/store"
 )
 
 func reloadCommand(env cl.Env) *cli.Command {
@@ -41,14 +45,39 @@ func runReload(ctx context.Context, o options, env cl.Env, planPath string) erro
 		return err
 	}
 	defer db.Close()
-	if err := bootlevel.Record(ctx, db, p); err != nil {
-		return err
-	}
 	if o.Validate {
-		if err := validateRun(ctx, o, env, db); err != nil {
+		if err := validateReload(ctx, o, env, p); err != nil {
 			return err
 		}
 	}
+	if err := bootlevel.Record(ctx, db, p); err != nil {
+		return err
+	}
 	progress(o, env, "Reloaded the plan of run %s from %s; 'cloudinitd repair %s' applies it", o.Name, displayPath(p.TopFile), o.Name)
+	return nil
+}
+
+// validateReload runs -x on the new plan before the run's record is
+// touched: the plan goes into a scratch record of the same run name in a
+// temporary directory, the engine validates that, and the scratch record is
+// removed. A plan that fails leaves the run's record as it was.
+func validateReload(ctx context.Context, o options, env cl.Env, p *plan.Plan) error {
+	dir, err := os.MkdirTemp("", "cloudinitd-reload-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	scratch, err := store.Create(ctx, dir, o.Name, store.Run{TopConf: p.TopFile})
+	if err != nil {
+		return fmt.Errorf("scratch record for -x: %w", err)
+	}
+	defer scratch.Close()
+	if err := bootlevel.Record(ctx, scratch, p); err != nil {
+		return err
+	}
+	err = withEngine(o, env, scratch, o.DryRun, func(e *bootlevel.Engine) error { return e.Validate(ctx) })
+	if err != nil {
+		return cl.WithHint(fmt.Errorf("the plan is not valid: %w", err), "the run's record was not changed")
+	}
 	return nil
 }
