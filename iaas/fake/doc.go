@@ -31,8 +31,9 @@
 //
 // Delays are seconds ("1.5") or Go durations ("500ms"). A bad value fails the
 // launch with ErrPermanent naming the key or variable. The error draw is
-// deterministic: it hashes the seed, the client token and the number of
-// launch calls this driver has seen for that token, so a retry draws anew.
+// deterministic: it hashes the seed, the launch (run name, service,
+// attempt) and the number of launch calls this driver has seen for it, so a
+// retry draws anew and every run of a plan draws alike.
 // fake_capacity counts pending and running instances of the whole fake cloud
 // and reads every record when set. A dry-run instance runs on "localhost" like
 // any other; [DecodeHandle] tells it apart. CLOUDINITD_FAKE_MEMORY=true makes

@@ -115,7 +115,7 @@ func (d *Driver) Launch(ctx context.Context, spec iaas.LaunchSpec) (iaas.Instanc
 	if err := d.clock.Sleep(ctx, k.launchDelay); err != nil {
 		return iaas.Instance{}, fmt.Errorf("launch: %w", err)
 	}
-	if d.failDraw(k, spec.ClientToken) {
+	if d.failDraw(k, spec) {
 		return iaas.Instance{}, &iaas.CloudError{Class: iaas.ErrTransient, Op: "launch",
 			Code: "fake.injected", Message: fmt.Sprintf("fake: injected failure (%s=%g)", KeyErrorRate, k.errorRate)}
 	}

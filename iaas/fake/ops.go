@@ -12,19 +12,21 @@ import (
 )
 
 // failDraw decides whether this launch call fails with an injected
-// ErrTransient. The draw hashes the seed, the client token and how many
-// launch calls this driver has seen for that token, so it is the same in
-// every run whatever the order of concurrent calls, and a retry of the
-// same token draws anew.
-func (d *Driver) failDraw(k knobs, token string) bool {
+// ErrTransient. The draw hashes the seed, the launch (run name, service,
+// attempt: not the client token, which carries the record's random
+// incarnation) and how many launch calls this driver has seen for it, so
+// it is the same in every run of a plan whatever the order of concurrent
+// calls, and a retry of the same launch draws anew.
+func (d *Driver) failDraw(k knobs, spec iaas.LaunchSpec) bool {
+	launch := spec.Run + "\x00" + spec.Service + "\x00" + strconv.Itoa(spec.Attempt)
 	if k.errorRate <= 0 {
 		return false
 	}
 	d.mu.Lock()
-	n := d.draws[token]
-	d.draws[token] = n + 1
+	n := d.draws[launch]
+	d.draws[launch] = n + 1
 	d.mu.Unlock()
-	sum := sha256.Sum256([]byte(strconv.FormatUint(k.seed, 10) + "\x00" + token + "\x00" + strconv.FormatUint(n, 10)))
+	sum := sha256.Sum256([]byte(strconv.FormatUint(k.seed, 10) + "\x00" + launch + "\x00" + strconv.FormatUint(n, 10)))
 	u := float64(binary.BigEndian.Uint64(sum[:8])>>11) / (1 << 53)
 	return u < k.errorRate
 }
