@@ -92,6 +92,18 @@ func (e *Engine) launch(ctx context.Context, lv int, r *Resolver, s store.Servic
 	return e.launchService(ctx, lv, r, &s, pending, attempt)
 }
 
+// clientToken is the idempotency token of a launch: the run's name and
+// incarnation, the service and the attempt. The incarnation (random, made
+// with the record) keeps a run that reuses the name of a terminated one
+// from being handed that run's instances by the cloud's idempotency check.
+func (e *Engine) clientToken(svc string, attempt int) string {
+	run := e.DB.Name()
+	if inc := e.DB.Incarnation(); inc != "" {
+		run += "-" + inc
+	}
+	return iaas.ClientToken(run, svc, attempt)
+}
+
 // launchService records the intent, calls Driver.Launch and records its
 // result. The result is recorded under a clean-up context, so that a
 // Ctrl-C after the cloud accepted the launch cannot leave the instance
@@ -101,7 +113,7 @@ func (e *Engine) launchService(ctx context.Context, lv int, r *Resolver, s *stor
 	if err != nil {
 		return err
 	}
-	token := iaas.ClientToken(e.DB.Name(), s.Name, attempt)
+	token := e.clientToken(s.Name, attempt)
 	var intent int64
 	if pending != nil {
 		intent, token = pending.ID, pending.ClientToken

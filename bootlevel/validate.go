@@ -111,7 +111,7 @@ func (e *Engine) validationSpec(ctx context.Context, r *Resolver, s store.Servic
 	if err != nil {
 		return iaas.LaunchSpec{}, nil, err
 	}
-	token := iaas.ClientToken(e.DB.Name(), s.Name, attempt)
+	token := e.clientToken(s.Name, attempt)
 	if pending != nil {
 		token = pending.ClientToken
 	}

@@ -33,6 +33,7 @@ type DB struct {
 	dir      string
 	path     string
 	readOnly bool
+	incarn   string // the run's incarnation, read at open
 	lock     *lock
 	commit   committer
 	stmts    stmtCache
@@ -79,9 +80,10 @@ func Create(ctx context.Context, dir, run string, r Run) (*DB, error) {
 	if r.Status == "" {
 		r.Status = RunNew
 	}
+	db.incarn = randomHex(4)
 	_, err = db.sql.ExecContext(ctx,
-		`INSERT INTO run (id, name, topconf, created_at, updated_at, status, tool_version) VALUES (1, ?, ?, ?, ?, ?, ?)`,
-		run, r.TopConf, now, now, string(r.Status), r.ToolVersion)
+		`INSERT INTO run (id, name, topconf, created_at, updated_at, status, tool_version, incarnation) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
+		run, r.TopConf, now, now, string(r.Status), r.ToolVersion, db.incarn)
 	if err != nil {
 		db.Delete()
 		return nil, fmt.Errorf("create run %s: %w", run, err)
@@ -184,11 +186,22 @@ func open(ctx context.Context, dir, run string, readOnly bool) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("open run %s: %w", run, err)
 	}
+	// No row yet while Create makes the record; Create sets it then.
+	err = sdb.QueryRowContext(ctx, `SELECT incarnation FROM run WHERE id = 1`).Scan(&db.incarn)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		sdb.Close()
+		return nil, fmt.Errorf("open run %s: %w", run, err)
+	}
 	return db, nil
 }
 
 // Name returns the run name.
 func (db *DB) Name() string { return db.run }
+
+// Incarnation returns the random id Create gave this record ("" for a
+// record made before incarnations existed). Two runs of the same name, one
+// after the other, have different incarnations.
+func (db *DB) Incarnation() string { return db.incarn }
 
 // File returns the path of the record file.
 func (db *DB) File() string { return db.path }

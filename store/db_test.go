@@ -80,8 +80,11 @@ func TestCreateOpenReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Run{Name: "r1", TopConf: "/p/top.conf", Status: RunUp, ToolVersion: "v1.2.3"}
-	if diff := cmp.Diff(want, r, cmpopts.IgnoreFields(Run{}, "Created", "Updated")); diff != "" {
+	if diff := cmp.Diff(want, r, cmpopts.IgnoreFields(Run{}, "Created", "Updated", "Incarnation")); diff != "" {
 		t.Errorf("Run (-want +got):\n%s", diff)
+	}
+	if len(r.Incarnation) != 8 || r.Incarnation != db.Incarnation() {
+		t.Errorf("incarnation: run row %q, reopened DB %q; want the same 8 hex digits", r.Incarnation, db.Incarnation())
 	}
 	if r.Created.IsZero() || r.Updated.Before(r.Created) {
 		t.Errorf("times: created %v updated %v", r.Created, r.Updated)
@@ -253,5 +256,27 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 	}
 	if err := db.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// TestIncarnationDiffersOnReuse: a run deleted and created again under the
+// same name is a new incarnation, so its launches get new client tokens.
+func TestIncarnationDiffersOnReuse(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	seen := map[string]bool{}
+	for range 3 {
+		db, err := Create(ctx, dir, "again", Run{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc := db.Incarnation()
+		if inc == "" || seen[inc] {
+			t.Fatalf("incarnation %q: want a new, non-empty one each time (had %v)", inc, seen)
+		}
+		seen[inc] = true
+		if err := db.Delete(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -96,18 +96,17 @@ func TestOlderSchemaUpgradedByWriter(t *testing.T) {
 	db, dir := newRun(t)
 	db.Close()
 	// Pretend the record predates the last migration: reset the version
-	// and drop what the last migration creates (for v1, everything).
+	// and drop what the last migration creates (for v2, the run's
+	// incarnation).
 	name, _ := dsn(Path(dir, "r1"), false)
 	sdb, err := sql.Open("sqlite", name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tbl := range []string{"event", "attrbag", "instance_history", "service_setting", "service", "level", "globals", "run"} {
-		if _, err := sdb.Exec("DROP TABLE " + tbl); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := sdb.Exec("ALTER TABLE run DROP COLUMN incarnation"); err != nil {
+		t.Fatal(err)
 	}
-	sdb.Exec("PRAGMA user_version = 0")
+	sdb.Exec("PRAGMA user_version = 1")
 	sdb.Close()
 
 	if _, err := OpenReadOnly(ctx, dir, "r1"); !errors.Is(err, ErrOlderSchema) {
@@ -123,5 +122,8 @@ func TestOlderSchemaUpgradedByWriter(t *testing.T) {
 	}
 	if _, err := db.AppendEvent(ctx, Event{Event: "x"}); err != nil {
 		t.Errorf("migrated record is not usable: %v", err)
+	}
+	if inc := db.Incarnation(); inc != "" {
+		t.Errorf("a record from before incarnations has incarnation %q, want \"\" (its launches keep their old client tokens)", inc)
 	}
 }

@@ -10,6 +10,9 @@ type Run struct {
 	Updated     time.Time // bumped by every write
 	Status      RunStatus // RunNew when Create is given none
 	ToolVersion string    // version of the cloudinitd that created the record
+	// Incarnation is random, set by Create: it tells apart runs that
+	// reuse a name ("" in records made before it existed).
+	Incarnation string
 }
 
 // Global is one global variable of one rank (1 top file [globals], 2 a

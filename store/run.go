@@ -27,8 +27,8 @@ func (db *DB) Run(ctx context.Context) (Run, error) {
 	var created, updated sql.NullString
 	var status string
 	err := db.sql.QueryRowContext(ctx,
-		`SELECT name, topconf, created_at, updated_at, status, tool_version FROM run WHERE id = 1`).
-		Scan(&r.Name, &r.TopConf, &created, &updated, &status, &r.ToolVersion)
+		`SELECT name, topconf, created_at, updated_at, status, tool_version, incarnation FROM run WHERE id = 1`).
+		Scan(&r.Name, &r.TopConf, &created, &updated, &status, &r.ToolVersion, &r.Incarnation)
 	if err != nil {
 		return Run{}, fmt.Errorf("run %s: %w", db.run, err)
 	}
