@@ -67,7 +67,7 @@ func runBoot(ctx context.Context, o options, env cl.Env, planPath string) error 
 		return errors.Join(err, db.Delete())
 	}
 	if o.Validate {
-		if err := validateRun(ctx, o, env, db); err != nil {
+		if err := validateRun(ctx, o, env, db, "the boot plan is not valid", "nothing was launched"); err != nil {
 			// Nothing was launched: leave nothing behind either.
 			return errors.Join(err, db.Delete())
 		}
@@ -137,11 +137,11 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 // validateRun is -x: every check that can be made before anything is
 // launched, on the recorded run: each service's driver, image, key pair and
 // security groups where the cloud can tell, and its SSH credentials. Every
-// problem is reported.
-func validateRun(ctx context.Context, o options, env cl.Env, db *store.DB) error {
+// problem is reported; a failure reads "what: ..." with hint.
+func validateRun(ctx context.Context, o options, env cl.Env, db *store.DB, what, hint string) error {
 	err := withEngine(o, env, db, o.DryRun, func(e *bootlevel.Engine) error { return e.Validate(ctx) })
 	if err != nil {
-		return cl.WithHint(fmt.Errorf("the boot plan is not valid: %w", err), "nothing was launched")
+		return cl.WithHint(fmt.Errorf("%s: %w", what, err), hint)
 	}
 	return nil
 }

@@ -75,9 +75,5 @@ func validateReload(ctx context.Context, o options, env cl.Env, p *plan.Plan) er
 	if err := bootlevel.Record(ctx, scratch, p); err != nil {
 		return err
 	}
-	err = withEngine(o, env, scratch, o.DryRun, func(e *bootlevel.Engine) error { return e.Validate(ctx) })
-	if err != nil {
-		return cl.WithHint(fmt.Errorf("the plan is not valid: %w", err), "the run's record was not changed")
-	}
-	return nil
+	return validateRun(ctx, o, env, scratch, "the plan is not valid", "the run's record was not changed")
 }
