@@ -17,7 +17,8 @@ const module = "github.com/cloudinitd/cloudinitd"
 // allowed lists, for each package of the module (relative to the module
 // root), the packages of the module it may depend on, directly or not.
 // A package missing from this table fails the test: every new package gets a
-// line here and in docs/architecture.md.
+// line here and in docs/architecture.md. A line for a package that no longer
+// exists fails it too, so the table cannot rot.
 var allowed = map[string][]string{
 	"plan":                  {},
 	"iaas":                  {},
@@ -28,24 +29,42 @@ var allowed = map[string][]string{
 	"iaas/iaastest":         {"iaas"},
 	"remote":                {},
 	"remote/remotetest":     {"remote"},
-	"verify/verifytest":     {"verify", "remote"},
 	"verify":                {"remote"},
 	"store":                 {},
 	"bootlevel":             {"plan", "iaas", "remote", "verify", "store"},
 	"cmd/internal/cli":      {"*"},
 	"cmd/internal/archtest": {},
 	"cmd/cloudinitd":        {"*"},
-	"cmd/epumgmt":           {"*"},
 	"bench":                 {"*"},
 }
 
+// testAllowed lists what a package's tests (its _test.go files, internal
+// and external) may use beyond allowed: the test doubles and servers of
+// the layers below, and where a test runs against a real part, that part.
+// Each entry says why.
+var testAllowed = map[string][]string{
+	// The driver conformance suite, and the fake EC2 server for ec2.
+	"iaas/fake":  {"iaas/iaastest"},
+	"iaas/local": {"iaas/iaastest"},
+	"iaas/ec2":   {"iaas/iaastest", "iaas/ec2/ec2test"},
+	// The executor conformance suite runs against the in-process SSH
+	// server, sshd, and the SSH server of a real iaas/local instance (the
+	// server that plans with iaas: local run on).
+	"remote": {"remote/remotetest", "iaas", "iaas/local"},
+	"verify": {"remote/remotetest"},
+	// Engine tests run on the fake driver, on the EC2 driver against the
+	// fake EC2 server, and over the in-process SSH server.
+	"bootlevel": {"iaas/fake", "iaas/ec2", "iaas/ec2/ec2test", "remote/remotetest"},
+}
+
+// listed is what go list -json says about one package or test variant.
 type listed struct {
 	ImportPath string
 	Deps       []string
 }
 
 func TestDependencyDirection(t *testing.T) {
-	out, err := exec.Command("go", "list", "-json", module+"/...").Output()
+	out, err := exec.Command("go", "list", "-test", "-json", module+"/...").Output()
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
@@ -54,7 +73,9 @@ func TestDependencyDirection(t *testing.T) {
 		t.Fatalf("go list: %v", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(out))
-	seen := 0
+	seen := map[string]bool{}
+	tests := 0
+	usedByTests := map[string]bool{} // "rel dep"
 	for {
 		var p listed
 		if err := dec.Decode(&p); errors.Is(err, io.EOF) {
@@ -62,29 +83,107 @@ func TestDependencyDirection(t *testing.T) {
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		seen++
-		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
-		rules, ok := allowed[rel]
+		rel, isTest, ok := variant(p.ImportPath)
 		if !ok {
-			t.Errorf("package %q has no line in the dependency table of deps_test.go", rel)
 			continue
 		}
-		if len(rules) == 1 && rules[0] == "*" {
+		rules, known := allowed[rel]
+		if !known {
+			if !isTest {
+				t.Errorf("package %q has no line in the dependency table of deps_test.go", rel)
+			}
+			continue
+		}
+		what := "package"
+		if isTest {
+			tests++
+			what = "the tests of package"
+			rules = append(slices.Clone(rules), testAllowed[rel]...)
+		} else {
+			seen[rel] = true
+		}
+		if len(rules) > 0 && rules[0] == "*" {
 			continue
 		}
 		for _, bad := range forbidden(rel, rules, p.Deps) {
-			t.Errorf("package %q must not depend on %q", rel, bad)
+			t.Errorf("%s %q must not depend on %q", what, rel, bad)
+		}
+		if isTest {
+			for _, d := range p.Deps {
+				d, _, _ = strings.Cut(d, " [")
+				usedByTests[rel+" "+strings.TrimPrefix(d, module+"/")] = true
+			}
 		}
 	}
-	if seen < 8 {
-		t.Fatalf("go list reported only %d packages; the test is not seeing the module", seen)
+	if len(seen) < 8 || tests < 8 {
+		t.Fatalf("go list reported only %d packages and %d test variants; the test is not seeing the module", len(seen), tests)
+	}
+	for _, bad := range stale(seen) {
+		t.Errorf("the dependency table names %s", bad)
+	}
+	for rel, extras := range testAllowed {
+		for _, x := range extras {
+			if !usedByTests[rel+" "+x] {
+				t.Errorf("testAllowed lets the tests of %q use %q, which they no longer do: remove it", rel, x)
+			}
+		}
 	}
 }
 
+// variant reads an import path of go list -test: "M/p" is package p,
+// "M/p [M/p.test]" and "M/p_test [M/p.test]" are p's tests, "M/p.test" is
+// the generated test main (ok false) and so is a package recompiled for
+// another package's tests.
+func variant(importPath string) (rel string, isTest, ok bool) {
+	path, bracket, hasBracket := strings.Cut(importPath, " [")
+	if !strings.HasPrefix(path, module) {
+		return "", false, false
+	}
+	rel = strings.TrimPrefix(strings.TrimPrefix(path, module), "/")
+	if !hasBracket {
+		return rel, false, !strings.HasSuffix(rel, ".test")
+	}
+	rel = strings.TrimSuffix(rel, "_test")
+	return rel, true, strings.TrimSuffix(bracket, "]") == path0(rel)+".test"
+}
+
+// path0 is the import path of rel.
+func path0(rel string) string {
+	if rel == "" {
+		return module
+	}
+	return module + "/" + rel
+}
+
+// stale returns the table's references to packages that do not exist:
+// lines of allowed and testAllowed, and packages named in their rules.
+func stale(exists map[string]bool) []string {
+	var bad []string
+	for _, table := range []map[string][]string{allowed, testAllowed} {
+		for rel, rules := range table {
+			if !exists[rel] {
+				bad = append(bad, "package "+strconv(rel)+", which no longer exists")
+			}
+			for _, r := range rules {
+				if r != "*" && !exists[r] {
+					bad = append(bad, strconv(r)+" (in the line of "+strconv(rel)+"), which no longer exists")
+				}
+			}
+		}
+	}
+	sort.Strings(bad)
+	return slices.Compact(bad)
+}
+
+func strconv(s string) string { return `"` + s + `"` }
+
 // forbidden returns the module packages among deps that rel may not use.
+// A dependency recompiled for a test ("M/iaas [M/bootlevel.test]") counts
+// as the package itself.
 func forbidden(rel string, rules, deps []string) []string {
 	var bad []string
 	for _, d := range deps {
+		d, _, _ = strings.Cut(d, " [")
 		if !strings.HasPrefix(d, module+"/") {
 			continue
 		}
@@ -97,16 +196,55 @@ func forbidden(rel string, rules, deps []string) []string {
 		}
 	}
 	sort.Strings(bad)
-	return bad
+	return slices.Compact(bad)
 }
 
 func TestForbiddenCatchesLayerViolations(t *testing.T) {
-	deps := []string{"fmt", module + "/store", module + "/iaas"}
+	deps := []string{"fmt", module + "/store", module + "/iaas [" + module + "/plan.test]"}
 	got := forbidden("plan", nil, deps)
 	if len(got) != 2 || got[0] != "iaas" || got[1] != "store" {
 		t.Fatalf("forbidden(plan) = %v, want [iaas store]", got)
 	}
 	if got := forbidden("verify", []string{"remote"}, []string{module + "/remote"}); len(got) != 0 {
 		t.Fatalf("verify -> remote must be allowed, got %v", got)
+	}
+}
+
+func TestVariant(t *testing.T) {
+	cases := []struct {
+		in         string
+		rel        string
+		isTest, ok bool
+	}{
+		{module + "/plan", "plan", false, true},
+		{module + "/plan [" + module + "/plan.test]", "plan", true, true},
+		{module + "/iaas/fake_test [" + module + "/iaas/fake.test]", "iaas/fake", true, true},
+		{module + "/iaas [" + module + "/iaas/fake.test]", "", false, false},
+		{module + "/plan.test", "", false, false},
+		{"fmt", "", false, false},
+	}
+	for _, tc := range cases {
+		rel, isTest, ok := variant(tc.in)
+		if ok != tc.ok || (ok && (rel != tc.rel || isTest != tc.isTest)) {
+			t.Errorf("variant(%q) = %q, %v, %v; want %q, %v, %v", tc.in, rel, isTest, ok, tc.rel, tc.isTest, tc.ok)
+		}
+	}
+}
+
+func TestStaleCatchesMissingPackages(t *testing.T) {
+	exists := map[string]bool{}
+	for rel := range allowed {
+		exists[rel] = true
+	}
+	if got := stale(exists); len(got) != 0 {
+		t.Fatalf("stale with every package present = %v, want none", got)
+	}
+	delete(exists, "verify")
+	got := stale(exists)
+	want := []string{`"verify" (in the line of "bootlevel"), which no longer exists`, `package "verify", which no longer exists`}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("stale without verify = %q, want it to contain %q", got, w)
+		}
 	}
 }
