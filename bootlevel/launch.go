@@ -157,7 +157,9 @@ func (e *Engine) callLaunch(ctx context.Context, r *Resolver, s *store.Service, 
 	return &got, true, nil
 }
 
-// spec builds the launch request of s, every value expanded.
+// spec builds the launch request of s, every value expanded. Every field
+// comes from the service's settings (Resolver.Setting, or credential),
+// never from a same-named deps or bootout.json attribute.
 func (e *Engine) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, token string) (iaas.LaunchSpec, error) {
 	get := func(key string) (string, error) { return r.Setting(s.Name, key) }
 	spec := iaas.LaunchSpec{Run: e.DB.Name(), Service: s.Name, Attempt: attempt, ClientToken: token, Options: map[string]string{}}
@@ -183,12 +185,11 @@ func (e *Engine) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, 
 		return spec, err
 	}
 	spec.SecurityGroups = strings.FieldsFunc(sg, func(c rune) bool { return c == ',' || c == ' ' })
-	if v, ok, _ := r.Lookup(s.Name, "iaas_key"); ok {
-		spec.Credentials.Key = v
-	}
-	if v, ok, _ := r.Lookup(s.Name, "iaas_secret"); ok {
-		spec.Credentials.Secret = v
-	}
+	// Credentials come from the service's own settings (or, unset, the
+	// driver's default chain), never from its attribute bag: a deps row
+	// or a bootout.json key named iaas_key must not redirect the run.
+	spec.Credentials.Key, _ = r.credential(s, "iaas_key")
+	spec.Credentials.Secret, _ = r.credential(s, "iaas_secret")
 	for _, set := range s.Settings {
 		if strings.HasPrefix(set.Key, "fake_") || contains(driverOptionKeys, set.Key) {
 			v, err := get(set.Key)

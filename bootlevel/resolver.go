@@ -113,6 +113,16 @@ func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
 	return "", false, fmt.Errorf("service %q has no attribute %q: %w", svc, attr, plan.ErrUnknownAttr)
 }
 
+// credential returns the credential setting key (iaas_key, iaas_secret) of
+// s as its settings give it, resolved (see secret); never a bag value.
+func (r *Resolver) credential(s store.Service, key string) (string, bool) {
+	v, set := s.Setting(key)
+	if !set {
+		return "", false
+	}
+	return r.secret(v)
+}
+
 // secret resolves a stored credential reference.
 func (r *Resolver) secret(ref string) (string, bool) {
 	if name, ok := strings.CutPrefix(ref, "env."); ok && r.lookupEnv != nil {
