@@ -23,7 +23,11 @@ func (e *Engine) bootProgram(ctx context.Context, lv int, r *Resolver, s store.S
 	if err := ex.Prepare(ctx, stage); err != nil {
 		return StepBootPgm, fmt.Errorf("prepare %s: %w", stage, err)
 	}
-	if conf, _ := r.Setting(s.Name, "bootconf"); conf != "" {
+	conf, err := r.Setting(s.Name, "bootconf")
+	if err != nil {
+		return StepBootConf, err
+	}
+	if conf != "" {
 		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepBootConf, Detail: conf})
 		if err := e.uploadBootConf(ctx, lv, r, s.Name, conf, ex, stage, log); err != nil {
 			return StepBootConf, err

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/plan"
 	"github.com/cloudinitd/cloudinitd/remote"
 	"github.com/cloudinitd/cloudinitd/store"
 	"github.com/cloudinitd/cloudinitd/verify"
@@ -79,7 +80,11 @@ func (e *Engine) pipeline(ctx context.Context, lv int, s store.Service, log *ser
 			return StepHostname, err
 		}
 	}
-	s, _ = r.Service(s.Name)
+	name := s.Name
+	s, ok := r.Service(name)
+	if !ok {
+		return StepHostname, fmt.Errorf("%q: %w", name, plan.ErrUnknownService)
+	}
 	runBoot := boot && !booted(s.State)
 	_, hasBoot := s.Setting("bootpgm")
 	_, hasReady := s.Setting("readypgm")
@@ -164,7 +169,9 @@ func (e *Engine) finish(ctx context.Context, lv int, s store.Service, d iaas.Dri
 		}
 	}
 	if s.LastError != "" {
-		_ = e.setLastError(context.WithoutCancel(ctx), s.Name, "")
+		if err := e.setLastError(context.WithoutCancel(ctx), s.Name, ""); err != nil {
+			return StepCheck, err
+		}
 	}
 	return "", nil
 }

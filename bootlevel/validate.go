@@ -141,7 +141,11 @@ func (e *Engine) checkSSH(ctx context.Context, lv int, r *Resolver, s store.Serv
 	if key == "" && e.getenv("SSH_AUTH_SOCK") == "" {
 		return fmt.Errorf("service %q has programs but no SSH key: set localsshkeypath or start ssh-agent", s.Name)
 	}
-	if user, _ := r.Setting(s.Name, "ssh_username"); user == "" {
+	user, err := r.Setting(s.Name, "ssh_username")
+	if err != nil {
+		return fmt.Errorf("service %q: %s: %w", s.Name, StepValidate, err)
+	}
+	if user == "" {
 		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindWarning, Step: StepValidate,
 			Detail: fmt.Sprintf("service %q has programs but no ssh_username: the login name will be the local user's", s.Name)})
 	}
