@@ -42,6 +42,7 @@ func (l *loader) loadServices(lv *Level, lf *INIFile) {
 		proto.Settings = l.settings(lf, s)
 		proto.Deps = l.loadDeps(proto.Settings)
 		l.checkProgramInputs(proto)
+		l.checkSecrets(proto)
 		n := l.replicas(lf.Path, s, proto.Settings)
 		if n <= 1 {
 			lv.Services = append(lv.Services, proto)

@@ -25,7 +25,11 @@ func (p *Plan) Dump() string {
 	}
 	for _, name := range sortedKeys(p.Globals) {
 		g := p.Globals[name]
-		fmt.Fprintf(&b, "global %s = %q (rank %d, %s)\n", g.Name, g.Value, g.Rank, g.Source)
+		v := g.Value
+		if IsSecret(name) {
+			v = "<secret>"
+		}
+		fmt.Fprintf(&b, "global %s = %q (rank %d, %s)\n", g.Name, v, g.Rank, g.Source)
 	}
 	for _, l := range p.Levels {
 		fmt.Fprintf(&b, "level %d (%s: %s)\n", l.Number, l.Key, rel(l.File))
@@ -52,7 +56,11 @@ func (p *Plan) Dump() string {
 				if a.Env != "" {
 					src = "env." + a.Env + " via " + src
 				}
-				fmt.Fprintf(&b, "    dep %s = %q (%s)\n", a.Key, a.Value, src)
+				v := a.Value
+				if IsSecret(a.Key) && a.Env != "" {
+					v = "<secret>"
+				}
+				fmt.Fprintf(&b, "    dep %s = %q (%s)\n", a.Key, v, src)
 			}
 		}
 	}

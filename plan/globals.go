@@ -17,6 +17,11 @@ func (l *loader) loadGlobals(top *INISection) map[string]Global {
 			if k.Unset() {
 				continue
 			}
+			if IsSecret(k.Name) {
+				l.ps.errorf(path, s.Name, k.Name, k.Line, "%s", literalSecret(k.Name,
+					"a deps file row (NAME: env.VAR) or -g "+k.Name+"=VALUE"))
+				continue
+			}
 			g[k.Name] = Global{
 				Name: k.Name, Value: k.Value, Rank: rank,
 				Source: fmt.Sprintf("%s:[%s]:%d", l.ps.rel(path), s.Name, k.Line),

@@ -134,8 +134,6 @@ func (s *Service) DriverOptions() map[string]string {
 // printed, logged or stored in output; see [IsSecret].
 func (s *Service) Secret(key string) bool { return IsSecret(key) }
 
-// IsSecret reports whether key holds a credential (iaas_key, iaas_secret).
-func IsSecret(key string) bool { return key == "iaas_key" || key == "iaas_secret" }
 
 // DepsFiles returns the absolute paths of the deps files in processing
 // order.

@@ -79,3 +79,21 @@ func TestReattach(t *testing.T) {
 		t.Errorf("with the same key in env: %v %v", got, err)
 	}
 }
+
+// TestNoCredentials: with no plan credentials and an empty default chain,
+// every call fails at once with a permanent error and a hint, before any
+// request: the retry wrapper does not retry it.
+func TestNoCredentials(t *testing.T) {
+	srv := newServer(t, ec2test.Options{})
+	sp := spec(srv, "nocreds")
+	sp.Credentials = iaas.Credentials{}
+	d := ec2.Wrap(newDriver(env{}), nil)
+	_, err := d.Launch(ctx(t), sp)
+	var ce *iaas.CloudError
+	if !errors.Is(err, iaas.ErrPermanent) || !errors.As(err, &ce) || !strings.Contains(ce.Hint, "env.NAME") {
+		t.Fatalf("Launch without credentials: %v, want ErrPermanent with a hint", err)
+	}
+	if n := len(srv.Instances()); n != 0 {
+		t.Errorf("%d instances launched", n)
+	}
+}

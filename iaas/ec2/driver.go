@@ -228,6 +228,19 @@ func (d *Driver) loadConfig(ctx context.Context, s scope) (aws.Config, error) {
 		return aws.Config{}, permanent("connect", "ec2.credentials",
 			fmt.Sprintf("loading the AWS configuration for %s: %v", s.where(), err), credHint)
 	}
+	if s.Creds == (iaas.Credentials{}) {
+		// The default chain: ask it now, so that finding no credentials
+		// is one permanent error with a hint, not retried transient
+		// request failures ending in an instance-metadata timeout.
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			if ctx.Err() != nil {
+				return aws.Config{}, fmt.Errorf("connect: %w", ctx.Err())
+			}
+			return aws.Config{}, permanent("connect", "ec2.credentials",
+				fmt.Sprintf("no AWS credentials for %s: the plan gives no iaas_key/iaas_secret and the default chain found none", s.where()),
+				noCredsHint)
+		}
+	}
 	if s.Creds.Key != "" && s.Creds.Secret == "" {
 		// A handle names plan credentials this process has not been given:
 		// use the default chain only if it holds the same key.

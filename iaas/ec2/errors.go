@@ -15,6 +15,9 @@ import (
 const credHint = "check iaas_key/iaas_secret (or the AWS default chain: AWS_ACCESS_KEY_ID, AWS_PROFILE, " +
 	"~/.aws/credentials) and that the key may call EC2 in this region"
 
+const noCredsHint = "set iaas_key: env.NAME and iaas_secret: env.NAME in the plan and export them, " +
+	"or give the AWS default chain credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws/credentials)"
+
 // codeClass maps EC2 error codes to a class and a hint.
 var codeClass = map[string]struct {
 	class error

@@ -1,0 +1,71 @@
+package plan
+
+import "strings"
+
+// The rule of what is secret, for every package: the cloud credentials
+// (credentialKeys) and every key whose name ends in one of secretSuffixes,
+// be it a plan setting, a deps row, a bootout.json key or a global
+// variable. A secret's value never reaches output, logs, JSON documents or
+// the run record, nor any value that was expanded from it; see
+// docs/record.md.
+
+// credentialKeys are the plan settings that hold cloud credentials.
+var credentialKeys = []string{"iaas_key", "iaas_secret"}
+
+// secretSuffixes end the names of secret keys (case-insensitive).
+var secretSuffixes = []string{"_password", "_secret", "_token"}
+
+// IsCredential reports whether key is one of the credential settings (iaas_key, iaas_secret).
+func IsCredential(key string) bool {
+	k := strings.ToLower(key)
+	for _, c := range credentialKeys {
+		if k == c {
+			return true
+		}
+	}
+	return false
+}
+
+// IsSecret reports whether values of key are secret: a credential, or a
+// name ending in _password, _secret or _token (case-insensitive). A key
+// named plainly token, password or secret is not: it is how plans pass
+// ordinary values (examples/hello hands a "token" between levels).
+func IsSecret(key string) bool {
+	if IsCredential(key) {
+		return true
+	}
+	k := strings.ToLower(key)
+	for _, s := range secretSuffixes {
+		if strings.HasSuffix(k, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkSecrets refuses secrets written literally in the plan's files:
+// credentials and secret-named deps rows must be env.NAME (a deps row may
+// also refer to another value with ${}). The run record never holds a
+// secret, so a literal one could not be found again by a later command
+// (status, terminate, repair), and would be used by some commands and not
+// others.
+func (l *loader) checkSecrets(s *Service) {
+	for _, k := range credentialKeys {
+		st, ok := s.Settings[k]
+		if ok && st.Source.Env == "" {
+			l.ps.errorf(st.Source.File, st.Source.Section, k, st.Source.Line, "%s",
+				literalSecret(k, k+": env.NAME, or leave it unset for the driver's default credential chain"))
+		}
+	}
+	for _, a := range s.Deps {
+		if IsSecret(a.Key) && a.Env == "" && !strings.Contains(a.Value, "${") {
+			l.ps.errorf(a.File, "deps", a.Key, a.Line, "%s", literalSecret(a.Key, a.Key+": env.NAME"))
+		}
+	}
+}
+
+// literalSecret is the message refusing a secret written literally.
+func literalSecret(key, instead string) string {
+	return key + " is a secret written literally: the run record never stores a secret, so later commands " +
+		"could not find it; take it from the environment: " + instead
+}
