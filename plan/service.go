@@ -134,7 +134,6 @@ func (s *Service) DriverOptions() map[string]string {
 // printed, logged or stored in output; see [IsSecret].
 func (s *Service) Secret(key string) bool { return IsSecret(key) }
 
-
 // DepsFiles returns the absolute paths of the deps files in processing
 // order.
 func (s *Service) DepsFiles() []string {
