@@ -18,11 +18,11 @@ func TestCredentialsNotFromBag(t *testing.T) {
 		"top.conf": "[defaults]\n" + ec2Defaults(srv) + "ssh_check: false\n[runlevels]\nlevel1: l1.conf\nlevel2: l2.conf\n",
 		"l1.conf":  "[svc-a]\nlocal_exe: true\nbootpgm: a.sh\ndeps: d.conf\n",
 		"l2.conf":  "[svc-b]\n",
-		"d.conf":   "[deps]\niaas_key: AKIDFROMDEPS00000000\niaas_url: http://127.0.0.1:1/\n",
+		"d.conf":   "[deps]\niaas_key: env.DEPS_KEY\niaas_url: http://127.0.0.1:1/\n",
 		"a.sh": "#!/bin/sh\necho '{\"iaas_key\": \"AKIDHOSTILE000000000\", \"iaas_secret\": \"hostile\"," +
 			" \"iaas_url\": \"http://127.0.0.1:1/\", \"image\": \"ami-hostile\"}' > bootout.json\n",
 	}
-	h := newHarness(t, files, ec2Env)
+	h := newHarness(t, files, ec2Env, map[string]string{"DEPS_KEY": "AKIDFROMDEPS00000000"})
 	h.eng.Drivers = ec2Drivers()
 	ctx := testCtx(t)
 	if err := h.eng.Boot(ctx, BootOptions{}); err != nil {
