@@ -99,7 +99,7 @@ func Open(ctx context.Context, dir, run string) (*DB, error) {
 	if err := ValidateName(run); err != nil {
 		return nil, err
 	}
-	if err := exists(dir, run); err != nil {
+	if err := exists(ctx, dir, run); err != nil {
 		return nil, err
 	}
 	lk, err := acquireLock(LockPath(dir, run), lockCommand())
@@ -122,19 +122,24 @@ func OpenReadOnly(ctx context.Context, dir, run string) (*DB, error) {
 	if err := ValidateName(run); err != nil {
 		return nil, err
 	}
-	if err := exists(dir, run); err != nil {
+	if err := exists(ctx, dir, run); err != nil {
 		return nil, err
 	}
 	return open(ctx, dir, run, true)
 }
 
-func exists(dir, run string) error {
+// exists checks that run has a record in dir and that the file is one of
+// ours (see inspect), without changing it.
+func exists(ctx context.Context, dir, run string) error {
 	file := Path(dir, run)
 	_, err := os.Stat(file)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%w %q: %s does not exist", ErrNoRun, run, file)
 	}
 	if err != nil {
+		return fmt.Errorf("open run %s: %w", run, err)
+	}
+	if err := inspect(ctx, file); err != nil {
 		return fmt.Errorf("open run %s: %w", run, err)
 	}
 	return nil
@@ -235,7 +240,7 @@ func Remove(dir, run string) error {
 	if err := ValidateName(run); err != nil {
 		return err
 	}
-	if err := exists(dir, run); err != nil {
+	if err := exists(context.Background(), dir, run); err != nil {
 		return err
 	}
 	lk, err := acquireLock(LockPath(dir, run), lockCommand())

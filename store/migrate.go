@@ -95,6 +95,8 @@ func migrate(ctx context.Context, db *sql.DB, file string, readOnly bool) error 
 		return err
 	}
 	switch {
+	case cur < 0:
+		return fmt.Errorf("%w: %s has schema version %d", ErrNotRecord, file, cur)
 	case cur > latest:
 		return fmt.Errorf("%w: %s has schema version %d, this cloudinitd knows up to %d; use a newer cloudinitd",
 			ErrNewerSchema, file, cur, latest)
@@ -112,6 +114,9 @@ func migrate(ctx context.Context, db *sql.DB, file string, readOnly bool) error 
 	// Re-read inside the transaction: another writer may have migrated.
 	if cur, err = userVersion(ctx, tx); err != nil {
 		return err
+	}
+	if cur < 0 || cur > latest {
+		return fmt.Errorf("migrate: %s changed to schema version %d meanwhile", file, cur)
 	}
 	for _, m := range ms[min(cur, latest):] {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
