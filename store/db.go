@@ -39,58 +39,6 @@ type DB struct {
 	stmts    stmtCache
 }
 
-// Create makes a new record for run in dir, which is created 0700 if
-// missing, and takes the run's lock. r.Name is set to run; r.Status defaults
-// to RunNew. It fails with ErrExists when the record file already exists.
-func Create(ctx context.Context, dir, run string, r Run) (*DB, error) {
-	if err := ValidateName(run); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create run %s: %w", run, err)
-	}
-	file := Path(dir, run)
-	if _, err := os.Lstat(file); err == nil {
-		return nil, fmt.Errorf("%w: %s", ErrExists, file)
-	}
-	lk, err := acquireLock(LockPath(dir, run), lockCommand())
-	if err != nil {
-		return nil, fmt.Errorf("create run %s: %w", run, err)
-	}
-	// Create the file ourselves so that it is 0600 from the start; SQLite
-	// gives the -wal and -shm files the mode of the database file.
-	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		lk.release()
-		return nil, fmt.Errorf("%w: %s", ErrExists, file)
-	}
-	if err != nil {
-		lk.release()
-		return nil, fmt.Errorf("create run %s: %w", run, err)
-	}
-	f.Close()
-	db, err := open(ctx, dir, run, false)
-	if err != nil {
-		removeFiles(file) // a half-made record would block the next Create
-		lk.release()
-		return nil, err
-	}
-	db.lock = lk
-	now := stamp(time.Now())
-	if r.Status == "" {
-		r.Status = RunNew
-	}
-	db.incarn = randomHex(4)
-	_, err = db.sql.ExecContext(ctx,
-		`INSERT INTO run (id, name, topconf, created_at, updated_at, status, tool_version, incarnation) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
-		run, r.TopConf, now, now, string(r.Status), r.ToolVersion, db.incarn)
-	if err != nil {
-		db.Delete()
-		return nil, fmt.Errorf("create run %s: %w", run, err)
-	}
-	return db, nil
-}
-
 // Open opens the existing record of run for writing: it takes the run's lock
 // (ErrLocked names the holder) and upgrades the schema if needed. It fails
 // with ErrNoRun when there is no record, and with ErrNewerSchema when a newer
@@ -191,9 +139,8 @@ func open(ctx context.Context, dir, run string, readOnly bool) (*DB, error) {
 		sdb.Close()
 		return nil, fmt.Errorf("open run %s: %w", run, err)
 	}
-	// No row yet while Create makes the record; Create sets it then.
 	err = sdb.QueryRowContext(ctx, `SELECT incarnation FROM run WHERE id = 1`).Scan(&db.incarn)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open run %s: %w", run, err)
 	}

@@ -65,7 +65,7 @@ func inspect(ctx context.Context, file string) error {
 // checkHeader refuses an empty file and a file that is not SQLite.
 func checkHeader(file string, size int64) error {
 	if size == 0 {
-		return fmt.Errorf("%w: %s is an empty file (a boot killed while creating its record leaves one; it records nothing); remove it, or choose another run name",
+		return fmt.Errorf("%w: %s is an empty file; remove it if nothing else uses it, or choose another run name",
 			ErrNotRecord, file)
 	}
 	f, err := os.Open(file)
@@ -136,7 +136,7 @@ func classify(file string, v int, tables []string) error {
 			"take that run down with the original cloudinit.d, or move the file away to use this name",
 			ErrNotRecord, file)
 	case v == 0 && len(tables) == 0:
-		return fmt.Errorf("%w: %s is an empty SQLite database (a boot killed while creating its record leaves one; it records nothing); remove it, or choose another run name",
+		return fmt.Errorf("%w: %s is an empty SQLite database; remove it if nothing else uses it, or choose another run name",
 			ErrNotRecord, file)
 	case v > SchemaVersion() && has("run"):
 		return fmt.Errorf("%w: %s has schema version %d, this cloudinitd knows up to %d; use a newer cloudinitd",

@@ -173,3 +173,29 @@ func names(m map[string][]byte) []string {
 	}
 	return n
 }
+
+// TestCreateAtomic: Create builds the record under a temporary name, so a
+// leftover of a killed Create is replaced and no half-made file is ever at
+// the record path.
+func TestCreateAtomic(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, ".cloudinitd-r1.db.new")
+	write(t, tmp, "half a record")
+	db, err := Create(ctx, dir, "r1", Run{TopConf: "/plans/top.conf"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := os.Stat(tmp); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("leftover %s: %v, want it gone", tmp, err)
+	}
+	fi, err := os.Stat(Path(dir, "r1"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("record: %v, %v; want mode 0600", fi, err)
+	}
+	r, err := db.Run(ctx)
+	if err != nil || r.Name != "r1" || r.Incarnation == "" || r.Incarnation != db.Incarnation() {
+		t.Errorf("run row %+v, %v; incarnation %q", r, err, db.Incarnation())
+	}
+}

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Create makes a new record for run in dir, which is created 0700 if
+// missing, and takes the run's lock. r.Name is set to run; r.Status defaults
+// to RunNew. It fails with ErrExists when the record file already exists.
+//
+// The record is built under a temporary name and renamed into place once
+// it holds its schema and run row, so a Create killed half-way never
+// leaves a file at the record path (a file there that is not a complete
+// record is someone else's, see inspect).
+func Create(ctx context.Context, dir, run string, r Run) (*DB, error) {
+	if err := ValidateName(run); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create run %s: %w", run, err)
+	}
+	file := Path(dir, run)
+	if _, err := os.Lstat(file); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrExists, file)
+	}
+	lk, err := acquireLock(LockPath(dir, run), lockCommand())
+	if err != nil {
+		return nil, fmt.Errorf("create run %s: %w", run, err)
+	}
+	if r.Status == "" {
+		r.Status = RunNew
+	}
+	r.Name, r.Incarnation = run, randomHex(4)
+	// Under the lock no other cloudinitd makes this run: the temporary name
+	// is fixed, and a leftover of a killed Create is simply replaced.
+	tmp := filepath.Join(dir, "."+filepath.Base(file)+".new")
+	err = build(ctx, tmp, r)
+	if err == nil {
+		if _, lerr := os.Lstat(file); lerr == nil {
+			err = fmt.Errorf("%w: %s", ErrExists, file)
+		} else {
+			err = os.Rename(tmp, file)
+		}
+	}
+	if rerr := removeFiles(tmp); err == nil && rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		err = rerr
+	}
+	if err != nil {
+		lk.release()
+		if errors.Is(err, ErrExists) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("create run %s: %w", run, err)
+	}
+	db, err := open(ctx, dir, run, false)
+	if err != nil {
+		removeFiles(file) // the record holds nothing yet; the name stays free
+		lk.release()
+		return nil, err
+	}
+	db.lock = lk
+	return db, nil
+}
+
+// build writes a complete new record for r at file: mode 0600, the newest
+// schema and the run row, in rollback-journal mode so that the one file
+// holds everything once build returns (open switches it to WAL).
+func build(ctx context.Context, file string, r Run) error {
+	if err := removeFiles(file); err != nil {
+		return err
+	}
+	// Create the file ourselves so that it is 0600 from the start; SQLite
+	// gives the -wal and -shm files the mode of the database file.
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	q.Add("mode", "rw")
+	q.Add("_pragma", "journal_mode(DELETE)")
+	q.Add("_pragma", "foreign_keys(1)")
+	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
+	sdb, err := sql.Open("sqlite", u.String())
+	if err != nil {
+		return err
+	}
+	defer sdb.Close()
+	sdb.SetMaxOpenConns(1)
+	if err := migrate(ctx, sdb, file, false); err != nil {
+		return err
+	}
+	now := stamp(time.Now())
+	if _, err := sdb.ExecContext(ctx,
+		`INSERT INTO run (id, name, topconf, created_at, updated_at, status, tool_version, incarnation) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Name, r.TopConf, now, now, string(r.Status), r.ToolVersion, r.Incarnation); err != nil {
+		return err
+	}
+	return sdb.Close()
+}
