@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -17,11 +18,24 @@ var version = "devel"
 
 // Main runs cloudinitd with args (without the program name) and returns the
 // exit code. Everything it needs comes from env.
+// With -O FILE, env.Transcript receives a copy of what is said to people
+// (see cl.Transcript); it is opened once the options are read and closed
+// here, after the error, if any, was written to it too.
 func Main(ctx context.Context, args []string, env cl.Env) int {
+	if env.Transcript == nil {
+		env.Transcript = &cl.Transcript{}
+	}
+	env.Streams.Out = io.MultiWriter(env.Streams.Out, env.Transcript.Results())
 	app := newApp(env)
 	argv := append([]string{progName}, cl.Permute(args, flagSpec(app.Flags))...)
 	err := app.RunContext(ctx, argv)
-	cl.PrintError(env.Streams.Err, progName, err)
+	cl.PrintError(io.MultiWriter(env.Streams.Err, env.Transcript), progName, err)
+	if cerr := env.Transcript.Close(); cerr != nil {
+		cl.PrintError(env.Streams.Err, progName, cerr)
+		if err == nil {
+			err = cerr
+		}
+	}
 	return cl.ExitCode(err)
 }
 
@@ -38,7 +52,7 @@ func newApp(env cl.Env) *cli.App {
 			"   0    the command did what was asked\n" +
 			"   1    the operation failed (a service, a cloud call, a file)\n" +
 			"   2    usage: unknown command or option, missing or extra argument\n" +
-			"   3    the launch plan is invalid; nothing was started\n" +
+			"   3    the launch plan is invalid or failed -x; nothing was started\n" +
 			"   130  interrupted (Ctrl-C)\n\n" +
 			"See docs/cli.md.",
 		Flags:                  globalFlags(),
@@ -52,8 +66,20 @@ func newApp(env cl.Env) *cli.App {
 			return cl.Usagef("%v", err)
 		},
 		Before: func(c *cli.Context) error {
-			_, err := optionsFrom(c, env)
-			return err
+			o, err := optionsFrom(c, env)
+			if err != nil {
+				return err
+			}
+			if o.Outstream != "" {
+				// NDJSON events on stdout are not for people: not copied.
+				if err := env.Transcript.Open(o.Outstream, !o.JSON); err != nil {
+					return err
+				}
+			}
+			if o.RemoteDebug {
+				notice(env, "%s: warning: -X (--remotedebug) attached cloudinit.d's Python debugger; cloudinitd has none and goes on without it (for diagnostics: -l debug, -s)", progName)
+			}
+			return nil
 		},
 		Commands: commands(env),
 		Action: func(c *cli.Context) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -93,7 +94,7 @@ func runResume(ctx context.Context, o options, env cl.Env, run string) error {
 func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo bootlevel.BootOptions) error {
 	run := db.Name()
 	start := time.Now()
-	bootErr := withEngine(o, env, db, o.DryRun, func(e *bootlevel.Engine) error {
+	bootErr := withEngine(o, env, db, o.DryRun, "boot", func(e *bootlevel.Engine) error {
 		err := e.Boot(ctx, bo)
 		if ctx.Err() == nil {
 			if _, cerr := e.Clean(ctx); cerr != nil && err == nil {
@@ -120,7 +121,7 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 		return nil
 	}
 	if errors.Is(bootErr, context.Canceled) {
-		fmt.Fprintf(env.Streams.Err, "%s: boot of %s stopped; every instance launched is recorded\n", progName, run)
+		notice(env, "%s: boot of %s stopped; every instance launched is recorded", progName, run)
 		return cl.WithHint(bootErr,
 			fmt.Sprintf("continue with: cloudinitd boot --resume %s", run),
 			fmt.Sprintf("or take it down: cloudinitd terminate %s", run))
@@ -139,9 +140,9 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 // security groups where the cloud can tell, and its SSH credentials. Every
 // problem is reported; a failure reads "what: ..." with hint.
 func validateRun(ctx context.Context, o options, env cl.Env, db *store.DB, what, hint string) error {
-	err := withEngine(o, env, db, o.DryRun, func(e *bootlevel.Engine) error { return e.Validate(ctx) })
+	err := withEngine(o, env, db, o.DryRun, "validate", func(e *bootlevel.Engine) error { return e.Validate(ctx) })
 	if err != nil {
-		return cl.WithHint(fmt.Errorf("%s: %w", what, err), hint)
+		return cl.WithHint(cl.NotValid(fmt.Errorf("%s: %w", what, err)), hint)
 	}
 	return nil
 }
@@ -153,12 +154,21 @@ func newRunName() string {
 	return hex.EncodeToString(b)
 }
 
-// progress prints a line about the run to stderr unless -q or --json.
+// progress prints a line about the run to stderr unless -q or --json, and
+// to the -O transcript always.
 func progress(o options, env cl.Env, format string, args ...any) {
+	line := fmt.Sprintf(format+"\n", args...)
+	env.Transcript.Write([]byte(line))
 	if o.Verbosity == 0 || o.JSON {
 		return
 	}
-	fmt.Fprintf(env.Streams.Err, format+"\n", args...)
+	io.WriteString(env.Streams.Err, line)
+}
+
+// notice prints a line that is shown even with -q (a warning, what an
+// interruption left) to stderr and the -O transcript.
+func notice(env cl.Env, format string, args ...any) {
+	fmt.Fprintf(io.MultiWriter(env.Streams.Err, env.Transcript), format+"\n", args...)
 }
 
 // openRun opens an existing run's record for writing.

@@ -38,7 +38,7 @@ func runHistory(ctx context.Context, o options, env cl.Env, run string) error {
 	}
 	defer db.Close()
 	var entries []bootlevel.HistoryEntry
-	histErr := withEngine(o, env, db, false, func(e *bootlevel.Engine) (err error) {
+	histErr := withEngine(o, env, db, false, "history", func(e *bootlevel.Engine) (err error) {
 		entries, err = e.History(ctx, o.Kill)
 		return err
 	})

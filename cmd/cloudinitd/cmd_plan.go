@@ -56,7 +56,7 @@ func loadPlan(path string, o options, env cl.Env) (*plan.Plan, error) {
 	}
 	if o.Verbosity > 0 {
 		for _, w := range p.Warnings {
-			fmt.Fprintf(env.Streams.Err, "%s: warning: %s\n", progName, w.Error())
+			notice(env, "%s: warning: %s", progName, w.Error())
 		}
 	}
 	return p, nil

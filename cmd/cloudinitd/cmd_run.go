@@ -34,7 +34,7 @@ func runCommand(env cl.Env, name, usage string, clean, doc bool, op func(*bootle
 			}
 			defer db.Close()
 			start := time.Now()
-			opErr := withEngine(o, env, db, false, func(e *bootlevel.Engine) error {
+			opErr := withEngine(o, env, db, false, name, func(e *bootlevel.Engine) error {
 				err := op(e, ctx)
 				if clean && ctx.Err() == nil {
 					if _, cerr := e.Clean(ctx); cerr != nil && err == nil {

@@ -53,7 +53,7 @@ func terminateRun(ctx context.Context, o options, env cl.Env, run string) error 
 	defer db.Close()
 	progress(o, env, "Terminating %s", run)
 	start := time.Now()
-	termErr := withEngine(o, env, db, false, func(e *bootlevel.Engine) error { return e.Terminate(ctx) })
+	termErr := withEngine(o, env, db, false, "terminate", func(e *bootlevel.Engine) error { return e.Terminate(ctx) })
 	switch {
 	case o.NoClean:
 	case termErr != nil:

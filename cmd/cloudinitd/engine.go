@@ -21,6 +21,7 @@ import (
 // cache, the log file and the progress renderer. close releases them all.
 type session struct {
 	engine  *bootlevel.Engine
+	tracer  *cl.Tracer // nil without -s
 	closers []func()
 }
 
@@ -39,13 +40,23 @@ func newSession(o options, env cl.Env, db *store.DB, dryRun bool) (*session, err
 		return nil, err
 	}
 	s.closers = append(s.closers, closeLog)
+	tracer, closeTrace, err := runTracer(o, env, db.Name())
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.closers = append(s.closers, closeTrace)
+	s.tracer = tracer
 	obs := observer(o, env)
 	if st, ok := obs.(interface{ Stop() }); ok {
 		s.closers = append(s.closers, st.Stop)
 	}
+	if env.Transcript.Enabled() {
+		obs = bootlevel.MultiObserver{obs, &cl.LineObserver{W: env.Transcript, Verbosity: 3}}
+	}
 	e := &bootlevel.Engine{
 		DB:        db,
-		Drivers:   driverOpener(o, env, logger, dryRun),
+		Drivers:   driverOpener(o, env, logger, tracer, dryRun),
 		Observer:  obs,
 		Parallel:  o.Parallel,
 		LookupEnv: env.LookupEnv,
@@ -63,6 +74,10 @@ func newSession(o options, env cl.Env, db *store.DB, dryRun bool) (*session, err
 		})
 		e.Connector = c
 		s.closers = append(s.closers, func() { c.Close() })
+		if tracer != nil {
+			// Not in a dry run: the engine recognises its connector.
+			e.Connector = cl.TraceConnector(c, tracer)
+		}
 	}
 	s.engine = e
 	return s, nil
@@ -71,13 +86,20 @@ func newSession(o options, env cl.Env, db *store.DB, dryRun bool) (*session, err
 // withEngine runs f on an engine built on db. The session (run log,
 // progress view, SSH connections) is released before withEngine returns,
 // so whatever is printed next is not mixed with a live view.
-func withEngine(o options, env cl.Env, db *store.DB, dryRun bool, f func(*bootlevel.Engine) error) error {
+// what names the command for the -s trace.
+func withEngine(o options, env cl.Env, db *store.DB, dryRun bool, what string, f func(*bootlevel.Engine) error) error {
 	s, err := newSession(o, env, db, dryRun)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	return f(s.engine)
+	if s.tracer == nil {
+		return f(s.engine)
+	}
+	exit := s.tracer.Enter("engine " + what + " run=" + db.Name())
+	err = f(s.engine)
+	exit(err)
+	return err
 }
 
 // observer picks how progress is shown: NDJSON with --json, a live view on
@@ -121,7 +143,7 @@ func runLogger(o options, run string) (*slog.Logger, func(), error) {
 // (cl.DriverName), wrapped for retries and limits (cl.Wrap), one driver per
 // registered name. A dry run, or CLOUDINITD_TESTENV (as in cloudinit.d),
 // uses the fake cloud.
-func driverOpener(o options, env cl.Env, logger *slog.Logger, dryRun bool) func(string) (iaas.Driver, error) {
+func driverOpener(o options, env cl.Env, logger *slog.Logger, tracer *cl.Tracer, dryRun bool) func(string) (iaas.Driver, error) {
 	reg := cl.Drivers()
 	var mu sync.Mutex
 	opened := map[string]iaas.Driver{}
@@ -150,10 +172,33 @@ func driverOpener(o options, env cl.Env, logger *slog.Logger, dryRun bool) func(
 		if err != nil {
 			return nil, cl.WithHint(err, "iaas names the cloud: local, fake, or an EC2 region; see docs/plan-format.md")
 		}
+		if tracer != nil {
+			d = cl.TraceDriver(d, tracer) // each cloud call, retries included
+		}
 		d = cl.Wrap(name, d, cfg)
 		opened[name] = d
 		return d, nil
 	}
+}
+
+// runTracer opens the -s trace, <logdir>/<run>/stacktrace.log (0600), or
+// stderr with -f -; nil without -s.
+func runTracer(o options, env cl.Env, run string) (*cl.Tracer, func(), error) {
+	if !o.LogStack {
+		return nil, func() {}, nil
+	}
+	if o.LogDir == "-" {
+		return cl.NewTracer(env.Streams.Err), func() {}, nil
+	}
+	dir := filepath.Join(o.LogDir, run)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("-s: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, "stacktrace.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-s: %w", err)
+	}
+	return cl.NewTracer(f), func() { f.Close() }, nil
 }
 
 // since formats the time spent since t.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"os"
 
 	"github.com/cloudinitd/cloudinitd/cmd/internal/cli"
@@ -20,7 +21,7 @@ func run() int {
 		return code
 	}
 	env := cli.ProcessEnv()
-	ctx, stop := cli.SignalContext(context.Background(), env.Streams.Err, progName,
+	ctx, stop := cli.SignalContext(context.Background(), io.MultiWriter(env.Streams.Err, env.Transcript), progName,
 		"stopping gracefully")
 	defer stop()
 	return Main(ctx, os.Args[1:], env)

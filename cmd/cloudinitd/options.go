@@ -20,6 +20,9 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "database", Aliases: []string{"d"}, Usage: "`DIR` holding the run records", Value: "~/.cloudinitd", EnvVars: []string{"CLOUDINITD_DB_DIR"}},
 		&cli.StringFlag{Name: "logdir", Aliases: []string{"f"}, Usage: "`DIR` for log files; - logs to stderr (default: the database directory)"},
 		&cli.StringFlag{Name: "loglevel", Aliases: []string{"l"}, Usage: "log file level: debug, info, warn or error", Value: "info"},
+		&cli.BoolFlag{Name: "logstack", Aliases: []string{"s"}, Usage: "trace the entry and exit of every engine command, cloud call and remote operation to <logdir>/<run>/stacktrace.log"},
+		&cli.StringFlag{Name: "outstream", Aliases: []string{"O"}, Usage: "copy every message for people, at full verbosity whatever -q or -v, to `FILE`"},
+		&cli.BoolFlag{Name: "remotedebug", Aliases: []string{"X"}, Usage: "cloudinit.d's Python debugger: cloudinitd has none; accepted for old scripts with a warning"},
 		&cli.BoolFlag{Name: "noclean", Aliases: []string{"c"}, Usage: "terminate and dry run: keep the run record"},
 		&cli.BoolFlag{Name: "safeclean", Aliases: []string{"C"}, Usage: "terminate: keep the run record if anything failed (always the case now; accepted for old scripts)"},
 		&cli.BoolFlag{Name: "kill", Aliases: []string{"k"}, Usage: "history: terminate instances still running"},
@@ -43,6 +46,9 @@ type options struct {
 	DBDir       string
 	LogDir      string // "-" means stderr
 	LogLevel    string
+	LogStack    bool   // -s: <logdir>/<run>/stacktrace.log
+	Outstream   string // -O FILE: the transcript
+	RemoteDebug bool   // -X: a warning, nothing else
 	NoClean     bool
 	SafeClean   bool
 	Kill        bool
@@ -68,6 +74,9 @@ func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
 		DBDir:       env.ExpandHome(root.String("database")),
 		LogDir:      root.String("logdir"),
 		LogLevel:    root.String("loglevel"),
+		LogStack:    root.Bool("logstack"),
+		Outstream:   root.String("outstream"),
+		RemoteDebug: root.Bool("remotedebug"),
 		NoClean:     root.Bool("noclean"),
 		SafeClean:   root.Bool("safeclean"),
 		Kill:        root.Bool("kill"),
@@ -99,6 +108,9 @@ func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
 		o.LogDir = o.DBDir
 	} else if o.LogDir != "-" {
 		o.LogDir = env.ExpandHome(o.LogDir)
+	}
+	if o.Outstream != "" {
+		o.Outstream = env.ExpandHome(o.Outstream)
 	}
 	for i, f := range o.GlobalFiles {
 		o.GlobalFiles[i] = env.ExpandHome(f)

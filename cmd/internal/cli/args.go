@@ -9,6 +9,10 @@ type FlagSpec map[string]bool // flag name without dashes -> takes a value
 // positional arguments, keeping both groups in order, so that options are
 // accepted anywhere on the line as cloudinit.d's optparse did:
 // "boot plans/top.conf -n myrun -v" becomes "-n myrun -v boot plans/top.conf".
+// A group of short flags is split as optparse read it, one letter at a
+// time until a letter that takes a value, which takes the rest of the group
+// or, when that is empty, the next argument: "-vvnRUN" is "-v -v -n RUN",
+// "-gK=V" is "-g K=V", "-l debug" and "-ldebug" are the same.
 // Everything after "--" stays positional. When a help flag is present, args
 // are returned unchanged so that help for a subcommand still works.
 func Permute(args []string, spec FlagSpec) []string {
@@ -35,9 +39,9 @@ func Permute(args []string, spec FlagSpec) []string {
 				flags = append(flags, args[i])
 			}
 		case strings.HasPrefix(a, "-") && len(a) > 1:
-			flags = append(flags, a)
-			// "-n" followed by its value; "-nrun" carries it; "-vvv" takes none.
-			if len(a) == 2 && spec[a[1:]] && i+1 < len(args) {
+			group, takesNext := splitShort(a[1:], spec)
+			flags = append(flags, group...)
+			if takesNext && i+1 < len(args) {
 				i++
 				flags = append(flags, args[i])
 			}
@@ -46,4 +50,23 @@ func Permute(args []string, spec FlagSpec) []string {
 		}
 	}
 	return append(flags, pos...)
+}
+
+// splitShort splits a group of short flags (without its dash) into one
+// "-x" per flag; a flag that takes a value gets the rest of the group as a
+// separate word, or takesNext when the group ends with it. A letter that is
+// no flag is passed on alone ("-z") for the parser to refuse.
+func splitShort(group string, spec FlagSpec) (out []string, takesNext bool) {
+	for j, c := range group {
+		name := string(c)
+		out = append(out, "-"+name)
+		if spec[name] {
+			rest := group[j+len(name):]
+			if rest == "" {
+				return out, true
+			}
+			return append(out, rest), false
+		}
+	}
+	return out, false
 }

@@ -7,7 +7,8 @@ import (
 )
 
 func TestPermute(t *testing.T) {
-	spec := FlagSpec{"n": true, "name": true, "v": false, "verbose": false, "g": true, "f": true}
+	spec := FlagSpec{"n": true, "name": true, "v": false, "verbose": false, "g": true, "f": true,
+		"l": true, "d": true, "c": false}
 	cases := []struct {
 		name string
 		in   []string
@@ -18,7 +19,15 @@ func TestPermute(t *testing.T) {
 		{"long with value", []string{"plan", "show", "--name", "x", "p"}, []string{"--name", "x", "plan", "show", "p"}},
 		{"long with equals", []string{"list", "--name=x"}, []string{"--name=x", "list"}},
 		{"repeated values", []string{"plan", "-g", "a=1", "show", "-g", "b=2", "p"}, []string{"-g", "a=1", "-g", "b=2", "plan", "show", "p"}},
-		{"combined shorts", []string{"boot", "-vvv", "p"}, []string{"-vvv", "boot", "p"}},
+		{"combined shorts", []string{"boot", "-vvv", "p"}, []string{"-v", "-v", "-v", "boot", "p"}},
+		{"attached name", []string{"boot", "p", "-nRUN"}, []string{"-n", "RUN", "boot", "p"}},
+		{"attached level", []string{"-ldebug", "list"}, []string{"-l", "debug", "list"}},
+		{"attached dir", []string{"list", "-d/tmp/db"}, []string{"-d", "/tmp/db", "list"}},
+		{"attached global", []string{"plan", "show", "-gK=V", "p"}, []string{"-g", "K=V", "plan", "show", "p"}},
+		{"bools then attached value", []string{"boot", "-cvnRUN", "p"}, []string{"-c", "-v", "-n", "RUN", "boot", "p"}},
+		{"bools then value in next word", []string{"boot", "-vn", "RUN", "p"}, []string{"-v", "-n", "RUN", "boot", "p"}},
+		{"value that looks like a flag", []string{"boot", "-n", "-v", "p"}, []string{"-n", "-v", "boot", "p"}},
+		{"unknown letter passed on", []string{"list", "-vz"}, []string{"-v", "-z", "list"}},
 		{"dash value", []string{"boot", "-f", "-", "p"}, []string{"-f", "-", "boot", "p"}},
 		{"double dash", []string{"boot", "--", "-weird.conf"}, []string{"boot", "-weird.conf"}},
 		{"help untouched", []string{"plan", "show", "--help"}, []string{"plan", "show", "--help"}},

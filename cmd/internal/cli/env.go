@@ -15,15 +15,19 @@ type Env struct {
 	Streams   IOStreams
 	LookupEnv func(string) (string, bool)
 	HomeDir   string
+	// Transcript is the -O FILE copy of the output for people; Main
+	// provides a closed one when nil.
+	Transcript *Transcript
 }
 
 // ProcessEnv returns the Env of the running process.
 func ProcessEnv() Env {
 	home, _ := os.UserHomeDir()
 	return Env{
-		Streams:   IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
-		LookupEnv: os.LookupEnv,
-		HomeDir:   home,
+		Streams:    IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
+		LookupEnv:  os.LookupEnv,
+		HomeDir:    home,
+		Transcript: &Transcript{},
 	}
 }
 

@@ -15,9 +15,29 @@ const (
 	ExitOK          = 0   // the command did what was asked
 	ExitFailed      = 1   // the operation failed (a service, a cloud call, a file)
 	ExitUsage       = 2   // the command line is wrong
-	ExitInvalidPlan = 3   // the launch plan has problems; nothing was started
+	ExitInvalidPlan = 3   // the launch plan has problems or failed -x; nothing was started
 	ExitInterrupted = 130 // interrupted (Ctrl-C)
 )
+
+// ErrNotValid marks a failure of -x (boot, reload): the plan loaded, but a
+// check made before anything is launched found a problem. It exits like an
+// invalid plan.
+var ErrNotValid = errors.New("not valid")
+
+// NotValid marks err as a -x failure ([ErrNotValid]); its text is err's.
+// A nil err stays nil.
+func NotValid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &notValid{err}
+}
+
+type notValid struct{ err error }
+
+func (e *notValid) Error() string        { return e.err.Error() }
+func (e *notValid) Unwrap() error        { return e.err }
+func (e *notValid) Is(target error) bool { return target == ErrNotValid }
 
 // UsageError is a mistake on the command line.
 type UsageError struct{ Msg string }
@@ -57,7 +77,7 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.As(err, &ue):
 		return ExitUsage
-	case errors.Is(err, plan.ErrInvalid):
+	case errors.Is(err, plan.ErrInvalid), errors.Is(err, ErrNotValid):
 		return ExitInvalidPlan
 	default:
 		return ExitFailed

@@ -1,0 +1,101 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+)
+
+// Transcript is the -O FILE copy of what cloudinitd says to people
+// (cloudinit.d's --outstream): every progress line, warning, error and
+// hint whatever -q and -v say, every engine event in its line form at the
+// highest verbosity (the live view is for the terminal only), and the
+// results printed on stdout unless they are --json events. It is closed
+// (nil file) until Open; writes to a closed Transcript are dropped, so
+// callers write unconditionally. Safe for concurrent use.
+type Transcript struct {
+	mu      sync.Mutex
+	f       *os.File
+	results bool
+	err     error // the first failed write, reported by Close
+}
+
+// Open creates (or truncates) path, mode 0600 like the logs, and starts
+// copying; results says whether stdout's results are copied too.
+func (t *Transcript) Open(path string, results bool) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("-O: %w", err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.f, t.results = f, results
+	return nil
+}
+
+// Enabled reports whether the transcript is open.
+func (t *Transcript) Enabled() bool {
+	if t == nil {
+		return false
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.f != nil
+}
+
+// Write copies p to the file. A write error is kept for Close and never
+// fails the command's own output.
+func (t *Transcript) Write(p []byte) (int, error) {
+	if t == nil {
+		return len(p), nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.f != nil && t.err == nil {
+		if _, err := t.f.Write(p); err != nil {
+			t.err = fmt.Errorf("-O %s: %w", t.f.Name(), err)
+		}
+	}
+	return len(p), nil
+}
+
+// Results is a writer for stdout's results: a copy goes to the transcript
+// when it was opened with results.
+func (t *Transcript) Results() io.Writer { return resultsWriter{t} }
+
+type resultsWriter struct{ t *Transcript }
+
+func (r resultsWriter) Write(p []byte) (int, error) {
+	if r.t == nil {
+		return len(p), nil
+	}
+	r.t.mu.Lock()
+	copyIt := r.t.results
+	r.t.mu.Unlock()
+	if copyIt {
+		return r.t.Write(p)
+	}
+	return len(p), nil
+}
+
+// Close closes the file and returns the first write error, if any.
+func (t *Transcript) Close() error {
+	if t == nil {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.f == nil {
+		return t.err
+	}
+	err := t.f.Close()
+	t.f = nil
+	if t.err != nil {
+		return t.err
+	}
+	if err != nil {
+		return fmt.Errorf("-O: %w", err)
+	}
+	return nil
+}
