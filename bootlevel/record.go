@@ -9,11 +9,13 @@ import (
 	"github.com/cloudinitd/cloudinitd/store"
 )
 
-// Record writes a loaded plan into a new run record: its levels, its
-// services (replicas are plain services) with every resolved setting and its
-// source, each service's deps rows as attribute-bag rows of origin deps (raw,
-// ${} kept), and the globals with their rank. Every later command works from
-// the record alone.
+// Record writes a loaded plan into a run record: its levels, its services
+// (replicas are plain services) with every resolved setting and its source,
+// each service's deps rows as attribute-bag rows of origin deps (raw, ${}
+// kept), and the globals with their rank. Every later command works from
+// the record alone. On an existing record (reload) the services' settings
+// and deps rows are replaced, and their state, instances and bootout.json
+// attributes kept (store.DB.PutServices).
 //
 // Credentials written as env.NAME are stored as that reference; a literal
 // credential is dropped by the store (see docs/record.md), and a later
@@ -35,23 +37,14 @@ func Record(ctx context.Context, db *store.DB, p *plan.Plan) error {
 				}
 				rs.Settings = append(rs.Settings, store.Setting{Key: set.Key, Value: v, Source: set.Source.String()})
 			}
+			for _, a := range s.Deps {
+				rs.Deps = append(rs.Deps, store.Attr{Key: a.Key, Value: a.Value})
+			}
 			ss = append(ss, rs)
 		}
 	}
 	if err := db.PutPlan(ctx, ls, ss); err != nil {
 		return fmt.Errorf("record plan: %w", err)
-	}
-	for _, s := range p.Services() {
-		if len(s.Deps) == 0 {
-			continue
-		}
-		attrs := make([]store.Attr, 0, len(s.Deps))
-		for _, a := range s.Deps {
-			attrs = append(attrs, store.Attr{Key: a.Key, Value: a.Value})
-		}
-		if err := db.AppendAttrs(ctx, s.Name, store.OriginDeps, attrs); err != nil {
-			return fmt.Errorf("record plan: service %q: deps: %w", s.Name, err)
-		}
 	}
 	gs := make([]store.Global, 0, len(p.Globals))
 	for _, g := range p.Globals {

@@ -17,11 +17,16 @@ func (db *DB) PutLevels(ctx context.Context, ls []Level) error {
 }
 
 // PutServices records the plan data of services (name, level, position,
-// settings) in one transaction with prepared statements. A service is matched
-// by name: a new one is inserted in state new; an existing one (reload) gets
-// its level, position and settings replaced while its state, instance id,
-// hostname and history are kept. Every level must have been recorded.
-// Values of iaas_key and iaas_secret are kept only as references.
+// settings, deps rows) in one transaction with prepared statements. A
+// service is matched by name: a new one is inserted in state new with its
+// deps rows as its attribute bag; an existing one (reload) gets its level,
+// position and settings replaced and its deps rows replaced by s.Deps
+// (keys no longer in the plan are gone), while its state, instance id,
+// hostname, history and bootout.json attributes are kept: the bag becomes
+// the new deps rows followed by the bootout rows in their order, so a value
+// its boot program gave still wins over a deps row of the same key, as it
+// did before the reload. Every level must have been recorded. Values of
+// iaas_key and iaas_secret are kept only as references.
 func (db *DB) PutServices(ctx context.Context, ss []Service) error {
 	return db.write(ctx, "put services", func(ctx context.Context, tx *txn, now string) error {
 		return putServices(ctx, tx, now, ss)
@@ -81,6 +86,11 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 	defer clearSettings.Close()
 	rows := &settingWriter{tx: tx}
 	defer rows.close()
+	bag, err := newBagWriter(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer bag.close()
 
 	seen := make(map[string]bool, len(ss))
 	for _, s := range ss {
@@ -103,6 +113,9 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 			if _, err := clearSettings.ExecContext(ctx, id); err != nil {
 				return fmt.Errorf("service %q: %w", s.Name, err)
 			}
+		}
+		if err := bag.put(ctx, id, existing[s.Name], s.Deps); err != nil {
+			return fmt.Errorf("service %q: deps: %w", s.Name, err)
 		}
 		for _, st := range s.Settings {
 			v, ok := scrub(st.Key, st.Value, st.Source)

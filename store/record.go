@@ -45,13 +45,18 @@ type Setting struct {
 	Redacted bool
 }
 
-// Service is one service row: plan data (Name, Level, Position, Settings)
-// written by PutServices, and runtime columns written by the Set* methods.
+// Service is one service row: plan data (Name, Level, Position, Settings,
+// Deps) written by PutServices, and runtime columns written by the Set*
+// methods.
 type Service struct {
 	Name     string
 	Level    int       // level number
 	Position int       // position within the level
 	Settings []Setting // every resolved key, sorted by key on read
+	// Deps are the service's deps rows, in the plan's order: PutServices
+	// makes them the deps-origin rows of its attribute bag. Reads leave it
+	// nil: Attrs returns the whole bag.
+	Deps []Attr
 
 	State      State
 	InstanceID string // current instance; kept after terminate
