@@ -23,6 +23,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"killinstance": cmdKillInstance,
 	"noprocs":      cmdNoProcs,
 	"dead":         cmdDead,
+	"alive":        cmdAlive,
 	"waitfile":     cmdWaitFile,
 	"ec2cloud":     cmdEC2Cloud,
 	"ec2instances": cmdEC2Instances,
@@ -113,16 +114,31 @@ func cmdNoProcs(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Logf("%d instances terminated, no process left", len(ids))
 }
 
-// cmdDead is "dead PIDFILE": the process whose pid the file holds is gone.
+// cmdDead is "dead PIDFILE": the process whose pid the file holds is gone,
+// or is within 10 s (it waits for the condition, never a fixed time).
 func cmdDead(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: dead PIDFILE")
 	}
 	pid := readPID(ts, ts.MkAbs(args[0]))
-	if !zombie("/proc/" + strconv.Itoa(pid)) {
-		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err == nil {
+	deadline := time.Now().Add(10 * time.Second)
+	for !zombie("/proc/" + strconv.Itoa(pid)) {
+		if time.Now().After(deadline) {
 			ts.Fatalf("process %d is still alive", pid)
 		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cmdAlive is "alive PIDFILE": the process whose pid the file holds is
+// alive now (not a zombie).
+func cmdAlive(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: alive PIDFILE")
+	}
+	pid := readPID(ts, ts.MkAbs(args[0]))
+	if zombie("/proc/" + strconv.Itoa(pid)) {
+		ts.Fatalf("process %d is not alive", pid)
 	}
 }
 

@@ -151,7 +151,7 @@ func (d *Driver) spawn(ctx context.Context, dir, id string, ln *net.TCPListener)
 	}
 	defer f.Close()
 	cmd := exec.CommandContext(ctx, d.exe)
-	cmd.Env = append(cleanEnv(os.Environ()), EnvSpawn+"="+dir, EnvMarker+"="+id)
+	cmd.Env = append(serverEnv(os.Environ()), EnvSpawn+"="+dir, EnvMarker+"="+id)
 	cmd.Dir = dir
 	cmd.ExtraFiles = []*os.File{f}
 	var stderr strings.Builder
@@ -194,20 +194,6 @@ func (d *Driver) abandon(dir string, m meta, cause error) {
 		_ = os.Remove(filepath.Join(d.stateDir, "tokens", hex.EncodeToString(sum[:])))
 	}
 	_, _ = signalMarked(m.ID, syscall.SIGKILL)
-}
-
-// cleanEnv drops this package's variables from an environment.
-func cleanEnv(env []string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case EnvInstance, EnvSpawn, EnvMarker, envListenFD:
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 func handleOf(dir string) []byte {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -149,7 +150,12 @@ func TestTerminateLeavesNoProcess(t *testing.T) {
 	}
 }
 
-func TestClosingSessionKillsProcessGroup(t *testing.T) {
+// TestClosingSessionHangsUp: a session closed while its command runs is
+// hung up: the command and its plain background children die, a child
+// started with nohup survives (until Terminate), as under a terminal
+// hangup. cloudinitd's persistent shell is such a session at the end of
+// every boot, with the boot programs' daemons in its process group.
+func TestClosingSessionHangsUp(t *testing.T) {
 	d := newDriver(t, t.TempDir())
 	inst := waitRunning(t, d, launch(t, d, "close", "web"))
 	s, err := dial(t, inst).NewSession()
@@ -160,29 +166,50 @@ func TestClosingSessionKillsProcessGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start(`sleep 1000 & echo $!; echo $$; wait`); err != nil {
+	if err := s.Start(`sleep 1000 & echo $!; nohup sleep 1001 >/dev/null 2>&1 & echo $!; echo $$; wait`); err != nil {
 		t.Fatal(err)
 	}
 	sc := bufio.NewScanner(stdout)
 	var pids []int
-	for len(pids) < 2 && sc.Scan() {
+	for len(pids) < 3 && sc.Scan() {
 		pid, err := strconv.Atoi(sc.Text())
 		if err != nil {
 			t.Fatal(err)
 		}
 		pids = append(pids, pid)
 	}
-	if len(pids) != 2 || gone(pids[0]) || gone(pids[1]) {
+	if len(pids) != 3 || gone(pids[0]) || gone(pids[1]) || gone(pids[2]) {
 		t.Fatalf("command pids %v not running", pids)
 	}
-	s.Close()
+	plain, daemon, shell := pids[0], pids[1], pids[2]
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	for !gone(pids[0]) || !gone(pids[1]) {
+	// nohup ignores SIGHUP and then becomes sleep: wait for the second.
+	for {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", daemon))
+		if strings.HasPrefix(string(b), "sleep\x00") {
+			break
+		}
 		if ctx.Err() != nil {
-			t.Fatalf("processes %v still run after the session closed", pids)
+			t.Fatalf("nohup did not exec sleep: %q", b)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	s.Close()
+	for !gone(plain) || !gone(shell) {
+		if ctx.Err() != nil {
+			t.Fatalf("processes %v still run after the session closed", []int{plain, shell})
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if gone(daemon) {
+		t.Errorf("the nohup daemon %d died with the session", daemon)
+	}
+	if err := d.Terminate(context.Background(), ref(inst)); err != nil {
+		t.Fatal(err)
+	}
+	if !gone(daemon) {
+		t.Errorf("the nohup daemon %d survived Terminate", daemon)
 	}
 }
 

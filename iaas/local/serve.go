@@ -72,7 +72,7 @@ func spawnServer(dir string) error {
 		return errors.New("no listener on fd 3")
 	}
 	defer lnf.Close()
-	env := append(cleanEnv(os.Environ()), EnvInstance+"="+dir, EnvMarker+"="+os.Getenv(EnvMarker), envListenFD+"=3")
+	env := append(serverEnv(os.Environ()), EnvInstance+"="+dir, EnvMarker+"="+os.Getenv(EnvMarker), envListenFD+"=3")
 	p, err := os.StartProcess(exe, []string{exe}, &os.ProcAttr{
 		Dir:   dir,
 		Env:   env,

@@ -21,7 +21,7 @@ import (
 const drainIdle = 300 * time.Millisecond
 
 // session is one SSH session channel: env requests, agent forwarding, then
-// one exec (or shell) whose process group dies if the client leaves first.
+// one exec (or shell), hung up if the client leaves first (see hangup).
 type session struct {
 	srv   *server
 	conn  *ssh.ServerConn
@@ -101,11 +101,26 @@ func (s *session) run(reqs <-chan *ssh.Request) {
 	}
 	// The channel is closed: by us after the command ended, or by the
 	// client (or the connection died) while it still runs.
-	s.signal(syscall.SIGKILL)
+	s.hangup()
 	if !started {
 		s.ch.Close()
 	}
 	wg.Wait()
+}
+
+// hangup ends a command whose client left, as a terminal hangup would:
+// SIGHUP to its process group and SIGKILL to the command itself. Daemons
+// that ignore SIGHUP (started with `nohup … &`) or left the group (setsid)
+// keep running until terminate. This matters for cloudinitd's persistent
+// shell: its boot programs' daemons are in its group, and the shell is
+// still running when the boot closes the connection.
+func (s *session) hangup() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running && s.pgid > 0 {
+		_ = syscall.Kill(-s.pgid, syscall.SIGHUP)
+		_ = syscall.Kill(s.pgid, syscall.SIGKILL)
+	}
 }
 
 // signal sends sig to the running command's process group, if it runs.
