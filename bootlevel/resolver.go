@@ -57,6 +57,15 @@ func LoadResolver(ctx context.Context, db *store.DB, lookupEnv func(string) (str
 	return &Resolver{v: v, lookupEnv: lookupEnv}, nil
 }
 
+// DryRun returns a resolver over the same record as a dry run sees it:
+// an attribute a boot program would have given through bootout.json stays
+// unset, so its ${} token stands in for it, as during the dry run itself.
+func (r *Resolver) DryRun() *Resolver {
+	c := *r
+	c.dryRun = true
+	return &c
+}
+
 // Service returns the stored row of svc.
 func (r *Resolver) Service(svc string) (store.Service, bool) { return r.v.service(svc) }
 

@@ -103,22 +103,28 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 		}
 		return err
 	})
+	var docErr error
 	if bootErr == nil && o.Output != "" {
-		if err := writeDocument(ctx, db, env.LookupEnv, o.Output); err != nil {
-			return err
-		}
+		docErr = writeDocument(ctx, db, env.LookupEnv, o.Output, o.DryRun)
 	}
 	if o.DryRun {
+		// The record of a dry run goes, whatever failed.
 		if !o.NoClean {
 			if err := db.Delete(); err != nil {
-				return err
+				return errors.Join(bootErr, docErr, err)
 			}
 		}
 		if bootErr != nil {
 			return explain(bootErr, run, "the dry run found the problem above; nothing was launched")
 		}
+		if docErr != nil {
+			return docErr
+		}
 		progress(o, env, "Dry run of %s successful (%s)", run, since(start))
 		return nil
+	}
+	if docErr != nil {
+		return docErr
 	}
 	if errors.Is(bootErr, context.Canceled) {
 		notice(env, "%s: boot of %s stopped; every instance launched is recorded", progName, run)

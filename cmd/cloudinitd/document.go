@@ -22,11 +22,16 @@ var documentColumns = []string{"image", "iaas", "allocation", "keyname", "localk
 // writeDocument writes the run document (-o FILE) in cloudinit.d's shape:
 // {"levels": [{"level": 1, "services": [{...}]}]}, each service with its
 // bag keys and stored columns, plus its name under "name". Values are
-// strings; unset ones are null.
-func writeDocument(ctx context.Context, db *store.DB, lookupEnv func(string) (string, bool), path string) error {
+// strings; unset ones are null. For a dry run (dryRun) the values that
+// bootout.json would have given are their ${} tokens, as the dry run shows
+// them.
+func writeDocument(ctx context.Context, db *store.DB, lookupEnv func(string) (string, bool), path string, dryRun bool) error {
 	r, err := bootlevel.LoadResolver(ctx, db, lookupEnv)
 	if err != nil {
 		return err
+	}
+	if dryRun {
+		r = r.DryRun()
 	}
 	svcs, err := db.Services(ctx)
 	if err != nil {
