@@ -77,6 +77,8 @@ func (e *ServiceError) Hint() string {
 		return "raise pgm_timeout for this service if the step needs longer"
 	case errors.Is(e.Err, ErrTerminated):
 		return "boot the run again"
+	case errors.Is(e.Err, ErrTerminatedAnyway):
+		return "its instance is gone, so its terminate program cannot run again: terminating the run again skips this service"
 	}
 	if e.LogFile != "" {
 		return "see " + e.LogFile
@@ -87,6 +89,24 @@ func (e *ServiceError) Hint() string {
 // ErrTerminated is wrapped when a command other than boot meets a service
 // that has been terminated.
 var ErrTerminated = errors.New("has been terminated")
+
+// ErrTerminatedAnyway is wrapped in the failure of a service's host steps
+// at terminate (terminatepgm, stage removal) when its instance was
+// terminated all the same: nothing of the service is left to retry.
+var ErrTerminatedAnyway = errors.New("terminated all the same")
+
+// terminatedAnyway is a host-step failure after which the instance id was
+// terminated.
+type terminatedAnyway struct {
+	err error
+	id  string
+}
+
+func (e *terminatedAnyway) Error() string {
+	return fmt.Sprintf("%v; instance %s was %v", e.err, e.id, ErrTerminatedAnyway)
+}
+
+func (e *terminatedAnyway) Unwrap() []error { return []error{e.err, ErrTerminatedAnyway} }
 
 // ErrNotBooted is wrapped when status or repair meets a service that was
 // never booted.

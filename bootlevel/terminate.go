@@ -14,7 +14,11 @@ import (
 // errors. Per service: an already terminated service is skipped; the
 // terminatepgm runs (only if the service ever had a hostname) and the stage
 // dir is removed on the service's host; then the instance is terminated,
-// even when the program failed. Afterwards every instance of the history
+// even when the program failed. Such a failure is returned wrapping
+// ErrTerminatedAnyway and the service is terminated: with its host gone the
+// program cannot run again. On a host the run did not launch (hostname:)
+// a failing terminatepgm leaves the service failed, not terminated, so the
+// next Terminate runs it again; so does a failing instance termination. Afterwards every instance of the history
 // that is not final (earlier attempts, launches completed behind our back)
 // is terminated too. Cloud calls run under a clean-up context so that
 // Ctrl-C does not leave instances running. The error joins every failure.
@@ -58,11 +62,11 @@ func (e *Engine) terminateService(ctx context.Context, lv int, s store.Service) 
 	if err != nil {
 		return e.fail(ctx, lv, s.Name, StepTerminate, err, false)
 	}
-	var errs []error
+	var hostStep string
+	var hostErr error
 	if s.Hostname != "" && !hostless(s) {
-		if step, err := e.hostCleanup(ctx, lv, r, s, log); err != nil {
-			log.Printf("%s failed: %v", step, err)
-			errs = append(errs, e.fail(ctx, lv, s.Name, step, err, false))
+		if hostStep, hostErr = e.hostCleanup(ctx, lv, r, s, log); hostErr != nil {
+			log.Printf("%s failed: %v", hostStep, hostErr)
 		}
 	}
 	launched := flag(s, "iaas_launch")
@@ -71,10 +75,27 @@ func (e *Engine) terminateService(ctx context.Context, lv int, s store.Service) 
 		err := e.terminateInstance(cctx, r, s.Name, s.InstanceID, s.Handle)
 		cancel()
 		if err != nil {
-			errs = append(errs, e.fail(ctx, lv, s.Name, StepTerminate, err, false))
-			return errors.Join(errs...)
+			// The service stays terminating: the next terminate tries
+			// the host steps and the instance again.
+			var errs []error
+			if hostErr != nil {
+				errs = append(errs, e.fail(ctx, lv, s.Name, hostStep, hostErr, false))
+			}
+			return errors.Join(append(errs, e.fail(ctx, lv, s.Name, StepTerminate, err, false))...)
 		}
 		log.Printf("instance %s terminated", s.InstanceID)
+		if hostErr != nil {
+			hostErr = &terminatedAnyway{err: hostErr, id: s.InstanceID}
+			log.Printf("%v", hostErr)
+		}
+	} else if hostErr != nil {
+		// The host is not ours to terminate and still there: the service
+		// is left failed, so the next terminate runs its host steps again.
+		return e.fail(ctx, lv, s.Name, hostStep, hostErr, true)
+	}
+	var errs []error
+	if hostErr != nil {
+		errs = append(errs, e.fail(ctx, lv, s.Name, hostStep, hostErr, false))
 	}
 	rec := context.WithoutCancel(ctx)
 	if launched {

@@ -65,10 +65,34 @@ func terminateRun(ctx context.Context, o options, env cl.Env, run string) error 
 		}
 	}
 	if termErr != nil {
-		return explain(termErr, run,
-			fmt.Sprintf("run 'cloudinitd terminate %s' again once the cause is fixed; services already terminated are skipped", run),
+		again := fmt.Sprintf("run 'cloudinitd terminate %s' again once the cause is fixed: what failed is tried again (a terminate program on a host the run did not launch included), services already terminated are skipped", run)
+		if onlyTerminatedAnyway(termErr) {
+			again = fmt.Sprintf("every instance is terminated and nothing is left to retry: 'cloudinitd terminate %s' again deletes the record", run)
+		}
+		return explain(termErr, run, again,
 			fmt.Sprintf("'cloudinitd history %s' shows every instance of the run", run))
 	}
 	progress(o, env, "SUCCESS terminated %s (%s)", run, since(start))
 	return nil
+}
+
+// onlyTerminatedAnyway reports whether every failure in err is a service's
+// host step that failed while its instance was terminated all the same
+// (bootlevel.ErrTerminatedAnyway): then a second terminate has nothing to
+// retry.
+func onlyTerminatedAnyway(err error) bool {
+	switch u := err.(type) {
+	case *bootlevel.ServiceError:
+		return errors.Is(u, bootlevel.ErrTerminatedAnyway)
+	case interface{ Unwrap() []error }:
+		for _, x := range u.Unwrap() {
+			if !onlyTerminatedAnyway(x) {
+				return false
+			}
+		}
+		return len(u.Unwrap()) > 0
+	case interface{ Unwrap() error }:
+		return onlyTerminatedAnyway(u.Unwrap())
+	}
+	return false
 }
