@@ -60,13 +60,21 @@ type Cmd struct {
 // TailLines is how many trailing output lines a Result keeps.
 const TailLines = 20
 
+// TailBytes bounds the bytes of those lines together: older lines go first,
+// and a single longer line keeps only its last TailBytes bytes, after
+// TailCut.
+const TailBytes = 4 << 10
+
+// TailCut starts a tail line that was cut to TailBytes.
+const TailCut = "[…] "
+
 // Result describes a finished (or killed) command.
 type Result struct {
 	// ExitStatus is the program's exit status; 128+n when it died of signal n
 	// (locally), -1 when it is unknown (killed on deadline, connection lost).
 	ExitStatus int
 	// Tail holds the last TailLines lines of stdout and stderr interleaved in
-	// arrival order.
+	// arrival order, TailBytes at most.
 	Tail []string
 }
 

@@ -207,3 +207,30 @@ func procsWith(t *testing.T, needle string) []string {
 	}
 	return found
 }
+
+// TestRunTailByteCap: the tail is bounded in bytes as well as lines; an
+// enormous last line keeps its end.
+func TestRunTailByteCap(t *testing.T) {
+	eachHost(t, func(t *testing.T, h host, ex remote.Executor) {
+		script := `head -c 3000 /dev/zero | tr '\0' a; echo; head -c 3000 /dev/zero | tr '\0' b; echo; echo short; exit 1`
+		res, _ := ex.Run(testCtx(t), remote.Cmd{Argv: []string{"/bin/sh", "-c", script}})
+		want := []string{strings.Repeat("b", 3000), "short"}
+		if diff := cmp.Diff(want, res.Tail); diff != "" {
+			t.Errorf("tail (-want +got):\n%s", diff)
+		}
+		script = `head -c 70000 /dev/zero | tr '\0' c; echo END; exit 1`
+		_, err := ex.Run(testCtx(t), remote.Cmd{Argv: []string{"/bin/sh", "-c", script}})
+		var xe *remote.ExitError
+		if !errors.As(err, &xe) {
+			t.Fatalf("err = %v, want *ExitError", err)
+		}
+		size := 0
+		for _, l := range xe.Tail {
+			size += len(l)
+		}
+		last := xe.Tail[len(xe.Tail)-1]
+		if size > remote.TailBytes || !strings.HasPrefix(last, remote.TailCut) || !strings.HasSuffix(last, "cccEND") {
+			t.Errorf("tail of %d lines, %d bytes (max %d); last line %.20q…%q", len(xe.Tail), size, remote.TailBytes, last, last[max(0, len(last)-10):])
+		}
+	})
+}

@@ -74,11 +74,29 @@ func (l *Local) Upload(ctx context.Context, dst string, data io.Reader, mode fs.
 	return nil
 }
 
-// Fetch reads the file at p.
+// Fetch reads the file at p: a regular file (after symlinks) of at most
+// MaxFetch bytes, as over SSH. A device (a symlink to /dev/zero), a FIFO
+// or a larger file is refused without reading more than MaxFetch+1 bytes.
 func (l *Local) Fetch(ctx context.Context, p string) ([]byte, error) {
-	b, err := os.ReadFile(p)
+	// O_NONBLOCK: opening a FIFO must not wait for a writer.
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("fetch %s: %w (%s)", p, ErrNotRegular, fi.Mode().Type())
+	}
+	b, err := io.ReadAll(io.LimitReader(ctxReader{ctx, f}, MaxFetch+1))
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", p, err)
+	}
+	if len(b) > MaxFetch {
+		return nil, fmt.Errorf("fetch %s: %w", p, ErrTooLarge)
 	}
 	return b, nil
 }

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"io"
 	"sync"
+	"unicode/utf8"
 )
 
 // output collects a command's stdout and stderr: it forwards complete lines
-// to the caller's writers and keeps the last TailLines lines of both streams.
+// to the caller's writers and keeps the last TailLines lines of both
+// streams, TailBytes at most.
 type output struct {
 	mu   sync.Mutex
 	tail []string
+	size int // bytes in tail
 }
 
 // stream returns a writer for one stream; its lines go to w (may be nil).
@@ -22,10 +25,32 @@ func (o *output) stream(w io.Writer) *lineWriter {
 func (o *output) add(line string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.tail = append(o.tail, line)
-	if len(o.tail) > TailLines {
-		o.tail = append(o.tail[:0], o.tail[len(o.tail)-TailLines:]...)
+	if len(line) > TailBytes {
+		line = cutLine(line)
 	}
+	o.tail = append(o.tail, line)
+	o.size += len(line)
+	drop := 0
+	for len(o.tail)-drop > TailLines || o.size > TailBytes {
+		o.size -= len(o.tail[drop])
+		drop++
+	}
+	if drop > 0 {
+		o.tail = append(o.tail[:0], o.tail[drop:]...)
+	}
+}
+
+// cutLine keeps the end of a line longer than TailBytes: TailCut and then
+// its last bytes, starting at a UTF-8 character boundary.
+func cutLine(line string) string {
+	rest := line[len(line)-(TailBytes-len(TailCut)):]
+	for i := 0; i < utf8.UTFMax && i < len(rest); i++ {
+		if utf8.RuneStart(rest[i]) {
+			rest = rest[i:]
+			break
+		}
+	}
+	return TailCut + rest
 }
 
 // finish flushes the command's two streams and returns a Result holding the

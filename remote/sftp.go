@@ -183,7 +183,7 @@ func fileError(err error) bool {
 	var se *sftp.StatusError
 	var pe *fs.PathError
 	return errors.As(err, &se) || errors.As(err, &pe) || errors.Is(err, fs.ErrNotExist) ||
-		errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrExist) || errors.Is(err, errTooLarge)
+		errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrExist) || errors.Is(err, ErrTooLarge)
 }
 
 // sftpPrepare is Prepare over SFTP.

@@ -245,15 +245,19 @@ func randomHex() string {
 	return hex.EncodeToString(b[:])
 }
 
-// errTooLarge is the error of a fetch past MaxFetch.
-var errTooLarge = fmt.Errorf("fetched file larger than %d bytes", MaxFetch)
+// ErrTooLarge is the error of a fetch past MaxFetch.
+var ErrTooLarge = fmt.Errorf("fetched file larger than %d bytes", MaxFetch)
+
+// ErrNotRegular is the error of a fetch of something that is not a
+// regular file (a device, a FIFO, a directory).
+var ErrNotRegular = errors.New("not a regular file")
 
 // limitedBuffer is a bytes.Buffer that refuses to grow past MaxFetch.
 type limitedBuffer struct{ b bytes.Buffer }
 
 func (l *limitedBuffer) Write(p []byte) (int, error) {
 	if l.b.Len()+len(p) > MaxFetch {
-		return 0, errTooLarge
+		return 0, ErrTooLarge
 	}
 	return l.b.Write(p)
 }

@@ -130,7 +130,7 @@ func runLogger(o options, run string) (*slog.Logger, func(), error) {
 		if err := os.MkdirAll(o.LogDir, 0o700); err != nil {
 			return nil, nil, fmt.Errorf("log directory: %w", err)
 		}
-		f, err := os.OpenFile(filepath.Join(o.LogDir, run+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		f, err := bootlevel.OpenLog(filepath.Join(o.LogDir, run+".log"))
 		if err != nil {
 			return nil, nil, fmt.Errorf("run log: %w", err)
 		}
@@ -194,7 +194,7 @@ func runTracer(o options, env cl.Env, run string) (*cl.Tracer, func(), error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("-s: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, "stacktrace.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := bootlevel.OpenLog(filepath.Join(dir, "stacktrace.log"))
 	if err != nil {
 		return nil, nil, fmt.Errorf("-s: %w", err)
 	}
