@@ -100,6 +100,9 @@ func (e *Engine) program(r *Resolver, s store.Service, key, stage string, log *s
 	if err != nil {
 		return remote.Program{}, fmt.Errorf("%s_args: %w", key, err)
 	}
+	if err := e.noSecretArgs(key+"_args", args); err != nil {
+		return remote.Program{}, err
+	}
 	return remote.Program{
 		Path: p, StageDir: stage, Args: args,
 		Stdout: log.stream(key, "stdout"), Stderr: log.stream(key, "stderr"),

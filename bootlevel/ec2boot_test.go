@@ -145,8 +145,8 @@ func TestScopesFromPlan(t *testing.T) {
 		return hiddenFinder{d}, err
 	}
 	err := eng.Status(ctx)
-	if err == nil || !strings.Contains(err.Error(), ec2Key) {
-		t.Errorf("status without scopes: %v, want a credential error naming the key id", err)
+	if err == nil || !strings.Contains(err.Error(), "fingerprint") || strings.Contains(err.Error(), ec2Key) {
+		t.Errorf("status without scopes: %v, want a credential error naming the key's fingerprint, not its id", err)
 	}
 	eng = h.reopen()
 	eng.Drivers = ec2Drivers()

@@ -40,6 +40,15 @@ type Engine struct {
 	// LookupEnv reads the local environment: REMOTE_WORKING_DIR_ENV and
 	// credentials stored as env.NAME (nil: no environment).
 	LookupEnv func(string) (string, bool)
+	// Globals are the command line's global variables (-g NAME=VALUE):
+	// they win over the record's, and a secret one (never recorded) exists
+	// only here.
+	Globals map[string]string
+	// Secrets collects the secret values the engine resolves and masks
+	// them in everything it shows or keeps: events, the journal, states,
+	// last_error, logs (nil: the engine keeps its own). The caller masks
+	// its own output (errors, documents) with the same value.
+	Secrets *Secrets
 	// Now is the clock of events and logs (time.Now when nil).
 	Now func() time.Time
 	// Logger receives diagnostics (discarded when nil).
@@ -51,6 +60,8 @@ type Engine struct {
 	CleanupTimeout time.Duration
 
 	mu      sync.Mutex
+	own     *Secrets     // Secrets when the caller gave none
+	logger  *slog.Logger // Logger, masking secrets
 	drivers map[string]iaas.Driver
 	scopes  scopes // drivers told where the run's instances live (scope.go)
 }
@@ -69,11 +80,44 @@ func (e *Engine) now() time.Time {
 	return time.Now()
 }
 
+// log returns Logger with every secret of the command masked.
 func (e *Engine) log() *slog.Logger {
-	if e.Logger != nil {
-		return e.Logger
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
 	}
-	return slog.New(slog.DiscardHandler)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.logger == nil {
+		e.logger = slog.New(e.secretsLocked().Handler(e.Logger.Handler()))
+	}
+	return e.logger
+}
+
+// secrets returns the command's Secrets.
+func (e *Engine) secrets() *Secrets {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.secretsLocked()
+}
+
+func (e *Engine) secretsLocked() *Secrets {
+	if e.Secrets != nil {
+		return e.Secrets
+	}
+	if e.own == nil {
+		e.own = &Secrets{}
+	}
+	return e.own
+}
+
+// resolverOptions are the engine's options of every resolver it makes.
+func (e *Engine) resolverOptions() ResolverOptions {
+	return ResolverOptions{LookupEnv: e.LookupEnv, Globals: e.Globals, Secrets: e.secrets()}
+}
+
+// loadResolver reads a resolver snapshot of the record (LoadResolverWith).
+func (e *Engine) loadResolver(ctx context.Context) (*Resolver, error) {
+	return LoadResolverWith(ctx, e.DB, e.resolverOptions())
 }
 
 func (e *Engine) getenv(k string) string {

@@ -72,6 +72,7 @@ func (f ObserverFunc) Event(e Event) { f(e) }
 // Journal failures are logged, never fatal: the journal is a diagnostic.
 func (e *Engine) emit(ctx context.Context, ev Event) {
 	ev.Run = e.DB.Name()
+	ev.Detail = e.secrets().Mask(ev.Detail)
 	if ev.Time.IsZero() {
 		ev.Time = e.now()
 	}
@@ -117,6 +118,7 @@ func (e *Engine) emitStep(ctx context.Context, level int, svc, step, detail stri
 
 // setState records svc's new state (journaled by the store) and reports it.
 func (e *Engine) setState(ctx context.Context, level int, svc string, st store.State, detail string) error {
+	detail = e.secrets().Mask(detail)
 	if err := e.DB.SetState(context.WithoutCancel(ctx), svc, st, detail); err != nil {
 		return fmt.Errorf("record state %s: %w", st, err)
 	}
@@ -130,7 +132,7 @@ func (e *Engine) setState(ctx context.Context, level int, svc string, st store.S
 // setRunning records svc's hostname and its state running in one write
 // (store.SetRunning) and reports the state.
 func (e *Engine) setRunning(ctx context.Context, level int, svc, hostname string) error {
-	detail := "hostname " + hostname
+	detail := e.secrets().Mask("hostname " + hostname)
 	if err := e.DB.SetRunning(context.WithoutCancel(ctx), svc, hostname, detail); err != nil {
 		return fmt.Errorf("record state %s: %w", store.StateRunning, err)
 	}

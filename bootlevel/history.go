@@ -77,7 +77,7 @@ type historyList struct {
 // drivers' current view. A nil list comes with the error that prevented
 // it; otherwise the error joins what went wrong on the way.
 func (e *Engine) listHistory(ctx context.Context) (*historyList, *Resolver, error) {
-	r, err := LoadResolver(ctx, e.DB, e.LookupEnv)
+	r, err := e.loadResolver(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,7 +86,7 @@ func (e *Engine) listHistory(ctx context.Context) (*historyList, *Resolver, erro
 	if err != nil {
 		return nil, nil, errors.Join(serr, fmt.Errorf("read instance history: %w", err))
 	}
-	if r, err = LoadResolver(ctx, e.DB, e.LookupEnv); err != nil { // searchRun may have recorded instances
+	if r, err = e.loadResolver(ctx); err != nil { // searchRun may have recorded instances
 		return nil, nil, errors.Join(serr, err)
 	}
 	hl := &historyList{}

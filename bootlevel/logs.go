@@ -106,6 +106,7 @@ func (l *serviceLog) Printf(format string, args ...any) {
 }
 
 func (l *serviceLog) write(line string) {
+	line = l.e.secrets().Mask(line)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {

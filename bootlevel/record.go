@@ -17,9 +17,10 @@ import (
 // and deps rows are replaced, and their state, instances and bootout.json
 // attributes kept (store.DB.PutServices).
 //
-// Credentials written as env.NAME are stored as that reference; a literal
-// credential is dropped by the store (see docs/record.md), and a later
-// command finds it only in its environment or a profile.
+// A secret (plan.IsSecret) is never stored: a setting or deps row read
+// from env.NAME is stored as that reference and read from the environment
+// again at use; a secret global (-g) is stored without its value and must
+// be given again (see docs/record.md).
 func Record(ctx context.Context, db *store.DB, p *plan.Plan) error {
 	if err := db.SetTopConf(ctx, p.TopFile); err != nil {
 		return fmt.Errorf("record plan: %w", err)
@@ -31,14 +32,18 @@ func Record(ctx context.Context, db *store.DB, p *plan.Plan) error {
 		for j, s := range l.Services {
 			rs := store.Service{Name: s.Name, Level: l.Number, Position: j}
 			for _, set := range s.Settings {
-				v := set.Value
-				if plan.IsSecret(set.Key) && set.Source.Env != "" {
-					v = "env." + set.Source.Env
+				st := store.Setting{Key: set.Key, Value: set.Value, Source: set.Source.String()}
+				if plan.IsSecret(set.Key) {
+					st.Value, st.Redacted = secretRef(set.Source.Env)
 				}
-				rs.Settings = append(rs.Settings, store.Setting{Key: set.Key, Value: v, Source: set.Source.String()})
+				rs.Settings = append(rs.Settings, st)
 			}
 			for _, a := range s.Deps {
-				rs.Deps = append(rs.Deps, store.Attr{Key: a.Key, Value: a.Value})
+				v := a.Value
+				if plan.IsSecret(a.Key) && a.Env != "" {
+					v = "env." + a.Env // a literal one is a plan error; ${} text is no secret
+				}
+				rs.Deps = append(rs.Deps, store.Attr{Key: a.Key, Value: v})
 			}
 			ss = append(ss, rs)
 		}
@@ -48,12 +53,21 @@ func Record(ctx context.Context, db *store.DB, p *plan.Plan) error {
 	}
 	gs := make([]store.Global, 0, len(p.Globals))
 	for _, g := range p.Globals {
-		gs = append(gs, store.Global{Name: g.Name, Value: g.Value, Rank: g.Rank, Source: g.Source})
+		gs = append(gs, store.Global{Name: g.Name, Value: g.Value, Rank: g.Rank, Source: g.Source, Redacted: plan.IsSecret(g.Name)})
 	}
 	if err := db.SaveGlobals(ctx, gs); err != nil {
 		return fmt.Errorf("record plan: globals: %w", err)
 	}
 	return nil
+}
+
+// secretRef is what is stored of a secret setting: its reference env.NAME,
+// or nothing (redacted) when it was not read from the environment.
+func secretRef(env string) (string, bool) {
+	if env == "" {
+		return "", true
+	}
+	return "env." + env, false
 }
 
 // The engine writes the record only through the helpers below (and
@@ -72,6 +86,7 @@ func (e *Engine) begin(ctx context.Context) (context.Context, []level, error) {
 	if err != nil {
 		return ctx, nil, err
 	}
+	newResolver(v, e.resolverOptions()).learnSecrets()
 	return withView(ctx, v), groupLevels(ls, v.all()), nil
 }
 
@@ -82,9 +97,11 @@ func (e *Engine) resolver(ctx context.Context) (*Resolver, error) {
 	// arrives: its attributes stay unset instead of being missing.
 	_, dry := e.Connector.(DryRunConnector)
 	if v := viewOf(ctx); v != nil {
-		return &Resolver{v: v, lookupEnv: e.LookupEnv, dryRun: dry}, nil
+		r := newResolver(v, e.resolverOptions())
+		r.dryRun = dry
+		return r, nil
 	}
-	r, err := LoadResolver(ctx, e.DB, e.LookupEnv)
+	r, err := e.loadResolver(ctx)
 	if r != nil {
 		r.dryRun = dry
 	}
@@ -133,6 +150,7 @@ func (e *Engine) setHostname(ctx context.Context, svc, hostname string) error {
 
 // setLastError records svc's last error ("" clears it).
 func (e *Engine) setLastError(ctx context.Context, svc, msg string) error {
+	msg = e.secrets().Mask(msg)
 	if err := e.DB.SetLastError(ctx, svc, msg); err != nil {
 		return err
 	}
@@ -180,13 +198,14 @@ func (e *Engine) launchDone(ctx context.Context, svc string, intent int64, id st
 // launchFailed records that the launch of intent started nothing; a
 // failure to record it is logged.
 func (e *Engine) launchFailed(ctx context.Context, svc string, intent int64, cause error) {
-	if err := e.DB.LaunchFailed(context.WithoutCancel(ctx), intent, cause.Error()); err != nil {
+	detail := e.secrets().MaskError(cause)
+	if err := e.DB.LaunchFailed(context.WithoutCancel(ctx), intent, detail); err != nil {
 		e.log().Warn("record failed launch", "intent", intent, "err", err)
 		return
 	}
 	if v := viewOf(ctx); v != nil {
 		v.updateHistory(svc, func(h *store.HistoryRow) bool { return h.ID == intent }, func(h *store.HistoryRow) {
-			h.State, h.Detail = store.HistoryFailed, cause.Error()
+			h.State, h.Detail = store.HistoryFailed, detail
 		})
 	}
 }

@@ -39,10 +39,30 @@ var columnKeys = map[string]string{
 // new one after the record changed. The engine's own resolvers read the
 // image of the running command, which follows every write the engine makes
 // (see view); they are safe for concurrent use.
+//
+// Secrets (plan.IsSecret) are resolved where they come from: credentials
+// and secret deps rows stored as env.NAME from the environment, secret
+// globals from the command line (ResolverOptions.Globals); every secret
+// value handed out is added to ResolverOptions.Secrets.
 type Resolver struct {
 	v         *view
 	lookupEnv func(string) (string, bool)
+	globals   map[string]string // the command line's -g values
+	secrets   *Secrets
 	dryRun    bool
+}
+
+// ResolverOptions are what a resolver takes from the command besides the
+// record.
+type ResolverOptions struct {
+	// LookupEnv resolves values stored as env.NAME (nil: none resolve).
+	LookupEnv func(string) (string, bool)
+	// Globals are the command line's global variables (-g): they win over
+	// the record's, and a secret one exists only here.
+	Globals map[string]string
+	// Secrets receives every secret value the resolver hands out (nil:
+	// none is collected).
+	Secrets *Secrets
 }
 
 var _ plan.Resolver = (*Resolver)(nil)
@@ -50,11 +70,24 @@ var _ plan.Resolver = (*Resolver)(nil)
 // LoadResolver reads services, bags and globals of the run from db.
 // lookupEnv resolves credentials stored as env.NAME (nil: none resolve).
 func LoadResolver(ctx context.Context, db *store.DB, lookupEnv func(string) (string, bool)) (*Resolver, error) {
+	return LoadResolverWith(ctx, db, ResolverOptions{LookupEnv: lookupEnv})
+}
+
+// LoadResolverWith is LoadResolver with every option. The secrets of the
+// run (credentials, secret deps, bootout.json and global values) are added
+// to o.Secrets at once, so that whatever is shown next is masked.
+func LoadResolverWith(ctx context.Context, db *store.DB, o ResolverOptions) (*Resolver, error) {
 	v, err := loadView(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	return &Resolver{v: v, lookupEnv: lookupEnv}, nil
+	r := newResolver(v, o)
+	r.learnSecrets()
+	return r, nil
+}
+
+func newResolver(v *view, o ResolverOptions) *Resolver {
+	return &Resolver{v: v, lookupEnv: o.LookupEnv, globals: o.Globals, secrets: o.Secrets}
 }
 
 // DryRun returns a resolver over the same record as a dry run sees it:
@@ -93,7 +126,7 @@ func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
 	as := r.v.bag(svc)
 	for i := len(as) - 1; i >= 0; i-- {
 		if as[i].Key == attr {
-			return as[i].Value, true, nil
+			return r.bagValue(svc, as[i])
 		}
 	}
 	switch attr {
@@ -107,7 +140,7 @@ func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
 	if key, ok := columnKeys[attr]; ok {
 		v, set := s.Setting(key)
 		if set && plan.IsSecret(key) {
-			v, set = r.secret(v)
+			v, set = r.credential(s, key)
 		}
 		return v, set, nil
 	}
@@ -129,20 +162,52 @@ func (r *Resolver) credential(s store.Service, key string) (string, bool) {
 	if !set {
 		return "", false
 	}
-	return r.secret(v)
+	return r.fromEnv(v)
 }
 
-// secret resolves a stored credential reference.
-func (r *Resolver) secret(ref string) (string, bool) {
-	if name, ok := strings.CutPrefix(ref, "env."); ok && r.lookupEnv != nil {
-		return r.lookupEnv(name)
+// fromEnv resolves a secret stored as its reference env.NAME, and adds the
+// value to the command's secrets.
+func (r *Resolver) fromEnv(ref string) (string, bool) {
+	name, ok := strings.CutPrefix(ref, "env.")
+	if !ok || r.lookupEnv == nil {
+		return "", false
 	}
-	return "", false
+	v, ok := r.lookupEnv(name)
+	if ok {
+		r.secrets.Add(v)
+	}
+	return v, ok
 }
 
-// Global implements plan.Resolver.
+// bagValue returns the raw value of a bag row of svc. A secret deps row
+// is stored as env.NAME and read from the environment (a bootout.json row
+// never is: a boot program must not read this process's environment).
+func (r *Resolver) bagValue(svc string, a store.Attr) (string, bool, error) {
+	if !plan.IsSecret(a.Key) {
+		return a.Value, true, nil
+	}
+	if a.Origin == store.OriginDeps && strings.HasPrefix(a.Value, "env.") {
+		v, ok := r.fromEnv(a.Value)
+		if !ok {
+			return "", false, fmt.Errorf("service %q: %s is %s, which is not set in this command's environment: %w",
+				svc, a.Key, a.Value, plan.ErrUnknownAttr)
+		}
+		return v, true, nil
+	}
+	r.secrets.Add(a.Value)
+	return a.Value, true, nil
+}
+
+// Global implements plan.Resolver: the command line's value, else the
+// record's (a secret global is never recorded: it must be given again).
 func (r *Resolver) Global(name string) (string, bool) {
-	v, ok := r.v.globals[name] // never changes after load
+	v, ok := r.globals[name]
+	if !ok {
+		v, ok = r.v.globals[name] // never changes after load
+	}
+	if ok && plan.IsSecret(name) {
+		r.secrets.Add(v)
+	}
 	return v, ok
 }
 
@@ -171,9 +236,16 @@ func (r *Resolver) Setting(svc, key string) (string, error) {
 func (r *Resolver) Bag(svc string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, a := range r.v.bag(svc) {
-		v, err := r.Expand(a.Value, svc)
+		raw, _, err := r.bagValue(svc, a)
+		if err != nil {
+			return nil, err
+		}
+		v, err := r.Expand(raw, svc)
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: %w", a.Key, err)
+		}
+		if plan.IsSecret(a.Key) {
+			r.secrets.Add(v)
 		}
 		out[a.Key] = v
 	}

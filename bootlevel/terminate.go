@@ -178,7 +178,7 @@ func (e *Engine) terminateInstance(ctx context.Context, r *Resolver, svc, id str
 func (e *Engine) search(ctx context.Context) (runSearch, error) {
 	cctx, cancel := e.cleanup(ctx)
 	defer cancel()
-	r, err := LoadResolver(cctx, e.DB, e.LookupEnv)
+	r, err := e.loadResolver(cctx)
 	if err != nil {
 		return runSearch{}, err
 	}
@@ -196,7 +196,7 @@ func (e *Engine) terminateHistory(ctx context.Context, found runSearch) error {
 	if err != nil {
 		return fmt.Errorf("read instance history: %w", err)
 	}
-	r, err := LoadResolver(cctx, e.DB, e.LookupEnv)
+	r, err := e.loadResolver(cctx)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func (e *Engine) Validate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r, err := LoadResolver(ctx, e.DB, e.LookupEnv)
+	r, err := e.loadResolver(ctx)
 	if err != nil {
 		return err
 	}

@@ -25,8 +25,8 @@ func (db *DB) PutLevels(ctx context.Context, ls []Level) error {
 // hostname, history and bootout.json attributes are kept: the bag becomes
 // the new deps rows followed by the bootout rows in their order, so a value
 // its boot program gave still wins over a deps row of the same key, as it
-// did before the reload. Every level must have been recorded. Values of
-// iaas_key and iaas_secret are kept only as references.
+// did before the reload. Every level must have been recorded. A setting
+// marked Redacted is stored without its value.
 func (db *DB) PutServices(ctx context.Context, ss []Service) error {
 	return db.write(ctx, "put services", func(ctx context.Context, tx *txn, now string) error {
 		return putServices(ctx, tx, now, ss)
@@ -118,10 +118,9 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 			return fmt.Errorf("service %q: deps: %w", s.Name, err)
 		}
 		for _, st := range s.Settings {
-			v, ok := scrub(st.Key, st.Value, st.Source)
-			var val any = v
-			if !ok {
-				val = nil
+			var val any = st.Value
+			if st.Redacted {
+				val = nil // a secret: never stored
 			}
 			if err := rows.add(ctx, s.Name, id, st.Key, val, st.Source); err != nil {
 				return err

@@ -19,11 +19,12 @@ type Run struct {
 // -G file, 3 a -g option; a higher rank wins).
 type Global struct {
 	Name   string
-	Value  string // for iaas_key/iaas_secret only a reference is kept
+	Value  string
 	Rank   int
 	Source string // where the value was read, e.g. "/plans/top.conf [globals]"
-	// Redacted is true on read when a secret value was given literally and
-	// therefore not stored.
+	// Redacted on write: the value is a secret, store it as NULL. On read:
+	// the value was not stored. The caller decides what is secret
+	// (bootlevel.Record, by plan.IsSecret).
 	Redacted bool
 }
 
@@ -39,9 +40,11 @@ type Level struct {
 type Setting struct {
 	Key    string
 	Value  string
-	Source string // file and section it came from, or env.NAME for secrets
-	// Redacted is true on read when the value was a literal secret and was
-	// therefore not stored.
+	Source string // file and section it came from, or env.NAME via them
+	// Redacted on write: the value is a secret, store it as NULL. On read:
+	// the value was not stored. The caller decides what is secret
+	// (bootlevel.Record, by plan.IsSecret); a secret from the environment
+	// is stored as its reference env.NAME, not redacted.
 	Redacted bool
 }
 

@@ -53,8 +53,8 @@ func (db *DB) SetTopConf(ctx context.Context, topconf string) error {
 }
 
 // SaveGlobals replaces the stored globals with gs, in one transaction.
-// Values of iaas_key and iaas_secret are kept only as references (env.NAME,
-// profile.NAME); a literal secret is dropped and reads back Redacted.
+// A global marked Redacted (a secret, see plan.IsSecret) is stored without
+// its value (NULL) and reads back Redacted.
 func (db *DB) SaveGlobals(ctx context.Context, gs []Global) error {
 	return db.write(ctx, "save globals", func(ctx context.Context, tx *txn, _ string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM globals`); err != nil {
@@ -66,10 +66,9 @@ func (db *DB) SaveGlobals(ctx context.Context, gs []Global) error {
 		}
 		defer stmt.Close()
 		for _, g := range gs {
-			v, ok := scrub(g.Name, g.Value, g.Source)
-			var val any = v
-			if !ok {
-				val = nil
+			var val any = g.Value
+			if g.Redacted {
+				val = nil // a secret: never stored
 			}
 			if _, err := stmt.ExecContext(ctx, g.Name, val, g.Rank, g.Source); err != nil {
 				return fmt.Errorf("global %q rank %d: %w", g.Name, g.Rank, err)

@@ -25,6 +25,7 @@ func Main(ctx context.Context, args []string, env cl.Env) int {
 	if env.Transcript == nil {
 		env.Transcript = &cl.Transcript{}
 	}
+	env = env.MaskStreams()
 	env.Streams.Out = io.MultiWriter(env.Streams.Out, env.Transcript.Results())
 	app := newApp(env)
 	argv := append([]string{progName}, cl.Permute(args, flagSpec(app.Flags))...)

@@ -105,7 +105,7 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 	})
 	var docErr error
 	if bootErr == nil && o.Output != "" {
-		docErr = writeDocument(ctx, db, env.LookupEnv, o.Output, o.DryRun)
+		docErr = writeDocument(ctx, db, resolverOptions(o, env), o.Output, o.DryRun)
 	}
 	if o.DryRun {
 		// The record of a dry run goes, whatever failed.

@@ -44,7 +44,7 @@ func runCommand(env cl.Env, name, usage string, clean, doc bool, op func(*bootle
 				return err
 			})
 			if doc && opErr == nil && o.Output != "" {
-				if err := writeDocument(ctx, db, env.LookupEnv, o.Output, false); err != nil {
+				if err := writeDocument(ctx, db, resolverOptions(o, env), o.Output, false); err != nil {
 					return err
 				}
 			}

@@ -22,11 +22,12 @@ var documentColumns = []string{"image", "iaas", "allocation", "keyname", "localk
 // writeDocument writes the run document (-o FILE) in cloudinit.d's shape:
 // {"levels": [{"level": 1, "services": [{...}]}]}, each service with its
 // bag keys and stored columns, plus its name under "name". Values are
-// strings; unset ones are null. For a dry run (dryRun) the values that
-// bootout.json would have given are their ${} tokens, as the dry run shows
-// them.
-func writeDocument(ctx context.Context, db *store.DB, lookupEnv func(string) (string, bool), path string, dryRun bool) error {
-	r, err := bootlevel.LoadResolver(ctx, db, lookupEnv)
+// strings; unset ones are null. Secret keys are left out, and secrets in
+// other values (pre-${.iaas_secret}) are masked. For a dry run (dryRun) the
+// values that bootout.json would have given are their ${} tokens, as the
+// dry run shows them.
+func writeDocument(ctx context.Context, db *store.DB, ro bootlevel.ResolverOptions, path string, dryRun bool) error {
+	r, err := bootlevel.LoadResolverWith(ctx, db, ro)
 	if err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func writeDocument(ctx context.Context, db *store.DB, lookupEnv func(string) (st
 		for _, col := range documentColumns {
 			v, ok, _ := r.Lookup(s.Name, col)
 			if ok && v != "" {
-				doc[col] = v
+				doc[col] = ro.Secrets.Mask(v)
 			} else {
 				doc[col] = nil
 			}
@@ -63,7 +64,7 @@ func writeDocument(ctx context.Context, db *store.DB, lookupEnv func(string) (st
 			if plan.IsSecret(k) {
 				continue
 			}
-			doc[k] = v
+			doc[k] = ro.Secrets.Mask(v) // a value expanded from a secret
 		}
 		levels[len(levels)-1].Services = append(levels[len(levels)-1].Services, doc)
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,7 @@ func newSession(o options, env cl.Env, db *store.DB, dryRun bool) (*session, err
 	if err != nil {
 		return nil, err
 	}
+	logger = slog.New(env.Secrets.Handler(logger.Handler())) // drivers log through it too
 	s.closers = append(s.closers, closeLog)
 	tracer, closeTrace, err := runTracer(o, env, db.Name())
 	if err != nil {
@@ -60,6 +62,8 @@ func newSession(o options, env cl.Env, db *store.DB, dryRun bool) (*session, err
 		Observer:  obs,
 		Parallel:  o.Parallel,
 		LookupEnv: env.LookupEnv,
+		Globals:   commandGlobals(o),
+		Secrets:   env.Secrets,
 		Logger:    logger,
 	}
 	if o.LogDir != "-" {
@@ -203,3 +207,25 @@ func runTracer(o options, env cl.Env, run string) (*cl.Tracer, func(), error) {
 
 // since formats the time spent since t.
 func since(t time.Time) string { return fmt.Sprintf("%.1fs", time.Since(t).Seconds()) }
+
+// commandGlobals are the -g NAME=VALUE of the command line (checked by
+// optionsFrom), for the engine: they win over the record's globals, and a
+// secret one (never recorded) exists only there.
+func commandGlobals(o options) map[string]string {
+	if len(o.Globals) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(o.Globals))
+	for _, kv := range o.Globals {
+		if k, v, ok := strings.Cut(kv, "="); ok && k != "" {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// resolverOptions are what a resolver of the CLI (the -o document) takes
+// from the command.
+func resolverOptions(o options, env cl.Env) bootlevel.ResolverOptions {
+	return bootlevel.ResolverOptions{LookupEnv: env.LookupEnv, Globals: commandGlobals(o), Secrets: env.Secrets}
+}

@@ -36,7 +36,8 @@ func TestDefaultChainFromInjectedEnv(t *testing.T) {
 }
 
 // TestHandleHasNoSecret: the handle names the endpoint, region and the
-// credential source (the key id), never the secret.
+// credential source (the key id's fingerprint), never the secret nor the
+// key id; a handle written with the key id reads back as its fingerprint.
 func TestHandleHasNoSecret(t *testing.T) {
 	srv := newServer(t, ec2test.Options{})
 	sp := spec(srv, "handle")
@@ -44,20 +45,25 @@ func TestHandleHasNoSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(inst.Handle), testSecret) {
-		t.Fatalf("handle %s contains the secret", inst.Handle)
+	if strings.Contains(string(inst.Handle), testSecret) || strings.Contains(string(inst.Handle), testKey) {
+		t.Fatalf("handle %s contains the secret or the key id", inst.Handle)
 	}
 	h, err := ec2.DecodeHandle(inst.Handle)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Endpoint != srv.URL() || h.Region != "us-east-1" || h.Credentials.Kind != "plan" || h.Credentials.KeyID != testKey {
+	if h.Endpoint != srv.URL() || h.Region != "us-east-1" || h.Credentials.Kind != "plan" || h.Credentials.KeyHash != testKeyHash {
 		t.Errorf("handle %+v", h)
+	}
+	old, err := ec2.DecodeHandle([]byte(`{"region":"us-east-1","credentials":{"kind":"plan","key_id":"` + testKey + `"}}`))
+	if err != nil || old.Credentials.KeyHash != testKeyHash || old.Credentials.KeyID != "" {
+		t.Errorf("old handle: %+v %v", old, err)
 	}
 }
 
 // TestReattach: a later process describes by handle. With the plan's
-// credentials (AddScope) it works; with none it fails naming the key id;
+// credentials (AddScope) it works; with none it fails naming the key's
+// fingerprint (never the key id);
 // with the same key in its default chain it works.
 func TestReattach(t *testing.T) {
 	srv := newServer(t, ec2test.Options{})
@@ -71,8 +77,9 @@ func TestReattach(t *testing.T) {
 		t.Errorf("with AddScope: %v %v", got, err)
 	}
 	_, err = newDriver(nil).Describe(ctx(t), ref)
-	if !errors.Is(err, iaas.ErrPermanent) || !strings.Contains(err.Error(), testKey) || strings.Contains(err.Error(), testSecret) {
-		t.Errorf("without credentials: %v, want ErrPermanent naming %s", err, testKey)
+	if !errors.Is(err, iaas.ErrPermanent) || !strings.Contains(err.Error(), testKeyHash) ||
+		strings.Contains(err.Error(), testKey) || strings.Contains(err.Error(), testSecret) {
+		t.Errorf("without credentials: %v, want ErrPermanent naming fingerprint %s", err, testKeyHash)
 	}
 	same := env{"AWS_ACCESS_KEY_ID": testKey, "AWS_SECRET_ACCESS_KEY": testSecret}
 	if got, err := newDriver(same).Describe(ctx(t), ref); err != nil || got[0].State != iaas.StateRunning {

@@ -124,7 +124,7 @@ func (d *Driver) remember(s scope) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if s.Creds.Key != "" {
-		d.creds[s.Creds.Key] = s.Creds
+		d.creds[keyHash(s.Creds.Key)] = s.Creds
 	}
 	k := s.key()
 	if _, ok := d.scopes[k]; !ok {
@@ -150,12 +150,12 @@ func (d *Driver) scopeOfHandle(h Handle) scope {
 	s := scope{Endpoint: h.Endpoint, Region: h.Region, Flavor: h.Flavor}
 	if h.Credentials.Kind == sourcePlan {
 		d.mu.Lock()
-		s.Creds = d.creds[h.Credentials.KeyID]
+		s.Creds = d.creds[h.Credentials.KeyHash]
 		d.mu.Unlock()
 		if s.Creds.Key == "" {
 			// Not seen: fall back to the default chain, which client checks
-			// yields this very key id.
-			s.Creds = iaas.Credentials{Key: h.Credentials.KeyID}
+			// yields this very key.
+			s.KeyHash = h.Credentials.KeyHash
 		}
 	}
 	return s
@@ -228,7 +228,7 @@ func (d *Driver) loadConfig(ctx context.Context, s scope) (aws.Config, error) {
 		return aws.Config{}, permanent("connect", "ec2.credentials",
 			fmt.Sprintf("loading the AWS configuration for %s: %v", s.where(), err), credHint)
 	}
-	if s.Creds == (iaas.Credentials{}) {
+	if s.Creds == (iaas.Credentials{}) && s.KeyHash == "" {
 		// The default chain: ask it now, so that finding no credentials
 		// is one permanent error with a hint, not retried transient
 		// request failures ending in an instance-metadata timeout.
@@ -241,14 +241,15 @@ func (d *Driver) loadConfig(ctx context.Context, s scope) (aws.Config, error) {
 				noCredsHint)
 		}
 	}
-	if s.Creds.Key != "" && s.Creds.Secret == "" {
+	if s.Creds.Secret == "" && s.KeyHash != "" {
 		// A handle names plan credentials this process has not been given:
 		// use the default chain only if it holds the same key.
 		got, err := cfg.Credentials.Retrieve(ctx)
-		if err != nil || got.AccessKeyID != s.Creds.Key {
+		if err != nil || keyHash(got.AccessKeyID) != s.KeyHash {
 			return aws.Config{}, permanent("connect", "ec2.credentials",
-				fmt.Sprintf("the instance was launched with access key %s, whose secret this process does not have", s.Creds.Key),
-				"give the plan's iaas_key/iaas_secret to the driver (AddScope), or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for that key")
+				fmt.Sprintf("the instance was launched with the plan's access key (fingerprint %s), whose secret this process does not have", s.KeyHash),
+				"export the variables the plan's iaas_key/iaas_secret name (env.NAME), or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for that key; "+
+					"a key's fingerprint is: printf %s \"$AWS_ACCESS_KEY_ID\" | sha256sum | cut -c1-16")
 		}
 	}
 	return cfg, nil

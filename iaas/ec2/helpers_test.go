@@ -19,6 +19,8 @@ import (
 const (
 	testKey    = "AKIDEC2TESTKEY000001"
 	testSecret = "ec2test-secret-do-not-print"
+	// testKeyHash is printf %s AKIDEC2TESTKEY000001 | sha256sum | cut -c1-16.
+	testKeyHash = "452ad3df5163e395"
 )
 
 // env is an injected environment: only these variables exist.

@@ -1,6 +1,8 @@
 package ec2
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -17,6 +19,10 @@ type scope struct {
 	Region   string
 	Flavor   string
 	Creds    iaas.Credentials // zero: the default chain
+	// KeyHash, with no Creds, names the plan credentials an instance was
+	// launched with (keyHash of the access key id): the default chain is
+	// used only if it holds that key.
+	KeyHash string
 }
 
 // scopeOf derives the scope of a launch spec, checking iaas and iaas_url.
@@ -68,10 +74,21 @@ func checkEndpoint(raw string) (string, error) {
 
 // source is the credential source, without any secret.
 func (s scope) source() credSource {
-	if s.Creds.Key != "" {
-		return credSource{Kind: sourcePlan, KeyID: s.Creds.Key}
+	switch {
+	case s.Creds.Key != "":
+		return credSource{Kind: sourcePlan, KeyHash: keyHash(s.Creds.Key)}
+	case s.KeyHash != "":
+		return credSource{Kind: sourcePlan, KeyHash: s.KeyHash}
 	}
 	return credSource{Kind: sourceDefault}
+}
+
+// keyHash is the fingerprint of an access key id that handles, scope keys
+// and messages carry instead of the id: the first 16 hex digits of its
+// SHA-256 (printf %s "$AWS_ACCESS_KEY_ID" | sha256sum | cut -c1-16).
+func keyHash(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:8])
 }
 
 // key identifies the scope without its secret: endpoint, region, source.
@@ -91,16 +108,18 @@ const (
 )
 
 // credSource says where a scope's credentials come from; it never holds a
-// secret. For the plan it keeps the access key id, which AWS does not treat
-// as secret, so a later process can find the matching credentials.
+// secret, nor the access key id: for the plan it keeps the key id's
+// fingerprint (keyHash), so a later process can find the matching
+// credentials. KeyID is read from handles written before, never written.
 type credSource struct {
-	Kind  string `json:"kind"`
-	KeyID string `json:"key_id,omitempty"`
+	Kind    string `json:"kind"`
+	KeyHash string `json:"key_sha256,omitempty"`
+	KeyID   string `json:"key_id,omitempty"`
 }
 
 func (c credSource) String() string {
-	if c.KeyID != "" {
-		return c.Kind + ":" + c.KeyID
+	if c.KeyHash != "" {
+		return c.Kind + ":" + c.KeyHash
 	}
 	return c.Kind
 }
@@ -122,6 +141,9 @@ func DecodeHandle(b []byte) (Handle, error) {
 	var h Handle
 	if err := json.Unmarshal(b, &h); err != nil {
 		return Handle{}, fmt.Errorf("ec2: bad instance handle: %w", err)
+	}
+	if c := &h.Credentials; c.KeyID != "" {
+		c.KeyHash, c.KeyID = keyHash(c.KeyID), ""
 	}
 	return h, nil
 }

@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
+
+	"github.com/cloudinitd/cloudinitd/bootlevel"
 )
 
 // Env is what a command needs from the process it runs in. main builds it
@@ -18,7 +21,42 @@ type Env struct {
 	// Transcript is the -O FILE copy of the output for people; Main
 	// provides a closed one when nil.
 	Transcript *Transcript
+	// Secrets are the secret values the command has seen; the engine and
+	// everything the command writes mask them (see MaskStreams).
+	Secrets *bootlevel.Secrets
 }
+
+// MaskStreams returns e with a Secrets (a new one if e has none) and Out,
+// Err and the Transcript masking it: the last line of defence for what a
+// command prints (the engine masks its events and records at the source).
+func (e Env) MaskStreams() Env {
+	if e.Secrets == nil {
+		e.Secrets = &bootlevel.Secrets{}
+	}
+	if e.Transcript != nil {
+		e.Transcript.SetMask(e.Secrets.Mask)
+	}
+	e.Streams.Out = maskWriter{w: e.Streams.Out, s: e.Secrets}
+	e.Streams.Err = maskWriter{w: e.Streams.Err, s: e.Secrets}
+	return e
+}
+
+// maskWriter masks the secrets of s in each Write (output is written a
+// line or a document at a time).
+type maskWriter struct {
+	w io.Writer
+	s *bootlevel.Secrets
+}
+
+func (m maskWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(m.w, m.s.Mask(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Unwrap returns the stream written to (IsTerminal looks through).
+func (m maskWriter) Unwrap() io.Writer { return m.w }
 
 // ProcessEnv returns the Env of the running process.
 func ProcessEnv() Env {

@@ -17,6 +17,13 @@ type IOStreams struct {
 
 // IsTerminal reports whether w is a terminal (for live progress and colour).
 func IsTerminal(w io.Writer) bool {
+	for {
+		u, ok := w.(interface{ Unwrap() io.Writer })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

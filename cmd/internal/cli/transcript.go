@@ -18,7 +18,16 @@ type Transcript struct {
 	mu      sync.Mutex
 	f       *os.File
 	results bool
-	err     error // the first failed write, reported by Close
+	err     error               // the first failed write, reported by Close
+	mask    func(string) string // applied to every write (secrets), if set
+}
+
+// SetMask makes every later write go through mask first (Env.MaskStreams
+// sets it to mask secrets).
+func (t *Transcript) SetMask(mask func(string) string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.mask = mask
 }
 
 // Open creates (or truncates) path, mode 0600 like the logs, and starts
@@ -53,6 +62,9 @@ func (t *Transcript) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.f != nil && t.err == nil {
+		if t.mask != nil {
+			p = []byte(t.mask(string(p)))
+		}
 		if _, err := t.f.Write(p); err != nil {
 			t.err = fmt.Errorf("-O %s: %w", t.f.Name(), err)
 		}
