@@ -210,8 +210,15 @@ func (e *Engine) launchFailed(ctx context.Context, svc string, intent int64, cau
 	}
 }
 
-// appendAttrs appends rows to svc's attribute bag.
+// appendAttrs appends rows to svc's attribute bag. The values of secret
+// keys are added to the command's secrets first (a bootout.json secret is
+// kept in the record: later levels need it; see docs/record.md).
 func (e *Engine) appendAttrs(ctx context.Context, svc string, origin store.Origin, attrs []store.Attr) error {
+	for _, a := range attrs {
+		if plan.IsSecret(a.Key) {
+			e.secrets().Add(a.Value)
+		}
+	}
 	if err := e.DB.AppendAttrs(ctx, svc, origin, attrs); err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ func showGlobals(w io.Writer, p *plan.Plan) {
 	sort.Strings(names)
 	for _, n := range names {
 		g := p.Globals[n]
-		fmt.Fprintf(w, "  %s\t%s\t%s\n", n, quoteValue(g.Value), g.Source)
+		fmt.Fprintf(w, "  %s\t%s\t%s\n", n, secretOr(n, g.Value), g.Source)
 	}
 }
 
@@ -66,8 +66,21 @@ func showService(w io.Writer, svc *plan.Service, rel func(string) string) {
 		if a.Env != "" {
 			loc = "env." + a.Env + " via " + loc
 		}
-		fmt.Fprintf(w, "    deps %s\t%s\t%s\n", a.Key, quoteValue(a.Value), loc)
+		v := quoteValue(a.Value)
+		if a.Env != "" {
+			v = secretOr(a.Key, a.Value)
+		}
+		fmt.Fprintf(w, "    deps %s\t%s\t%s\n", a.Key, v, loc)
 	}
+}
+
+// secretOr shows v quoted, or that it is secret when key is
+// (plan.IsSecret).
+func secretOr(key, v string) string {
+	if plan.IsSecret(key) {
+		return "(secret, not shown)"
+	}
+	return quoteValue(v)
 }
 
 // displayValue shows a setting's value: paths relative to the plan, secrets

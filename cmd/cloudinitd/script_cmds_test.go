@@ -27,6 +27,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"waitfile":     cmdWaitFile,
 	"ec2cloud":     cmdEC2Cloud,
 	"ec2instances": cmdEC2Instances,
+	"nosecret":     cmdNoSecret,
 }
 
 // cmdWaitFile is "waitfile PATH": it waits (up to a minute) until PATH
