@@ -17,8 +17,8 @@ import (
 // even when the program failed. Such a failure is returned wrapping
 // ErrTerminatedAnyway and the service is terminated: with its host gone the
 // program cannot run again. On a host the run did not launch (hostname:)
-// a failing terminatepgm leaves the service failed, not terminated, so the
-// next Terminate runs it again; so does a failing instance termination. Afterwards every instance of the history
+// a failing terminatepgm leaves the service terminating, not terminated, so
+// the next Terminate runs it again; so does a failing instance termination. Afterwards every instance of the history
 // that is not final (earlier attempts, launches completed behind our back)
 // is terminated too. Cloud calls run under a clean-up context so that
 // Ctrl-C does not leave instances running. The error joins every failure.
@@ -90,8 +90,9 @@ func (e *Engine) terminateService(ctx context.Context, lv int, s store.Service) 
 		}
 	} else if hostErr != nil {
 		// The host is not ours to terminate and still there: the service
-		// is left failed, so the next terminate runs its host steps again.
-		return e.fail(ctx, lv, s.Name, hostStep, hostErr, true)
+		// stays terminating, so the next terminate runs its host steps
+		// again.
+		return e.fail(ctx, lv, s.Name, hostStep, hostErr, false)
 	}
 	var errs []error
 	if hostErr != nil {

@@ -108,6 +108,7 @@ func commands(env cl.Env) []*cli.Command {
 		historyCommand(env),
 		cleanCommand(env),
 		reloadCommand(env),
+		hostkeyCommand(env),
 		listCommand(env),
 		commandsCommand(env),
 		planCommand(env),

@@ -54,9 +54,11 @@ func loadPlan(path string, o options, env cl.Env) (*plan.Plan, error) {
 	if err != nil {
 		return nil, cl.WithHint(err, "fix the problems above; docs/plan-format.md describes every key")
 	}
-	if o.Verbosity > 0 {
-		for _, w := range p.Warnings {
+	for _, w := range p.Warnings {
+		if o.Verbosity > 0 {
 			notice(env, "%s: warning: %s", progName, w.Error())
+		} else {
+			fmt.Fprintf(env.Transcript, "%s: warning: %s\n", progName, w.Error()) // -O has every message
 		}
 	}
 	return p, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloudinitd/cloudinitd/bootlevel"
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/remote"
 )
 
 // explain turns an engine error into what the user should see: each failed
@@ -41,7 +42,12 @@ func explain(err error, run string, next ...string) error {
 		if se.LogFile != "" {
 			b.WriteString("\nlog: " + se.LogFile)
 		}
-		if h := se.Hint(); h != "" && !slices.Contains(hints, h) {
+		h := se.Hint()
+		if errors.Is(se, remote.ErrHostKeyMismatch) {
+			h = fmt.Sprintf("the host of %s offered another SSH key than the one recorded: if it was rebuilt (check that), "+
+				"'cloudinitd hostkey forget %s %s' and try again; otherwise someone may be in the way", se.Service, run, se.Service)
+		}
+		if h != "" && !slices.Contains(hints, h) {
 			hints = append(hints, h)
 		}
 	}
