@@ -7,7 +7,7 @@
 // Validate) from the record alone, so a later process on the reopened record
 // continues the run. The interfaces it consumes are defined here:
 // [Connector] (hosts), [Observer] (events), and the optional driver
-// abilities found with iaas.As: [RunFinder], [ScopeAdder], [SpecValidator],
+// abilities found with iaas.As: iaas.RunFinder, [ScopeAdder], [SpecValidator],
 // [Warner], [SSHKeyProvider]. See docs/engine.md for the pipelines, states
 // and crash safety.
 //

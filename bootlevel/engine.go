@@ -28,6 +28,13 @@ type Engine struct {
 	// caller wraps it (retry, limits) and decides what "" means. The engine
 	// asks once per distinct value per Engine.
 	Drivers func(iaasName string) (iaas.Driver, error)
+	// StateDir is the directory the drivers keep their state in (the
+	// iaas.Config.StateDir they were opened with; "" when unknown). It is
+	// the services' attribute iaas_state_dir, so that a service's program
+	// can open a driver on the same cloud and launch instances for the run
+	// (LaunchSpec.Run from the attribute run_id, LaunchSpec.Owner its own
+	// name) that the run's sweeps find.
+	StateDir string
 	// Connector reaches the services' hosts.
 	Connector Connector
 	// Observer receives events (nil: none).
@@ -112,7 +119,7 @@ func (e *Engine) secretsLocked() *Secrets {
 
 // resolverOptions are the engine's options of every resolver it makes.
 func (e *Engine) resolverOptions() ResolverOptions {
-	return ResolverOptions{LookupEnv: e.LookupEnv, Globals: e.Globals, Secrets: e.secrets()}
+	return ResolverOptions{LookupEnv: e.LookupEnv, Globals: e.Globals, Secrets: e.secrets(), StateDir: e.StateDir}
 }
 
 // loadResolver reads a resolver snapshot of the record (LoadResolverWith).

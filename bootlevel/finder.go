@@ -9,8 +9,8 @@ import (
 	"github.com/cloudinitd/cloudinitd/store"
 )
 
-// foundInstance is an instance of the run that a RunFinder reported and
-// the history does not hold, with the driver that found it.
+// foundInstance is an instance a RunFinder reported under the run's name
+// and the history does not hold, with the driver that found it.
 type foundInstance struct {
 	d    iaas.Driver
 	inst iaas.Instance
@@ -18,10 +18,16 @@ type foundInstance struct {
 
 // runSearch is what searchRun learned from the run's drivers.
 type runSearch struct {
-	// unrecorded are instances of the run the history does not hold and
-	// no intent claims (a launch recorded as failed that the cloud did
-	// start, or anything else tagged with the run).
+	// unrecorded are instances of the run (iaas.RunID.Claims) the history
+	// does not hold, no intent claims and no service owns (a launch
+	// recorded as failed that the cloud did start).
 	unrecorded []foundInstance
+	// owned are instances of the run a service's program launched
+	// (Instance.Owner). Only terminate touches them, after its walk.
+	owned []foundInstance
+	// foreign are instances of the run's name that belong to another
+	// record (another incarnation). Nothing touches them.
+	foreign []foundInstance
 	// unmatched are intents without an instance id whose driver searched
 	// and found no instance with their client token.
 	unmatched []store.HistoryRow
@@ -32,15 +38,63 @@ type runSearch struct {
 	blindDrivers []string
 }
 
+// runDrivers returns the distinct drivers of the run's launching services
+// and, per service, its driver. A service whose driver cannot be opened is
+// left out (its own steps report it).
+func (e *Engine) runDrivers(ctx context.Context, r *Resolver) ([]iaas.Driver, map[string]iaas.Driver, error) {
+	ss, err := e.DB.Services(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read services: %w", err)
+	}
+	var drivers []iaas.Driver
+	bySvc := map[string]iaas.Driver{}
+	seen := map[iaas.Driver]bool{}
+	for _, s := range ss {
+		if !flag(s, "iaas_launch") {
+			continue
+		}
+		d, err := e.serviceDriver(r, s.Name)
+		if err != nil {
+			continue
+		}
+		bySvc[s.Name] = d
+		if !seen[d] {
+			seen[d] = true
+			drivers = append(drivers, d)
+		}
+	}
+	return drivers, bySvc, nil
+}
+
+// findRun asks d, when it has the RunFinder ability, for the instances of
+// the run's name. ok is false for a driver that cannot search.
+func (e *Engine) findRun(ctx context.Context, d iaas.Driver) (is []iaas.Instance, ok bool, err error) {
+	f, ok := iaas.As[iaas.RunFinder](d)
+	if !ok {
+		return nil, false, nil
+	}
+	id := e.runID()
+	is, err = f.FindByRun(ctx, id)
+	if err != nil {
+		return nil, true, fmt.Errorf("find the instances of run %s (driver %s): %w", id, d.Name(), err)
+	}
+	return is, true, nil
+}
+
 // searchRun asks every driver of the run's launching services that has the
-// RunFinder ability for the run's instances. An intent without an instance
-// id (the launch call returned, or not, while the record was not written)
-// whose client token (else, for a driver that does not report tokens, whose
-// service, when it has one such intent) matches a found instance is
+// RunFinder ability for the instances of the run's name, and keeps those
+// the run claims (iaas.RunID.Claims: its full id, or a client token its
+// history holds); the others belong to another record of the same name
+// and are only reported (foreign). An intent without an instance id (the
+// launch call returned, or not, while the record was not written) whose
+// client token (else, for a driver that does not report tokens, whose
+// service, when it has one such intent) matches a claimed instance is
 // completed with it, as the launch would have recorded it: history row
 // launched, the service's instance, its host key cleared (the record
-// helpers, so a command's image follows); a warning event says so. What stays unexplained is returned. The error joins the searches
-// and records that failed; the rest of the result is still valid.
+// helpers, so a command's image follows); a warning event says so.
+// Instances a service launched (Instance.Owner) are never adopted. What
+// stays unexplained is returned. The error joins the searches and records
+// that failed; the rest of the result is still valid.
 func (e *Engine) searchRun(ctx context.Context, r *Resolver) (runSearch, error) {
 	var res runSearch
 	hs, err := e.DB.InstanceHistory(ctx)
@@ -48,51 +102,32 @@ func (e *Engine) searchRun(ctx context.Context, r *Resolver) (runSearch, error) 
 		return res, fmt.Errorf("read instance history: %w", err)
 	}
 	known := map[string]bool{}
+	issued := map[string]bool{}
 	var intents []store.HistoryRow
 	for _, h := range hs {
+		issued[h.ClientToken] = true
 		if h.InstanceID != "" {
 			known[h.InstanceID] = true
 		} else if h.State == store.HistoryIntent {
 			intents = append(intents, h)
 		}
 	}
-	var drivers []iaas.Driver
-	seen := map[iaas.Driver]bool{}
-	intentDriver := make([]iaas.Driver, len(intents))
-	var errs []error
-	ss, err := e.DB.Services(ctx)
+	drivers, bySvc, err := e.runDrivers(ctx, r)
 	if err != nil {
-		return res, fmt.Errorf("read services: %w", err)
+		return res, err
 	}
-	for _, s := range ss {
-		name := s.Name
-		if !flag(s, "iaas_launch") {
-			continue
-		}
-		d, err := e.serviceDriver(r, name)
-		if err != nil {
-			continue // the service's own steps report it
-		}
-		if !seen[d] {
-			seen[d] = true
-			drivers = append(drivers, d)
-		}
-		for i, h := range intents {
-			if h.Service == name {
-				intentDriver[i] = d
-			}
-		}
+	intentDriver := make([]iaas.Driver, len(intents))
+	for i, h := range intents {
+		intentDriver[i] = bySvc[h.Service]
 	}
+	var errs []error
 	searched := map[iaas.Driver]bool{}
 	claimed := make([]bool, len(intents))
+	id := e.runID()
 	for _, d := range drivers {
-		f, ok := iaas.As[RunFinder](d)
-		if !ok {
-			continue
-		}
-		is, err := f.FindByRun(ctx, e.DB.Name())
-		if err != nil {
-			errs = append(errs, fmt.Errorf("find the instances of run %s (driver %s): %w", e.DB.Name(), d.Name(), err))
+		is, ok, err := e.findRun(ctx, d)
+		if !ok || err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		searched[d] = true
@@ -101,10 +136,19 @@ func (e *Engine) searchRun(ctx context.Context, r *Resolver) (runSearch, error) 
 				continue
 			}
 			known[in.ID] = true
+			f := foundInstance{d: d, inst: in}
+			switch {
+			case !id.Claims(in, func(tok string) bool { return issued[tok] }):
+				res.foreign = append(res.foreign, f)
+				continue
+			case in.Owner != "":
+				res.owned = append(res.owned, f)
+				continue
+			}
 			i := matchIntent(intents, intentDriver, claimed, d, in)
 			if i < 0 {
 				if !in.State.Final() {
-					res.unrecorded = append(res.unrecorded, foundInstance{d: d, inst: in})
+					res.unrecorded = append(res.unrecorded, f)
 				}
 				continue
 			}
@@ -120,7 +164,7 @@ func (e *Engine) searchRun(ctx context.Context, r *Resolver) (runSearch, error) 
 		case searched[d]:
 			res.unmatched = append(res.unmatched, h)
 		default:
-			if _, ok := iaas.As[RunFinder](d); !ok {
+			if _, ok := iaas.As[iaas.RunFinder](d); !ok {
 				res.blind = append(res.blind, h)
 				res.blindDrivers = append(res.blindDrivers, d.Name())
 			}

@@ -18,11 +18,11 @@ import (
 func crashAfterLaunch(t *testing.T, h *harness, svc string) iaas.Instance {
 	t.Helper()
 	ctx := testCtx(t)
-	token := iaas.ClientToken(testRun, svc, 1)
+	token := h.token(svc, 1)
 	if _, err := h.db.LaunchIntent(ctx, svc, 1, token, "fake"); err != nil {
 		t.Fatal(err)
 	}
-	in, err := h.cloud.Launch(ctx, iaas.LaunchSpec{Run: testRun, Service: svc, Attempt: 1, ClientToken: token, Image: "img"})
+	in, err := h.cloud.Launch(ctx, iaas.LaunchSpec{Run: h.runID(), Service: svc, Attempt: 1, ClientToken: token, Image: "img"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +67,11 @@ func TestTerminateFindsUnrecordedLaunch(t *testing.T) {
 	h := newHarness(t, threeLevels())
 	ctx := testCtx(t)
 	lost := crashAfterLaunch(t, h, "one")
-	stray, err := h.cloud.Launch(ctx, iaas.LaunchSpec{Run: testRun, Service: "two", ClientToken: "stray", Image: "img"})
+	stray, err := h.cloud.Launch(ctx, iaas.LaunchSpec{Run: h.runID(), Service: "two", ClientToken: "stray", Image: "img"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := h.cloud.Launch(ctx, iaas.LaunchSpec{Run: "other-run", Service: "one", ClientToken: "other", Image: "img"})
+	other, err := h.cloud.Launch(ctx, iaas.LaunchSpec{Run: iaas.RunID{Name: "other-run"}, Service: "one", ClientToken: "other", Image: "img"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestTerminateFindsUnrecordedLaunch(t *testing.T) {
 func TestTerminateIntentWithoutInstance(t *testing.T) {
 	h := newHarness(t, threeLevels())
 	ctx := testCtx(t)
-	if _, err := h.db.LaunchIntent(ctx, "two", 1, iaas.ClientToken(testRun, "two", 1), "fake"); err != nil {
+	if _, err := h.db.LaunchIntent(ctx, "two", 1, h.token("two", 1), "fake"); err != nil {
 		t.Fatal(err)
 	}
 	eng := h.reopen()
@@ -154,7 +154,7 @@ func TestHistoryAndCleanFindUnrecorded(t *testing.T) {
 	h := newHarness(t, threeLevels())
 	ctx := testCtx(t)
 	lost := crashAfterLaunch(t, h, "one")
-	stray, err := h.cloud.Launch(ctx, iaas.LaunchSpec{Run: testRun, Service: "three", ClientToken: "stray", Image: "img"})
+	stray, err := h.cloud.Launch(ctx, iaas.LaunchSpec{Run: h.runID(), Service: "three", ClientToken: "stray", Image: "img"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,6 +78,15 @@ func newHarness(t *testing.T, files map[string]string, env ...map[string]string)
 	return h
 }
 
+// runID is the full id of the harness's run (name and incarnation), what
+// the engine launches under.
+func (h *harness) runID() iaas.RunID {
+	return iaas.RunID{Name: testRun, Incarnation: h.db.Incarnation()}
+}
+
+// token is the client token the engine gives svc's launch attempt.
+func (h *harness) token(svc string, attempt int) string { return h.eng.clientToken(svc, attempt) }
+
 func (h *harness) lookup(k string) (string, bool) { v, ok := h.env[k]; return v, ok }
 
 // newEngine builds an engine on db whose driver is d.

@@ -31,7 +31,16 @@ type HistoryEntry struct {
 	// not hold, found by a driver with the RunFinder ability (Recorded is
 	// then empty).
 	Unrecorded bool
-	Err        error
+	// Owner, on an unrecorded instance, is the service of the run whose
+	// program launched it (iaas.Instance.Owner). History and Clean never
+	// terminate it; Terminate does, after the owner's terminatepgm ran.
+	Owner string
+	// OtherRun, on an unrecorded instance, is the full id of the record
+	// it belongs to: launched under the run's name by another record
+	// (another record directory, another person on the account). Nothing
+	// touches it.
+	OtherRun string
+	Err      error
 }
 
 // History lists every instance the run ever launched (intents without an
@@ -39,8 +48,11 @@ type HistoryEntry struct {
 // Drivers with the RunFinder ability are asked for the run's instances
 // first: an intent whose instance id was never recorded is completed with
 // the instance carrying its client token, and instances of the run the
-// record does not explain are listed as Unrecorded. With kill, running and
-// pending instances are terminated.
+// record does not explain are listed as Unrecorded: with Owner when a
+// service of the run launched them, with OtherRun when they belong to
+// another record of the same name (those still pending or running). With
+// kill, running and pending instances are terminated, except owned ones
+// and other records'.
 func (e *Engine) History(ctx context.Context, kill bool) ([]HistoryEntry, error) {
 	hl, r, err := e.listHistory(ctx)
 	if hl == nil {
@@ -49,7 +61,7 @@ func (e *Engine) History(ctx context.Context, kill bool) ([]HistoryEntry, error)
 	errs := []error{err}
 	if kill {
 		for i := range hl.entries {
-			if st := hl.entries[i].State; st != iaas.StateRunning && st != iaas.StatePending {
+			if !hl.entries[i].killable() {
 				continue
 			}
 			if err := e.killEntry(ctx, r, hl, i); err != nil {
@@ -105,15 +117,38 @@ func (e *Engine) listHistory(ctx context.Context) (*historyList, *Resolver, erro
 		hl.found = append(hl.found, nil)
 	}
 	e.describeHistory(ctx, r, rows, hl.entries)
-	for _, f := range found.unrecorded {
+	add := func(f foundInstance, otherRun string) {
 		hl.entries = append(hl.entries, HistoryEntry{
 			Service: f.inst.Service, InstanceID: f.inst.ID, ClientToken: f.inst.ClientToken, Driver: f.d.Name(),
-			State: f.inst.State, Hostname: f.inst.Hostname, Unrecorded: true, Err: f.inst.Err,
+			State: f.inst.State, Hostname: f.inst.Hostname, Unrecorded: true, Owner: f.inst.Owner, OtherRun: otherRun,
+			Err: f.inst.Err,
 		})
 		hl.refs = append(hl.refs, iaas.Ref{ID: f.inst.ID, Handle: f.inst.Handle})
 		hl.found = append(hl.found, f.d)
 	}
+	for _, f := range found.unrecorded {
+		add(f, "")
+	}
+	for _, f := range found.owned {
+		add(f, "")
+	}
+	for _, f := range found.foreign {
+		if !f.inst.State.Final() {
+			add(f, f.inst.Run.String())
+		}
+	}
 	return hl, r, serr
+}
+
+// killable reports whether History(kill) and Clean may terminate the
+// entry's instance: it runs or is pending, and it is the run's own — not
+// launched by one of its services (terminate sweeps those after their
+// owner's terminatepgm), not another record's.
+func (h HistoryEntry) killable() bool {
+	if h.Owner != "" || h.OtherRun != "" {
+		return false
+	}
+	return h.State == iaas.StateRunning || h.State == iaas.StatePending
 }
 
 // killEntry terminates the instance of entry i under a clean-up context.
@@ -168,7 +203,8 @@ func (e *Engine) describeHistory(ctx context.Context, r *Resolver, rows []store.
 // (or are pending) but are not their service's current instance, those
 // whose service is still new, and running or pending instances of the run
 // that the record does not hold, found by drivers with the RunFinder
-// ability. The CLI runs it after boot, status, repair and reboot. It
+// ability. It never terminates an instance a service of the run launched
+// (HistoryEntry.Owner) nor another record's (HistoryEntry.OtherRun). The CLI runs it after boot, status, repair and reboot. It
 // returns the ids it terminated.
 func (e *Engine) Clean(ctx context.Context) ([]string, error) {
 	hl, r, err := e.listHistory(ctx)
@@ -178,7 +214,7 @@ func (e *Engine) Clean(ctx context.Context) ([]string, error) {
 	errs := []error{err}
 	var done []string
 	for i, h := range hl.entries {
-		if h.State != iaas.StateRunning && h.State != iaas.StatePending {
+		if !h.killable() {
 			continue
 		}
 		s, _ := r.Service(h.Service)

@@ -13,19 +13,6 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// RunFinder is an optional driver ability (found with iaas.As through
-// wrappers): list every instance the driver launched for a run (terminated
-// ones included), from the cloud's own tags or records, each with its
-// Service and ClientToken. Terminate, History and Clean use it to record
-// a launch whose instance id never came back (a crash during the launch
-// call) and to find instances the record does not hold. Without it such an
-// intent is reported as a warning: launching again with the same token to
-// learn the id would start an instance that may never have existed. The
-// fake, local and ec2 drivers have it.
-type RunFinder interface {
-	FindByRun(ctx context.Context, run string) ([]iaas.Instance, error)
-}
-
 // driverOptionKeys are plan keys passed to drivers in LaunchSpec.Options,
 // besides every fake_* key.
 var driverOptionKeys = []string{"ssh_check", "subnet", "userdata", "tags", "root_volume_size", "spot", "hostname_from"}
@@ -92,16 +79,24 @@ func (e *Engine) launch(ctx context.Context, lv int, r *Resolver, s store.Servic
 	return e.launchService(ctx, lv, r, &s, pending, attempt)
 }
 
+// runID is the identity of the run the engine works on: its name and its
+// record's incarnation. Everything that leaves the process (launch specs,
+// hence tags; client tokens; sweeps) is named by it.
+func (e *Engine) runID() iaas.RunID {
+	return iaas.RunID{Name: e.DB.Name(), Incarnation: e.DB.Incarnation()}
+}
+
 // clientToken is the idempotency token of a launch: the run's name and
 // incarnation, the service and the attempt. The incarnation (random, made
 // with the record) keeps a run that reuses the name of a terminated one
 // from being handed that run's instances by the cloud's idempotency check.
 func (e *Engine) clientToken(svc string, attempt int) string {
-	run := e.DB.Name()
-	if inc := e.DB.Incarnation(); inc != "" {
-		run += "-" + inc
+	run := e.runID()
+	name := run.Name
+	if run.Incarnation != "" {
+		name += "-" + run.Incarnation
 	}
-	return iaas.ClientToken(run, svc, attempt)
+	return iaas.ClientToken(name, svc, attempt)
 }
 
 // launchService records the intent, calls Driver.Launch and records its
@@ -162,7 +157,7 @@ func (e *Engine) callLaunch(ctx context.Context, r *Resolver, s *store.Service, 
 // never from a same-named deps or bootout.json attribute.
 func (e *Engine) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, token string) (iaas.LaunchSpec, error) {
 	get := func(key string) (string, error) { return r.Setting(s.Name, key) }
-	spec := iaas.LaunchSpec{Run: e.DB.Name(), Service: s.Name, Attempt: attempt, ClientToken: token, Options: map[string]string{}}
+	spec := iaas.LaunchSpec{Run: e.runID(), Service: s.Name, Attempt: attempt, ClientToken: token, Options: map[string]string{}}
 	for _, f := range []struct {
 		key string
 		dst *string

@@ -130,11 +130,11 @@ func TestResumeAfterCrashLaunchesNoDuplicate(t *testing.T) {
 	ctx := testCtx(t)
 	// Simulate a crash of another process after the launch call reached
 	// the cloud but before its result was recorded.
-	token := iaas.ClientToken(testRun, "one", 1)
+	token := h.token("one", 1)
 	if _, err := h.db.LaunchIntent(ctx, "one", 1, token, "fake"); err != nil {
 		t.Fatal(err)
 	}
-	first, err := h.cloud.Launch(ctx, iaas.LaunchSpec{Run: testRun, Service: "one", Attempt: 1, ClientToken: token, Image: "img"})
+	first, err := h.cloud.Launch(ctx, iaas.LaunchSpec{Run: h.runID(), Service: "one", Attempt: 1, ClientToken: token, Image: "img"})
 	if err != nil {
 		t.Fatal(err)
 	}

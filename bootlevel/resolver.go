@@ -25,7 +25,9 @@ var columnKeys = map[string]string{
 
 // Resolver resolves ${svc.attr} and ${global.name} (plan.Resolver) over an
 // image of a run record. Lookup order (reference §1.7): hostname (set only
-// when known), instance_id, run_name, the attribute bag (deps then bootout
+// when known), instance_id, run_name, run_id (the run's full id,
+// iaas.RunID: name.incarnation), iaas_state_dir (the drivers' state
+// directory, Engine.StateDir; unset without one), the attribute bag (deps then bootout
 // rows, the last row of a key wins), then the stored columns by their
 // column names (keyname, localkey, username, image, state, ...).
 // An attribute a service does not have is an error, except for a service
@@ -50,6 +52,9 @@ type Resolver struct {
 	globals   map[string]string // the command line's -g values
 	secrets   *Secrets
 	dryRun    bool
+	// stateDir is the drivers' state directory (Engine.StateDir), the
+	// attribute iaas_state_dir.
+	stateDir string
 }
 
 // ResolverOptions are what a resolver takes from the command besides the
@@ -63,6 +68,9 @@ type ResolverOptions struct {
 	// Secrets receives every secret value the resolver hands out (nil:
 	// none is collected).
 	Secrets *Secrets
+	// StateDir is the drivers' state directory, the attribute
+	// iaas_state_dir (Engine.StateDir; "": unset).
+	StateDir string
 }
 
 var _ plan.Resolver = (*Resolver)(nil)
@@ -87,7 +95,7 @@ func LoadResolverWith(ctx context.Context, db *store.DB, o ResolverOptions) (*Re
 }
 
 func newResolver(v *view, o ResolverOptions) *Resolver {
-	return &Resolver{v: v, lookupEnv: o.LookupEnv, globals: o.Globals, secrets: o.Secrets}
+	return &Resolver{v: v, lookupEnv: o.LookupEnv, globals: o.Globals, secrets: o.Secrets, stateDir: o.StateDir}
 }
 
 // DryRun returns a resolver over the same record as a dry run sees it:
@@ -121,7 +129,11 @@ func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
 	case "instance_id":
 		return s.InstanceID, s.InstanceID != "", nil
 	case "run_name":
-		return r.v.run, true, nil
+		return r.v.run.Name, true, nil
+	case "run_id":
+		return r.v.run.String(), true, nil
+	case "iaas_state_dir":
+		return r.stateDir, r.stateDir != "", nil
 	}
 	as := r.v.bag(svc)
 	for i := len(as) - 1; i >= 0; i-- {

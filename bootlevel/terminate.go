@@ -27,7 +27,11 @@ import (
 // run's instances: a launch intent whose instance id was never recorded is
 // completed with the instance carrying its client token (so the walk
 // terminates it as the service's instance), and instances of the run that
-// nothing in the record explains are terminated after the walk.
+// nothing in the record explains are terminated after the walk. Last,
+// instances the run's services launched themselves (iaas.Instance.Owner)
+// that are still alive after their owner's terminatepgm ran are
+// terminated, each with a warning naming the owner. Instances of the
+// run's name that belong to another record are never touched.
 func (e *Engine) Terminate(ctx context.Context) error {
 	search, serr := e.search(ctx)
 	ctx, ls, err := e.begin(ctx) // after the search, which may record instances
@@ -36,7 +40,7 @@ func (e *Engine) Terminate(ctx context.Context) error {
 	}
 	e.runStatus(ctx, store.RunTerminating)
 	err = e.walk(ctx, ls, true, true, e.terminateService)
-	err = errors.Join(serr, err, e.terminateHistory(ctx, search))
+	err = errors.Join(serr, err, e.terminateHistory(ctx, search), e.sweepOwned(ctx))
 	if err != nil {
 		e.runStatus(ctx, store.RunFailed)
 	} else {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/store"
 )
 
@@ -20,7 +21,7 @@ import (
 // loads its own image from it. Host keys are the exception: the SSH
 // connector keeps them in the record only (the image's HostKey is stale).
 type view struct {
-	run     string
+	run     iaas.RunID
 	globals map[string]string // never changes after load
 
 	mu       sync.RWMutex
@@ -49,7 +50,7 @@ func loadView(ctx context.Context, db *store.DB) (*view, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read globals: %w", err)
 	}
-	v := &view{run: db.Name(), globals: map[string]string{}, services: make(map[string]*store.Service, len(ss)),
+	v := &view{run: iaas.RunID{Name: db.Name(), Incarnation: db.Incarnation()}, globals: map[string]string{}, services: make(map[string]*store.Service, len(ss)),
 		order: make([]string, 0, len(ss)), attrs: bags, history: map[string][]store.HistoryRow{}}
 	for i := range ss {
 		v.services[ss[i].Name] = &ss[i]

@@ -52,9 +52,19 @@ type Ref struct {
 // only some drivers understand travel in Options, unparsed.
 type LaunchSpec struct {
 	// Run, Service and Attempt identify the instance for tags and logs.
-	Run     string
+	// Drivers record the whole Run (name and incarnation) with the
+	// instance, so that FindByRun tells the run's instances from those of
+	// another record with the same name.
+	Run     RunID
 	Service string
 	Attempt int
+
+	// Owner is set when a service's program launches an instance for its
+	// run (a provisioner's worker): the owning service's name. Drivers
+	// record it with the instance (Instance.Owner). The engine never
+	// adopts owned instances; terminate sweeps those still alive after the
+	// owner's terminatepgm ran.
+	Owner string
 
 	// ClientToken makes Launch idempotent; see [ClientToken].
 	ClientToken string
@@ -115,13 +125,16 @@ type Instance struct {
 
 	LaunchedAt time.Time
 
-	// Service and ClientToken name the launch that made the instance
-	// (LaunchSpec.Service and LaunchSpec.ClientToken), when the driver knows
-	// them ("" otherwise). Drivers that list a run's instances (a
-	// FindByRun ability) fill them, so the engine can match an instance to a
-	// launch intent whose instance id was never recorded.
+	// Run, Service, ClientToken and Owner name the launch that made the
+	// instance (the LaunchSpec fields of the same names), when the driver
+	// knows them (zero otherwise). Drivers with the RunFinder ability fill
+	// them, so the engine can tell its own instances from another record's
+	// and match an instance to a launch intent whose instance id was never
+	// recorded.
+	Run         RunID
 	Service     string
 	ClientToken string
+	Owner       string
 
 	// Err explains a Failed (or unknown) instance; its class is one of the
 	// sentinels of this package.

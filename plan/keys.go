@@ -87,7 +87,7 @@ var keyAliases = map[string]string{
 
 // builtInColumns are the attributes every service exposes besides its
 // configuration columns: ${svc.hostname} and friends.
-var builtInColumns = []string{"hostname", "instance_id", "run_name", "state", "last_error", "name"}
+var builtInColumns = []string{"hostname", "instance_id", "run_name", "run_id", "iaas_state_dir", "state", "last_error", "name"}
 
 // isDepsKey reports whether key names a deps file.
 func isDepsKey(key string) bool { return strings.HasPrefix(key, "deps") }

@@ -8,7 +8,8 @@ import (
 
 // Resolver returns a [Resolver] over the plan as loaded, before anything
 // ran: the bag of a service is its deps rows; hostname and instance_id are
-// unset (tokens stay in place); run_name is runName, unset if empty; the
+// unset (tokens stay in place), so are run_id and iaas_state_dir; run_name
+// is runName, unset if empty; the
 // stored columns are the service's settings under their DB column names
 // (keyname, localkey, username, ...), state is "0", last_error is unset.
 // An attribute that only a bootout.json could provide is unset when the
@@ -31,8 +32,8 @@ func (r planResolver) Lookup(svc, attr string) (string, bool, error) {
 		return "", false, fmt.Errorf("%q: %w", svc, ErrUnknownService)
 	}
 	switch attr {
-	case "hostname", "instance_id", "last_error":
-		return "", false, nil
+	case "hostname", "instance_id", "last_error", "run_id", "iaas_state_dir":
+		return "", false, nil // known once the run is recorded and running
 	case "run_name":
 		return r.run, r.run != "", nil
 	}

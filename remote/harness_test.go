@@ -59,7 +59,7 @@ func launchLocal(t *testing.T) iaas.Instance {
 		t.Fatal(err)
 	}
 	ctx := testCtx(t)
-	in, err := d.Launch(ctx, iaas.LaunchSpec{Run: "remotetest", Service: "host", Attempt: 1,
+	in, err := d.Launch(ctx, iaas.LaunchSpec{Run: iaas.RunID{Name: "remotetest"}, Service: "host", Attempt: 1,
 		ClientToken: iaas.ClientToken("remotetest", t.Name(), 1)})
 	if err != nil {
 		t.Fatalf("launch local instance: %v", err)

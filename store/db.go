@@ -60,7 +60,30 @@ func Open(ctx context.Context, dir, run string) (*DB, error) {
 		return nil, err
 	}
 	db.lock = lk
+	if db.incarn == "" {
+		if err := db.giveIncarnation(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
+}
+
+// giveIncarnation gives a record made before incarnations existed its
+// own, once, when it is first opened for writing: from then on its
+// launches are tagged and its sweeps are scoped like any other record's.
+// Its earlier instances are still its own: their client tokens (the bare
+// name's) are in its instance history.
+func (db *DB) giveIncarnation(ctx context.Context) error {
+	inc := randomHex(4)
+	if _, err := db.sql.ExecContext(ctx, `UPDATE run SET incarnation = ? WHERE id = 1 AND incarnation = ''`, inc); err != nil {
+		return fmt.Errorf("open run %s: give the record an incarnation: %w", db.run, err)
+	}
+	err := db.sql.QueryRowContext(ctx, `SELECT incarnation FROM run WHERE id = 1`).Scan(&db.incarn)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // a Create that died before the run row: nothing to give it to
+	}
+	return err
 }
 
 // OpenReadOnly opens the existing record of run for reading, without the
@@ -150,9 +173,10 @@ func open(ctx context.Context, dir, run string, readOnly bool) (*DB, error) {
 // Name returns the run name.
 func (db *DB) Name() string { return db.run }
 
-// Incarnation returns the random id Create gave this record ("" for a
-// record made before incarnations existed). Two runs of the same name, one
-// after the other, have different incarnations.
+// Incarnation returns the random id Create gave this record. A record made
+// before incarnations existed gets one when Open first opens it for
+// writing (read-only, it has ""). Two records of the same name (one after
+// the other, or in two record directories) have different incarnations.
 func (db *DB) Incarnation() string { return db.incarn }
 
 // File returns the path of the record file.

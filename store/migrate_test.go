@@ -123,7 +123,17 @@ func TestOlderSchemaUpgradedByWriter(t *testing.T) {
 	if _, err := db.AppendEvent(ctx, Event{Event: "x"}); err != nil {
 		t.Errorf("migrated record is not usable: %v", err)
 	}
-	if inc := db.Incarnation(); inc != "" {
-		t.Errorf("a record from before incarnations has incarnation %q, want \"\" (its launches keep their old client tokens)", inc)
+	// A record from before incarnations gets its own when first opened for
+	// writing, and keeps it.
+	inc := db.Incarnation()
+	if len(inc) != 8 {
+		t.Errorf("a record from before incarnations has incarnation %q after Open, want 8 hex digits", inc)
+	}
+	db.Close()
+	if db, err = Open(ctx, dir, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := db.Incarnation(); got != inc {
+		t.Errorf("reopened: incarnation %q, want the one given at the first open %q", got, inc)
 	}
 }

@@ -64,6 +64,10 @@ func printHistory(st cl.IOStreams, entries []bootlevel.HistoryEntry) {
 			note = "terminated now"
 		case h.Current:
 			note = "current"
+		case h.OtherRun != "":
+			note = "another record's (" + h.OtherRun + "), left alone"
+		case h.Owner != "":
+			note = "owned by " + h.Owner + ", terminated with the run"
 		case h.Unrecorded:
 			note = "found in the cloud, not in the record"
 		}

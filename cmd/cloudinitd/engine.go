@@ -59,6 +59,7 @@ func newSession(o options, env cl.Env, db *store.DB, dryRun bool) (*session, err
 	e := &bootlevel.Engine{
 		DB:        db,
 		Drivers:   driverOpener(o, env, logger, tracer, dryRun),
+		StateDir:  absDir(o.DBDir),
 		Observer:  obs,
 		Parallel:  o.Parallel,
 		LookupEnv: env.LookupEnv,
@@ -227,5 +228,15 @@ func commandGlobals(o options) map[string]string {
 // resolverOptions are what a resolver of the CLI (the -o document) takes
 // from the command.
 func resolverOptions(o options, env cl.Env) bootlevel.ResolverOptions {
-	return bootlevel.ResolverOptions{LookupEnv: env.LookupEnv, Globals: commandGlobals(o), Secrets: env.Secrets}
+	return bootlevel.ResolverOptions{LookupEnv: env.LookupEnv, Globals: commandGlobals(o), Secrets: env.Secrets,
+		StateDir: absDir(o.DBDir)}
+}
+
+// absDir is dir made absolute (as it is when that fails), so that a
+// service's program, run in its own directory, finds it.
+func absDir(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return abs
+	}
+	return dir
 }

@@ -202,7 +202,7 @@ func (k killCase) trigger(ctx context.Context, t *testing.T) <-chan struct{} {
 			return
 		}
 		for ctx.Err() == nil {
-			if is, err := d.FindByRun(ctx, k.run); err == nil && len(is) >= k.instances {
+			if is, err := d.FindByRun(ctx, iaas.RunID{Name: k.run}); err == nil && len(is) >= k.instances {
 				return
 			}
 			time.Sleep(time.Millisecond)
@@ -290,7 +290,7 @@ func fakeInstances(t *testing.T, db, run string) []iaas.Instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	is, err := d.FindByRun(context.Background(), run)
+	is, err := d.FindByRun(context.Background(), iaas.RunID{Name: run})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"ec2cloud":     cmdEC2Cloud,
 	"ec2instances": cmdEC2Instances,
 	"nosecret":     cmdNoSecret,
+	"fakeowned":    cmdFakeOwned,
 }
 
 // cmdWaitFile is "waitfile PATH": it waits (up to a minute) until PATH

@@ -27,6 +27,7 @@ func harness(s *ec2test.Server, wrap bool) iaastest.Harness {
 		Spec:      sp,
 		Permanent: func(s *iaas.LaunchSpec) { s.Image = "ami-0000000000000dead" },
 		Timeout:   10 * time.Second,
+		RunFinder: true,
 	}
 }
 

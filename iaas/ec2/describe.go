@@ -188,8 +188,19 @@ func (d *Driver) instance(ti types.Instance, s scope, hostnameFrom string) iaas.
 		ClientToken: aws.ToString(ti.ClientToken),
 	}
 	for _, t := range ti.Tags {
-		if aws.ToString(t.Key) == TagService {
-			inst.Service = aws.ToString(t.Value)
+		switch v := aws.ToString(t.Value); aws.ToString(t.Key) {
+		case TagService:
+			inst.Service = v
+		case TagOwner:
+			inst.Owner = v
+		case TagRun:
+			if inst.Run.Name == "" {
+				inst.Run.Name = v
+			}
+		case TagRunID:
+			if id, err := iaas.ParseRunID(v); err == nil {
+				inst.Run = id
+			}
 		}
 	}
 	if ti.LaunchTime != nil {

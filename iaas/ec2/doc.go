@@ -18,8 +18,8 @@
 // from the iaas wrappers, which the caller adds ([Wrap] applies settings
 // suited to EC2); the [Factory] returns the bare driver like every other
 // factory. Beyond iaas.Driver it offers the optional abilities [Validator]
-// (check a plan against the cloud, launching nothing) and [RunFinder]
-// (every instance tagged with a run, recorded or not).
+// (check a plan against the cloud, launching nothing) and iaas.RunFinder
+// (every instance tagged with a run name, recorded or not).
 //
 // ec2 imports only iaas (and the AWS SDK); ec2test is its test emulator.
 package ec2

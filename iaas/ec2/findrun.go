@@ -11,26 +11,22 @@ import (
 	"github.com/cloudinitd/cloudinitd/iaas"
 )
 
-// RunFinder is the optional ability to list every instance of a run from
-// the cloud itself, including those whose ids were never recorded (the
-// launching process died between RunInstances and the record). The engine
-// finds it with iaas.As[ec2.RunFinder](driver).
-type RunFinder interface {
-	FindByRun(ctx context.Context, run string) ([]iaas.Instance, error)
-}
+var _ iaas.RunFinder = (*Driver)(nil)
 
-var _ RunFinder = (*Driver)(nil)
-
-// FindByRun returns the instances tagged cloudinitd:run=run, in every scope
-// this driver has seen (launches, AddScope, Validate), or in us-east-1 with
-// the default credentials when it has seen none. Terminated instances that
-// EC2 still lists are included; each comes with a Handle for Describe and
-// Terminate.
-func (d *Driver) FindByRun(ctx context.Context, run string) ([]iaas.Instance, error) {
+// FindByRun (iaas.RunFinder) returns the instances tagged
+// cloudinitd:run=run.Name, of every incarnation, in every scope this
+// driver has seen (launches, AddScope, Validate), or in us-east-1 with the
+// default credentials when it has seen none. Each carries its full run id
+// (tag cloudinitd:run-id; without it, instances launched before that tag
+// existed, the name alone), service, client token and owner, and a Handle
+// for Describe and Terminate. Terminated instances that EC2 still lists are
+// included. It lists instances whose ids were never recorded (the
+// launching process died between RunInstances and the record).
+func (d *Driver) FindByRun(ctx context.Context, run iaas.RunID) ([]iaas.Instance, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("find run: %w", err)
 	}
-	if run == "" {
+	if run.Name == "" {
 		return nil, permanent("find run", "ec2.config", "empty run name", "")
 	}
 	scopes := d.knownScopes()
@@ -44,7 +40,7 @@ func (d *Driver) FindByRun(ctx context.Context, run string) ([]iaas.Instance, er
 		if err != nil {
 			return nil, withOp("find run", err)
 		}
-		in := &ec2.DescribeInstancesInput{Filters: []types.Filter{{Name: aws.String("tag:" + TagRun), Values: []string{run}}}}
+		in := &ec2.DescribeInstancesInput{Filters: []types.Filter{{Name: aws.String("tag:" + TagRun), Values: []string{run.Name}}}}
 		err = d.eachInstance(ctx, c, s, "find run", in, func(ti types.Instance) {
 			id := aws.ToString(ti.InstanceId)
 			if !seen[id] { // two scopes may reach the same account

@@ -17,16 +17,16 @@ func TestFindByRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := sp
-	other.Run, other.Service, other.ClientToken = "run2", "other", "run2-other-1"
+	other.Run, other.Service, other.ClientToken = iaas.RunID{Name: "run2"}, "other", "run2-other-1"
 	if _, err := newDriver(nil).Launch(ctx(t), other); err != nil {
 		t.Fatal(err)
 	}
 	d := ec2.Wrap(newFresh(sp), nil)
-	f, ok := iaas.As[ec2.RunFinder](d)
+	f, ok := iaas.As[iaas.RunFinder](d)
 	if !ok {
 		t.Fatal("the wrapped driver does not offer RunFinder")
 	}
-	found, err := f.FindByRun(ctx(t), "run1")
+	found, err := f.FindByRun(ctx(t), iaas.RunID{Name: "run1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -49,7 +49,7 @@ func newDriver(e env) *ec2.Driver {
 }
 
 func spec(s *ec2test.Server, service string) iaas.LaunchSpec {
-	return iaas.LaunchSpec{Run: "run1", Service: service, Attempt: 1,
+	return iaas.LaunchSpec{Run: iaas.RunID{Name: "run1"}, Service: service, Attempt: 1,
 		ClientToken: iaas.ClientToken("run1", service, 1),
 		Image:       ec2test.DefaultImage, Allocation: "t3.micro", Region: "us-east-1", Endpoint: s.URL(),
 		KeyName:     ec2test.DefaultKeyPair,

@@ -62,7 +62,7 @@ func (d *Driver) Launch(ctx context.Context, spec iaas.LaunchSpec) (iaas.Instanc
 			Message: "RunInstances returned no instance"}
 	}
 	inst := d.instance(out.Instances[0], s, o.HostnameFrom)
-	d.log.Debug("ec2 launch", "id", inst.ID, "run", spec.Run, "service", spec.Service, "where", s.where())
+	d.log.Debug("ec2 launch", "id", inst.ID, "run", spec.Run.String(), "service", spec.Service, "where", s.where())
 	return inst, nil
 }
 
@@ -101,10 +101,16 @@ func runInput(spec iaas.LaunchSpec, s scope, o launchOptions) *ec2.RunInstancesI
 		in.InstanceMarketOptions = &types.InstanceMarketOptionsRequest{MarketType: types.MarketTypeSpot}
 	}
 	tags := []types.Tag{
-		{Key: aws.String("Name"), Value: aws.String(spec.Run + "-" + spec.Service)},
-		{Key: aws.String(TagRun), Value: aws.String(spec.Run)},
+		{Key: aws.String("Name"), Value: aws.String(spec.Run.Name + "-" + spec.Service)},
+		{Key: aws.String(TagRun), Value: aws.String(spec.Run.Name)},
 		{Key: aws.String(TagService), Value: aws.String(spec.Service)},
 		{Key: aws.String(TagAttempt), Value: aws.String(strconv.Itoa(spec.Attempt))},
+	}
+	if spec.Run.Incarnation != "" {
+		tags = append(tags, types.Tag{Key: aws.String(TagRunID), Value: aws.String(spec.Run.String())})
+	}
+	if spec.Owner != "" {
+		tags = append(tags, types.Tag{Key: aws.String(TagOwner), Value: aws.String(spec.Owner)})
 	}
 	for _, kv := range o.Tags {
 		if kv[0] == "Name" {

@@ -27,11 +27,17 @@ const (
 	HostPrivateIP = "private-ip"
 )
 
-// Tag keys set on every instance at launch.
+// Tag keys set on every instance at launch. TagRun is the run's name, for
+// people; TagRunID its full id (iaas.RunID, "name.incarnation"), which
+// tells the run's instances from another record's of the same name.
+// TagOwner is set only on instances a service's program launched for its
+// run (LaunchSpec.Owner): the owning service.
 const (
 	TagRun     = "cloudinitd:run"
+	TagRunID   = "cloudinitd:run-id"
 	TagService = "cloudinitd:service"
 	TagAttempt = "cloudinitd:attempt"
+	TagOwner   = "cloudinitd:owner"
 )
 
 // maxUserData is EC2's limit on user data before base64.

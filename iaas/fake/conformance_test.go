@@ -31,7 +31,7 @@ func TestConformanceDisk(t *testing.T) {
 			}
 			return d
 		},
-		Spec: harnessSpec(), Permanent: permanent, Timeout: 10 * time.Second,
+		Spec: harnessSpec(), Permanent: permanent, Timeout: 10 * time.Second, RunFinder: true,
 	})
 }
 
@@ -42,7 +42,7 @@ func TestConformanceMemory(t *testing.T) {
 	}
 	iaastest.Run(t, iaastest.Harness{
 		NewDriver: func(*testing.T) iaas.Driver { return root.Clone() },
-		Spec:      harnessSpec(), Permanent: permanent, Timeout: 10 * time.Second,
+		Spec:      harnessSpec(), Permanent: permanent, Timeout: 10 * time.Second, RunFinder: true,
 	})
 }
 
@@ -59,6 +59,6 @@ func TestConformanceWrapped(t *testing.T) {
 			return iaas.WithRetry(iaas.WithLimit(iaas.WithRateLimit(d, 1000, 100), 4),
 				iaas.RetryPolicy{Base: time.Millisecond, Max: 5 * time.Millisecond})
 		},
-		Spec: harnessSpec(), Permanent: permanent, Timeout: 10 * time.Second,
+		Spec: harnessSpec(), Permanent: permanent, Timeout: 10 * time.Second, RunFinder: true,
 	})
 }

@@ -43,7 +43,10 @@ type Driver struct {
 	draws map[string]uint64 // launch calls seen per client token, for the error draw
 }
 
-var _ iaas.Driver = (*Driver)(nil)
+var (
+	_ iaas.Driver    = (*Driver)(nil)
+	_ iaas.RunFinder = (*Driver)(nil)
+)
 
 // New returns a fake driver on the cloud in o.Dir, or in memory.
 func New(o Options) (*Driver, error) {
@@ -135,12 +138,13 @@ func (d *Driver) Launch(ctx context.Context, spec iaas.LaunchSpec) (iaas.Instanc
 	if err := d.checkCapacity(k, now); err != nil {
 		return iaas.Instance{}, err
 	}
-	r := record{ID: id, Token: spec.ClientToken, Run: spec.Run, Service: spec.Service, DryRun: k.dryRun,
+	r := record{ID: id, Token: spec.ClientToken, Run: spec.Run.Name, Incarnation: spec.Run.Incarnation,
+		Service: spec.Service, Owner: spec.Owner, DryRun: k.dryRun,
 		LaunchedAt: now, RunningDelay: k.runningDelay, DieAfter: k.dieAfter, TerminateDelay: k.terminateDelay}
 	if err := d.st.save(r); err != nil {
 		return iaas.Instance{}, err
 	}
-	d.log.Debug("fake launch", "id", id, "run", spec.Run, "service", spec.Service, "dry_run", k.dryRun)
+	d.log.Debug("fake launch", "id", id, "run", spec.Run.String(), "service", spec.Service, "dry_run", k.dryRun)
 	return r.instance(now), nil
 }
 

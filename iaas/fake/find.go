@@ -9,16 +9,16 @@ import (
 	"github.com/cloudinitd/cloudinitd/iaas"
 )
 
-// FindByRun returns every instance of the fake cloud launched for run
-// (LaunchSpec.Run), terminated ones included, each with its Service and
-// ClientToken, oldest launch first (ties by id). It reads every record, so
-// it finds instances whose ids the caller never recorded. An empty run
-// finds nothing.
-func (d *Driver) FindByRun(ctx context.Context, run string) ([]iaas.Instance, error) {
+// FindByRun returns every instance of the fake cloud launched under
+// run.Name (iaas.RunFinder), of every incarnation and terminated ones
+// included, each with its Run, Service, ClientToken and Owner, oldest
+// launch first (ties by id). It reads every record, so it finds instances
+// whose ids the caller never recorded. An empty name finds nothing.
+func (d *Driver) FindByRun(ctx context.Context, run iaas.RunID) ([]iaas.Instance, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("find run: %w", err)
 	}
-	if run == "" {
+	if run.Name == "" {
 		return nil, nil
 	}
 	all, err := d.st.all()
@@ -27,7 +27,7 @@ func (d *Driver) FindByRun(ctx context.Context, run string) ([]iaas.Instance, er
 	}
 	var rs []record
 	for _, r := range all {
-		if r.Run == run {
+		if r.Run == run.Name {
 			rs = append(rs, r)
 		}
 	}

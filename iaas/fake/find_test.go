@@ -20,7 +20,7 @@ type found struct {
 
 func findRun(t *testing.T, d *fake.Driver, run string) []found {
 	t.Helper()
-	is, err := d.FindByRun(context.Background(), run)
+	is, err := d.FindByRun(context.Background(), iaas.RunID{Name: run})
 	if err != nil {
 		t.Fatalf("FindByRun(%q): %v", run, err)
 	}
@@ -46,7 +46,7 @@ func TestFindByRun(t *testing.T) {
 	for _, l := range []struct{ run, svc string }{{"r1", "db"}, {"r2", "db"}, {"r1", "web"}, {"r1", "web"}} {
 		clock.Advance(time.Second)
 		tok := iaas.ClientToken(l.run, l.svc, len(want)+1)
-		in, err := d.Launch(context.Background(), iaas.LaunchSpec{Run: l.run, Service: l.svc, ClientToken: tok, Options: opts})
+		in, err := d.Launch(context.Background(), iaas.LaunchSpec{Run: iaas.RunID{Name: l.run}, Service: l.svc, ClientToken: tok, Options: opts})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestFindByRunMemoryAndCanceled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := d.Launch(context.Background(), iaas.LaunchSpec{Run: "m", Service: "s", ClientToken: "m-s-1"})
+	in, err := d.Launch(context.Background(), iaas.LaunchSpec{Run: iaas.RunID{Name: "m"}, Service: "s", ClientToken: "m-s-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestFindByRunMemoryAndCanceled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := d.FindByRun(ctx, "m"); !errors.Is(err, context.Canceled) {
+	if _, err := d.FindByRun(ctx, iaas.RunID{Name: "m"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled FindByRun: %v", err)
 	}
 }

@@ -18,7 +18,7 @@ import (
 // it is the same in every run of a plan whatever the order of concurrent
 // calls, and a retry of the same launch draws anew.
 func (d *Driver) failDraw(k knobs, spec iaas.LaunchSpec) bool {
-	launch := spec.Run + "\x00" + spec.Service + "\x00" + strconv.Itoa(spec.Attempt)
+	launch := spec.Run.Name + "\x00" + spec.Service + "\x00" + strconv.Itoa(spec.Attempt)
 	if k.errorRate <= 0 {
 		return false
 	}

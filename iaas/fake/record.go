@@ -13,11 +13,15 @@ import (
 // any process reading the record sees the same truth without a background
 // goroutine advancing it.
 type record struct {
-	ID      string `json:"id"`
-	Token   string `json:"client_token,omitempty"`
-	Run     string `json:"run,omitempty"`
-	Service string `json:"service,omitempty"`
-	DryRun  bool   `json:"dry_run,omitempty"`
+	ID    string `json:"id"`
+	Token string `json:"client_token,omitempty"`
+	Run   string `json:"run,omitempty"` // the run's name
+	// Incarnation completes Run to the run's full id (iaas.RunID); ""
+	// for instances launched before it was recorded.
+	Incarnation string `json:"incarnation,omitempty"`
+	Service     string `json:"service,omitempty"`
+	Owner       string `json:"owner,omitempty"` // LaunchSpec.Owner
+	DryRun      bool   `json:"dry_run,omitempty"`
 
 	LaunchedAt     time.Time     `json:"launched_at"`
 	RunningDelay   time.Duration `json:"running_delay_ns"`
@@ -74,8 +78,10 @@ func (r *record) instance(now time.Time) iaas.Instance {
 		State:       r.state(now),
 		Handle:      h,
 		LaunchedAt:  r.LaunchedAt,
+		Run:         iaas.RunID{Name: r.Run, Incarnation: r.Incarnation},
 		Service:     r.Service,
 		ClientToken: r.Token,
+		Owner:       r.Owner,
 	}
 	if inst.State != iaas.StatePending {
 		inst.Hostname, inst.PublicIP, inst.PrivateIP = "localhost", "127.0.0.1", "127.0.0.1"

@@ -38,6 +38,11 @@ type Harness struct {
 	// Concurrency is how many launches run at once in the concurrency test
 	// (default 10).
 	Concurrency int
+
+	// RunFinder says the driver has the iaas.RunFinder ability (found
+	// with iaas.As through wrappers): the FindByRun test then requires it.
+	// Without it the test runs only when the driver has the ability.
+	RunFinder bool
 }
 
 func (h *Harness) defaults() {
@@ -59,14 +64,14 @@ func (h *Harness) defaults() {
 // never meet those of an earlier run on the same cloud state.
 type suite struct {
 	h   Harness
-	run string
+	run iaas.RunID
 }
 
 func (s *suite) spec(service string) iaas.LaunchSpec {
 	sp := s.h.Spec
 	sp.Options = maps.Clone(s.h.Spec.Options)
 	sp.Run, sp.Service, sp.Attempt = s.run, service, 1
-	sp.ClientToken = iaas.ClientToken(sp.Run, sp.Service, sp.Attempt)
+	sp.ClientToken = iaas.ClientToken(sp.Run.String(), sp.Service, sp.Attempt)
 	return sp
 }
 
@@ -147,10 +152,15 @@ func isState(states ...iaas.State) func(iaas.Instance) bool {
 	}
 }
 
-func randomRun(t *testing.T) string {
+// randomRun is a run id no earlier run of the suite used.
+func randomRun(t *testing.T) iaas.RunID {
+	return iaas.RunID{Name: "iaastest-" + randomHex(t), Incarnation: randomHex(t)}
+}
+
+func randomHex(t *testing.T) string {
 	b := make([]byte, 4)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
 	}
-	return "iaastest-" + hex.EncodeToString(b)
+	return hex.EncodeToString(b)
 }

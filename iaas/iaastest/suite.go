@@ -35,6 +35,7 @@ func Run(t *testing.T, h Harness) {
 		{"ConcurrentLaunches", s.testConcurrentLaunches},
 		{"PermanentError", s.testPermanentError},
 		{"ContextCanceled", s.testContextCanceled},
+		{"FindByRun", s.testFindByRun},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

@@ -51,7 +51,10 @@ type Driver struct {
 	user     string
 }
 
-var _ iaas.Driver = (*Driver)(nil)
+var (
+	_ iaas.Driver    = (*Driver)(nil)
+	_ iaas.RunFinder = (*Driver)(nil)
+)
 
 // New returns a driver for cfg, creating the state directory if needed.
 func New(cfg Config) (*Driver, error) {

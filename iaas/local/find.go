@@ -11,17 +11,18 @@ import (
 	"github.com/cloudinitd/cloudinitd/iaas"
 )
 
-// FindByRun returns every instance of the state directory launched for run
-// (LaunchSpec.Run), terminated ones included, each described as Describe
-// would (state checked against its server) and carrying its Service and
-// ClientToken, oldest launch first. It reads the records, so it finds
-// instances whose ids the caller never recorded. An empty run finds
-// nothing; the call fails only when ctx ends.
-func (d *Driver) FindByRun(ctx context.Context, run string) ([]iaas.Instance, error) {
+// FindByRun returns every instance of the state directory launched under
+// run.Name (iaas.RunFinder), of every incarnation and terminated ones
+// included, each described as Describe would (state checked against its
+// server) and carrying its Run, Service, ClientToken and Owner, oldest
+// launch first. It reads the records, so it finds instances whose ids the
+// caller never recorded. An empty name finds nothing; the call fails only
+// when ctx ends.
+func (d *Driver) FindByRun(ctx context.Context, run iaas.RunID) ([]iaas.Instance, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, classify("find run", iaas.ErrTransient, err)
 	}
-	if run == "" {
+	if run.Name == "" {
 		return nil, nil
 	}
 	entries, err := os.ReadDir(d.stateDir)
@@ -34,7 +35,7 @@ func (d *Driver) FindByRun(ctx context.Context, run string) ([]iaas.Instance, er
 			continue
 		}
 		m, err := readMeta(filepath.Join(d.stateDir, e.Name()))
-		if err != nil || m.Run != run || m.ID != e.Name() {
+		if err != nil || m.Run != run.Name || m.ID != e.Name() {
 			continue // being written, or not an instance of run
 		}
 		ms = append(ms, m)

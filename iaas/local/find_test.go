@@ -28,7 +28,7 @@ func TestFindByRun(t *testing.T) {
 		State              iaas.State
 	}
 	fresh := newDriver(t, dir)
-	is, err := fresh.FindByRun(context.Background(), "fr")
+	is, err := fresh.FindByRun(context.Background(), iaas.RunID{Name: "fr"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestFindByRun(t *testing.T) {
 	if len(is) == 2 && (is[1].SSH == nil || is[1].Hostname == "") {
 		t.Errorf("found instance lacks its endpoint: %+v", is[1])
 	}
-	if none, err := fresh.FindByRun(context.Background(), "nope"); err != nil || len(none) != 0 {
+	if none, err := fresh.FindByRun(context.Background(), iaas.RunID{Name: "nope"}); err != nil || len(none) != 0 {
 		t.Errorf("FindByRun(nope) = %v, %v", none, err)
 	}
 	if !fresh.ProvidesSSHKey() {

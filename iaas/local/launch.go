@@ -87,7 +87,7 @@ func (d *Driver) reserve(ctx context.Context, spec iaas.LaunchSpec) (m meta, dir
 	if err != nil {
 		return m, "", false, nil, err
 	}
-	pub, keyPath, err := d.runKey(spec.Run)
+	pub, keyPath, err := d.runKey(spec.Run.String()) // one key per record, not per name
 	if err != nil {
 		return m, "", false, nil, fmt.Errorf("client key: %w", err)
 	}
@@ -104,7 +104,8 @@ func (d *Driver) reserve(ctx context.Context, spec iaas.LaunchSpec) (m meta, dir
 	}
 	ap := ln.Addr().(*net.TCPAddr)
 	m = meta{
-		ID: id, Run: spec.Run, Service: spec.Service, Attempt: spec.Attempt, Token: spec.ClientToken,
+		ID: id, Run: spec.Run.Name, Incarnation: spec.Run.Incarnation, Service: spec.Service, Owner: spec.Owner,
+		Attempt: spec.Attempt, Token: spec.ClientToken,
 		Image: spec.Image, Allocation: spec.Allocation,
 		Addr: ap.IP.String(), Port: ap.Port, User: d.user, HostKey: hostKey, ClientKey: keyPath,
 		State: statePending, LaunchedAt: time.Now().UTC().Truncate(time.Millisecond),
@@ -213,8 +214,10 @@ func (d *Driver) instance(dir string, m meta, st iaas.State, err error) iaas.Ins
 		WorkDir:     filepath.Join(dir, workDir),
 		Handle:      handleOf(dir),
 		LaunchedAt:  m.LaunchedAt,
+		Run:         iaas.RunID{Name: m.Run, Incarnation: m.Incarnation},
 		Service:     m.Service,
 		ClientToken: m.Token,
+		Owner:       m.Owner,
 		Err:         err,
 	}
 }

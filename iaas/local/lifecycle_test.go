@@ -246,7 +246,7 @@ func TestMissingExecutableIsPermanent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst, err := d.Launch(context.Background(), iaas.LaunchSpec{Run: "r", Service: "s", ClientToken: "r-s-1"})
+	inst, err := d.Launch(context.Background(), iaas.LaunchSpec{Run: iaas.RunID{Name: "r"}, Service: "s", ClientToken: "r-s-1"})
 	if err == nil {
 		_ = d.Terminate(context.Background(), ref(inst))
 		t.Fatal("Launch with a missing executable succeeded")
@@ -262,5 +262,6 @@ func TestConformance(t *testing.T) {
 		NewDriver: func(t *testing.T) iaas.Driver { return newDriver(t, dir) },
 		Spec:      iaas.LaunchSpec{Image: "local", Allocation: "any"},
 		Timeout:   30 * time.Second,
+		RunFinder: true,
 	})
 }

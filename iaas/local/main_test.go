@@ -49,7 +49,7 @@ func launchChild(dir string) int {
 	var refs []iaas.Ref
 	for i := range 2 {
 		inst, err := d.Launch(context.Background(), iaas.LaunchSpec{
-			Run: "survive", Service: "svc" + strconv.Itoa(i), Attempt: 1,
+			Run: iaas.RunID{Name: "survive"}, Service: "svc" + strconv.Itoa(i), Attempt: 1,
 			ClientToken: iaas.ClientToken("survive", "svc"+strconv.Itoa(i), 1),
 		})
 		if err != nil {
@@ -87,7 +87,7 @@ func ref(inst iaas.Instance) iaas.Ref { return iaas.Ref{ID: inst.ID, Handle: ins
 func launch(t *testing.T, d *local.Driver, run, service string) iaas.Instance {
 	t.Helper()
 	inst, err := d.Launch(context.Background(), iaas.LaunchSpec{
-		Run: run, Service: service, Attempt: 1, ClientToken: iaas.ClientToken(run, service, 1),
+		Run: iaas.RunID{Name: run}, Service: service, Attempt: 1, ClientToken: iaas.ClientToken(run, service, 1),
 		Image: "none", Allocation: "small",
 	})
 	if err != nil {

@@ -24,7 +24,7 @@ func TestManyInstancesDistinctAddresses(t *testing.T) {
 		wg.Go(func() {
 			svc := "svc" + strconv.Itoa(i)
 			insts[i], errs[i] = d.Launch(t.Context(), iaas.LaunchSpec{
-				Run: "many", Service: svc, Attempt: 1, ClientToken: iaas.ClientToken("many", svc, 1),
+				Run: iaas.RunID{Name: "many"}, Service: svc, Attempt: 1, ClientToken: iaas.ClientToken("many", svc, 1),
 			})
 		})
 	}
