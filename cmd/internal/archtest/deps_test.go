@@ -53,8 +53,10 @@ var testAllowed = map[string][]string{
 	"remote": {"remote/remotetest", "iaas", "iaas/local"},
 	"verify": {"remote/remotetest"},
 	// Engine tests run on the fake driver, on the EC2 driver against the
-	// fake EC2 server, and over the in-process SSH server.
-	"bootlevel": {"iaas/fake", "iaas/ec2", "iaas/ec2/ec2test", "remote/remotetest"},
+	// fake EC2 server, over the in-process SSH server, and on the local
+	// driver (two records of one run name on each driver; local instances
+	// re-execute the test binary, whose TestMain serves them).
+	"bootlevel": {"iaas/fake", "iaas/ec2", "iaas/ec2/ec2test", "iaas/local", "remote/remotetest"},
 }
 
 // listed is what go list -json says about one package or test variant.
