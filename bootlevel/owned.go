@@ -17,7 +17,7 @@ import (
 func (e *Engine) sweepOwned(ctx context.Context) error {
 	cctx, cancel := e.cleanup(ctx)
 	defer cancel()
-	r, err := LoadResolver(cctx, e.DB, e.LookupEnv)
+	r, err := e.loadResolver(cctx)
 	if err != nil {
 		return err
 	}
