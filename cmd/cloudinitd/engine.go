@@ -203,7 +203,7 @@ func runTracer(o options, env cl.Env, run string) (*cl.Tracer, func(), error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("-s: %w", err)
 	}
-	return cl.NewTracer(f), func() { f.Close() }, nil
+	return cl.NewTracer(cl.MaskWriter(f, env.Secrets)), func() { f.Close() }, nil
 }
 
 // since formats the time spent since t.

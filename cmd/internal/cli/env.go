@@ -41,6 +41,10 @@ func (e Env) MaskStreams() Env {
 	return e
 }
 
+// MaskWriter returns w masking the secrets of s in each Write, for the
+// files a command writes besides its streams (the -s trace).
+func MaskWriter(w io.Writer, s *bootlevel.Secrets) io.Writer { return maskWriter{w: w, s: s} }
+
 // maskWriter masks the secrets of s in each Write (output is written a
 // line or a document at a time).
 type maskWriter struct {
