@@ -6,9 +6,9 @@
 // commands (Boot, Status, Repair, Reboot, Terminate, History, Clean,
 // Validate) from the record alone, so a later process on the reopened record
 // continues the run. The interfaces it consumes are defined here:
-// [Connector] (hosts), [Observer] (events), and the optional driver
-// abilities found with iaas.As: iaas.RunFinder, [ScopeAdder], [SpecValidator],
-// [Warner], [SSHKeyProvider]. See docs/engine.md for the pipelines, states
+// [Connector] (hosts) and [Observer] (events). It uses the optional driver
+// abilities of package iaas (RunFinder, ScopeAdder, SpecValidator, Warner,
+// SSHKeyProvider), found with iaas.As. See docs/engine.md for the pipelines, states
 // and crash safety.
 //
 // bootlevel may import plan, iaas, remote, verify and store; it never imports

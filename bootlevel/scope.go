@@ -10,19 +10,6 @@ import (
 	"github.com/cloudinitd/cloudinitd/store"
 )
 
-// ScopeAdder is an optional driver ability (found with iaas.As through
-// wrappers): learn where a service's instances live and with which
-// credentials, without calling the cloud. A process that did not launch
-// (status, terminate, history, clean, a resumed boot) must tell the driver
-// before Describe, Terminate or FindByRun, because the record never holds a
-// secret: the engine calls AddScope with every launching service's spec,
-// credentials resolved, the first time it uses the driver. An error (a bad
-// iaas_url, credentials given by half) is logged; the cloud call that
-// follows reports it to the user.
-type ScopeAdder interface {
-	AddScope(spec iaas.LaunchSpec) error
-}
-
 // scopes remembers, per iaas value, whether the driver was told about the
 // services that use it. The zero value is ready.
 type scopes struct {
@@ -46,9 +33,9 @@ func (s *scopes) get(name string) *sync.Once {
 
 // addScopes tells d, opened for the iaas value name, about every launching
 // service whose iaas expands to name (once per value and Engine; concurrent
-// callers wait until it is done), when d is a ScopeAdder.
+// callers wait until it is done), when d is an iaas.ScopeAdder.
 func (e *Engine) addScopes(r *Resolver, name string, d iaas.Driver) {
-	a, ok := iaas.As[ScopeAdder](d)
+	a, ok := iaas.As[iaas.ScopeAdder](d)
 	if !ok {
 		return
 	}

@@ -13,30 +13,6 @@ import (
 // StepValidate names the events and errors of Validate.
 const StepValidate = "validate"
 
-// SpecValidator is an optional driver ability (found with iaas.As through
-// wrappers): check launch specs against the cloud without launching
-// anything. Validate returns one error per problem, each naming the
-// service; none when every spec can be launched as far as the cloud can
-// tell. The ec2 driver has it.
-type SpecValidator interface {
-	Validate(ctx context.Context, specs []iaas.LaunchSpec) []error
-}
-
-// Warner is an optional driver ability: what is questionable but not wrong
-// in a spec for this driver (security groups on Nimbus), each message
-// naming the service. Validate shows them as warning events.
-type Warner interface {
-	Warnings(spec iaas.LaunchSpec) []string
-}
-
-// SSHKeyProvider is an optional driver ability: the driver makes the SSH
-// client key of its instances (Instance.SSH), so services on them need
-// neither localsshkeypath nor ssh-agent, nor ssh_username. The local driver
-// has it.
-type SSHKeyProvider interface {
-	ProvidesSSHKey() bool
-}
-
 // Validate checks the run before anything is launched (boot -x). Per
 // service (reference §2.9): a service with programs (bootpgm, readypgm,
 // terminatepgm) that is not local_exe needs an SSH key — localsshkeypath,
@@ -78,7 +54,7 @@ func (e *Engine) Validate(ctx context.Context) error {
 			if d == nil {
 				continue // it has its instance
 			}
-			if w, ok := iaas.As[Warner](d); ok {
+			if w, ok := iaas.As[iaas.Warner](d); ok {
 				for _, msg := range w.Warnings(spec) {
 					e.emit(ctx, Event{Level: l.Number, Service: s.Name, Kind: KindWarning, Step: StepValidate, Detail: msg})
 				}
@@ -93,7 +69,7 @@ func (e *Engine) Validate(ctx context.Context) error {
 		}
 	}
 	for _, g := range groups {
-		if v, ok := iaas.As[SpecValidator](g.d); ok {
+		if v, ok := iaas.As[iaas.SpecValidator](g.d); ok {
 			errs = append(errs, v.Validate(ctx, g.specs)...)
 		}
 	}
@@ -165,7 +141,7 @@ func (e *Engine) driverKeys(r *Resolver, svc string, depth int) bool {
 		if err != nil {
 			return false // reported by the spec check
 		}
-		p, ok := iaas.As[SSHKeyProvider](d)
+		p, ok := iaas.As[iaas.SSHKeyProvider](d)
 		return ok && p.ProvidesSSHKey()
 	}
 	raw, _ := s.Setting("hostname")

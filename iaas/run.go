@@ -1,7 +1,6 @@
 package iaas
 
 import (
-	"context"
 	"fmt"
 	"strings"
 )
@@ -59,24 +58,4 @@ func (r RunID) Claims(inst Instance, issued func(token string) bool) bool {
 		return r.Incarnation != "" && inst.Run.Incarnation == r.Incarnation
 	}
 	return inst.ClientToken != "" && issued != nil && issued(inst.ClientToken)
-}
-
-// RunFinder is an optional driver ability (found with [As] through
-// wrappers): list the instances the driver launched under a run's name.
-//
-// FindByRun returns every instance launched under run.Name, of every
-// incarnation and terminated ones included, each with Run (the full id as
-// the driver recorded it; Incarnation "" for instances launched before
-// full ids were recorded), Service, ClientToken and Owner. The caller
-// keeps what run [RunID.Claims] and leaves the rest alone: it belongs to
-// another record of the same name. An empty name finds nothing (or is an
-// error of class ErrPermanent); the call fails only when the cloud could
-// not be asked.
-//
-// The engine uses it to record a launch whose instance id never came back
-// (a crash during the launch call), to find instances the record does not
-// hold, and to find the instances a run's services launched themselves
-// (Instance.Owner).
-type RunFinder interface {
-	FindByRun(ctx context.Context, run RunID) ([]Instance, error)
 }

@@ -17,9 +17,11 @@
 // calls it makes. The SDK's own retries are off: retries and rate limits come
 // from the iaas wrappers, which the caller adds ([Wrap] applies settings
 // suited to EC2); the [Factory] returns the bare driver like every other
-// factory. Beyond iaas.Driver it offers the optional abilities [Validator]
-// (check a plan against the cloud, launching nothing) and iaas.RunFinder
-// (every instance tagged with a run name, recorded or not).
+// factory. Beyond iaas.Driver it offers the optional abilities
+// iaas.SpecValidator (check a plan against the cloud, launching nothing),
+// iaas.Warner, iaas.ScopeAdder (where a run's instances live, for a process
+// that did not launch them) and iaas.RunFinder (every instance tagged with
+// a run name, recorded or not).
 //
 // ec2 imports only iaas (and the AWS SDK); ec2test is its test emulator.
 package ec2

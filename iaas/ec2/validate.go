@@ -16,17 +16,12 @@ import (
 	"github.com/cloudinitd/cloudinitd/iaas"
 )
 
-// Validator is the optional ability to check launch specs against the cloud
-// without launching anything. The engine finds it with
-// iaas.As[ec2.Validator](driver) for `boot --validate`.
-type Validator interface {
-	// Validate returns one error per problem found, each naming the
-	// service; none when every spec can be launched as far as the cloud
-	// can tell. It launches nothing.
-	Validate(ctx context.Context, specs []iaas.LaunchSpec) []error
-}
-
-var _ Validator = (*Driver)(nil)
+// The optional driver abilities this driver has (package iaas).
+var (
+	_ iaas.SpecValidator = (*Driver)(nil)
+	_ iaas.Warner        = (*Driver)(nil)
+	_ iaas.ScopeAdder    = (*Driver)(nil)
+)
 
 // problem is one finding of Validate, kept with the spec index for order.
 type problem struct {

@@ -10,7 +10,7 @@ import (
 	"github.com/cloudinitd/cloudinitd/iaas/ec2/ec2test"
 )
 
-var _ ec2.Validator = ec2.New(ec2.Options{})
+var _ iaas.SpecValidator = ec2.New(ec2.Options{})
 
 func TestValidate(t *testing.T) {
 	srv := newServer(t, ec2test.Options{})
@@ -28,7 +28,7 @@ func TestValidate(t *testing.T) {
 	nimbus.Region, nimbus.SecurityGroups = "nimbus", []string{"nogroup"} // a warning, not an error
 
 	d := iaas.Driver(ec2.Wrap(newDriver(nil), nil))
-	v, ok := iaas.As[ec2.Validator](d)
+	v, ok := iaas.As[iaas.SpecValidator](d)
 	if !ok {
 		t.Fatal("the wrapped driver does not offer Validator")
 	}

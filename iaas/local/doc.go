@@ -63,8 +63,8 @@
 // Linux only (it relies on /proc).
 //
 // FindByRun lists every instance of the state directory launched for a run
-// (the engine's RunFinder ability), and ProvidesSSHKey tells the engine that
-// plans need no SSH key of their own (SSHKeyProvider).
+// (iaas.RunFinder), and ProvidesSSHKey tells the engine that
+// plans need no SSH key of their own (iaas.SSHKeyProvider).
 //
 // local imports only iaas (and x/crypto); it must not import any other
 // package of this module.

@@ -52,8 +52,9 @@ type Driver struct {
 }
 
 var (
-	_ iaas.Driver    = (*Driver)(nil)
-	_ iaas.RunFinder = (*Driver)(nil)
+	_ iaas.Driver         = (*Driver)(nil)
+	_ iaas.RunFinder      = (*Driver)(nil)
+	_ iaas.SSHKeyProvider = (*Driver)(nil)
 )
 
 // New returns a driver for cfg, creating the state directory if needed.
