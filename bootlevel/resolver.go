@@ -201,8 +201,8 @@ func (r *Resolver) bagValue(svc string, a store.Attr) (string, bool, error) {
 	if a.Origin == store.OriginDeps && strings.HasPrefix(a.Value, "env.") {
 		v, ok := r.fromEnv(a.Value)
 		if !ok {
-			return "", false, fmt.Errorf("service %q: %s is %s, which is not set in this command's environment: %w",
-				svc, a.Key, a.Value, plan.ErrUnknownAttr)
+			return "", false, fmt.Errorf("service %q: %s is %s, which is not set in this command's environment "+
+				"(a secret is never stored: export it again)", svc, a.Key, a.Value)
 		}
 		return v, true, nil
 	}

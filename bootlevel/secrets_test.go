@@ -37,3 +37,47 @@ func TestSecretsMask(t *testing.T) {
 		t.Errorf("log holds the secret: %s", buf.String())
 	}
 }
+
+// TestSecretDepsFromEnv: a secret deps row read from env.NAME is stored as
+// that reference (the record's files never hold the value) and read from
+// the environment of each command that uses it; a command without the
+// variable fails naming it. A -g secret global is stored without its value.
+func TestSecretDepsFromEnv(t *testing.T) {
+	files := map[string]string{
+		"top.conf": "[defaults]\niaas: fake\nimage: img\nssh_check: false\n[runlevels]\nlevel1: l1.conf\n",
+		"l1.conf":  "[svc-a]\ndeps: d.conf\n",
+		"d.conf":   "[deps]\ndb_password: env.DBPW\nplain: env.PLAIN\n",
+	}
+	h := newHarness(t, files, map[string]string{"DBPW": "env-secret-31337", "PLAIN": "plain-value"})
+	ctx := testCtx(t)
+	bag, err := h.db.Bags(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range bag["a"] {
+		got[a.Key] = a.Value
+	}
+	if got["db_password"] != "env.DBPW" || got["plain"] != "plain-value" {
+		t.Errorf("stored deps rows %v, want db_password as env.DBPW and plain resolved", got)
+	}
+	r, err := h.eng.loadResolver(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := r.Expand("${a.db_password}", "a"); err != nil || v != "env-secret-31337" {
+		t.Errorf("expand with the variable: %q, %v", v, err)
+	}
+	if got := h.eng.secrets().Mask("x env-secret-31337 y"); got != "x **** y" {
+		t.Errorf("the resolved secret is not masked: %q", got)
+	}
+	delete(h.env, "DBPW")
+	r, err = h.eng.loadResolver(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Expand("${a.db_password}", "a")
+	if err == nil || !strings.Contains(err.Error(), "env.DBPW, which is not set") {
+		t.Errorf("expand without the variable: %v, want an error naming env.DBPW", err)
+	}
+}
