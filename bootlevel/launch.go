@@ -8,14 +8,11 @@ import (
 	"strings"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/plan"
 	"github.com/cloudinitd/cloudinitd/store"
 	"github.com/cloudinitd/cloudinitd/verify"
 	"golang.org/x/sync/errgroup"
 )
-
-// driverOptionKeys are plan keys passed to drivers in LaunchSpec.Options,
-// besides every fake_* key.
-var driverOptionKeys = []string{"ssh_check", "subnet", "userdata", "tags", "root_volume_size", "spot", "hostname_from"}
 
 // needsLaunch decides whether s needs an instance launched. It returns the
 // pending intent to complete (a crash between intent and launch result:
@@ -186,7 +183,7 @@ func (e *Engine) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, 
 	spec.Credentials.Key, _ = r.credential(s, "iaas_key")
 	spec.Credentials.Secret, _ = r.credential(s, "iaas_secret")
 	for _, set := range s.Settings {
-		if strings.HasPrefix(set.Key, "fake_") || contains(driverOptionKeys, set.Key) {
+		if plan.IsDriverOption(set.Key) {
 			v, err := get(set.Key)
 			if err != nil {
 				return spec, err
@@ -195,15 +192,6 @@ func (e *Engine) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, 
 		}
 	}
 	return spec, nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // waitRunning polls the instance of s until it runs, within the service's

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -17,6 +18,7 @@ type keyInfo struct {
 	where  int
 	path   bool   // resolved as a file relative to the level file
 	column string // DB column name exposed as ${svc.column}, "" if none
+	driver bool   // a driver option: passed to the IaaS driver in LaunchSpec.Options
 }
 
 const (
@@ -51,29 +53,41 @@ var knownKeys = map[string]keyInfo{
 	"cloud":             {where: inService},
 	"replica_count":     {where: inService},
 	"ssh_port":          {where: svcDef},
-	// Driver options, passed through to the IaaS driver unchecked.
-	"fake_launch_delay":    {where: svcDef},
-	"fake_running_delay":   {where: svcDef},
-	"fake_error_rate":      {where: svcDef},
-	"fake_capacity":        {where: svcDef},
-	"fake_die_after":       {where: svcDef},
-	"fake_seed":            {where: svcDef},
-	"fake_terminate_delay": {where: svcDef},
-	"fake_dry_run":         {where: svcDef},
-	"ssh_check":            {where: svcDef},
-	"subnet":               {where: svcDef},
-	"userdata":             {where: svcDef, path: true},
-	"tags":                 {where: svcDef},
-	"root_volume_size":     {where: svcDef},
-	"spot":                 {where: svcDef},
-	"hostname_from":        {where: svcDef},
+	// Driver options, passed through to the IaaS driver unchecked: the one
+	// list of them (IsDriverOption, DriverOptionKeys).
+	"fake_launch_delay":    {where: svcDef, driver: true},
+	"fake_running_delay":   {where: svcDef, driver: true},
+	"fake_error_rate":      {where: svcDef, driver: true},
+	"fake_capacity":        {where: svcDef, driver: true},
+	"fake_die_after":       {where: svcDef, driver: true},
+	"fake_seed":            {where: svcDef, driver: true},
+	"fake_terminate_delay": {where: svcDef, driver: true},
+	"fake_dry_run":         {where: svcDef, driver: true},
+	"ssh_check":            {where: svcDef, driver: true},
+	"subnet":               {where: svcDef, driver: true},
+	"userdata":             {where: svcDef, path: true, driver: true},
+	"tags":                 {where: svcDef, driver: true},
+	"root_volume_size":     {where: svcDef, driver: true},
+	"spot":                 {where: svcDef, driver: true},
+	"hostname_from":        {where: svcDef, driver: true},
 }
 
-// driverOptionKeys are the keys passed through to drivers.
-var driverOptionKeys = []string{
-	"fake_capacity", "fake_die_after", "fake_dry_run", "fake_error_rate", "fake_launch_delay",
-	"fake_running_delay", "fake_seed", "fake_terminate_delay", "hostname_from", "root_volume_size", "spot",
-	"ssh_check", "subnet", "tags", "userdata",
+// IsDriverOption reports whether key is a driver option: a plan key the
+// engine passes, expanded, to the service's IaaS driver in
+// LaunchSpec.Options (fake_*, ssh_check, subnet, userdata, tags,
+// root_volume_size, spot, hostname_from).
+func IsDriverOption(key string) bool { return knownKeys[key].driver }
+
+// DriverOptionKeys returns the driver options, sorted.
+func DriverOptionKeys() []string {
+	var out []string
+	for k, info := range knownKeys {
+		if info.driver {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // keyAliases maps names that look like keys (outdated or DB column names)

@@ -119,7 +119,7 @@ func (s *Service) TerminatePgm() string { return s.Program(TerminatePgm) }
 // hostname_from), nil if none.
 func (s *Service) DriverOptions() map[string]string {
 	var m map[string]string
-	for _, k := range driverOptionKeys {
+	for _, k := range DriverOptionKeys() {
 		if v, ok := s.Get(k); ok {
 			if m == nil {
 				m = map[string]string{}
