@@ -24,12 +24,13 @@ var columnKeys = map[string]string{
 }
 
 // Resolver resolves ${svc.attr} and ${global.name} (plan.Resolver) over an
-// image of a run record. Lookup order (reference §1.7): hostname (set only
-// when known), instance_id, run_name, run_id (the run's full id,
+// image of a run record, with plan.Expander's rules (reference §1.7): the
+// bag is the deps rows then the bootout rows in record order, expanded in
+// that order, each row seeing the rows before it; the fields are hostname
+// (set only when known), instance_id, run_name, run_id (the run's full id,
 // iaas.RunID: name.incarnation), iaas_state_dir (the drivers' state
-// directory, Engine.StateDir; unset without one), the attribute bag (deps then bootout
-// rows, the last row of a key wins), then the stored columns by their
-// column names (keyname, localkey, username, image, state, ...).
+// directory, Engine.StateDir; unset without one) and the stored columns by
+// their column names (keyname, localkey, username, image, state, ...).
 // An attribute a service does not have is an error, except for a service
 // with a boot program that has not run yet, whose bootout.json may still
 // provide it: it is unset and the token stays in place (as in the
@@ -110,8 +111,26 @@ func (r *Resolver) DryRun() *Resolver {
 // Service returns the stored row of svc.
 func (r *Resolver) Service(svc string) (store.Service, bool) { return r.v.service(svc) }
 
-// Lookup implements plan.Resolver.
+// Lookup returns the raw value of attr of svc in the order of
+// plan.Expander: the attributes plan.BeforeBag names, then the last bag
+// row of that key, then the stored columns (Field).
 func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
+	if !plan.BeforeBag(attr) {
+		if _, ok := r.v.service(svc); !ok {
+			return "", false, fmt.Errorf("%q: %w", svc, plan.ErrUnknownService)
+		}
+		as := r.v.bag(svc)
+		for i := len(as) - 1; i >= 0; i-- {
+			if as[i].Key == attr {
+				return r.bagValue(svc, as[i])
+			}
+		}
+	}
+	return r.Field(svc, attr)
+}
+
+// Field implements plan.Resolver: every attribute of svc but its bag.
+func (r *Resolver) Field(svc, attr string) (string, bool, error) {
 	s, ok := r.v.service(svc)
 	if !ok {
 		return "", false, fmt.Errorf("%q: %w", svc, plan.ErrUnknownService)
@@ -134,14 +153,6 @@ func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
 		return r.v.run.String(), true, nil
 	case "iaas_state_dir":
 		return r.stateDir, r.stateDir != "", nil
-	}
-	as := r.v.bag(svc)
-	for i := len(as) - 1; i >= 0; i-- {
-		if as[i].Key == attr {
-			return r.bagValue(svc, as[i])
-		}
-	}
-	switch attr {
 	case "state":
 		return string(s.State), true, nil
 	case "last_error":
@@ -165,6 +176,22 @@ func (r *Resolver) Lookup(svc, attr string) (string, bool, error) {
 		return "", false, fmt.Errorf("service %q has no attribute %q: its bootout.json did not provide it: %w", svc, attr, plan.ErrUnknownAttr)
 	}
 	return "", false, fmt.Errorf("service %q has no attribute %q: %w", svc, attr, plan.ErrUnknownAttr)
+}
+
+// Rows implements plan.Resolver: svc's bag rows in record order (deps
+// rows, then bootout.json rows), secret ones read as bagValue does; a row
+// that cannot be read carries its error.
+func (r *Resolver) Rows(svc string) ([]plan.Row, error) {
+	if _, ok := r.v.service(svc); !ok {
+		return nil, fmt.Errorf("%q: %w", svc, plan.ErrUnknownService)
+	}
+	as := r.v.bag(svc)
+	rows := make([]plan.Row, len(as))
+	for i, a := range as {
+		v, _, err := r.bagValue(svc, a)
+		rows[i] = plan.Row{Key: a.Key, Value: v, Err: err}
+	}
+	return rows, nil
 }
 
 // credential returns the credential setting key (iaas_key, iaas_secret) of
@@ -243,23 +270,20 @@ func (r *Resolver) Setting(svc, key string) (string, error) {
 	return out, nil
 }
 
-// Bag returns svc's attribute bag, each value expanded in the context of
-// svc, the last row of a key winning. This is what bootconf templates see.
+// Bag returns svc's attribute bag, expanded as cloudinit.d built it (in
+// order, each row seeing the rows before it), the last row of a key
+// winning. This is what bootconf templates see.
 func (r *Resolver) Bag(svc string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, a := range r.v.bag(svc) {
-		raw, _, err := r.bagValue(svc, a)
-		if err != nil {
-			return nil, err
+	rows, err := plan.NewExpander(r).Bag(svc)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rows))
+	for _, row := range rows {
+		if plan.IsSecret(row.Key) {
+			r.secrets.Add(row.Value)
 		}
-		v, err := r.Expand(raw, svc)
-		if err != nil {
-			return nil, fmt.Errorf("attribute %s: %w", a.Key, err)
-		}
-		if plan.IsSecret(a.Key) {
-			r.secrets.Add(v)
-		}
-		out[a.Key] = v
+		out[row.Key] = row.Value
 	}
 	return out, nil
 }

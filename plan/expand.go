@@ -2,27 +2,51 @@ package plan
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 )
 
 // Resolver supplies the values ${svc.attr} and ${global.name} tokens refer
-// to. Package plan does not know where they live (plan, run database).
+// to. Package plan does not know where they live (plan, run database); the
+// order in which they are looked up is the [Expander]'s.
 type Resolver interface {
-	// Lookup returns the raw (unexpanded) value of attr of service svc.
+	// Field returns the raw (unexpanded) value of an attribute of svc that
+	// is not a row of its bag: hostname, instance_id, run_name, and the
+	// fields of the service's record (its settings under their column
+	// names: image, keyname, bootpgm_args, ...; state, last_error, name).
 	// set=false means the attribute exists but has no value yet (the token
-	// is left in place). err wraps ErrUnknownService or ErrUnknownAttr.
-	Lookup(svc, attr string) (value string, set bool, err error)
+	// stays in place). Any other attribute is unset when a bootout.json
+	// may still provide it, else an error wrapping ErrUnknownAttr; an
+	// unknown service is an error wrapping ErrUnknownService.
+	Field(svc, attr string) (value string, set bool, err error)
+	// Rows returns svc's attribute bag, raw, in order: its deps rows (deps
+	// files by key, rows in file order), then the bootout.json rows
+	// recorded so far. The caller does not modify the slice. An unknown
+	// service is an error wrapping ErrUnknownService.
+	Rows(svc string) ([]Row, error)
 	// Global returns the global variable name; ok=false if it is not set.
 	Global(name string) (value string, ok bool)
 }
 
-// Error classes of Expand; test with errors.Is.
+// Row is one row of a service's attribute bag.
+type Row struct {
+	Key   string
+	Value string
+	// Err, when set, is why the value could not be read (a secret whose
+	// environment variable is unset): using the row is this error.
+	Err error
+}
+
+// Error classes of expansion; test with errors.Is.
 var (
 	ErrUnknownService = errors.New("unknown service")
 	ErrUnknownAttr    = errors.New("unknown attribute")
 	ErrUnknownGlobal  = errors.New("global variable not set")
 	ErrCycle          = errors.New("reference cycle")
+	// ErrLaterRow: a bag row refers to its own key or to a key that only
+	// a later row of the bag sets; a row sees only the rows before it.
+	ErrLaterRow = errors.New("refers to a later row")
+	// ErrTooLarge: an expanded value would exceed the size limit.
+	ErrTooLarge = errors.New("expanded value too large")
 )
 
 // globalService is the service part that names a global variable.
@@ -91,98 +115,8 @@ func Refs(s string) []Ref {
 }
 
 // Expand replaces every ${svc.attr}, ${.attr} and ${global.name} token of s,
-// left to right, self being the service doing the expansion. A found
-// non-empty value is itself expanded in the context of the service owning
-// it (a global's value in the context of the referring service). An unset
-// value leaves the token in place; an empty one replaces it with nothing.
-// A reference cycle is an error naming the chain (fix: the original
-// recursed forever).
+// left to right, self being the service doing the expansion and seeing its
+// whole bag (as its settings do). See [Expander] for the rules.
 func Expand(s, self string, r Resolver) (string, error) {
-	return expand(s, self, r, nil)
-}
-
-// cycleError is reported unprefixed through the nested expansions and
-// prefixed once with the outermost token.
-type cycleError struct{ chain []string }
-
-func (e *cycleError) Error() string { return "reference cycle: " + strings.Join(e.chain, " -> ") }
-func (e *cycleError) Unwrap() error { return ErrCycle }
-
-// msgError is an error with our own message that still matches the
-// resolver's error (or a sentinel) with errors.Is.
-type msgError struct {
-	msg string
-	err error
-}
-
-func (e *msgError) Error() string { return e.msg }
-func (e *msgError) Unwrap() error { return e.err }
-
-// expand does Expand; stack holds the "svc.attr" keys being expanded.
-func expand(s, self string, r Resolver, stack []string) (string, error) {
-	var b strings.Builder
-	pos := 0
-	for {
-		t, ok := nextToken(s, pos)
-		if !ok {
-			break
-		}
-		b.WriteString(s[pos:t.start])
-		v, err := resolve(t.Ref, self, r, stack)
-		if err != nil {
-			var ce *cycleError
-			if errors.As(err, &ce) && len(stack) > 0 {
-				return "", err // prefixed once, by the outermost token
-			}
-			return "", fmt.Errorf("%s: %w", s[t.start:t.end], err)
-		}
-		b.WriteString(v)
-		pos = t.end
-	}
-	if pos == 0 {
-		return s, nil
-	}
-	b.WriteString(s[pos:])
-	return b.String(), nil
-}
-
-// resolve returns the expanded text for one token (the token itself when
-// its value is unset).
-func resolve(ref Ref, self string, r Resolver, stack []string) (string, error) {
-	owner, key := ref.Service, ref.Service+"."+ref.Attr
-	var value string
-	switch {
-	case ref.Global:
-		v, ok := r.Global(ref.Attr)
-		if !ok {
-			return "", &msgError{msg: fmt.Sprintf("the global variable %q is not set", ref.Attr), err: ErrUnknownGlobal}
-		}
-		value, owner = v, self
-	default:
-		if ref.Self {
-			owner, key = self, self+"."+ref.Attr
-		}
-		v, set, err := r.Lookup(owner, ref.Attr)
-		switch {
-		case errors.Is(err, ErrUnknownService):
-			return "", &msgError{msg: fmt.Sprintf("service %q not found", owner), err: err}
-		case errors.Is(err, ErrUnknownAttr):
-			return "", &msgError{msg: fmt.Sprintf("service %q has no attribute %q", owner, ref.Attr), err: err}
-		case err != nil:
-			return "", fmt.Errorf("service %q attribute %q: %w", owner, ref.Attr, err)
-		case !set:
-			return ref.String(), nil
-		}
-		value = v
-	}
-	if value == "" {
-		return "", nil
-	}
-	for i, k := range stack {
-		if k == key {
-			chain := append(append([]string(nil), stack[i:]...), key)
-			return "", &cycleError{chain: chain}
-		}
-	}
-	return expand(value, owner, r, append(stack, key))
+	return NewExpander(r).Expand(s, self)
 }

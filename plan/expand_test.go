@@ -8,23 +8,29 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// fakeResolver is an in-memory Resolver: attrs["svc"]["attr"]; a value of
-// unsetValue means "exists, no value yet".
+// fakeResolver is an in-memory Resolver: fields["svc"]["attr"] (a value of
+// unsetValue means "exists, no value yet") and rows["svc"], the bag.
 type fakeResolver struct {
-	attrs   map[string]map[string]string
+	fields  map[string]map[string]string
+	rows    map[string][]Row
 	globals map[string]string
-	lookups []string // every Lookup, in order
+	calls   []string // every Field ("svc.attr") and Rows ("rows svc"), in order
 }
 
 const unsetValue = "\x00unset"
 
-func (f *fakeResolver) Lookup(svc, attr string) (string, bool, error) {
-	f.lookups = append(f.lookups, svc+"."+attr)
-	a, ok := f.attrs[svc]
-	if !ok {
+func (f *fakeResolver) known(svc string) bool {
+	_, a := f.fields[svc]
+	_, b := f.rows[svc]
+	return a || b
+}
+
+func (f *fakeResolver) Field(svc, attr string) (string, bool, error) {
+	f.calls = append(f.calls, svc+"."+attr)
+	if !f.known(svc) {
 		return "", false, fmt.Errorf("fake: %q: %w", svc, ErrUnknownService)
 	}
-	v, ok := a[attr]
+	v, ok := f.fields[svc][attr]
 	if !ok {
 		return "", false, fmt.Errorf("fake: %q.%q: %w", svc, attr, ErrUnknownAttr)
 	}
@@ -34,27 +40,41 @@ func (f *fakeResolver) Lookup(svc, attr string) (string, bool, error) {
 	return v, true, nil
 }
 
+func (f *fakeResolver) Rows(svc string) ([]Row, error) {
+	f.calls = append(f.calls, "rows "+svc)
+	if !f.known(svc) {
+		return nil, fmt.Errorf("fake: %q: %w", svc, ErrUnknownService)
+	}
+	return f.rows[svc], nil
+}
+
 func (f *fakeResolver) Global(name string) (string, bool) {
 	v, ok := f.globals[name]
 	return v, ok
 }
 
+// rows makes a bag from "key", "value" pairs.
+func rows(kv ...string) []Row {
+	var out []Row
+	for i := 0; i < len(kv); i += 2 {
+		out = append(out, Row{Key: kv[i], Value: kv[i+1]})
+	}
+	return out
+}
+
 func newFake() *fakeResolver {
 	return &fakeResolver{
-		attrs: map[string]map[string]string{
-			"web": {
-				"hostname": "web.example", "port": "8080", "empty": "",
-				"url": "http://${.hostname}:${.port}/", "later": unsetValue,
-				"home": "/opt/web", "conf": "${.home}/conf",
-				"self": "${.self}", "hi": "${global.greeting}",
-			},
-			"db": {
-				"hostname": unsetValue, "dsn": "pg://${.hostname}/x",
-				"webconf": "${web.conf}", "p": "${web.port}",
-			},
-			"a":  {"b": "${c.d}", "x": "${c.y}"},
-			"c":  {"d": "${a.b}", "y": "ok"},
-			"ab": {"q": "${x.nope}"},
+		fields: map[string]map[string]string{
+			"web": {"hostname": "web.example", "later": unsetValue, "selfref": "${.selfref}"},
+			"db":  {"hostname": unsetValue},
+		},
+		rows: map[string][]Row{
+			"web": rows("port", "8080", "empty", "", "url", "http://${.hostname}:${.port}/",
+				"home", "/opt/web", "conf", "${.home}/conf", "hi", "${global.greeting}"),
+			"db": rows("dsn", "pg://${.hostname}/x", "webconf", "${web.conf}", "p", "${web.port}"),
+			"a":  rows("b", "${c.d}", "x", "${c.y}"),
+			"c":  rows("d", "${a.b}", "y", "ok"),
+			"ab": rows("q", "${x.nope}"),
 		},
 		globals: map[string]string{"var1": "world", "greeting": "hello ${.port}", "empty": ""},
 	}
@@ -102,12 +122,14 @@ func TestExpand(t *testing.T) {
 
 func TestExpandLookupOrder(t *testing.T) {
 	r := newFake()
-	if _, err := Expand("${web.empty}${web.port}|${.url}", "web", r); err != nil {
+	if _, err := Expand("${web.empty}${web.port}|${.url}|${.url}${.hostname}", "web", r); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"web.empty", "web.port", "web.url", "web.hostname", "web.port"}
-	if diff := cmp.Diff(want, r.lookups); diff != "" {
-		t.Errorf("lookups (-want +got):\n%s", diff)
+	// The bag is read once; hostname is asked for before the bag (and
+	// once: the url row is expanded once).
+	want := []string{"rows web", "web.hostname"}
+	if diff := cmp.Diff(want, r.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
 
@@ -123,7 +145,7 @@ func TestExpandErrors(t *testing.T) {
 		{"nested error reads like a path", "${ab.q}", "web", `${ab.q}: ${x.nope}: service "x" not found`, ErrUnknownService},
 		{"cycle", "${a.b}", "web", `${a.b}: reference cycle: a.b -> c.d -> a.b`, ErrCycle},
 		{"cycle from the middle", "${c.d}", "web", `${c.d}: reference cycle: c.d -> a.b -> c.d`, ErrCycle},
-		{"self reference", "${.self}", "web", `${.self}: reference cycle: web.self -> web.self`, ErrCycle},
+		{"self reference", "${.selfref}", "web", `${.selfref}: reference cycle: web.selfref -> web.selfref`, ErrCycle},
 		{"error after a good token", "${web.port} ${web.nope}", "db", `${web.nope}: service "web" has no attribute "nope"`, ErrUnknownAttr},
 	}
 	for _, tt := range tests {

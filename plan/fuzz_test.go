@@ -43,15 +43,20 @@ func FuzzParseINI(f *testing.F) {
 // unsetResolver knows every service and attribute but has no value yet.
 type unsetResolver struct{}
 
-func (unsetResolver) Lookup(string, string) (string, bool, error) { return "", false, nil }
-func (unsetResolver) Global(string) (string, bool)                { return "", false }
+func (unsetResolver) Field(string, string) (string, bool, error) { return "", false, nil }
+func (unsetResolver) Rows(string) ([]Row, error)                 { return nil, nil }
+func (unsetResolver) Global(string) (string, bool)               { return "", false }
 
-// echoResolver answers every attribute with its own name, ']' turned into
-// '}' so values can hold further tokens; values shrink, so expansion ends.
+// echoResolver answers every field with its own name, ']' turned into '}'
+// so values can hold further tokens, and has a bag of one row per service
+// that uses a field.
 type echoResolver struct{}
 
-func (echoResolver) Lookup(_, attr string) (string, bool, error) {
+func (echoResolver) Field(_, attr string) (string, bool, error) {
 	return strings.ReplaceAll(attr, "]", "}"), true, nil
+}
+func (echoResolver) Rows(svc string) ([]Row, error) {
+	return []Row{{Key: "r", Value: "${." + svc + "]"}, {Key: "s", Value: "${.r}${.s}"}}, nil
 }
 func (echoResolver) Global(name string) (string, bool) { return name, true }
 

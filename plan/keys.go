@@ -103,6 +103,17 @@ var keyAliases = map[string]string{
 // configuration columns: ${svc.hostname} and friends.
 var builtInColumns = []string{"hostname", "instance_id", "run_name", "run_id", "iaas_state_dir", "state", "last_error", "name"}
 
+// BeforeBag reports whether attr is a built-in attribute looked up before
+// a service's bag (hostname, instance_id, run_name, run_id,
+// iaas_state_dir): a bag row of that name is never what ${.attr} reads.
+func BeforeBag(attr string) bool {
+	switch attr {
+	case "hostname", "instance_id", "run_name", "run_id", "iaas_state_dir":
+		return true
+	}
+	return false
+}
+
 // isDepsKey reports whether key names a deps file.
 func isDepsKey(key string) bool { return strings.HasPrefix(key, "deps") }
 
@@ -166,6 +177,16 @@ func columnKey(attr string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// isColumn reports whether attr is a field of every service's record: a
+// built-in attribute or a column. Bag rows fall back to these only.
+func isColumn(attr string) bool {
+	if slices.Contains(builtInColumns, attr) {
+		return true
+	}
+	_, ok := columnKey(attr)
+	return ok
 }
 
 // editDistance is the Levenshtein distance between a and b.

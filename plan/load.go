@@ -77,6 +77,7 @@ func (l *loader) load() *Plan {
 	}
 	p.Globals = l.loadGlobals(f.Section("globals"))
 	p.Levels = l.loadLevels(f)
+	p.index()
 	l.checkDuplicates(p)
 	l.checkRefs(p)
 	return p

@@ -35,11 +35,28 @@ type Plan struct {
 	// Warnings are the non-fatal problems found while loading, sorted by
 	// file and line.
 	Warnings []Problem
+
+	byName map[string]*Service // set by Load: the first service of each name
+}
+
+// index builds the name index of Service.
+func (p *Plan) index() {
+	p.byName = map[string]*Service{}
+	for _, l := range p.Levels {
+		for _, s := range l.Services {
+			if _, dup := p.byName[s.Name]; !dup {
+				p.byName[s.Name] = s
+			}
+		}
+	}
 }
 
 // Service returns the service called name (a replica by its full name,
 // "node-0"), or nil.
 func (p *Plan) Service(name string) *Service {
+	if p.byName != nil {
+		return p.byName[name]
+	}
 	for _, l := range p.Levels {
 		for _, s := range l.Services {
 			if s.Name == name {

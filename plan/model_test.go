@@ -165,7 +165,7 @@ func TestResolverExpands(t *testing.T) {
 	if _, err := Expand("${tester.nothing}", "tester", r); !errors.Is(err, ErrUnknownAttr) {
 		t.Errorf("unknown attribute: %v", err)
 	}
-	if v, set, err := p.Resolver("").Lookup("controller", "whatever_bootout_writes"); err != nil || set || v != "" {
+	if v, set, err := p.Resolver("").Field("controller", "whatever_bootout_writes"); err != nil || set || v != "" {
 		t.Errorf("bootout attribute of a service with a bootpgm: %q %v %v", v, set, err)
 	}
 }

@@ -73,30 +73,56 @@ func (l *loader) checkDuplicates(p *Plan) {
 
 // checkRefs reports every ${} token that cannot resolve when it is used:
 // unknown service, a service of the same or a later level, an attribute the
-// service cannot have, an unset global, and reference cycles.
+// service cannot have, an unset global (checkRef), and what only expanding
+// shows: a bag row using a row that is not before it, reference cycles and
+// oversized values. One Expander serves the whole plan, so every value is
+// expanded once.
 func (l *loader) checkRefs(p *Plan) {
-	r := p.Resolver("")
+	x := NewExpander(p.Resolver(""))
 	for _, s := range p.Services() {
-		s.eachValue(func(key, value string, _ bool, src Source) {
+		check := func(key, value string, src Source, expand func() error) {
 			bad := false
 			for _, ref := range Refs(value) {
-				if msg := checkRef(p, s, ref); msg != "" {
+				if msg := checkRef(p, x, s, ref); msg != "" {
 					bad = true
 					l.ps.errorf(src.File, src.Section, key, src.Line, "%s: %s", ref, msg)
 				}
 			}
-			if bad {
+			if bad || !strings.Contains(value, "${") {
 				return
 			}
-			if _, err := Expand(value, s.Name, r); errors.Is(err, ErrCycle) {
+			if err := expand(); reportable(err) {
 				l.ps.errorf(src.File, src.Section, key, src.Line, "%v", err)
 			}
-		})
+		}
+		for _, k := range sortedKeys(s.Settings) {
+			st := s.Settings[k]
+			check(k, st.Value, st.Source, func() error { _, err := x.Expand(st.Value, s.Name); return err })
+		}
+		for i, a := range s.Deps {
+			src := Source{Kind: SourceService, File: a.File, Section: "deps", Line: a.Line}
+			check(a.Key, a.Value, src, func() error { _, err := x.Row(s.Name, i); return err })
+		}
 	}
 }
 
+// reportable reports whether an expansion error is one checkRef cannot
+// see: a cycle or an oversized value anywhere on the way, or a problem of
+// a token written in the value itself (a bag row using a row not before
+// it). Deeper problems are reported where they are written.
+func reportable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrCycle) || errors.Is(err, ErrTooLarge) {
+		return true
+	}
+	var re *refError
+	return errors.As(err, &re) && re.depth() == 1
+}
+
 // checkRef returns why ref, used by s, can never resolve, or "".
-func checkRef(p *Plan, s *Service, ref Ref) string {
+func checkRef(p *Plan, x *Expander, s *Service, ref Ref) string {
 	if ref.Global {
 		if _, ok := p.Globals[ref.Attr]; !ok {
 			msg := fmt.Sprintf("global variable %q is not set: define it in [globals] of the top file, in a -G file or with -g %s=VALUE", ref.Attr, ref.Attr)
@@ -123,7 +149,10 @@ func checkRef(p *Plan, s *Service, ref Ref) string {
 	case t.Level > s.Level:
 		return fmt.Sprintf("service %q is in a later level (%d > %d); only services of earlier levels can be referred to", t.Name, t.Level, s.Level)
 	}
-	if _, _, err := p.Resolver("").Lookup(t.Name, ref.Attr); errors.Is(err, ErrUnknownAttr) {
+	if b, err := x.bag(t.Name); err == nil && len(b.index[ref.Attr]) > 0 {
+		return ""
+	}
+	if _, _, err := p.Resolver("").Field(t.Name, ref.Attr); errors.Is(err, ErrUnknownAttr) {
 		return fmt.Sprintf("service %q has no attribute %q%s", t.Name, ref.Attr, hasAttrHint(ref.Attr, t))
 	}
 	return ""

@@ -7,12 +7,12 @@ import (
 )
 
 // Resolver returns a [Resolver] over the plan as loaded, before anything
-// ran: the bag of a service is its deps rows; hostname and instance_id are
-// unset (tokens stay in place), so are run_id and iaas_state_dir; run_name
-// is runName, unset if empty; the
-// stored columns are the service's settings under their DB column names
-// (keyname, localkey, username, ...), state is "0", last_error is unset.
-// An attribute that only a bootout.json could provide is unset when the
+// ran: the bag of a service is its deps rows; hostname, instance_id,
+// run_id, iaas_state_dir and last_error are unset (tokens stay in place);
+// run_name is runName, unset if empty; the fields are the service's
+// settings under their DB column names (keyname, localkey, username, ...),
+// state "0" and name. An attribute that only a bootout.json could provide
+// is unset when the
 // service has a bootpgm, unknown otherwise.
 func (p *Plan) Resolver(runName string) Resolver {
 	return planResolver{p: p, run: runName}
@@ -25,8 +25,8 @@ type planResolver struct {
 
 var _ Resolver = planResolver{}
 
-// Lookup implements [Resolver].
-func (r planResolver) Lookup(svc, attr string) (string, bool, error) {
+// Field implements [Resolver].
+func (r planResolver) Field(svc, attr string) (string, bool, error) {
 	s := r.p.Service(svc)
 	if s == nil {
 		return "", false, fmt.Errorf("%q: %w", svc, ErrUnknownService)
@@ -36,13 +36,6 @@ func (r planResolver) Lookup(svc, attr string) (string, bool, error) {
 		return "", false, nil // known once the run is recorded and running
 	case "run_name":
 		return r.run, r.run != "", nil
-	}
-	for i := len(s.Deps) - 1; i >= 0; i-- {
-		if s.Deps[i].Key == attr {
-			return s.Deps[i].Value, true, nil
-		}
-	}
-	switch attr {
 	case "state":
 		return "0", true, nil
 	case "name":
@@ -60,6 +53,19 @@ func (r planResolver) Lookup(svc, attr string) (string, bool, error) {
 		return "", false, nil // may come from bootout.json
 	}
 	return "", false, fmt.Errorf("%q of %q: %w", attr, svc, ErrUnknownAttr)
+}
+
+// Rows implements [Resolver]: the deps rows.
+func (r planResolver) Rows(svc string) ([]Row, error) {
+	s := r.p.Service(svc)
+	if s == nil {
+		return nil, fmt.Errorf("%q: %w", svc, ErrUnknownService)
+	}
+	rows := make([]Row, len(s.Deps))
+	for i, a := range s.Deps {
+		rows[i] = Row{Key: a.Key, Value: a.Value}
+	}
+	return rows, nil
 }
 
 // Global implements [Resolver].

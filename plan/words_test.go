@@ -62,7 +62,7 @@ func TestSplitWordsErrors(t *testing.T) {
 
 func TestExpandArgs(t *testing.T) {
 	r := newFake()
-	r.attrs["svc"] = map[string]string{"bootarg": "/bin/echo", "sp": "a b", "later": unsetValue, "q": `'x'`}
+	r.fields["svc"] = map[string]string{"bootarg": "/bin/echo", "sp": "a b", "later": unsetValue, "q": `'x'`}
 	tests := []struct {
 		in   string
 		want []string
