@@ -90,6 +90,9 @@ func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
 		NoPrelaunch: root.Bool("no-prelaunch"),
 		Resume:      root.Bool("resume"),
 	}
+	if o.Name == "" && root.IsSet("name") {
+		return o, cl.Usagef("-n: a run name cannot be empty (leave -n out for a random name)")
+	}
 	if o.Parallel < 0 {
 		return o, cl.Usagef("invalid --parallel %d: want 0 (no limit) or more", o.Parallel)
 	}
