@@ -76,7 +76,7 @@ func (e *Engine) emit(ctx context.Context, ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.now()
 	}
-	if ev.Kind != KindOutput && ev.Kind != KindState {
+	if ev.Kind != KindOutput && ev.Kind != KindState && !e.DB.ReadOnly() {
 		lvl := "INFO"
 		switch ev.Kind {
 		case KindWarning:

@@ -153,6 +153,12 @@ func (e *Engine) searchRun(ctx context.Context, r *Resolver) (runSearch, error) 
 				continue
 			}
 			claimed[i] = true
+			if e.DB.ReadOnly() {
+				// A listing without the lock records nothing: the
+				// instance is shown as found, not adopted.
+				res.unrecorded = append(res.unrecorded, foundInstance{d: d, inst: in})
+				continue
+			}
 			if err := e.adopt(ctx, intents[i], in); err != nil {
 				errs = append(errs, err)
 			}

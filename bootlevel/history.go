@@ -52,8 +52,13 @@ type HistoryEntry struct {
 // service of the run launched them, with OtherRun when they belong to
 // another record of the same name (those still pending or running). With
 // kill, running and pending instances are terminated, except owned ones
-// and other records'.
+// and other records'. A record opened read-only (no lock) is only
+// listed: an instance found for an intent is shown as Unrecorded rather
+// than recorded, and kill is refused.
 func (e *Engine) History(ctx context.Context, kill bool) ([]HistoryEntry, error) {
+	if kill && e.DB.ReadOnly() {
+		return nil, fmt.Errorf("history: terminating instances needs the run's record open for writing: %w", store.ErrReadOnly)
+	}
 	hl, r, err := e.listHistory(ctx)
 	if hl == nil {
 		return nil, err

@@ -179,6 +179,10 @@ func (db *DB) Name() string { return db.run }
 // the other, or in two record directories) have different incarnations.
 func (db *DB) Incarnation() string { return db.incarn }
 
+// ReadOnly reports whether the record was opened by OpenReadOnly: its
+// writing methods fail with ErrReadOnly and it holds no lock.
+func (db *DB) ReadOnly() bool { return db.readOnly }
+
 // File returns the path of the record file.
 func (db *DB) File() string { return db.path }
 

@@ -177,6 +177,16 @@ func notice(env cl.Env, format string, args ...any) {
 	fmt.Fprintf(io.MultiWriter(env.Streams.Err, env.Transcript), format+"\n", args...)
 }
 
+// openRunReadOnly opens an existing run's record for reading, without the
+// run's lock.
+func openRunReadOnly(ctx context.Context, o options, run string) (*store.DB, error) {
+	db, err := store.OpenReadOnly(ctx, o.DBDir, run)
+	if errors.Is(err, store.ErrNoRun) {
+		return nil, cl.WithHint(err, "'cloudinitd list' shows the runs recorded in "+o.DBDir)
+	}
+	return db, err
+}
+
 // openRun opens an existing run's record for writing.
 func openRun(ctx context.Context, o options, run string) (*store.DB, error) {
 	db, err := store.Open(ctx, o.DBDir, run)

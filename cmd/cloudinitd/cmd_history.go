@@ -31,8 +31,16 @@ func historyCommand(env cl.Env) *cli.Command {
 	}
 }
 
+// runHistory lists the run's instances. Without -k it only reads: the
+// record is opened without the run's lock (docs/record.md), so history
+// works beside a boot in progress. -k terminates instances and records it,
+// under the lock.
 func runHistory(ctx context.Context, o options, env cl.Env, run string) error {
-	db, err := openRun(ctx, o, run)
+	open := openRunReadOnly
+	if o.Kill {
+		open = openRun
+	}
+	db, err := open(ctx, o, run)
 	if err != nil {
 		return err
 	}
