@@ -155,7 +155,8 @@ func (e *Engine) searchRun(ctx context.Context, r *Resolver) (runSearch, error) 
 			claimed[i] = true
 			if e.DB.ReadOnly() {
 				// A listing without the lock records nothing: the
-				// instance is shown as found, not adopted.
+				// instance of the intent is shown as found (whatever
+				// its state), not adopted.
 				res.unrecorded = append(res.unrecorded, foundInstance{d: d, inst: in})
 				continue
 			}
