@@ -157,7 +157,7 @@ func (e *Engine) searchRun(ctx context.Context, r *Resolver) (runSearch, error) 
 				// A listing without the lock records nothing: the
 				// instance of the intent is shown as found (whatever
 				// its state), not adopted.
-				res.unrecorded = append(res.unrecorded, foundInstance{d: d, inst: in})
+				res.unrecorded = append(res.unrecorded, f)
 				continue
 			}
 			if err := e.adopt(ctx, intents[i], in); err != nil {
