@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cloudinitd/cloudinitd/bootlevel"
 )
 
@@ -84,30 +86,47 @@ func (e Env) ExpandHome(p string) string {
 	return p
 }
 
-// SignalContext returns a context cancelled by the first SIGINT or SIGTERM.
-// The first signal also prints note to errw, so the user knows a graceful stop
-// is under way; a second signal exits the process at once with code 130.
-// stop releases the signal handlers.
+// SignalContext returns a context cancelled by the first SIGINT, SIGTERM or
+// SIGHUP, or by a write to a closed stdout or stderr (a pipe whose reader
+// went away, as in 'cloudinitd boot ... | head'): all of them stop
+// gracefully, like the first Ctrl-C. The first also prints note to errw, so
+// the user knows a graceful stop is under way. A second SIGINT or SIGTERM
+// exits the process at once with code 130; SIGHUP and further broken-pipe
+// writes do not hurry the stop. stop releases the signal handlers.
+//
+// Asking for SIGPIPE makes a write to a closed stdout or stderr fail with
+// EPIPE instead of killing the process, but it also delivers the SIGPIPE of
+// any other pipe or socket of the process (whose write fails with EPIPE
+// and is handled there): a SIGPIPE stops only when stdout or stderr is
+// closed ([stdioClosed]).
 func SignalContext(parent context.Context, errw interface{ Write([]byte) (int, error) }, prog, note string) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancel(parent)
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		select {
-		case <-sigs:
-		case <-done:
-			return
-		}
-		fmt.Fprintf(errw, "%s: interrupted: %s (press Ctrl-C again to exit at once)\n", prog, note)
-		cancel()
-		select {
-		case <-sigs:
-			fmt.Fprintf(errw, "%s: interrupted again: exiting now\n", prog)
-			os.Exit(ExitInterrupted)
-		case <-done:
+		for first := true; ; {
+			var sig os.Signal
+			select {
+			case sig = <-sigs:
+			case <-done:
+				return
+			}
+			if sig == syscall.SIGPIPE && !stdioClosed() {
+				continue
+			}
+			if first {
+				first = false
+				fmt.Fprintf(errw, "%s: %s: %s (press Ctrl-C again to exit at once)\n", prog, signalCause(sig), note)
+				cancel()
+				continue
+			}
+			if sig == os.Interrupt || sig == syscall.SIGTERM {
+				fmt.Fprintf(errw, "%s: interrupted again: exiting now\n", prog)
+				os.Exit(ExitInterrupted)
+			}
 		}
 	}()
 	return ctx, func() {
@@ -116,4 +135,32 @@ func SignalContext(parent context.Context, errw interface{ Write([]byte) (int, e
 		<-finished
 		cancel()
 	}
+}
+
+// signalCause says why the stop began.
+func signalCause(sig os.Signal) string {
+	switch sig {
+	case syscall.SIGTERM:
+		return "interrupted (SIGTERM)"
+	case syscall.SIGHUP:
+		return "interrupted (SIGHUP: the terminal went away)"
+	case syscall.SIGPIPE:
+		return "interrupted (the reader of the output went away)"
+	}
+	return "interrupted"
+}
+
+// stdioClosed reports whether stdout or stderr is a pipe or socket whose
+// reader is gone: poll reports an error or hang-up on its write end.
+func stdioClosed() bool {
+	fds := []unix.PollFd{{Fd: 1}, {Fd: 2}}
+	if _, err := unix.Poll(fds, 0); err != nil {
+		return false
+	}
+	for _, f := range fds {
+		if f.Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
+			return true
+		}
+	}
+	return false
 }

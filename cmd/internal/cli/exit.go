@@ -16,7 +16,7 @@ const (
 	ExitFailed      = 1   // the operation failed (a service, a cloud call, a file)
 	ExitUsage       = 2   // the command line is wrong
 	ExitInvalidPlan = 3   // the launch plan has problems or failed -x; nothing was started
-	ExitInterrupted = 130 // interrupted (Ctrl-C)
+	ExitInterrupted = 130 // interrupted (Ctrl-C, SIGTERM, SIGHUP, closed output)
 )
 
 // ErrNotValid marks a failure of -x (boot, reload): the plan loaded, but a
