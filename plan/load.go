@@ -80,6 +80,7 @@ func (l *loader) load() *Plan {
 	p.index()
 	l.checkDuplicates(p)
 	l.checkRefs(p)
+	l.checkSecretArgs(p)
 	return p
 }
 

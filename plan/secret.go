@@ -69,3 +69,61 @@ func literalSecret(key, instead string) string {
 	return key + " is a secret written literally: the run record never stores a secret, so later commands " +
 		"could not find it; take it from the environment: " + instead
 }
+
+// checkSecretArgs refuses *pgm_args that refer to a secret, directly
+// (${.iaas_secret}, ${global.admin_password}, ${db.session_token}) or
+// through deps rows (${.copy} with copy: pre-${.iaas_secret}): every user
+// of a host can read a program's arguments (ps). The engine checks the
+// expanded words again when it runs the program.
+func (l *loader) checkSecretArgs(p *Plan) {
+	for _, s := range p.Services() {
+		for _, kind := range []ProgramKind{BootPgm, ReadyPgm, TerminatePgm} {
+			key := string(kind) + "pgm_args"
+			st, ok := s.Settings[key]
+			if !ok {
+				continue
+			}
+			for _, ref := range Refs(st.Value) {
+				if via := secretVia(p, s, ref, map[string]bool{}); via != "" {
+					what := ref.String()
+					if via != what {
+						what += " (through " + via + ")"
+					}
+					l.ps.errorf(st.Source.File, st.Source.Section, key, st.Source.Line,
+						"%s refers to a secret: program arguments are visible to every user of the host (ps); "+
+							"pass it in bootconf instead (bootconf.json and bootenv.sh are uploaded with mode 0600)", what)
+				}
+			}
+		}
+	}
+}
+
+// secretVia returns the secret reference that ref, used by s, leads to
+// through deps rows ("" for none).
+func secretVia(p *Plan, s *Service, ref Ref, seen map[string]bool) string {
+	if IsSecret(ref.Attr) {
+		return ref.String()
+	}
+	if ref.Global {
+		return ""
+	}
+	t := s
+	if !ref.Self {
+		t = p.Service(ref.Service)
+	}
+	if t == nil || seen[t.Name+"."+ref.Attr] {
+		return ""
+	}
+	seen[t.Name+"."+ref.Attr] = true
+	for _, a := range t.Deps {
+		if a.Key != ref.Attr {
+			continue
+		}
+		for _, next := range Refs(a.Value) {
+			if v := secretVia(p, t, next, seen); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
+}
