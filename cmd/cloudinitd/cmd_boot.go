@@ -13,6 +13,7 @@ import (
 
 	"github.com/cloudinitd/cloudinitd/bootlevel"
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/store"
 )
 
@@ -131,6 +132,12 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 		return cl.WithHint(bootErr,
 			fmt.Sprintf("continue with: cloudinitd boot --resume %s", run),
 			fmt.Sprintf("or take it down: cloudinitd terminate %s", run))
+	}
+	if errors.Is(bootErr, iaas.ErrCapacity) {
+		// repair would terminate the healthy instances that had not
+		// booted yet (they fail its checks); resume boots them.
+		return explain(bootErr, run,
+			fmt.Sprintf("once the cloud has room, 'cloudinitd boot --resume %s' continues the boot and keeps the instances already launched; or take the run down with 'cloudinitd terminate %s'", run, run))
 	}
 	if bootErr != nil {
 		return explain(bootErr, run,
