@@ -56,6 +56,8 @@ func terminateRun(ctx context.Context, o options, env cl.Env, run string) error 
 	termErr := withEngine(o, env, db, false, "terminate", func(e *bootlevel.Engine) error { return e.Terminate(ctx) })
 	switch {
 	case o.NoClean:
+	case termErr != nil && o.Forget:
+		return forgetRun(ctx, o, env, db, termErr)
 	case termErr != nil:
 		progress(o, env, "There were errors when terminating %s; keeping its record %s", run, db.File())
 	default:

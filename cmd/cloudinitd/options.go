@@ -26,6 +26,7 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "noclean", Aliases: []string{"c"}, Usage: "terminate and dry run: keep the run record"},
 		&cli.BoolFlag{Name: "safeclean", Aliases: []string{"C"}, Usage: "terminate: keep the run record if anything failed (always the case now; accepted for old scripts)"},
 		&cli.BoolFlag{Name: "kill", Aliases: []string{"k"}, Usage: "history: terminate instances still running"},
+		&cli.BoolFlag{Name: "forget", Usage: "terminate: delete the record even when terminating failed (a cloud that is gone), warning which instances may be left"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the run document (JSON) to `FILE`"},
 		&cli.StringSliceFlag{Name: "globalvar", Aliases: []string{"g"}, Usage: "global variable `KEY=VALUE` for ${global.KEY}; repeatable"},
 		&cli.StringSliceFlag{Name: "globalvarfile", Aliases: []string{"G"}, Usage: "INI `FILE` with a [globals] section; repeatable"},
@@ -51,6 +52,7 @@ type options struct {
 	RemoteDebug bool   // -X: a warning, nothing else
 	NoClean     bool
 	SafeClean   bool
+	Forget      bool // terminate: delete the record even after a failure
 	Kill        bool
 	Output      string
 	Globals     []string
@@ -79,6 +81,7 @@ func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
 		RemoteDebug: root.Bool("remotedebug"),
 		NoClean:     root.Bool("noclean"),
 		SafeClean:   root.Bool("safeclean"),
+		Forget:      root.Bool("forget"),
 		Kill:        root.Bool("kill"),
 		Output:      root.String("output"),
 		Globals:     root.StringSlice("globalvar"),
@@ -92,6 +95,9 @@ func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
 	}
 	if o.Name == "" && root.IsSet("name") {
 		return o, cl.Usagef("-n: a run name cannot be empty (leave -n out for a random name)")
+	}
+	if o.Forget && o.NoClean {
+		return o, cl.Usagef("--forget deletes the record and -c (--noclean) keeps it: choose one")
 	}
 	if o.Parallel < 0 {
 		return o, cl.Usagef("invalid --parallel %d: want 0 (no limit) or more", o.Parallel)

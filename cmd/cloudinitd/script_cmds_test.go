@@ -27,6 +27,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"waitfile":     cmdWaitFile,
 	"ec2cloud":     cmdEC2Cloud,
 	"ec2instances": cmdEC2Instances,
+	"ec2down":      cmdEC2Down,
 	"nosecret":     cmdNoSecret,
 	"fakeowned":    cmdFakeOwned,
 }

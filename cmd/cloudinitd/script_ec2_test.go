@@ -32,6 +32,19 @@ func cmdEC2Cloud(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("EC2_SECRET", scriptEC2Secret)
 }
 
+// cmdEC2Down is "ec2down": the script's fake EC2 stops answering (its
+// endpoint is gone); ec2instances still reads what it held.
+func cmdEC2Down(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: ec2down")
+	}
+	h := ts.Value("ec2").(*ec2Holder)
+	if h.srv == nil {
+		ts.Fatalf("ec2down: no ec2cloud started")
+	}
+	h.srv.Close()
+}
+
 // cmdEC2Instances is "ec2instances STATE N": the fake EC2 holds exactly N
 // instances in STATE (pending, running, shutting-down, terminated).
 func cmdEC2Instances(ts *testscript.TestScript, neg bool, args []string) {
