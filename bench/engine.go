@@ -96,7 +96,7 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	e := &bootlevel.Engine{
 		Observer:  steps,
 		DB:        db,
-		Drivers:   func(string) (iaas.Driver, error) { return driver, nil },
+		Drivers:   func(iaas.Selector) (iaas.Driver, error) { return driver, nil },
 		Connector: c,
 		Parallel:  *parallel,
 		LookupEnv: lookup,

@@ -53,7 +53,7 @@ func benchCommand(b *testing.B, n int, cmd string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		eng := &Engine{DB: db, Drivers: func(string) (iaas.Driver, error) { return cloud, nil },
+		eng := &Engine{DB: db, Drivers: func(iaas.Selector) (iaas.Driver, error) { return cloud, nil },
 			Connector: DryRunConnector{}, LookupEnv: lookup}
 		if cmd != "boot" {
 			if err := eng.Boot(ctx, BootOptions{Prelaunch: true}); err != nil {

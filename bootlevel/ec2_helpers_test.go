@@ -34,12 +34,12 @@ func newEC2(t *testing.T, o ec2test.Options) *ec2test.Server {
 // for every iaas value, as a new process would have it: it reads no real
 // environment (so no default credentials) and never asks the instance
 // metadata service.
-func ec2Drivers() func(string) (iaas.Driver, error) {
+func ec2Drivers() func(iaas.Selector) (iaas.Driver, error) {
 	d := ec2.Wrap(ec2.New(ec2.Options{
 		Config:      iaas.Config{LookupEnv: func(string) (string, bool) { return "", false }},
 		LoadOptions: []func(*config.LoadOptions) error{config.WithEC2IMDSClientEnableState(imds.ClientDisabled)},
 	}), nil)
-	return func(string) (iaas.Driver, error) { return d, nil }
+	return func(iaas.Selector) (iaas.Driver, error) { return d, nil }
 }
 
 // ec2Defaults is the [defaults] of a plan on srv with the credentials from the

@@ -58,9 +58,9 @@ func TestAcceptanceEC2Boot(t *testing.T) {
 	}
 	env := map[string]string{remote.WorkDirEnv: "/tmp/cloudinitd-acceptance"}
 	h := newHarness(t, files, env)
-	driver := func() func(string) (iaas.Driver, error) {
+	driver := func() func(iaas.Selector) (iaas.Driver, error) {
 		d := ec2.Wrap(ec2.New(ec2.Options{Config: iaas.Config{LookupEnv: os.LookupEnv}}), nil)
-		return func(string) (iaas.Driver, error) { return d, nil }
+		return func(iaas.Selector) (iaas.Driver, error) { return d, nil }
 	}
 	real := func(e *Engine) {
 		e.Drivers = driver()

@@ -140,8 +140,8 @@ func TestScopesFromPlan(t *testing.T) {
 	}
 	eng := h.reopen()
 	fresh := ec2Drivers()
-	eng.Drivers = func(name string) (iaas.Driver, error) {
-		d, err := fresh(name)
+	eng.Drivers = func(sel iaas.Selector) (iaas.Driver, error) {
+		d, err := fresh(sel)
 		return hiddenFinder{d}, err
 	}
 	err := eng.Status(ctx)

@@ -24,10 +24,12 @@ import (
 type Engine struct {
 	// DB is the open run record (holding the run's lock).
 	DB *store.DB
-	// Drivers opens the driver for a service's iaas value (expanded); the
-	// caller wraps it (retry, limits) and decides what "" means. The engine
-	// asks once per distinct value per Engine.
-	Drivers func(iaasName string) (iaas.Driver, error)
+	// Drivers opens the driver for a service's iaas value (expanded) and
+	// whether it sets iaas_url (iaas.Registry.Resolve decides from both);
+	// the caller wraps it (retry, limits) and decides what "" means. An
+	// iaas value that names no driver is an error. The engine asks once
+	// per distinct selector per Engine.
+	Drivers func(iaas.Selector) (iaas.Driver, error)
 	// StateDir is the directory the drivers keep their state in (the
 	// iaas.Config.StateDir they were opened with; "" when unknown). It is
 	// the services' attribute iaas_state_dir, so that a service's program
@@ -69,7 +71,7 @@ type Engine struct {
 	mu      sync.Mutex
 	own     *Secrets     // Secrets when the caller gave none
 	logger  *slog.Logger // Logger, masking secrets
-	drivers map[string]iaas.Driver
+	drivers map[iaas.Selector]iaas.Driver
 	scopes  scopes // drivers told where the run's instances live (scope.go)
 }
 
@@ -159,24 +161,24 @@ func (e *Engine) cleanup(ctx context.Context) (context.Context, context.CancelFu
 	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
-// driver returns the (cached) driver for an iaas value.
-func (e *Engine) driver(name string) (iaas.Driver, error) {
+// driver returns the (cached) driver for a selector.
+func (e *Engine) driver(sel iaas.Selector) (iaas.Driver, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if d, ok := e.drivers[name]; ok {
+	if d, ok := e.drivers[sel]; ok {
 		return d, nil
 	}
 	if e.Drivers == nil {
 		return nil, errors.New("no IaaS drivers configured")
 	}
-	d, err := e.Drivers(name)
+	d, err := e.Drivers(sel)
 	if err != nil {
 		return nil, err
 	}
 	if e.drivers == nil {
-		e.drivers = map[string]iaas.Driver{}
+		e.drivers = map[iaas.Selector]iaas.Driver{}
 	}
-	e.drivers[name] = d
+	e.drivers[sel] = d
 	return d, nil
 }
 
@@ -186,7 +188,11 @@ func (e *Engine) serviceDriver(r *Resolver, svc string) (iaas.Driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := e.driver(name)
+	url, err := r.Setting(svc, "iaas_url")
+	if err != nil {
+		return nil, err
+	}
+	d, err := e.driver(iaas.Selector{Value: name, Endpoint: url != ""})
 	if err != nil {
 		return nil, fmt.Errorf("iaas %q: %w", name, err)
 	}

@@ -134,7 +134,7 @@ func TestTerminateWithoutRunFinderWarns(t *testing.T) {
 	ctx := testCtx(t)
 	lost := crashAfterLaunch(t, h, "one")
 	eng := h.reopen()
-	eng.Drivers = func(string) (iaas.Driver, error) { return hiddenFinder{h.count}, nil }
+	eng.Drivers = func(iaas.Selector) (iaas.Driver, error) { return hiddenFinder{h.count}, nil }
 	if err := eng.Terminate(ctx); err != nil {
 		t.Fatalf("terminate: %v", err)
 	}

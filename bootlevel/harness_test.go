@@ -94,7 +94,7 @@ func (h *harness) newEngine(db *store.DB, d iaas.Driver) *Engine {
 	h.events = &recorder{}
 	return &Engine{
 		DB:        db,
-		Drivers:   func(string) (iaas.Driver, error) { return d, nil },
+		Drivers:   func(iaas.Selector) (iaas.Driver, error) { return d, nil },
 		Connector: NewSSHConnector(db, remote.SSHOptions{Getenv: func(string) string { return "" }, Grace: time.Second, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond}),
 		Observer:  h.events,
 		LogDir:    h.logs,

@@ -191,7 +191,7 @@ func TestTransientLaunchErrorsWithRetry(t *testing.T) {
 	files := threeLevels()
 	files["top.conf"] = strings.Replace(files["top.conf"], "pgm_timeout: 30", "pgm_timeout: 30\nfake_error_rate: 0.3\nfake_seed: 7", 1)
 	h := newHarness(t, files)
-	h.eng.Drivers = func(string) (iaas.Driver, error) {
+	h.eng.Drivers = func(iaas.Selector) (iaas.Driver, error) {
 		return iaas.WithRetry(h.count, iaas.RetryPolicy{Attempts: 20, Base: time.Millisecond, Max: 5 * time.Millisecond}), nil
 	}
 	if err := h.eng.Boot(testCtx(t), BootOptions{Prelaunch: true}); err != nil {

@@ -28,7 +28,7 @@ func twinPlan(defaults string) map[string]string {
 // another record directory (another -d, another person on the account)
 // and returns an engine on it whose drivers come from drivers (a new
 // process's), sharing h's cloud.
-func twinRecord(t *testing.T, h *harness, drivers func(string) (iaas.Driver, error)) *Engine {
+func twinRecord(t *testing.T, h *harness, drivers func(iaas.Selector) (iaas.Driver, error)) *Engine {
 	t.Helper()
 	p, err := plan.Load(filepath.Join(h.dir, "top.conf"), plan.Options{LookupEnv: h.lookup})
 	if err != nil {
@@ -54,7 +54,7 @@ func twinRecord(t *testing.T, h *harness, drivers func(string) (iaas.Driver, err
 // CLI does — and checks after each, against the driver (a new process's),
 // that A's instances still run; history on B lists them as another
 // record's. newDrivers returns the drivers of a new process.
-func testTwoRecords(t *testing.T, h *harness, newDrivers func() func(string) (iaas.Driver, error)) {
+func testTwoRecords(t *testing.T, h *harness, newDrivers func() func(iaas.Selector) (iaas.Driver, error)) {
 	ctx := testCtx(t)
 	aDrivers := newDrivers()
 	h.eng.Drivers = aDrivers
@@ -69,7 +69,7 @@ func testTwoRecords(t *testing.T, h *harness, newDrivers func() func(string) (ia
 	b := twinRecord(t, h, newDrivers())
 	aliveA := func(after string) {
 		t.Helper()
-		d, err := aDrivers("") // the EC2 driver knows A's credentials from A's plan
+		d, err := aDrivers(iaas.Selector{}) // the EC2 driver knows A's credentials from A's plan
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,9 +137,9 @@ func testTwoRecords(t *testing.T, h *harness, newDrivers func() func(string) (ia
 
 func TestTwoRecordsOneNameFake(t *testing.T) {
 	h := newHarness(t, twinPlan("iaas: fake\nimage: img\n"))
-	testTwoRecords(t, h, func() func(string) (iaas.Driver, error) {
+	testTwoRecords(t, h, func() func(iaas.Selector) (iaas.Driver, error) {
 		d := h.cloud.Clone()
-		return func(string) (iaas.Driver, error) { return d, nil }
+		return func(iaas.Selector) (iaas.Driver, error) { return d, nil }
 	})
 }
 
@@ -149,9 +149,9 @@ func TestTwoRecordsOneNameLocal(t *testing.T) {
 	}
 	state := t.TempDir()
 	h := newHarness(t, twinPlan("iaas: local\nimage: local\n"))
-	testTwoRecords(t, h, func() func(string) (iaas.Driver, error) {
+	testTwoRecords(t, h, func() func(iaas.Selector) (iaas.Driver, error) {
 		d, err := local.New(local.Config{StateDir: state})
-		return func(string) (iaas.Driver, error) { return d, err }
+		return func(iaas.Selector) (iaas.Driver, error) { return d, err }
 	})
 	t.Cleanup(func() { terminateAllLocal(t, state) })
 }

@@ -67,7 +67,7 @@ func TestValidateSSHKeys(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, validatePlan(), tc.env)
 			if tc.keys {
-				h.eng.Drivers = func(string) (iaas.Driver, error) { return keyDriver{h.count}, nil }
+				h.eng.Drivers = func(iaas.Selector) (iaas.Driver, error) { return keyDriver{h.count}, nil }
 			}
 			err := h.eng.Validate(testCtx(t))
 			if diff := cmp.Diff(tc.want, problems(err)); diff != "" {

@@ -2,6 +2,7 @@ package iaas_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
@@ -20,37 +21,74 @@ func (n namedDriver) Name() string { return n.name }
 
 func TestRegistry(t *testing.T) {
 	r := iaas.NewRegistry()
-	r.Register("local", stubFactory("local"))
-	r.Register("fake", stubFactory("fake"))
-	r.Alias("testenv", "fake")
-	r.Register("broken", func(iaas.Config) (iaas.Driver, error) { return nil, errors.New("no credentials") })
+	r.Register(iaas.Entry{Name: "local", Factory: stubFactory("local")})
+	r.Register(iaas.Entry{Name: "fake", Aliases: []string{"testenv"}, Factory: stubFactory("fake")})
+	r.Register(iaas.Entry{Name: "cloud", Factory: stubFactory("cloud"),
+		Serves: func(v string, endpoint bool) bool { return endpoint || strings.HasPrefix(v, "zone-") }})
+	r.Register(iaas.Entry{Name: "broken", Factory: func(iaas.Config) (iaas.Driver, error) { return nil, errors.New("no credentials") }})
 
 	cases := []struct {
-		name, want, wantErr string
+		value    string
+		endpoint bool
+		want     string
+		wantErr  string
 	}{
-		{name: "fake", want: "fake"},
-		{name: "FAKE", want: "fake"},
-		{name: "testenv", want: "fake"},
-		{name: "local", want: "local"},
-		{name: "x", wantErr: `unknown iaas "x" (known: broken, fake, local)`},
-		{name: "broken", wantErr: `iaas "broken": no credentials`},
+		{value: "fake", want: "fake"},
+		{value: "FAKE", want: "fake"},
+		{value: "testenv", want: "fake"},
+		{value: "local", want: "local"},
+		{value: "zone-1", want: "cloud"},
+		{value: "RegionOne", endpoint: true, want: "cloud"},
+		{value: "RegionOne", wantErr: `unknown iaas "RegionOne" (known: broken, cloud, fake, local)`},
+		{value: "lokal", wantErr: `unknown iaas "lokal" (known: broken, cloud, fake, local)`},
+		{value: "broken", wantErr: `iaas "broken": no credentials`},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			d, err := r.Open(tc.name, iaas.Config{})
+		t.Run(tc.value, func(t *testing.T) {
+			name, err := r.Resolve(iaas.Selector{Value: tc.value, Endpoint: tc.endpoint})
+			if err == nil && !tc.endpoint {
+				var d iaas.Driver
+				if d, err = r.Open(tc.value, iaas.Config{}); err == nil {
+					name = d.Name()
+				}
+			}
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("Open(%q) error = %v, want %q", tc.name, err, tc.wantErr)
+					t.Fatalf("%q: error = %v, want %q", tc.value, err, tc.wantErr)
+				}
+				if strings.HasPrefix(tc.wantErr, "unknown") && (!errors.Is(err, iaas.ErrUnknownDriver) || r.Known(tc.value)) {
+					t.Errorf("%q: %v is not ErrUnknownDriver, or Known says yes", tc.value, err)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("Open(%q): %v", tc.name, err)
+				t.Fatalf("%q: %v", tc.value, err)
 			}
-			if d.Name() != tc.want {
-				t.Errorf("Open(%q) is driver %q, want %q", tc.name, d.Name(), tc.want)
+			if name != tc.want {
+				t.Errorf("%q is driver %q, want %q", tc.value, name, tc.want)
+			}
+			if !tc.endpoint && !r.Known(tc.value) {
+				t.Errorf("Known(%q) = false", tc.value)
 			}
 		})
+	}
+}
+
+// TestRegistryWrap: each entry's policy wraps its driver; a driver without
+// one gets DefaultWrap.
+func TestRegistryWrap(t *testing.T) {
+	type marked struct{ iaas.Driver }
+	r := iaas.NewRegistry()
+	r.Register(iaas.Entry{Name: "own", Factory: stubFactory("own"),
+		Wrap: func(d iaas.Driver, _ iaas.Config) iaas.Driver { return marked{d} }})
+	r.Register(iaas.Entry{Name: "plain", Factory: stubFactory("plain")})
+	own, _ := r.Open("own", iaas.Config{})
+	if _, ok := r.Wrap(own, iaas.Config{}).(marked); !ok {
+		t.Error("the entry's Wrap was not used")
+	}
+	plain, _ := r.Open("plain", iaas.Config{})
+	if w, ok := r.Wrap(plain, iaas.Config{}).(iaas.Wrapper); !ok || w == nil {
+		t.Error("a driver without Wrap did not get DefaultWrap's wrappers")
 	}
 }
 
@@ -59,18 +97,18 @@ func TestRegistryPanics(t *testing.T) {
 		name string
 		fn   func(r *iaas.Registry)
 	}{
-		{"duplicate", func(r *iaas.Registry) { r.Register("fake", stubFactory("fake")) }},
-		{"duplicate other case", func(r *iaas.Registry) { r.Register("Fake", stubFactory("fake")) }},
-		{"name taken by alias", func(r *iaas.Registry) { r.Register("dummy", stubFactory("x")) }},
-		{"alias taken", func(r *iaas.Registry) { r.Alias("fake", "fake") }},
-		{"alias of unknown", func(r *iaas.Registry) { r.Alias("x", "nope") }},
-		{"nil factory", func(r *iaas.Registry) { r.Register("y", nil) }},
+		{"duplicate", func(r *iaas.Registry) { r.Register(iaas.Entry{Name: "fake", Factory: stubFactory("fake")}) }},
+		{"duplicate other case", func(r *iaas.Registry) { r.Register(iaas.Entry{Name: "Fake", Factory: stubFactory("fake")}) }},
+		{"name taken by alias", func(r *iaas.Registry) { r.Register(iaas.Entry{Name: "dummy", Factory: stubFactory("x")}) }},
+		{"alias taken", func(r *iaas.Registry) {
+			r.Register(iaas.Entry{Name: "y", Aliases: []string{"fake"}, Factory: stubFactory("y")})
+		}},
+		{"nil factory", func(r *iaas.Registry) { r.Register(iaas.Entry{Name: "y"}) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := iaas.NewRegistry()
-			r.Register("fake", stubFactory("fake"))
-			r.Alias("dummy", "fake")
+			r.Register(iaas.Entry{Name: "fake", Aliases: []string{"dummy"}, Factory: stubFactory("fake")})
 			defer func() {
 				if recover() == nil {
 					t.Error("no panic")

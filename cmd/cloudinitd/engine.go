@@ -144,26 +144,27 @@ func runLogger(o options, run string) (*slog.Logger, func(), error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lvl})).With("run", run), closeFn, nil
 }
 
-// driverOpener maps a service's iaas value to a driver from the registry
-// (cl.DriverName), wrapped for retries and limits (cl.Wrap), one driver per
-// registered name. A dry run, or CLOUDINITD_TESTENV (as in cloudinit.d),
-// uses the fake cloud.
-func driverOpener(o options, env cl.Env, logger *slog.Logger, tracer *cl.Tracer, dryRun bool) func(string) (iaas.Driver, error) {
+// driverOpener maps a service's iaas value (and whether it sets iaas_url)
+// to a driver from the registry (Registry.Resolve; a value no driver
+// serves is an error with a hint), wrapped as its registry entry says
+// (Registry.Wrap), one driver per registered name. CLOUDINITD_TESTENV (as
+// in cloudinit.d) uses the fake cloud for every value. A dry run uses one
+// in-memory fake cloud whose every launch is a dry run, built here.
+func driverOpener(o options, env cl.Env, logger *slog.Logger, tracer *cl.Tracer, dryRun bool) func(iaas.Selector) (iaas.Driver, error) {
 	reg := cl.Drivers()
 	var mu sync.Mutex
 	opened := map[string]iaas.Driver{}
-	lookup := env.LookupEnv
-	if dryRun {
-		lookup = func(k string) (string, bool) {
-			switch k {
-			case fake.EnvVar(fake.KeyDryRun), fake.EnvMemory:
-				return "true", true
-			}
-			return env.LookupEnv(k)
+	open := func(name string, cfg iaas.Config) (iaas.Driver, error) {
+		if dryRun {
+			return fake.New(fake.Options{Memory: true, DryRun: true, LookupEnv: cfg.LookupEnv, Logger: cfg.Logger})
 		}
+		return reg.Open(name, cfg)
 	}
-	return func(iaasValue string) (iaas.Driver, error) {
-		name := cl.DriverName(reg, iaasValue)
+	return func(sel iaas.Selector) (iaas.Driver, error) {
+		name, err := reg.Resolve(sel)
+		if err != nil {
+			return nil, cl.WithHint(err, "iaas names the cloud: local, fake, ec2 (aws, nimbus, eucalyptus), an EC2 region, or any region of the cloud at iaas_url; see docs/plan-format.md")
+		}
 		if _, test := env.LookupEnv("CLOUDINITD_TESTENV"); test || dryRun {
 			name = fake.Name
 		}
@@ -172,15 +173,15 @@ func driverOpener(o options, env cl.Env, logger *slog.Logger, tracer *cl.Tracer,
 		if d, ok := opened[name]; ok {
 			return d, nil
 		}
-		cfg := iaas.Config{StateDir: o.DBDir, Logger: logger, LookupEnv: lookup}
-		d, err := reg.Open(name, cfg)
+		cfg := iaas.Config{StateDir: o.DBDir, Logger: logger, LookupEnv: env.LookupEnv}
+		d, err := open(name, cfg)
 		if err != nil {
-			return nil, cl.WithHint(err, "iaas names the cloud: local, fake, or an EC2 region; see docs/plan-format.md")
+			return nil, err
 		}
 		if tracer != nil {
 			d = cl.TraceDriver(d, tracer) // each cloud call, retries included
 		}
-		d = cl.Wrap(name, d, cfg)
+		d = reg.Wrap(d, cfg) // the policy of d's entry, found by d.Name()
 		opened[name] = d
 		return d, nil
 	}

@@ -105,3 +105,21 @@ func splitList(in []string) []string {
 	}
 	return out
 }
+
+// Entry is the driver's registry entry: its aliases, its factory, EC2's
+// own wrappers ([Wrap]), and the values it serves besides its names: an
+// empty iaas (the default region), a known AWS region ([IsRegion]), and,
+// for a service with iaas_url, any value (a region of that
+// EC2-compatible cloud).
+func Entry() iaas.Entry {
+	e := iaas.Entry{Name: Name, Factory: Factory,
+		Wrap: func(d iaas.Driver, cfg iaas.Config) iaas.Driver { return Wrap(d, cfg.Clock) },
+		Serves: func(value string, endpoint bool) bool {
+			return endpoint || strings.TrimSpace(value) == "" || IsRegion(strings.TrimSpace(value))
+		},
+	}
+	for _, a := range Aliases() {
+		e.Aliases = append(e.Aliases, a.Name)
+	}
+	return e
+}

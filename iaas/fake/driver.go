@@ -24,6 +24,10 @@ type Options struct {
 	Dir string
 	// Memory keeps instances in this process only (benchmarks, dry runs).
 	Memory bool
+	// DryRun makes every launch a dry run, whatever the spec or the
+	// environment says (fake_dry_run): no delays, Handle marked dry run.
+	// The CLI's --dryrun uses it.
+	DryRun bool
 	// Clock is the time source of the simulation (system clock when nil).
 	Clock iaas.Clock
 	// LookupEnv reads the CLOUDINITD_FAKE_* knobs (os.LookupEnv when nil).
@@ -38,6 +42,8 @@ type Driver struct {
 	cfg   iaas.Config
 	clock iaas.Clock
 	log   *slog.Logger
+
+	dryRun bool // Options.DryRun
 
 	mu    sync.Mutex
 	draws map[string]uint64 // launch calls seen per client token, for the error draw
@@ -64,7 +70,9 @@ func New(o Options) (*Driver, error) {
 		}
 		st = ds
 	}
-	return newDriver(st, cfg), nil
+	d := newDriver(st, cfg)
+	d.dryRun = o.DryRun
+	return d, nil
 }
 
 func newDriver(st store, cfg iaas.Config) *Driver {
@@ -88,14 +96,21 @@ func Factory(cfg iaas.Config) (iaas.Driver, error) {
 	return New(o)
 }
 
+// Entry is the driver's registry entry (generic wrappers).
+func Entry() iaas.Entry { return iaas.Entry{Name: Name, Factory: Factory} }
+
 // Clone returns a new driver on the same cloud, with a fresh cache, as a
 // new process would have. For memory clouds it is the only way to share.
 func (d *Driver) Clone() *Driver {
 	if ds, ok := d.st.(*diskStore); ok {
 		fresh, _ := newDiskStore(ds.dir) // the directory exists already
-		return newDriver(fresh, d.cfg)
+		c := newDriver(fresh, d.cfg)
+		c.dryRun = d.dryRun
+		return c
 	}
-	return newDriver(d.st, d.cfg)
+	c := newDriver(d.st, d.cfg)
+	c.dryRun = d.dryRun
+	return c
 }
 
 // Name returns "fake".
@@ -114,6 +129,9 @@ func (d *Driver) Launch(ctx context.Context, spec iaas.LaunchSpec) (iaas.Instanc
 	k, err := parseKnobs(spec.Options, d.cfg.Env)
 	if err != nil {
 		return iaas.Instance{}, err
+	}
+	if d.dryRun {
+		k.dryRun, k.launchDelay, k.runningDelay, k.terminateDelay = true, 0, 0, 0
 	}
 	if err := d.clock.Sleep(ctx, k.launchDelay); err != nil {
 		return iaas.Instance{}, fmt.Errorf("launch: %w", err)

@@ -26,3 +26,6 @@ func Factory(cfg iaas.Config) (iaas.Driver, error) {
 }
 
 var _ iaas.Factory = Factory
+
+// Entry is the driver's registry entry (generic wrappers).
+func Entry() iaas.Entry { return iaas.Entry{Name: Name, Factory: Factory} }

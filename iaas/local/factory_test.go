@@ -12,7 +12,7 @@ func TestFactory(t *testing.T) {
 	needProc(t)
 	dir := t.TempDir()
 	reg := iaas.NewRegistry()
-	reg.Register(local.Name, local.Factory)
+	reg.Register(local.Entry())
 	d, err := reg.Open("LOCAL", iaas.Config{StateDir: dir, LookupEnv: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		t.Fatal(err)

@@ -1,32 +1,37 @@
 package cli
 
 import (
-	"strings"
+	"errors"
 	"testing"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
 )
 
-func TestDriversKnowsEveryDriver(t *testing.T) {
-	r := Drivers()
-	for _, name := range []string{"local", "fake", "ec2", "aws", "nimbus", "eucalyptus"} {
-		if _, err := r.Lookup(name); err != nil {
-			t.Errorf("Lookup(%q): %v", name, err)
-		}
-	}
-	_, err := r.Lookup("nosuchcloud")
-	if err == nil || !strings.Contains(err.Error(), `unknown iaas "nosuchcloud"`) {
-		t.Errorf("Lookup(nosuchcloud) = %v, want an error naming the iaas", err)
-	}
-}
-
-func TestDriverName(t *testing.T) {
+// TestDriversResolve: the registry maps every iaas value a plan may hold
+// to its driver; a value that names no driver, alias or EC2 region is an
+// error (was: silently EC2), unless the service sets iaas_url (a region
+// of that EC2-compatible cloud).
+func TestDriversResolve(t *testing.T) {
 	r := Drivers()
 	cases := map[string]string{
 		"local": "local", "LOCAL": "local", "fake": "fake", "ec2": "ec2", "aws": "ec2",
-		"NimBus": "ec2", "eucalyptus": "ec2", "us-west-2": "ec2", "": "ec2", "RegionOne": "ec2",
+		"NimBus": "ec2", "eucalyptus": "ec2", "us-west-2": "ec2", "": "ec2",
 	}
 	for in, want := range cases {
-		if got := DriverName(r, in); got != want {
-			t.Errorf("DriverName(%q) = %q, want %q", in, got, want)
+		got, err := r.Resolve(iaas.Selector{Value: in})
+		if err != nil || got != want || !r.Known(in) {
+			t.Errorf("Resolve(%q) = %q, %v (Known %v); want %q", in, got, err, r.Known(in), want)
 		}
+	}
+	for _, bad := range []string{"lokal", "RegionOne", "us-west"} {
+		if _, err := r.Resolve(iaas.Selector{Value: bad}); !errors.Is(err, iaas.ErrUnknownDriver) || r.Known(bad) {
+			t.Errorf("Resolve(%q) = %v (Known %v), want ErrUnknownDriver", bad, err, r.Known(bad))
+		}
+		if _, err := r.Open(bad, iaas.Config{}); !errors.Is(err, iaas.ErrUnknownDriver) {
+			t.Errorf("Open(%q) = %v, want ErrUnknownDriver", bad, err)
+		}
+	}
+	if got, err := r.Resolve(iaas.Selector{Value: "RegionOne", Endpoint: true}); err != nil || got != "ec2" {
+		t.Errorf("Resolve(RegionOne with iaas_url) = %q, %v; want ec2", got, err)
 	}
 }
