@@ -1,7 +1,11 @@
 package bootlevel
 
 import (
+	"errors"
+	"strings"
 	"testing"
+
+	"github.com/cloudinitd/cloudinitd/iaas"
 
 	"github.com/cloudinitd/cloudinitd/iaas/ec2/ec2test"
 	"github.com/cloudinitd/cloudinitd/store"
@@ -51,5 +55,33 @@ func TestCredentialsNotFromBag(t *testing.T) {
 		if s := h.service(n); s.State != store.StateTerminated {
 			t.Errorf("%s after terminate: %s (%s)", n, s.State, s.LastError)
 		}
+	}
+}
+
+// TestCredentialVariableMissing: a later command whose environment lacks
+// the variable a credential names fails the launch naming it, instead of
+// launching with the driver's default chain (another account, or none).
+func TestCredentialVariableMissing(t *testing.T) {
+	files := map[string]string{
+		"top.conf": "[defaults]\niaas: fake\nimage: img\nssh_check: false\niaas_key: env.K\niaas_secret: env.S\n[runlevels]\nlevel1: l1.conf\n",
+		"l1.conf":  "[svc-a]\n",
+	}
+	h := newHarness(t, files, map[string]string{"K": "AKIDMISSINGTEST00001", "S": "missing-test-secret"})
+	ctx := testCtx(t)
+	r, err := h.eng.loadResolver(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := h.eng.spec(r, h.service("a"), h.count, 1, "tok")
+	if err != nil || spec.Credentials != (iaas.Credentials{Key: "AKIDMISSINGTEST00001", Secret: "missing-test-secret"}) {
+		t.Fatalf("spec with the variables: %v, %v", spec.Credentials, err)
+	}
+	delete(h.env, "S")
+	if r, err = h.eng.loadResolver(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.eng.spec(r, h.service("a"), h.count, 1, "tok")
+	if !errors.Is(err, ErrCredentials) || !strings.Contains(err.Error(), "iaas_secret is env.S, which is not set") {
+		t.Errorf("spec without S: %v, want ErrCredentials naming env.S", err)
 	}
 }

@@ -180,8 +180,12 @@ func (e *Engine) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, 
 	// Credentials come from the service's own settings (or, unset, the
 	// driver's default chain), never from its attribute bag: a deps row
 	// or a bootout.json key named iaas_key must not redirect the run.
-	spec.Credentials.Key, _ = r.credential(s, "iaas_key")
-	spec.Credentials.Secret, _ = r.credential(s, "iaas_secret")
+	if spec.Credentials.Key, err = r.requiredCredential(s, "iaas_key"); err != nil {
+		return spec, err
+	}
+	if spec.Credentials.Secret, err = r.requiredCredential(s, "iaas_secret"); err != nil {
+		return spec, err
+	}
 	for _, set := range s.Settings {
 		if plan.IsDriverOption(set.Key) {
 			v, err := get(set.Key)

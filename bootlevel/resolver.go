@@ -2,6 +2,7 @@ package bootlevel
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -203,6 +204,30 @@ func (r *Resolver) credential(s store.Service, key string) (string, bool) {
 	}
 	return r.fromEnv(v)
 }
+
+// requiredCredential is credential for a launch spec: a credential the plan
+// sets must resolve, or the launch would silently go to the driver's
+// default chain (another account, or none); unset is "" (the default
+// chain).
+func (r *Resolver) requiredCredential(s store.Service, key string) (string, error) {
+	ref, set := s.Setting(key)
+	if !set {
+		return "", nil
+	}
+	if v, ok := r.credential(s, key); ok {
+		return v, nil
+	}
+	if !strings.HasPrefix(ref, "env.") {
+		return "", fmt.Errorf("%s: the plan wrote it literally and the record does not hold it: reload the run "+
+			"with %s: env.NAME: %w", key, key, ErrCredentials)
+	}
+	return "", fmt.Errorf("%s is %s, which is not set in this command's environment "+
+		"(credentials are never stored: export it): %w", key, ref, ErrCredentials)
+}
+
+// ErrCredentials is wrapped by the error of a credential the plan sets and
+// this command cannot resolve.
+var ErrCredentials = errors.New("credentials not available")
 
 // fromEnv resolves a secret stored as its reference env.NAME, and adds the
 // value to the command's secrets.

@@ -68,6 +68,12 @@ func (l *loader) envValue(file, section string, k *INIKey) (value, env string, o
 	value = k.Value
 	if name, isEnv := strings.CutPrefix(value, "env."); isEnv {
 		v, set := l.opts.LookupEnv(name)
+		if !set && IsCredential(k.Name) {
+			// Unset would mean the driver's default chain: another account.
+			l.ps.errorf(file, section, k.Name, k.Line, "environment variable %s is not set: export it, "+
+				"or remove %s to use the driver's default credential chain", name, k.Name)
+			return "", name, false
+		}
 		if !set {
 			l.ps.warnf(file, section, k.Name, k.Line, "environment variable %s is not set; the key counts as unset", name)
 			return "", name, false
