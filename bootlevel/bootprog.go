@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -42,11 +43,19 @@ func (e *Engine) bootProgram(ctx context.Context, lv int, r *Resolver, s store.S
 		return StepBootPgm, err
 	}
 	attrs, err := fetchBootout(ctx, ex, path.Join(stage, "bootout.json"))
-	if err != nil {
-		log.Printf("bootout.json ignored: %v", err)
-		e.log().Debug("bootout.json ignored", "service", s.Name, "err", err)
+	switch {
+	case errors.Is(err, fs.ErrNotExist): // no bootout.json: nothing to hand on
+		r.v.setBootoutProblem(s.Name, "")
+		return "", nil
+	case err != nil:
+		// Invalid, too large, not a file: say so now, and again when a
+		// later service misses one of its values.
+		log.Printf("warning: bootout.json ignored: %v", err)
+		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindWarning, Step: StepBootPgm, Detail: "bootout.json ignored: " + err.Error()})
+		r.v.setBootoutProblem(s.Name, err.Error())
 		return "", nil
 	}
+	r.v.setBootoutProblem(s.Name, "")
 	if len(attrs) > 0 {
 		if err := e.appendAttrs(context.WithoutCancel(ctx), s.Name, store.OriginBootout, attrs); err != nil {
 			return StepBootPgm, fmt.Errorf("record bootout.json: %w", err)
@@ -144,8 +153,12 @@ func fetchBootout(ctx context.Context, ex remote.Executor, p string) ([]store.At
 		}
 		out = append(out, store.Attr{Key: key, Value: v})
 	}
-	if _, err := dec.Token(); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("%s: %w", p, err)
+	// The object must be closed, and nothing may follow it.
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, fmt.Errorf("%s is not a complete JSON object", p)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%s: more data after the JSON object", p)
 	}
 	return out, nil
 }

@@ -174,7 +174,11 @@ func (r *Resolver) Field(svc, attr string) (string, bool, error) {
 			// stays, as when the plan was checked at load.
 			return "", false, nil
 		}
-		return "", false, fmt.Errorf("service %q has no attribute %q: its bootout.json did not provide it: %w", svc, attr, plan.ErrUnknownAttr)
+		why := "its bootout.json did not provide it"
+		if cause := r.v.bootoutProblem(svc); cause != "" {
+			why = "its bootout.json was ignored: " + cause
+		}
+		return "", false, &plan.MissingAttrError{Why: why}
 	}
 	return "", false, fmt.Errorf("service %q has no attribute %q: %w", svc, attr, plan.ErrUnknownAttr)
 }

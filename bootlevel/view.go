@@ -29,6 +29,9 @@ type view struct {
 	order    []string // plan order: level, position
 	attrs    map[string][]store.Attr
 	history  map[string][]store.HistoryRow // per service, oldest first
+	// bootout holds why a service's bootout.json was ignored in this
+	// command (the journal keeps it as a warning event).
+	bootout map[string]string
 }
 
 // loadView reads the image of db's run: a few queries, whatever the size
@@ -100,6 +103,29 @@ func (v *view) all() []store.Service {
 		out = append(out, *v.services[n])
 	}
 	return out
+}
+
+// setBootoutProblem records why svc's bootout.json was ignored ("" when
+// it was read).
+func (v *view) setBootoutProblem(svc, cause string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	switch {
+	case cause == "":
+		delete(v.bootout, svc)
+	case v.bootout == nil:
+		v.bootout = map[string]string{svc: cause}
+	default:
+		v.bootout[svc] = cause
+	}
+}
+
+// bootoutProblem returns why svc's bootout.json was ignored, "" if it was
+// not (or not in this command).
+func (v *view) bootoutProblem(svc string) string {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.bootout[svc]
 }
 
 // bag returns svc's bag rows; the slice is never changed afterwards.

@@ -16,6 +16,15 @@ type msgError struct {
 func (e *msgError) Error() string { return e.msg }
 func (e *msgError) Unwrap() error { return e.err }
 
+// MissingAttrError is a Resolver's error for an attribute a service does
+// not have, saying why (for example what became of its bootout.json); the
+// expansion error shows Why after "service S has no attribute A". It
+// matches ErrUnknownAttr.
+type MissingAttrError struct{ Why string }
+
+func (e *MissingAttrError) Error() string { return e.Why }
+func (e *MissingAttrError) Unwrap() error { return ErrUnknownAttr }
+
 // shownEnds is how many items a long chain shows at each end.
 const shownEnds = 4
 

@@ -163,7 +163,11 @@ func resolverError(svc, attr string, err error) error {
 	case errors.Is(err, ErrUnknownService):
 		return &msgError{msg: fmt.Sprintf("service %q not found", svc), err: err}
 	case errors.Is(err, ErrUnknownAttr):
-		return &msgError{msg: fmt.Sprintf("service %q has no attribute %q", svc, attr), err: err}
+		msg := fmt.Sprintf("service %q has no attribute %q", svc, attr)
+		if me := (*MissingAttrError)(nil); errors.As(err, &me) && me.Why != "" {
+			msg += ": " + me.Why
+		}
+		return &msgError{msg: msg, err: err}
 	case attr == "":
 		return fmt.Errorf("service %q: %w", svc, err)
 	}
