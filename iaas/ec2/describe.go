@@ -112,7 +112,7 @@ func (d *Driver) eachInstance(ctx context.Context, c api, s scope, op string, in
 	for {
 		out, err := c.DescribeInstances(ctx, in)
 		if err != nil {
-			return classify(op, err, s.Creds.Secret)
+			return classify(op, err, s.Creds)
 		}
 		for _, r := range out.Reservations {
 			for _, ti := range r.Instances {
@@ -156,7 +156,7 @@ func (d *Driver) Terminate(ctx context.Context, refs ...iaas.Ref) error {
 
 func (d *Driver) terminateChunk(ctx context.Context, c api, s scope, ids []string) error {
 	_, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: ids})
-	err = classify("terminate", err, s.Creds.Secret)
+	err = classify("terminate", err, s.Creds)
 	if err == nil || !errors.Is(err, iaas.ErrNotFound) {
 		return err
 	}
@@ -174,7 +174,7 @@ func (d *Driver) terminateChunk(ctx context.Context, c api, s scope, ids []strin
 		return nil
 	}
 	_, err = c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: known})
-	return classify("terminate", err, s.Creds.Secret)
+	return classify("terminate", err, s.Creds)
 }
 
 // instance converts an SDK instance to an iaas.Instance with its handle.

@@ -86,8 +86,9 @@ func classOf(code string, status int) (error, string) {
 }
 
 // classify turns an SDK error of op into an *iaas.CloudError (or a wrapped
-// context error). secret, when set, is scrubbed from the message.
-func classify(op string, err error, secret string) error {
+// context error). The credentials' secret and access key id are scrubbed
+// from the message (the id becomes its fingerprint, see keyHash).
+func classify(op string, err error, creds iaas.Credentials) error {
 	if err == nil {
 		return nil
 	}
@@ -103,21 +104,25 @@ func classify(op string, err error, secret string) error {
 	if errors.As(err, &ae) {
 		class, hint := classOf(ae.ErrorCode(), status)
 		return &iaas.CloudError{Class: class, Op: op, Code: ae.ErrorCode(),
-			Message: scrub(ae.ErrorMessage(), secret), Hint: hint}
+			Message: scrub(ae.ErrorMessage(), creds), Hint: hint}
 	}
 	// No API error document: the network, a proxy, or a body we cannot read.
 	class := iaas.ErrTransient
 	if status >= 400 && status < 500 {
 		class = iaas.ErrPermanent
 	}
-	return &iaas.CloudError{Class: class, Op: op, Message: scrub(err.Error(), secret)}
+	return &iaas.CloudError{Class: class, Op: op, Message: scrub(err.Error(), creds)}
 }
 
-func scrub(msg, secret string) string {
-	if secret == "" {
-		return msg
+// scrub removes the secret and the access key id of creds from msg.
+func scrub(msg string, creds iaas.Credentials) string {
+	if creds.Secret != "" {
+		msg = strings.ReplaceAll(msg, creds.Secret, "****")
 	}
-	return strings.ReplaceAll(msg, secret, "****")
+	if creds.Key != "" {
+		msg = strings.ReplaceAll(msg, creds.Key, "key:"+keyHash(creds.Key))
+	}
+	return msg
 }
 
 // permanent is an ErrPermanent CloudError of this driver's own making.

@@ -55,7 +55,7 @@ func (d *Driver) Launch(ctx context.Context, spec iaas.LaunchSpec) (iaas.Instanc
 	}
 	out, err := c.RunInstances(ctx, in)
 	if err != nil {
-		return iaas.Instance{}, classify("launch", err, s.Creds.Secret)
+		return iaas.Instance{}, classify("launch", err, s.Creds)
 	}
 	if len(out.Instances) == 0 {
 		return iaas.Instance{}, &iaas.CloudError{Class: iaas.ErrTransient, Op: "launch",
@@ -128,7 +128,7 @@ func runInput(spec iaas.LaunchSpec, s scope, o launchOptions) *ec2.RunInstancesI
 func (d *Driver) rootDevice(ctx context.Context, c api, s scope, image string) (string, error) {
 	out, err := c.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{image}})
 	if err != nil {
-		return "", classify("launch", err, s.Creds.Secret)
+		return "", classify("launch", err, s.Creds)
 	}
 	if len(out.Images) == 0 || aws.ToString(out.Images[0].RootDeviceName) == "" {
 		return "", permanent("launch", "InvalidAMIID.NotFound",

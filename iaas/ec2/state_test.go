@@ -55,8 +55,9 @@ func TestClassOfStatus(t *testing.T) {
 			t.Errorf("classOf(%s, %d) = %v, want %v", tc.code, tc.status, got, tc.want)
 		}
 	}
-	if err := classify("x", errors.New("secret s3cr3t leaked"), "s3cr3t"); err == nil || !errors.Is(err, iaas.ErrTransient) ||
-		err.Error() != "x: secret **** leaked" {
-		t.Errorf("classify scrubs and classes a network error: %v", err)
+	creds := iaas.Credentials{Key: "AKIDSCRUBTEST0000001", Secret: "s3cr3t"}
+	err := classify("x", errors.New("secret s3cr3t of AKIDSCRUBTEST0000001 leaked"), creds)
+	if want := "x: secret **** of key:" + keyHash(creds.Key) + " leaked"; err == nil || !errors.Is(err, iaas.ErrTransient) || err.Error() != want {
+		t.Errorf("classify scrubs and classes a network error: %v, want %q", err, want)
 	}
 }

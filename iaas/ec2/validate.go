@@ -101,7 +101,7 @@ func (d *Driver) validateScope(ctx context.Context, s scope, specs []iaas.Launch
 	_, err = c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{DryRun: aws.Bool(true)})
 	var ae smithy.APIError
 	if err != nil && !(errors.As(err, &ae) && ae.ErrorCode() == "DryRunOperation") {
-		return all(fmt.Errorf("%s: %w", s.where(), classify("validate", err, s.Creds.Secret)))
+		return all(fmt.Errorf("%s: %w", s.where(), classify("validate", err, s.Creds)))
 	}
 	type check struct {
 		kind, name string
@@ -156,7 +156,7 @@ func (d *Driver) validateScope(ctx context.Context, s scope, specs []iaas.Launch
 	missing := map[string]error{}
 	for _, ck := range checks {
 		n, err := ck.call()
-		err = classify("validate", err, s.Creds.Secret)
+		err = classify("validate", err, s.Creds)
 		var ce *iaas.CloudError
 		switch {
 		case err == nil && n > 0:
