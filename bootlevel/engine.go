@@ -102,33 +102,6 @@ func (e *Engine) log() *slog.Logger {
 	return e.logger
 }
 
-// secrets returns the command's Secrets.
-func (e *Engine) secrets() *Secrets {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.secretsLocked()
-}
-
-func (e *Engine) secretsLocked() *Secrets {
-	if e.Secrets != nil {
-		return e.Secrets
-	}
-	if e.own == nil {
-		e.own = &Secrets{}
-	}
-	return e.own
-}
-
-// resolverOptions are the engine's options of every resolver it makes.
-func (e *Engine) resolverOptions() ResolverOptions {
-	return ResolverOptions{LookupEnv: e.LookupEnv, Globals: e.Globals, Secrets: e.secrets(), StateDir: e.StateDir}
-}
-
-// loadResolver reads a resolver snapshot of the record (LoadResolverWith).
-func (e *Engine) loadResolver(ctx context.Context) (*Resolver, error) {
-	return LoadResolverWith(ctx, e.DB, e.resolverOptions())
-}
-
 func (e *Engine) getenv(k string) string {
 	if e.LookupEnv == nil {
 		return ""

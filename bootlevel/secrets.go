@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-
-	"github.com/cloudinitd/cloudinitd/plan"
 )
 
 // minSecret is the length below which a value is not masked: masking
@@ -148,34 +146,6 @@ func (m maskHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (m maskHandler) WithGroup(name string) slog.Handler {
 	return maskHandler{h: m.h.WithGroup(name), s: m.s}
-}
-
-// learnSecrets adds every secret of the run the resolver can resolve to its
-// Secrets: credentials and secret deps rows from the environment, secret
-// bootout.json rows, secret globals of the record and the command line.
-func (r *Resolver) learnSecrets() {
-	if r.secrets == nil {
-		return
-	}
-	for _, gs := range []map[string]string{r.globals, r.v.globals} {
-		for name, v := range gs {
-			if plan.IsSecret(name) {
-				r.secrets.Add(v)
-			}
-		}
-	}
-	for _, s := range r.v.all() {
-		for _, set := range s.Settings {
-			if plan.IsSecret(set.Key) {
-				r.credential(s, set.Key)
-			}
-		}
-		for _, a := range r.v.bag(s.Name) {
-			if plan.IsSecret(a.Key) {
-				_, _, _ = r.bagValue(s.Name, a) // learning only: an unset variable fails where it is used
-			}
-		}
-	}
 }
 
 // ErrSecretArg is wrapped by the error of a program argument that holds a
