@@ -118,7 +118,7 @@ func observer(o options, env cl.Env) bootlevel.Observer {
 	case cl.IsTerminal(env.Streams.Err) && o.Verbosity < 3:
 		return cl.NewLiveObserver(env.Streams.Err)
 	default:
-		return &cl.LineObserver{W: env.Streams.Err, Verbosity: o.Verbosity}
+		return &cl.LineObserver{W: env.Streams.Err, Verbosity: o.Verbosity, Sanitize: cl.IsTerminal(env.Streams.Err)}
 	}
 }
 

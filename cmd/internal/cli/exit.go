@@ -85,7 +85,9 @@ func ExitCode(err error) int {
 }
 
 // PrintError writes err the way users see it: one "prog: error:" line per
-// line of the message, then the hints.
+// line of the message, then the hints. Control characters in the message
+// (a failing program's output tail, a cloud's error text) are escaped
+// ([Sanitize]): an error is for people, wherever it goes.
 func PrintError(w io.Writer, prog string, err error) {
 	if err == nil {
 		return
@@ -95,9 +97,9 @@ func PrintError(w io.Writer, prog string, err error) {
 		fmt.Fprintf(w, "%s: interrupted\n", prog)
 	} else {
 		lines := strings.Split(strings.TrimRight(err.Error(), "\n"), "\n")
-		fmt.Fprintf(w, "%s: error: %s\n", prog, lines[0])
+		fmt.Fprintf(w, "%s: error: %s\n", prog, Sanitize(lines[0]))
 		for _, l := range lines[1:] {
-			fmt.Fprintf(w, "  %s\n", l)
+			fmt.Fprintf(w, "  %s\n", Sanitize(l))
 		}
 	}
 	var ue *UserError
@@ -105,7 +107,7 @@ func PrintError(w io.Writer, prog string, err error) {
 	switch {
 	case errors.As(err, &ue):
 		for _, h := range ue.Hints {
-			fmt.Fprintf(w, "%s: hint: %s\n", prog, h)
+			fmt.Fprintf(w, "%s: hint: %s\n", prog, Sanitize(h))
 		}
 	case errors.As(err, &usage):
 		fmt.Fprintf(w, "%s: hint: run '%s --help' for usage\n", prog, prog)

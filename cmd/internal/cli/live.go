@@ -131,6 +131,7 @@ func (l *LiveObserver) draw() {
 		fmt.Fprintf(&b, "\x1b[%dA", l.drawn)
 	}
 	for _, line := range lines {
+		line = Sanitize(line) // program output must not drive the terminal
 		if l.width > 0 && len(line) > l.width-1 {
 			line = line[:l.width-1]
 		}

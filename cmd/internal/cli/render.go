@@ -17,10 +17,12 @@ import (
 //	level 2 service web: ready (i-1a2b, 4.1s)
 //
 // Verbosity 1 shows levels, states, warnings; 2 adds steps; 3 adds every
-// line of program output.
+// line of program output. With Sanitize (set it when W is a terminal),
+// control characters in the lines are escaped (see [Sanitize]).
 type LineObserver struct {
 	W         io.Writer
 	Verbosity int
+	Sanitize  bool
 
 	mu      sync.Mutex
 	started map[string]time.Time // service -> first event
@@ -36,6 +38,9 @@ func (o *LineObserver) Event(ev bootlevel.Event) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if line := o.line(ev); line != "" {
+		if o.Sanitize {
+			line = Sanitize(line)
+		}
 		fmt.Fprintln(o.W, line)
 	}
 }
