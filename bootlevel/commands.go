@@ -33,6 +33,9 @@ func (e *Engine) Boot(ctx context.Context, o BootOptions) error {
 	if err != nil {
 		return err
 	}
+	if len(ls) == 0 {
+		return fmt.Errorf("run %s %w", e.DB.Name(), ErrNoPlan)
+	}
 	if !o.Resume {
 		if err := notStarted(ls); err != nil {
 			return err

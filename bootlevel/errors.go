@@ -112,4 +112,10 @@ func (e *terminatedAnyway) Unwrap() []error { return []error{e.err, ErrTerminate
 // never booted.
 var ErrNotBooted = errors.New("has not been booted")
 
+// ErrNoPlan is returned by Boot for a record that holds no plan: the boot
+// that made it was stopped after the record was created and before the
+// plan was written into it (Record writes the levels last), so nothing
+// was launched for it.
+var ErrNoPlan = errors.New("holds no plan: the boot that created it stopped before recording the plan, so nothing was launched")
+
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -48,15 +48,17 @@ func Record(ctx context.Context, db *store.DB, p *plan.Plan) error {
 			ss = append(ss, rs)
 		}
 	}
-	if err := db.PutPlan(ctx, ls, ss); err != nil {
-		return fmt.Errorf("record plan: %w", err)
-	}
 	gs := make([]store.Global, 0, len(p.Globals))
 	for _, g := range p.Globals {
 		gs = append(gs, store.Global{Name: g.Name, Value: g.Value, Rank: g.Rank, Source: g.Source, Redacted: plan.IsSecret(g.Name)})
 	}
 	if err := db.SaveGlobals(ctx, gs); err != nil {
 		return fmt.Errorf("record plan: globals: %w", err)
+	}
+	// Levels and services go last, in one transaction: a record that has
+	// levels holds its whole plan (Boot refuses one without, ErrNoPlan).
+	if err := db.PutPlan(ctx, ls, ss); err != nil {
+		return fmt.Errorf("record plan: %w", err)
 	}
 	return nil
 }

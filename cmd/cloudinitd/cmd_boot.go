@@ -87,7 +87,11 @@ func runResume(ctx context.Context, o options, env cl.Env, run string) error {
 	}
 	defer db.Close()
 	progress(o, env, "Resuming run %s", run)
-	return bootRecorded(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch, Resume: true})
+	err = bootRecorded(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch, Resume: true})
+	if errors.Is(err, bootlevel.ErrNoPlan) {
+		return cl.WithHint(err, fmt.Sprintf("'cloudinitd terminate %s' removes the record; then boot the plan again", run))
+	}
+	return err
 }
 
 // bootRecorded boots the run in db, cleans up stray instances, writes the
