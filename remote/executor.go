@@ -14,9 +14,12 @@ import (
 // (a pooled connection to a remote host) and *Local (this machine, for
 // local_exe services). An Executor is safe for concurrent use.
 type Executor interface {
-	// Prepare creates the working directory path.Dir(stageDir) with mode 0777
-	// (an existing one is fine; a failing chmod of a directory owned by
-	// someone else is ignored) and then stageDir itself. Idempotent.
+	// Prepare creates the working directory path.Dir(stageDir), shared, with
+	// mode 1777 (an existing one is used as it is when it is the user's, or
+	// root's and sticky or not writable by others), and then stageDir,
+	// private: mode 0700, the user's own. A symbolic link, another user's
+	// directory or a mode that cannot be set fails with ErrWorkDir.
+	// Idempotent.
 	Prepare(ctx context.Context, stageDir string) error
 	// Upload writes data to dst with the given permission bits, replacing an
 	// existing file atomically (write to a temporary name, then rename).

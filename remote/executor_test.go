@@ -27,8 +27,8 @@ func TestPrepareModes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Tail[0] != "777" {
-			t.Errorf("work dir mode = %s, want 777", res.Tail[0])
+		if diff := cmp.Diff([]string{"1777", "700"}, res.Tail); diff != "" {
+			t.Errorf("modes of the work and stage dirs (-want +got):\n%s", diff)
 		}
 	})
 }

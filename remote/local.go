@@ -35,17 +35,11 @@ func (l *Local) Host() string { return "local" }
 // Close does nothing; a Local holds no resources.
 func (l *Local) Close() error { return nil }
 
-// Prepare creates the working and stage directories.
+// Prepare creates the working and stage directories (see
+// Executor.Prepare).
 func (l *Local) Prepare(ctx context.Context, stageDir string) error {
-	wd := filepath.Dir(stageDir)
-	if err := os.MkdirAll(wd, 0o777); err != nil {
-		return fmt.Errorf("prepare: %w", err)
-	}
-	// Like `chmod 777 W` in the original; a directory owned by another user
-	// that is already usable is fine.
-	_ = os.Chmod(wd, 0o777)
-	if err := os.MkdirAll(stageDir, 0o777); err != nil {
-		return fmt.Errorf("prepare: %w", err)
+	if err := prepareLocal(stageDir); err != nil {
+		return fmt.Errorf("prepare %s: %w", stageDir, err)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ type SSHOptions struct {
 	// Grace is the time between TERM and KILL of a timed-out program
 	// (default DefaultGrace).
 	Grace time.Duration
-	// DisableSFTP makes Prepare, Upload and Fetch run shell commands (one
+	// DisableSFTP makes Upload and Fetch run shell commands (one
 	// session each) even where the server offers the sftp subsystem.
 	DisableSFTP bool
 }

@@ -19,7 +19,7 @@ import (
 var errNoSFTP = errors.New("no sftp subsystem")
 
 // files is a connection's SFTP session, opened on first use and shared by
-// every executor of the connection, so that Prepare, Upload and Fetch cost
+// every executor of the connection, so that Upload and Fetch cost
 // one round trip each instead of a session and a shell on the host.
 type files struct {
 	mu     sync.Mutex
@@ -184,16 +184,6 @@ func fileError(err error) bool {
 	var pe *fs.PathError
 	return errors.As(err, &se) || errors.As(err, &pe) || errors.Is(err, fs.ErrNotExist) ||
 		errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrExist) || errors.Is(err, ErrTooLarge)
-}
-
-// sftpPrepare is Prepare over SFTP.
-func sftpPrepare(sc *sftp.Client, stageDir string) error {
-	work := path.Dir(stageDir)
-	if err := sc.MkdirAll(work); err != nil {
-		return err
-	}
-	_ = sc.Chmod(work, 0o777) // someone else's directory: fine, as with chmod in the shell
-	return sc.MkdirAll(stageDir)
 }
 
 // sftpUpload is Upload over SFTP. SFTP cannot create a file with a mode, so

@@ -43,22 +43,11 @@ func (s *SSH) Close() error {
 	return nil
 }
 
-// Prepare creates the working directory (mode 0777) and stageDir, over the
-// connection's SFTP session when the server offers one and the path is
-// absolute, else with mkdir and chmod in a shell.
+// Prepare creates the working and stage directories (see
+// Executor.Prepare) in a shell on the host, which can check who owns
+// them (SFTP cannot tell whose a file is).
 func (s *SSH) Prepare(ctx context.Context, stageDir string) error {
-	if path.IsAbs(stageDir) {
-		ok, err := s.withSFTP(ctx, func(sc *sftp.Client) error { return sftpPrepare(sc, stageDir) })
-		if ok {
-			if err != nil {
-				return fmt.Errorf("prepare %s: %w", stageDir, err)
-			}
-			return nil
-		}
-	}
-	const script = `mkdir -p "$1" && { chmod 777 "$1" 2>/dev/null || true; } && mkdir -p "$2"`
-	_, err := s.Run(ctx, Cmd{Argv: []string{"/bin/sh", "-c", script, "sh", path.Dir(stageDir), stageDir}})
-	if err != nil {
+	if err := prepareShell(ctx, s, stageDir); err != nil {
 		return fmt.Errorf("prepare %s: %w", stageDir, err)
 	}
 	return nil

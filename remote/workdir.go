@@ -1,0 +1,122 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"syscall"
+)
+
+// ErrWorkDir is wrapped by Prepare's error for a working or stage
+// directory that someone else could tamper with: a symbolic link, not a
+// directory, owned by another user (root excepted for a sticky or
+// non-world-writable working directory), or a mode that cannot be set.
+var ErrWorkDir = errors.New("unsafe working directory")
+
+// The working directory (path.Dir of a stage directory) is shared: created
+// by Prepare it gets mode 1777, like /tmp, so that every user can make a
+// stage directory there and none can remove another's. An existing one is
+// used as it is (its mode unchanged) when it is the user's own, or root's
+// and sticky or not writable by others. The stage directory is private:
+// mode 0700 and the user's own.
+const (
+	workDirMode  = fs.ModeSticky | 0o777
+	stageDirMode = 0o700
+)
+
+// exitUnsafe is the status with which prepareScript refuses a directory.
+const exitUnsafe = 65
+
+// prepareScript is Prepare in a POSIX shell: $1 is the working directory,
+// $2 the stage directory. A refusal exits exitUnsafe with the reason on
+// stderr.
+const prepareScript = `w=$1 s=$2
+umask 077
+refuse() { printf '%s\n' "$*" >&2; exit 65; }
+if [ ! -e "$w" ] && [ ! -L "$w" ]; then
+  mkdir -p -- "$(dirname -- "$w")" || exit 1
+  if mkdir -- "$w" 2>/dev/null; then
+    chmod 1777 -- "$w" || refuse "cannot set mode 1777 on the working directory $w"
+  fi
+fi
+[ -L "$w" ] && refuse "the working directory $w is a symbolic link"
+[ -d "$w" ] || refuse "the working directory $w is not a directory"
+if [ ! -O "$w" ]; then
+  owner=$(ls -ldn -- "$w" | awk '{print $3}')
+  [ "$owner" = 0 ] || refuse "the working directory $w belongs to another user (uid $owner)"
+  [ -k "$w" ] || [ -z "$(find "$w" -prune -perm -0002)" ] || refuse "the working directory $w is root's and writable by everyone without the sticky bit"
+fi
+mkdir -- "$s" 2>/dev/null
+[ -L "$s" ] && refuse "the stage directory $s is a symbolic link"
+[ -d "$s" ] || refuse "the stage directory $s is not a directory"
+[ -O "$s" ] || refuse "the stage directory $s belongs to another user (uid $(ls -ldn -- "$s" | awk '{print $3}'))"
+chmod 700 -- "$s" || refuse "cannot set mode 0700 on the stage directory $s"`
+
+// prepareShell runs prepareScript through ex.
+func prepareShell(ctx context.Context, ex Executor, stageDir string) error {
+	res, err := ex.Run(ctx, Cmd{Argv: []string{"/bin/sh", "-c", prepareScript, "sh", path.Dir(stageDir), stageDir}})
+	var xe *ExitError
+	if errors.As(err, &xe) && xe.Status == exitUnsafe && len(res.Tail) > 0 {
+		return fmt.Errorf("%w: %s", ErrWorkDir, res.Tail[len(res.Tail)-1])
+	}
+	return err
+}
+
+// prepareLocal is Prepare on this machine (see prepareScript).
+func prepareLocal(stageDir string) error {
+	wd := filepath.Dir(stageDir)
+	if err := os.MkdirAll(filepath.Dir(wd), 0o755); err != nil {
+		return err
+	}
+	if err := os.Mkdir(wd, 0o700); err == nil {
+		if err := os.Chmod(wd, workDirMode); err != nil {
+			return fmt.Errorf("%w: cannot set mode 1777 on the working directory %s: %w", ErrWorkDir, wd, err)
+		}
+	} else if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if err := checkDir(wd, "working", true); err != nil {
+		return err
+	}
+	if err := os.Mkdir(stageDir, stageDirMode); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	if err := checkDir(stageDir, "stage", false); err != nil {
+		return err
+	}
+	if err := os.Chmod(stageDir, stageDirMode); err != nil {
+		return fmt.Errorf("%w: cannot set mode 0700 on the stage directory %s: %w", ErrWorkDir, stageDir, err)
+	}
+	return nil
+}
+
+// checkDir refuses dir unless it is a real directory of this user; a
+// working directory (shared) may also be root's when it is sticky or not
+// writable by others.
+func checkDir(dir, what string, shared bool) error {
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%w: the %s directory %s is a symbolic link", ErrWorkDir, what, dir)
+	case !fi.IsDir():
+		return fmt.Errorf("%w: the %s directory %s is not a directory", ErrWorkDir, what, dir)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) == os.Geteuid() {
+		return nil
+	}
+	if shared && st.Uid == 0 && (fi.Mode()&fs.ModeSticky != 0 || fi.Mode().Perm()&0o002 == 0) {
+		return nil
+	}
+	if shared && st.Uid == 0 {
+		return fmt.Errorf("%w: the working directory %s is root's and writable by everyone without the sticky bit", ErrWorkDir, dir)
+	}
+	return fmt.Errorf("%w: the %s directory %s belongs to another user (uid %d)", ErrWorkDir, what, dir, st.Uid)
+}
