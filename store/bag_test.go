@@ -32,7 +32,7 @@ func TestPutServicesReplacesDeps(t *testing.T) {
 		return as
 	}
 	load(Attr{Key: "greeting", Value: "from deps"}, Attr{Key: "old", Value: "1"})
-	if err := db.AppendAttrs(ctx, "web", OriginBootout, []Attr{{Key: "greeting", Value: "from boot"}, {Key: "token", Value: "t"}}); err != nil {
+	if _, err := db.AppendAttrs(ctx, "web", OriginBootout, []Attr{{Key: "greeting", Value: "from boot"}, {Key: "token", Value: "t"}}); err != nil {
 		t.Fatal(err)
 	}
 	load(Attr{Key: "greeting", Value: "new deps"}, Attr{Key: "new", Value: "2"}, Attr{Key: "ref", Value: "${db.hostname}"})

@@ -105,9 +105,15 @@ func TestBags(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(db.AppendAttrs(ctx, "web", OriginDeps, []Attr{{Key: "a", Value: "1"}, {Key: "b", Value: "${db.hostname}"}}))
-	must(db.AppendAttrs(ctx, "db", OriginDeps, []Attr{{Key: "port", Value: "5432"}}))
-	must(db.AppendAttrs(ctx, "web", OriginBootout, []Attr{{Key: "a", Value: "2"}}))
+	var written []Attr
+	add := func(as []Attr, err error) {
+		t.Helper()
+		must(err)
+		written = append(written, as...)
+	}
+	add(db.AppendAttrs(ctx, "web", OriginDeps, []Attr{{Key: "a", Value: "1"}, {Key: "b", Value: "${db.hostname}"}}))
+	add(db.AppendAttrs(ctx, "db", OriginDeps, []Attr{{Key: "port", Value: "5432"}}))
+	add(db.AppendAttrs(ctx, "web", OriginBootout, []Attr{{Key: "a", Value: "2"}}))
 	got, err := db.Bags(ctx)
 	must(err)
 	want := map[string][]Attr{}
@@ -122,6 +128,10 @@ func TestBags(t *testing.T) {
 	if len(got["web"]) != 3 || got["web"][2].Origin != OriginBootout {
 		t.Errorf("web bag = %+v", got["web"])
 	}
+	// AppendAttrs returned the rows as the record holds them.
+	if d := cmp.Diff(append(append([]Attr{}, got["web"][:2]...), append(got["db"], got["web"][2])...), written); d != "" {
+		t.Errorf("AppendAttrs returned (-record +returned):\n%s", d)
+	}
 }
 
 // TestLaunchDoneClearsHostKey: a new instance is a new host.
@@ -132,11 +142,11 @@ func TestLaunchDoneClearsHostKey(t *testing.T) {
 	if err := db.SetHostKey(ctx, "web", "ssh-ed25519 AAAA old"); err != nil {
 		t.Fatal(err)
 	}
-	id, err := db.LaunchIntent(ctx, "web", 2, "tok-2", "fake")
+	in, err := db.LaunchIntent(ctx, "web", 2, "tok-2", "fake")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.LaunchDone(ctx, id, "i-2", nil); err != nil {
+	if _, err := db.LaunchDone(ctx, in.ID, "i-2", nil); err != nil {
 		t.Fatal(err)
 	}
 	s, err := db.Service(ctx, "web")

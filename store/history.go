@@ -15,9 +15,10 @@ var ErrNoIntent = errors.New("no such launch intent")
 // with the client token and no instance id, the service's attempt, and the
 // service in state launching with a "launch" event, in one transaction. A
 // crash after this leaves a row from which terminate can find the instance
-// by its client token. It returns the row id for LaunchDone/LaunchFailed.
-func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, driver string) (int64, error) {
-	var id int64
+// by its client token. It returns the row it wrote (its ID is for
+// LaunchDone/LaunchFailed).
+func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, driver string) (HistoryRow, error) {
+	var row HistoryRow
 	err := db.write(ctx, fmt.Sprintf("service %q: launch intent", svc), func(ctx context.Context, tx *txn, now string) error {
 		sid, err := serviceID(ctx, tx, svc)
 		if err != nil {
@@ -29,9 +30,12 @@ func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, 
 		if err != nil {
 			return err
 		}
-		if id, err = res.LastInsertId(); err != nil { // id is the rowid
+		id, err := res.LastInsertId() // id is the rowid
+		if err != nil {
 			return err
 		}
+		row = HistoryRow{ID: id, Service: svc, Attempt: attempt, ClientToken: token, Driver: driver,
+			Requested: parseStamp(sql.NullString{String: now, Valid: true}), State: HistoryIntent}
 		_, err = tx.ExecContext(ctx, `UPDATE service SET state = ?, attempt = ?, updated_at = ? WHERE id = ?`,
 			string(StateLaunching), attempt, now, sid)
 		if err != nil {
@@ -41,16 +45,22 @@ func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, 
 			Detail: fmt.Sprintf("attempt %d, driver %s, client token %s", attempt, driver, token)}, now)
 		return err
 	})
-	return id, err
+	if err != nil {
+		return HistoryRow{}, err
+	}
+	return row, nil
 }
 
 // LaunchDone completes the intent row intentID once the launch call returned
 // instanceID: the history row becomes launched, and the service gets the
 // instance id, driver, handle, attempt and state launched, its host key
 // cleared (a new instance is a new host), with a "launched" event, in one
-// transaction.
-func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string, handle []byte) error {
-	return db.write(ctx, fmt.Sprintf("launch %d done", intentID), func(ctx context.Context, tx *txn, now string) error {
+// transaction. It returns the history row as written: the service's
+// instance, driver, handle and attempt are its InstanceID, Driver, Handle
+// and Attempt.
+func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string, handle []byte) (HistoryRow, error) {
+	var row HistoryRow
+	err := db.write(ctx, fmt.Sprintf("launch %d done", intentID), func(ctx context.Context, tx *txn, now string) error {
 		sid, svc, attempt, driver, err := intent(ctx, tx, intentID)
 		if err != nil {
 			return err
@@ -67,22 +77,39 @@ func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string,
 		}
 		_, err = appendEvent(ctx, tx, Event{Service: svc, Event: "launched", State: StateLaunched,
 			Detail: "instance " + instanceID}, now)
+		if err != nil {
+			return err
+		}
+		row, err = historyRow(ctx, tx, intentID)
 		return err
 	})
+	if err != nil {
+		return HistoryRow{}, err
+	}
+	return row, nil
 }
 
 // LaunchFailed marks the intent row intentID failed with detail when the
 // launch call reported that no instance was created. The service state is
-// left to the caller.
-func (db *DB) LaunchFailed(ctx context.Context, intentID int64, detail string) error {
-	return db.write(ctx, fmt.Sprintf("launch %d failed", intentID), func(ctx context.Context, tx *txn, _ string) error {
+// left to the caller. It returns the row as written.
+func (db *DB) LaunchFailed(ctx context.Context, intentID int64, detail string) (HistoryRow, error) {
+	var row HistoryRow
+	err := db.write(ctx, fmt.Sprintf("launch %d failed", intentID), func(ctx context.Context, tx *txn, _ string) error {
 		if _, _, _, _, err := intent(ctx, tx, intentID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE instance_history SET state = ?, detail = ? WHERE id = ?`,
 			HistoryFailed, null(detail), intentID)
+		if err != nil {
+			return err
+		}
+		row, err = historyRow(ctx, tx, intentID)
 		return err
 	})
+	if err != nil {
+		return HistoryRow{}, err
+	}
+	return row, nil
 }
 
 func intent(ctx context.Context, tx *txn, id int64) (sid int64, svc string, attempt int, driver string, err error) {
@@ -98,8 +125,10 @@ func intent(ctx context.Context, tx *txn, id int64) (sid int64, svc string, atte
 // MarkInstance records the state of instance instanceID in every history
 // row that holds it (normally one). State HistoryTerminated also sets
 // terminated_at. An unknown instance id is an error wrapping ErrNoIntent.
-func (db *DB) MarkInstance(ctx context.Context, instanceID string, state HistoryState) error {
-	return db.write(ctx, fmt.Sprintf("instance %s: mark %s", instanceID, state), func(ctx context.Context, tx *txn, now string) error {
+// It returns the rows as written, oldest first.
+func (db *DB) MarkInstance(ctx context.Context, instanceID string, state HistoryState) ([]HistoryRow, error) {
+	var rows []HistoryRow
+	err := db.write(ctx, fmt.Sprintf("instance %s: mark %s", instanceID, state), func(ctx context.Context, tx *txn, now string) error {
 		var term any
 		if state == HistoryTerminated {
 			term = now
@@ -114,15 +143,44 @@ func (db *DB) MarkInstance(ctx context.Context, instanceID string, state History
 		} else if n == 0 {
 			return ErrNoIntent
 		}
-		return nil
+		rows, err = queryHistory(ctx, tx, `WHERE h.instance_id = ?`, instanceID)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// historyRow reads one history row in tx.
+func historyRow(ctx context.Context, tx *txn, id int64) (HistoryRow, error) {
+	hs, err := queryHistory(ctx, tx, `WHERE h.id = ?`, id)
+	if err != nil {
+		return HistoryRow{}, err
+	}
+	if len(hs) != 1 {
+		return HistoryRow{}, ErrNoIntent
+	}
+	return hs[0], nil
 }
 
 // InstanceHistory returns every history row, oldest first.
 func (db *DB) InstanceHistory(ctx context.Context) ([]HistoryRow, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT h.id, s.name, h.attempt, h.client_token, h.driver, h.instance_id,
+	return queryHistory(ctx, db.sql, "")
+}
+
+// querier is what queryHistory reads through: the database or a
+// transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// queryHistory returns the history rows selected by where (a WHERE
+// clause over h, the history, or ""), oldest first.
+func queryHistory(ctx context.Context, q querier, where string, args ...any) ([]HistoryRow, error) {
+	rows, err := q.QueryContext(ctx, `SELECT h.id, s.name, h.attempt, h.client_token, h.driver, h.instance_id,
 		h.handle, h.requested_at, h.launched_at, h.state, h.terminated_at, h.detail
-		FROM instance_history h JOIN service s ON s.id = h.service_id ORDER BY h.id`)
+		FROM instance_history h JOIN service s ON s.id = h.service_id `+where+` ORDER BY h.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("instance history: %w", err)
 	}

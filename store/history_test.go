@@ -14,11 +14,21 @@ func TestInstanceHistory(t *testing.T) {
 	db, dir := newRun(t)
 	twoLevels(t, db)
 
+	// Every write returns the rows it wrote: the last one of each id must
+	// be what InstanceHistory reads back.
+	written := map[int64]HistoryRow{}
+	keep := func(rows ...HistoryRow) {
+		for _, r := range rows {
+			written[r.ID] = r
+		}
+	}
 	// Intent recorded, then the process "crashes" before the launch returns.
-	id1, err := db.LaunchIntent(ctx, "web", 1, "tok-1", "ec2")
+	r1, err := db.LaunchIntent(ctx, "web", 1, "tok-1", "ec2")
 	if err != nil {
 		t.Fatal(err)
 	}
+	keep(r1)
+	id1 := r1.ID
 	s, _ := db.Service(ctx, "web")
 	if s.State != StateLaunching || s.Attempt != 1 || s.InstanceID != "" {
 		t.Errorf("after intent: state %s attempt %d id %q", s.State, s.Attempt, s.InstanceID)
@@ -38,26 +48,25 @@ func TestInstanceHistory(t *testing.T) {
 	if len(hs) != 1 || hs[0].State != HistoryIntent || hs[0].ClientToken != "tok-1" || hs[0].InstanceID != "" || hs[0].Requested.IsZero() {
 		t.Fatalf("history after crash = %+v", hs)
 	}
-	if err := db.LaunchDone(ctx, id1, "i-1", []byte{0, 1, 2}); err != nil {
-		t.Fatal(err)
+	must := func(rows []HistoryRow, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keep(rows...)
 	}
-	id2, err := db.LaunchIntent(ctx, "web", 2, "tok-2", "ec2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.LaunchFailed(ctx, id2, "capacity"); err != nil {
-		t.Fatal(err)
-	}
-	id3, _ := db.LaunchIntent(ctx, "db", 1, "tok-3", "fake")
-	if err := db.LaunchDone(ctx, id3, "i-3", nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.MarkInstance(ctx, "i-1", HistoryTerminated); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.MarkInstance(ctx, "i-3", "running"); err != nil {
-		t.Fatal(err)
-	}
+	one := func(r HistoryRow, err error) ([]HistoryRow, error) { return []HistoryRow{r}, err }
+	must(one(db.LaunchDone(ctx, id1, "i-1", []byte{0, 1, 2})))
+	r2, err := db.LaunchIntent(ctx, "web", 2, "tok-2", "ec2")
+	must(one(r2, err))
+	id2 := r2.ID
+	must(one(db.LaunchFailed(ctx, id2, "capacity")))
+	r3, err := db.LaunchIntent(ctx, "db", 1, "tok-3", "fake")
+	must(one(r3, err))
+	id3 := r3.ID
+	must(one(db.LaunchDone(ctx, id3, "i-3", nil)))
+	must(db.MarkInstance(ctx, "i-1", HistoryTerminated))
+	must(db.MarkInstance(ctx, "i-3", "running"))
 
 	hs, err = db.InstanceHistory(ctx)
 	if err != nil {
@@ -73,6 +82,11 @@ func TestInstanceHistory(t *testing.T) {
 	}
 	if hs[0].Launched.IsZero() || hs[0].Terminated.IsZero() || !hs[1].Launched.IsZero() || !hs[2].Terminated.IsZero() {
 		t.Errorf("history times: %+v", hs)
+	}
+	for _, h := range hs {
+		if diff := cmp.Diff(h, written[h.ID]); diff != "" {
+			t.Errorf("row %d as its last write returned it differs from the record (-record +returned):\n%s", h.ID, diff)
+		}
 	}
 
 	s, err = db.Service(ctx, "web")
@@ -90,9 +104,9 @@ func TestInstanceHistory(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"done of unknown intent", db.LaunchDone(ctx, 999, "i-x", nil), ErrNoIntent},
-		{"failed of unknown intent", db.LaunchFailed(ctx, 999, ""), ErrNoIntent},
-		{"mark unknown instance", db.MarkInstance(ctx, "i-none", "running"), ErrNoIntent},
+		{"done of unknown intent", func() error { _, err := db.LaunchDone(ctx, 999, "i-x", nil); return err }(), ErrNoIntent},
+		{"failed of unknown intent", func() error { _, err := db.LaunchFailed(ctx, 999, ""); return err }(), ErrNoIntent},
+		{"mark unknown instance", func() error { _, err := db.MarkInstance(ctx, "i-none", "running"); return err }(), ErrNoIntent},
 		{"intent for unknown service", func() error { _, err := db.LaunchIntent(ctx, "ghost", 1, "t", "d"); return err }(), ErrNoService},
 	} {
 		if !errors.Is(tc.err, tc.want) {

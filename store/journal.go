@@ -63,12 +63,14 @@ func (db *DB) Events(ctx context.Context, afterSeq int64) ([]Event, error) {
 
 // AppendAttrs appends attrs to the attribute bag of svc with the given
 // origin, in one transaction, after the entries already there. A later entry
-// with the same key wins when the bag is rebuilt.
-func (db *DB) AppendAttrs(ctx context.Context, svc string, origin Origin, attrs []Attr) error {
+// with the same key wins when the bag is rebuilt. It returns the rows as
+// written (Seq and Origin set).
+func (db *DB) AppendAttrs(ctx context.Context, svc string, origin Origin, attrs []Attr) ([]Attr, error) {
 	if origin != OriginDeps && origin != OriginBootout {
-		return fmt.Errorf("service %q: append attrs: invalid origin %q", svc, origin)
+		return nil, fmt.Errorf("service %q: append attrs: invalid origin %q", svc, origin)
 	}
-	return db.write(ctx, fmt.Sprintf("service %q: append attrs", svc), func(ctx context.Context, tx *txn, _ string) error {
+	var out []Attr
+	err := db.write(ctx, fmt.Sprintf("service %q: append attrs", svc), func(ctx context.Context, tx *txn, _ string) error {
 		sid, err := serviceID(ctx, tx, svc)
 		if err != nil {
 			return err
@@ -82,13 +84,20 @@ func (db *DB) AppendAttrs(ctx context.Context, svc string, origin Origin, attrs 
 			return err
 		}
 		defer stmt.Close()
+		out = make([]Attr, 0, len(attrs))
 		for i, a := range attrs {
-			if _, err := stmt.ExecContext(ctx, sid, last+int64(i)+1, a.Key, a.Value, string(origin)); err != nil {
+			seq := last + int64(i) + 1
+			if _, err := stmt.ExecContext(ctx, sid, seq, a.Key, a.Value, string(origin)); err != nil {
 				return fmt.Errorf("attr %q: %w", a.Key, err)
 			}
+			out = append(out, Attr{Seq: seq, Key: a.Key, Value: a.Value, Origin: origin})
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // Attrs returns the attribute bag of svc in the order it was appended.

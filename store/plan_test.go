@@ -41,13 +41,13 @@ func TestOrdering(t *testing.T) {
 		t.Errorf("service order (-want +got):\n%s", diff)
 	}
 
-	if err := db.AppendAttrs(ctx, "web", OriginDeps, []Attr{{Key: "z", Value: "1"}, {Key: "a", Value: "2"}}); err != nil {
+	if _, err := db.AppendAttrs(ctx, "web", OriginDeps, []Attr{{Key: "z", Value: "1"}, {Key: "a", Value: "2"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.AppendAttrs(ctx, "db", OriginDeps, []Attr{{Key: "other", Value: "x"}}); err != nil {
+	if _, err := db.AppendAttrs(ctx, "db", OriginDeps, []Attr{{Key: "other", Value: "x"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.AppendAttrs(ctx, "web", OriginBootout, []Attr{{Key: "z", Value: "3"}}); err != nil {
+	if _, err := db.AppendAttrs(ctx, "web", OriginBootout, []Attr{{Key: "z", Value: "3"}}); err != nil {
 		t.Fatal(err)
 	}
 	as, err := db.Attrs(ctx, "web")
@@ -62,10 +62,10 @@ func TestOrdering(t *testing.T) {
 	if diff := cmp.Diff(wantAttrs, as); diff != "" {
 		t.Errorf("Attrs (-want +got):\n%s", diff)
 	}
-	if err := db.AppendAttrs(ctx, "web", "other", nil); err == nil {
+	if _, err := db.AppendAttrs(ctx, "web", "other", nil); err == nil {
 		t.Error("AppendAttrs accepted an unknown origin")
 	}
-	if err := db.AppendAttrs(ctx, "ghost", OriginDeps, nil); !errors.Is(err, ErrNoService) {
+	if _, err := db.AppendAttrs(ctx, "ghost", OriginDeps, nil); !errors.Is(err, ErrNoService) {
 		t.Errorf("AppendAttrs to an unknown service: %v", err)
 	}
 }
@@ -139,11 +139,11 @@ func TestReloadKeepsRuntime(t *testing.T) {
 	ctx := context.Background()
 	db, _ := newRun(t)
 	twoLevels(t, db)
-	id, err := db.LaunchIntent(ctx, "web", 1, "tok-1", "fake")
+	in, err := db.LaunchIntent(ctx, "web", 1, "tok-1", "fake")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.LaunchDone(ctx, id, "i-1", []byte("h")); err != nil {
+	if _, err := db.LaunchDone(ctx, in.ID, "i-1", []byte("h")); err != nil {
 		t.Fatal(err)
 	}
 	// Reload: web moves to level 1 with new settings; state and instance stay.
