@@ -20,7 +20,7 @@ import (
 // bootProgram runs the boot step (§1.10, §1.11, §2.4): stage dir, filled
 // bootconf.json and bootenv.sh, the bootpgm with its expanded arguments,
 // then bootout.json back into the attribute bag (origin bootout).
-func (e *Engine) bootProgram(ctx context.Context, lv int, r *Resolver, s store.Service, ex remote.Executor, stage string, log *serviceLog) (string, error) {
+func (e *run) bootProgram(ctx context.Context, lv int, r *Resolver, s store.Service, ex remote.Executor, stage string, log *serviceLog) (string, error) {
 	if err := ex.Prepare(ctx, stage); err != nil {
 		return StepBootPgm, fmt.Errorf("prepare %s: %w", stage, err)
 	}
@@ -67,7 +67,7 @@ func (e *Engine) bootProgram(ctx context.Context, lv int, r *Resolver, s store.S
 
 // uploadBootConf fills the template against the bag and uploads it with
 // the bootenv.sh made from it.
-func (e *Engine) uploadBootConf(ctx context.Context, lv int, r *Resolver, svc, conf string, ex remote.Executor, stage string, log *serviceLog) error {
+func (e *run) uploadBootConf(ctx context.Context, lv int, r *Resolver, svc, conf string, ex remote.Executor, stage string, log *serviceLog) error {
 	tmpl, err := os.ReadFile(conf)
 	if err != nil {
 		return err
@@ -99,7 +99,7 @@ func (e *Engine) uploadBootConf(ctx context.Context, lv int, r *Resolver, svc, c
 
 // program builds the remote.Program of the kind's program key (bootpgm,
 // readypgm, terminatepgm) with its expanded arguments.
-func (e *Engine) program(r *Resolver, s store.Service, key, stage string, log *serviceLog, ex remote.Executor) (remote.Program, error) {
+func (e *run) program(r *Resolver, s store.Service, key, stage string, log *serviceLog, ex remote.Executor) (remote.Program, error) {
 	p, err := r.Setting(s.Name, key)
 	if err != nil {
 		return remote.Program{}, err

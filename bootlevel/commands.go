@@ -29,10 +29,11 @@ type BootOptions struct {
 // level fails and later levels do not start. The error joins every
 // *ServiceError.
 func (e *Engine) Boot(ctx context.Context, o BootOptions) error {
-	ctx, ls, err := e.begin(ctx)
+	rn, err := e.begin(ctx)
 	if err != nil {
 		return err
 	}
+	ls := rn.grouped()
 	if len(ls) == 0 {
 		return fmt.Errorf("run %s %w", e.DB.Name(), ErrNoPlan)
 	}
@@ -41,10 +42,10 @@ func (e *Engine) Boot(ctx context.Context, o BootOptions) error {
 			return err
 		}
 	}
-	return e.boot(ctx, ls, o.Prelaunch)
+	return rn.boot(ctx, ls, o.Prelaunch)
 }
 
-func (e *Engine) boot(ctx context.Context, ls []level, prelaunch bool) error {
+func (e *run) boot(ctx context.Context, ls []level, prelaunch bool) error {
 	e.runStatus(ctx, store.RunBooting)
 	if prelaunch {
 		if err := e.prelaunch(ctx, ls); err != nil {
@@ -74,7 +75,7 @@ func notStarted(ls []level) error {
 	return fmt.Errorf("run already started: %s; resume the boot, or reboot", strings.Join(busy, ", "))
 }
 
-func (e *Engine) bootService(ctx context.Context, lv int, s store.Service) error {
+func (e *run) bootService(ctx context.Context, lv int, s store.Service) error {
 	if s.State == store.StateReady {
 		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepCheck, Detail: "already ready; skipped"})
 		return nil
@@ -90,16 +91,16 @@ func (e *Engine) bootService(ctx context.Context, lv int, s store.Service) error
 // level, going on after failures. A terminated service, a service never
 // booted, or an instance that is no longer running is an error.
 func (e *Engine) Status(ctx context.Context) error {
-	ctx, ls, err := e.begin(ctx)
+	rn, err := e.begin(ctx)
 	if err != nil {
 		return err
 	}
-	err = e.walk(ctx, ls, false, true, e.statusService)
+	err = rn.walk(ctx, rn.grouped(), false, true, rn.statusService)
 	e.runStatus(ctx, statusOf(err))
 	return err
 }
 
-func (e *Engine) statusService(ctx context.Context, lv int, s store.Service) error {
+func (e *run) statusService(ctx context.Context, lv int, s store.Service) error {
 	switch {
 	case s.State == store.StateTerminated:
 		return e.fail(ctx, lv, s.Name, StepCheck, fmt.Errorf("the service %w; boot it again", ErrTerminated), false)
@@ -121,17 +122,21 @@ const MaxRestarts = 2
 // MaxRestarts times; then later levels are checked. A level that stays
 // failed stops the repair. A healthy run is left alone.
 func (e *Engine) Repair(ctx context.Context) error {
-	ctx, ls, err := e.begin(ctx)
+	rn, err := e.begin(ctx)
 	if err != nil {
 		return err
 	}
+	return rn.repair(ctx)
+}
+
+func (e *run) repair(ctx context.Context) error {
 	e.runStatus(ctx, store.RunBooting)
-	err = e.walk(ctx, ls, false, false, func(ctx context.Context, lv int, s store.Service) error {
+	err := e.walk(ctx, e.grouped(), false, false, func(ctx context.Context, lv int, s store.Service) error {
 		err := e.statusService(ctx, lv, s)
 		for n := 1; err != nil && n <= MaxRestarts && ctx.Err() == nil; n++ {
 			e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindWarning, Step: StepCheck,
 				Detail: fmt.Sprintf("restart %d of %d after: %v", n, MaxRestarts, err)})
-			cur, rerr := e.service(ctx, s.Name)
+			cur, rerr := e.service(s.Name)
 			if rerr != nil {
 				return rerr
 			}
@@ -139,7 +144,7 @@ func (e *Engine) Repair(ctx context.Context) error {
 				if terr := e.terminateService(ctx, lv, cur); terr != nil {
 					e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindWarning, Step: StepTerminate, Detail: terr.Error()})
 				}
-				if cur, rerr = e.service(ctx, s.Name); rerr != nil {
+				if cur, rerr = e.service(s.Name); rerr != nil {
 					return rerr
 				}
 			}
@@ -161,11 +166,11 @@ func (e *Engine) Reboot(ctx context.Context) error {
 		}
 		e.emit(ctx, Event{Kind: KindWarning, Step: StepTerminate, Detail: "reboot: " + err.Error()})
 	}
-	ctx, ls, err := e.begin(ctx)
+	rn, err := e.begin(ctx) // the image of the record as terminate left it
 	if err != nil {
 		return err
 	}
-	return e.boot(ctx, ls, false)
+	return rn.boot(ctx, rn.grouped(), false)
 }
 
 func statusOf(err error) store.RunStatus {

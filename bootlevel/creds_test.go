@@ -67,20 +67,14 @@ func TestCredentialVariableMissing(t *testing.T) {
 		"l1.conf":  "[svc-a]\n",
 	}
 	h := newHarness(t, files, map[string]string{"K": "AKIDMISSINGTEST00001", "S": "missing-test-secret"})
-	ctx := testCtx(t)
-	r, err := h.eng.loadResolver(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := h.eng.spec(r, h.service("a"), h.count, 1, "tok")
+	rn := h.run()
+	spec, err := rn.spec(rn.resolver(), h.service("a"), h.count, 1, "tok")
 	if err != nil || spec.Credentials != (iaas.Credentials{Key: "AKIDMISSINGTEST00001", Secret: "missing-test-secret"}) {
 		t.Fatalf("spec with the variables: %v, %v", spec.Credentials, err)
 	}
 	delete(h.env, "S")
-	if r, err = h.eng.loadResolver(ctx); err != nil {
-		t.Fatal(err)
-	}
-	_, err = h.eng.spec(r, h.service("a"), h.count, 1, "tok")
+	rn = h.run()
+	_, err = rn.spec(rn.resolver(), h.service("a"), h.count, 1, "tok")
 	if !errors.Is(err, ErrCredentials) || !strings.Contains(err.Error(), "iaas_secret is env.S, which is not set") {
 		t.Errorf("spec without S: %v, want ErrCredentials naming env.S", err)
 	}

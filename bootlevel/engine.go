@@ -156,7 +156,7 @@ func (e *Engine) driver(sel iaas.Selector) (iaas.Driver, error) {
 }
 
 // serviceDriver returns the driver of svc (its expanded iaas setting).
-func (e *Engine) serviceDriver(r *Resolver, svc string) (iaas.Driver, error) {
+func (e *run) serviceDriver(r *Resolver, svc string) (iaas.Driver, error) {
 	name, err := r.Setting(svc, "iaas")
 	if err != nil {
 		return nil, err
@@ -179,23 +179,6 @@ type level struct {
 	Services []store.Service
 }
 
-// levels returns the levels of the run with their services, from the
-// command's image (see begin) or, outside a command, from the record.
-func (e *Engine) levels(ctx context.Context) ([]level, error) {
-	ls, err := e.DB.Levels(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read levels: %w", err)
-	}
-	if v := viewOf(ctx); v != nil {
-		return groupLevels(ls, v.all()), nil
-	}
-	ss, err := e.DB.Services(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read services: %w", err)
-	}
-	return groupLevels(ls, ss), nil
-}
-
 // groupLevels puts the services ss (in plan order) under their levels.
 func groupLevels(ls []store.Level, ss []store.Service) []level {
 	byLevel := map[int][]store.Service{}
@@ -215,7 +198,7 @@ func groupLevels(ls []store.Level, ss []store.Service) []level {
 // level starts. reverse walks the levels from last to first (terminate);
 // events name the original level numbers. The result joins every service
 // error.
-func (e *Engine) walk(ctx context.Context, ls []level, reverse, keepGoing bool,
+func (e *run) walk(ctx context.Context, ls []level, reverse, keepGoing bool,
 	do func(ctx context.Context, lv int, s store.Service) error) error {
 	if reverse {
 		ls = slices.Clone(ls)
@@ -235,7 +218,7 @@ func (e *Engine) walk(ctx context.Context, ls []level, reverse, keepGoing bool,
 		}
 		for j, s := range l.Services {
 			g.Go(func() error {
-				cur, err := e.service(ctx, s.Name) // the row may have changed (pre-launch)
+				cur, err := e.service(s.Name) // the row may have changed (pre-launch)
 				if err != nil {
 					errs[j] = &ServiceError{Level: l.Number, Service: s.Name, Step: StepCheck, Err: err}
 					return nil
@@ -264,7 +247,7 @@ func (e *Engine) walk(ctx context.Context, ls []level, reverse, keepGoing bool,
 
 // fail records a service failure (state failed unless keep, last_error) and
 // returns it as a *ServiceError.
-func (e *Engine) fail(ctx context.Context, lv int, svc, step string, err error, setFailed bool) error {
+func (e *run) fail(ctx context.Context, lv int, svc, step string, err error, setFailed bool) error {
 	se := &ServiceError{Level: lv, Service: svc, Step: step, Err: err, LogFile: e.LogFile(svc)}
 	rec := context.WithoutCancel(ctx)
 	if lerr := e.setLastError(rec, svc, se.Error()); lerr != nil {

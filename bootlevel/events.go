@@ -117,28 +117,24 @@ func (e *Engine) emitStep(ctx context.Context, level int, svc, step, detail stri
 }
 
 // setState records svc's new state (journaled by the store) and reports it.
-func (e *Engine) setState(ctx context.Context, level int, svc string, st store.State, detail string) error {
+func (e *run) setState(ctx context.Context, level int, svc string, st store.State, detail string) error {
 	detail = e.secrets().Mask(detail)
 	if err := e.DB.SetState(context.WithoutCancel(ctx), svc, st, detail); err != nil {
 		return fmt.Errorf("record state %s: %w", st, err)
 	}
-	if v := viewOf(ctx); v != nil {
-		v.update(svc, func(s *store.Service) { s.State = st })
-	}
+	e.v.update(svc, func(s *store.Service) { s.State = st })
 	e.emit(ctx, Event{Level: level, Service: svc, Kind: KindState, State: string(st), Detail: detail})
 	return nil
 }
 
 // setRunning records svc's hostname and its state running in one write
 // (store.SetRunning) and reports the state.
-func (e *Engine) setRunning(ctx context.Context, level int, svc, hostname string) error {
+func (e *run) setRunning(ctx context.Context, level int, svc, hostname string) error {
 	detail := e.secrets().Mask("hostname " + hostname)
 	if err := e.DB.SetRunning(context.WithoutCancel(ctx), svc, hostname, detail); err != nil {
 		return fmt.Errorf("record state %s: %w", store.StateRunning, err)
 	}
-	if v := viewOf(ctx); v != nil {
-		v.update(svc, func(s *store.Service) { s.State, s.Hostname = store.StateRunning, hostname })
-	}
+	e.v.update(svc, func(s *store.Service) { s.State, s.Hostname = store.StateRunning, hostname })
 	e.emit(ctx, Event{Level: level, Service: svc, Kind: KindState, State: string(store.StateRunning), Detail: detail})
 	return nil
 }

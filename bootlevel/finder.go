@@ -41,15 +41,11 @@ type runSearch struct {
 // runDrivers returns the distinct drivers of the run's launching services
 // and, per service, its driver. A service whose driver cannot be opened is
 // left out (its own steps report it).
-func (e *Engine) runDrivers(ctx context.Context, r *Resolver) ([]iaas.Driver, map[string]iaas.Driver, error) {
-	ss, err := e.DB.Services(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("read services: %w", err)
-	}
+func (e *run) runDrivers(r *Resolver) ([]iaas.Driver, map[string]iaas.Driver) {
 	var drivers []iaas.Driver
 	bySvc := map[string]iaas.Driver{}
 	seen := map[iaas.Driver]bool{}
-	for _, s := range ss {
+	for _, s := range e.v.all() {
 		if !flag(s, "iaas_launch") {
 			continue
 		}
@@ -63,17 +59,17 @@ func (e *Engine) runDrivers(ctx context.Context, r *Resolver) ([]iaas.Driver, ma
 			drivers = append(drivers, d)
 		}
 	}
-	return drivers, bySvc, nil
+	return drivers, bySvc
 }
 
 // findRun asks d, when it has the RunFinder ability, for the instances of
 // the run's name. ok is false for a driver that cannot search.
-func (e *Engine) findRun(ctx context.Context, d iaas.Driver) (is []iaas.Instance, ok bool, err error) {
+func (e *run) findRun(ctx context.Context, d iaas.Driver) (is []iaas.Instance, ok bool, err error) {
 	f, ok := iaas.As[iaas.RunFinder](d)
 	if !ok {
 		return nil, false, nil
 	}
-	id := e.runID()
+	id := e.id
 	is, err = f.FindByRun(ctx, id)
 	if err != nil {
 		return nil, true, fmt.Errorf("find the instances of run %s (driver %s): %w", id, d.Name(), err)
@@ -95,12 +91,9 @@ func (e *Engine) findRun(ctx context.Context, d iaas.Driver) (is []iaas.Instance
 // Instances a service launched (Instance.Owner) are never adopted. What
 // stays unexplained is returned. The error joins the searches and records
 // that failed; the rest of the result is still valid.
-func (e *Engine) searchRun(ctx context.Context, r *Resolver) (runSearch, error) {
+func (e *run) searchRun(ctx context.Context, r *Resolver) (runSearch, error) {
 	var res runSearch
-	hs, err := e.DB.InstanceHistory(ctx)
-	if err != nil {
-		return res, fmt.Errorf("read instance history: %w", err)
-	}
+	hs := e.v.allHistory()
 	known := map[string]bool{}
 	issued := map[string]bool{}
 	var intents []store.HistoryRow
@@ -112,10 +105,7 @@ func (e *Engine) searchRun(ctx context.Context, r *Resolver) (runSearch, error) 
 			intents = append(intents, h)
 		}
 	}
-	drivers, bySvc, err := e.runDrivers(ctx, r)
-	if err != nil {
-		return res, err
-	}
+	drivers, bySvc := e.runDrivers(r)
 	intentDriver := make([]iaas.Driver, len(intents))
 	for i, h := range intents {
 		intentDriver[i] = bySvc[h.Service]
@@ -123,7 +113,7 @@ func (e *Engine) searchRun(ctx context.Context, r *Resolver) (runSearch, error) 
 	var errs []error
 	searched := map[iaas.Driver]bool{}
 	claimed := make([]bool, len(intents))
-	id := e.runID()
+	id := e.id
 	for _, d := range drivers {
 		is, ok, err := e.findRun(ctx, d)
 		if !ok || err != nil {
@@ -205,12 +195,12 @@ func matchIntent(intents []store.HistoryRow, drivers []iaas.Driver, claimed []bo
 }
 
 // adopt records in as the instance the intent h launched.
-func (e *Engine) adopt(ctx context.Context, h store.HistoryRow, in iaas.Instance) error {
-	if err := e.launchDone(ctx, h.Service, h.ID, in.ID, in.Handle); err != nil { // clears the host key
+func (e *run) adopt(ctx context.Context, h store.HistoryRow, in iaas.Instance) error {
+	if err := e.launchDone(ctx, h.ID, in.ID, in.Handle); err != nil { // clears the host key
 		return fmt.Errorf("service %q: record instance %s found for client token %s: %w", h.Service, in.ID, h.ClientToken, err)
 	}
 	if in.State.Final() {
-		if err := e.markInstance(ctx, h.Service, in.ID, store.HistoryTerminated); err != nil {
+		if err := e.markInstance(ctx, in.ID, store.HistoryTerminated); err != nil {
 			return fmt.Errorf("service %q: record %s terminated: %w", h.Service, in.ID, err)
 		}
 	}

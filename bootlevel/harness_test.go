@@ -85,7 +85,18 @@ func (h *harness) runID() iaas.RunID {
 }
 
 // token is the client token the engine gives svc's launch attempt.
-func (h *harness) token(svc string, attempt int) string { return h.eng.clientToken(svc, attempt) }
+func (h *harness) token(svc string, attempt int) string { return h.run().clientToken(svc, attempt) }
+
+// run begins a command's run value on the harness's engine (its image of
+// the record as it is now), for tests of the engine's helpers.
+func (h *harness) run() *run {
+	h.t.Helper()
+	rn, err := h.eng.begin(testCtx(h.t))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return rn
+}
 
 func (h *harness) lookup(k string) (string, bool) { v, ok := h.env[k]; return v, ok }
 

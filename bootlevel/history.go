@@ -59,7 +59,11 @@ func (e *Engine) History(ctx context.Context, kill bool) ([]HistoryEntry, error)
 	if kill && e.DB.ReadOnly() {
 		return nil, fmt.Errorf("history: terminating instances needs the run's record open for writing: %w", store.ErrReadOnly)
 	}
-	hl, r, err := e.listHistory(ctx)
+	rn, err := e.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hl, r, err := rn.listHistory(ctx)
 	if hl == nil {
 		return nil, err
 	}
@@ -69,7 +73,7 @@ func (e *Engine) History(ctx context.Context, kill bool) ([]HistoryEntry, error)
 			if !hl.entries[i].killable() {
 				continue
 			}
-			if err := e.killEntry(ctx, r, hl, i); err != nil {
+			if err := rn.killEntry(ctx, r, hl, i); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -93,19 +97,10 @@ type historyList struct {
 // with an instance id and the unrecorded instances found, with the
 // drivers' current view. A nil list comes with the error that prevented
 // it; otherwise the error joins what went wrong on the way.
-func (e *Engine) listHistory(ctx context.Context) (*historyList, *Resolver, error) {
-	r, err := e.loadResolver(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
+func (e *run) listHistory(ctx context.Context) (*historyList, *Resolver, error) {
+	r := e.resolver() // over the image, which follows what searchRun records
 	found, serr := e.searchRun(ctx, r)
-	hs, err := e.DB.InstanceHistory(ctx)
-	if err != nil {
-		return nil, nil, errors.Join(serr, fmt.Errorf("read instance history: %w", err))
-	}
-	if r, err = e.loadResolver(ctx); err != nil { // searchRun may have recorded instances
-		return nil, nil, errors.Join(serr, err)
-	}
+	hs := e.v.allHistory()
 	hl := &historyList{}
 	var rows []store.HistoryRow
 	for _, h := range hs {
@@ -157,7 +152,7 @@ func (h HistoryEntry) killable() bool {
 }
 
 // killEntry terminates the instance of entry i under a clean-up context.
-func (e *Engine) killEntry(ctx context.Context, r *Resolver, hl *historyList, i int) error {
+func (e *run) killEntry(ctx context.Context, r *Resolver, hl *historyList, i int) error {
 	cctx, cancel := e.cleanup(ctx)
 	defer cancel()
 	h := hl.entries[i]
@@ -172,7 +167,7 @@ func (e *Engine) killEntry(ctx context.Context, r *Resolver, hl *historyList, i 
 
 // describeHistory fills State, Hostname and Err of out, one Describe call
 // per driver.
-func (e *Engine) describeHistory(ctx context.Context, r *Resolver, rows []store.HistoryRow, out []HistoryEntry) {
+func (e *run) describeHistory(ctx context.Context, r *Resolver, rows []store.HistoryRow, out []HistoryEntry) {
 	byDriver := map[iaas.Driver][]int{}
 	var order []iaas.Driver
 	for i, h := range rows {
@@ -212,7 +207,11 @@ func (e *Engine) describeHistory(ctx context.Context, r *Resolver, rows []store.
 // (HistoryEntry.Owner) nor another record's (HistoryEntry.OtherRun). The CLI runs it after boot, status, repair and reboot. It
 // returns the ids it terminated.
 func (e *Engine) Clean(ctx context.Context) ([]string, error) {
-	hl, r, err := e.listHistory(ctx)
+	rn, err := e.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hl, r, err := rn.listHistory(ctx)
 	if hl == nil {
 		return nil, err
 	}
@@ -234,7 +233,7 @@ func (e *Engine) Clean(ctx context.Context) ([]string, error) {
 		default:
 			continue
 		}
-		if err := e.killEntry(ctx, r, hl, i); err != nil {
+		if err := rn.killEntry(ctx, r, hl, i); err != nil {
 			errs = append(errs, err)
 			continue
 		}

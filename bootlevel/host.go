@@ -23,7 +23,7 @@ type place struct {
 // hostname service runs on its expanded hostname; when that hostname is
 // exactly ${other.hostname}, it runs on other's host and reuses its SSH
 // endpoint (port, user, key) and work dir.
-func (e *Engine) placeOf(ctx context.Context, r *Resolver, svc string, inst *iaas.Instance, depth int) (place, error) {
+func (e *run) placeOf(ctx context.Context, r *Resolver, svc string, inst *iaas.Instance, depth int) (place, error) {
 	s, ok := r.Service(svc)
 	if !ok {
 		return place{}, fmt.Errorf("%q: %w", svc, plan.ErrUnknownService)
@@ -64,7 +64,7 @@ func (e *Engine) placeOf(ctx context.Context, r *Resolver, svc string, inst *iaa
 }
 
 // target builds how to reach s at pl.
-func (e *Engine) target(r *Resolver, s store.Service, pl place, contextualized bool) (Target, error) {
+func (e *run) target(r *Resolver, s store.Service, pl place, contextualized bool) (Target, error) {
 	t := Target{Service: s.Name, Local: flag(s, "local_exe"), Host: pl.hostname, Contextualized: contextualized}
 	var err error
 	if t.User, err = r.Setting(s.Name, "ssh_username"); err != nil {
@@ -94,7 +94,7 @@ func (e *Engine) target(r *Resolver, s store.Service, pl place, contextualized b
 }
 
 // stageDir is the service's stage directory on its host.
-func (e *Engine) stageDir(s store.Service, pl place) string {
+func (e *run) stageDir(s store.Service, pl place) string {
 	wd := pl.workDir
 	if flag(s, "local_exe") {
 		wd = "" // programs run here, not on the instance

@@ -19,35 +19,32 @@ import (
 // relaunch with the same attempt and token, which an idempotent driver
 // answers with the instance it may already have started), or the next
 // attempt number for a new instance; launch false means s has its instance.
-func (e *Engine) needsLaunch(ctx context.Context, s store.Service) (launch bool, pending *store.HistoryRow, attempt int, err error) {
+func (e *run) needsLaunch(s store.Service) (launch bool, pending *store.HistoryRow, attempt int) {
 	if !flag(s, "iaas_launch") {
-		return false, nil, 0, nil
+		return false, nil, 0
 	}
-	hs, err := e.history(ctx, s.Name)
-	if err != nil {
-		return false, nil, 0, err
-	}
+	hs := e.history(s.Name)
 	if n := len(hs); n > 0 && hs[n-1].State == store.HistoryIntent && hs[n-1].InstanceID == "" {
-		return true, &hs[n-1], hs[n-1].Attempt, nil
+		return true, &hs[n-1], hs[n-1].Attempt
 	}
 	if s.InstanceID != "" && s.State != store.StateTerminated {
-		return false, nil, 0, nil
+		return false, nil, 0
 	}
 	attempt = s.Attempt
 	for _, h := range hs {
 		attempt = max(attempt, h.Attempt)
 	}
-	return true, nil, attempt + 1, nil
+	return true, nil, attempt + 1
 }
 
 // ensureInstance launches an instance for s when it needs one and returns
 // the service row as recorded afterwards.
-func (e *Engine) ensureInstance(ctx context.Context, lv int, s store.Service) (store.Service, error) {
+func (e *run) ensureInstance(ctx context.Context, lv int, s store.Service) (store.Service, error) {
 	launched, err := e.launchIfNeeded(ctx, lv, &s)
 	if err != nil || !launched {
 		return s, err
 	}
-	return e.service(context.WithoutCancel(ctx), s.Name)
+	return e.service(s.Name)
 }
 
 // launchIfNeeded launches an instance for s when it needs one (see
@@ -58,40 +55,28 @@ func (e *Engine) ensureInstance(ctx context.Context, lv int, s store.Service) (s
 // Driver.Launch) in callees without waits: the pre-launch runs one
 // goroutine per service at once, and the stack each keeps while it waits is
 // what 10,000 services cost in memory.
-func (e *Engine) launchIfNeeded(ctx context.Context, lv int, s *store.Service) (bool, error) {
-	launch, pending, attempt, err := e.needsLaunch(ctx, *s)
-	if err != nil || !launch {
-		return false, err
+func (e *run) launchIfNeeded(ctx context.Context, lv int, s *store.Service) (bool, error) {
+	launch, pending, attempt := e.needsLaunch(*s)
+	if !launch {
+		return false, nil
 	}
-	r, err := e.resolver(ctx)
-	if err != nil {
-		return false, err
-	}
-	return true, e.launchService(ctx, lv, r, s, pending, attempt)
+	return true, e.launchService(ctx, lv, e.resolver(), s, pending, attempt)
 }
 
 // launch records the intent, calls Driver.Launch and records its result
 // (launchService).
-func (e *Engine) launch(ctx context.Context, lv int, r *Resolver, s store.Service, pending *store.HistoryRow, attempt int) error {
+func (e *run) launch(ctx context.Context, lv int, r *Resolver, s store.Service, pending *store.HistoryRow, attempt int) error {
 	return e.launchService(ctx, lv, r, &s, pending, attempt)
-}
-
-// runID is the identity of the run the engine works on: its name and its
-// record's incarnation. Everything that leaves the process (launch specs,
-// hence tags; client tokens; sweeps) is named by it.
-func (e *Engine) runID() iaas.RunID {
-	return iaas.RunID{Name: e.DB.Name(), Incarnation: e.DB.Incarnation()}
 }
 
 // clientToken is the idempotency token of a launch: the run's name and
 // incarnation, the service and the attempt. The incarnation (random, made
 // with the record) keeps a run that reuses the name of a terminated one
 // from being handed that run's instances by the cloud's idempotency check.
-func (e *Engine) clientToken(svc string, attempt int) string {
-	run := e.runID()
-	name := run.Name
-	if run.Incarnation != "" {
-		name += "-" + run.Incarnation
+func (e *run) clientToken(svc string, attempt int) string {
+	name := e.id.Name
+	if e.id.Incarnation != "" {
+		name += "-" + e.id.Incarnation
 	}
 	return iaas.ClientToken(name, svc, attempt)
 }
@@ -100,7 +85,7 @@ func (e *Engine) clientToken(svc string, attempt int) string {
 // result. The result is recorded under a clean-up context, so that a
 // Ctrl-C after the cloud accepted the launch cannot leave the instance
 // unrecorded.
-func (e *Engine) launchService(ctx context.Context, lv int, r *Resolver, s *store.Service, pending *store.HistoryRow, attempt int) error {
+func (e *run) launchService(ctx context.Context, lv int, r *Resolver, s *store.Service, pending *store.HistoryRow, attempt int) error {
 	d, err := e.serviceDriver(r, s.Name)
 	if err != nil {
 		return err
@@ -113,22 +98,24 @@ func (e *Engine) launchService(ctx context.Context, lv int, r *Resolver, s *stor
 			return err
 		}
 	} else {
-		if intent, err = e.launchIntent(context.WithoutCancel(ctx), s.Name, attempt, token, d.Name()); err != nil {
+		row, err := e.launchIntent(context.WithoutCancel(ctx), s.Name, attempt, token, d.Name())
+		if err != nil {
 			return fmt.Errorf("record launch intent: %w", err)
 		}
+		intent = row.ID
 		e.emitState(ctx, lv, s.Name, store.StateLaunching, "token "+token)
 	}
 	e.emitStep(ctx, lv, s.Name, StepLaunch, "attempt "+strconv.Itoa(attempt))
 	inst, called, err := e.callLaunch(ctx, r, s, d, attempt, token)
 	if err != nil {
 		if !called || ctx.Err() == nil {
-			e.launchFailed(ctx, s.Name, intent, err) // a wrong spec, or the cloud said no: nothing was started
+			e.launchFailed(ctx, intent, err) // a wrong spec, or the cloud said no: nothing was started
 		} // else: the outcome is unknown; the intent stays for terminate and resume
 		return err
 	}
 	cctx, cancel := e.cleanup(ctx)
 	defer cancel()
-	if err := e.launchDone(cctx, s.Name, intent, inst.ID, inst.Handle); err != nil { // clears the host key
+	if err := e.launchDone(cctx, intent, inst.ID, inst.Handle); err != nil { // clears the host key
 		return fmt.Errorf("record launched instance %s: %w", inst.ID, err)
 	}
 	e.emitState(ctx, lv, s.Name, store.StateLaunched, inst.ID)
@@ -137,7 +124,7 @@ func (e *Engine) launchService(ctx context.Context, lv int, r *Resolver, s *stor
 
 // callLaunch builds the launch request of s and gives it to d; called
 // reports whether d was asked (false: the spec could not be built).
-func (e *Engine) callLaunch(ctx context.Context, r *Resolver, s *store.Service, d iaas.Driver, attempt int, token string) (inst *iaas.Instance, called bool, err error) {
+func (e *run) callLaunch(ctx context.Context, r *Resolver, s *store.Service, d iaas.Driver, attempt int, token string) (inst *iaas.Instance, called bool, err error) {
 	spec, err := e.spec(r, *s, d, attempt, token)
 	if err != nil {
 		return nil, false, err
@@ -152,9 +139,9 @@ func (e *Engine) callLaunch(ctx context.Context, r *Resolver, s *store.Service, 
 // spec builds the launch request of s, every value expanded. Every field
 // comes from the service's settings (Resolver.Setting, or credential),
 // never from a same-named deps or bootout.json attribute.
-func (e *Engine) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, token string) (iaas.LaunchSpec, error) {
+func (e *run) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, token string) (iaas.LaunchSpec, error) {
 	get := func(key string) (string, error) { return r.Setting(s.Name, key) }
-	spec := iaas.LaunchSpec{Run: e.runID(), Service: s.Name, Attempt: attempt, ClientToken: token, Options: map[string]string{}}
+	spec := iaas.LaunchSpec{Run: e.id, Service: s.Name, Attempt: attempt, ClientToken: token, Options: map[string]string{}}
 	for _, f := range []struct {
 		key string
 		dst *string
@@ -200,7 +187,7 @@ func (e *Engine) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, 
 
 // waitRunning polls the instance of s until it runs, within the service's
 // pgm_timeout, and returns the driver's view of it.
-func (e *Engine) waitRunning(ctx context.Context, d iaas.Driver, s store.Service) (iaas.Instance, error) {
+func (e *run) waitRunning(ctx context.Context, d iaas.Driver, s store.Service) (iaas.Instance, error) {
 	tctx, cancel := context.WithTimeout(ctx, pgmTimeout(s))
 	defer cancel()
 	var inst iaas.Instance
@@ -222,7 +209,7 @@ func (e *Engine) waitRunning(ctx context.Context, d iaas.Driver, s store.Service
 }
 
 // describe returns the driver's view of s's current instance.
-func (e *Engine) describe(ctx context.Context, d iaas.Driver, s store.Service) (iaas.Instance, error) {
+func (e *run) describe(ctx context.Context, d iaas.Driver, s store.Service) (iaas.Instance, error) {
 	is, err := d.Describe(ctx, iaas.Ref{ID: s.InstanceID, Handle: s.Handle})
 	if err != nil {
 		if !iaas.Retryable(err) {
@@ -247,7 +234,7 @@ func instanceGone(inst iaas.Instance) error {
 // prelaunch launches, concurrently (bounded by Parallel), every service of
 // every level that needs an instance, before level 1 starts: machine start-up
 // overlaps the work of earlier levels.
-func (e *Engine) prelaunch(ctx context.Context, ls []level) error {
+func (e *run) prelaunch(ctx context.Context, ls []level) error {
 	type item struct {
 		lv int
 		s  store.Service

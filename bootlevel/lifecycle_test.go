@@ -279,11 +279,8 @@ func TestCleanTerminatesOrphans(t *testing.T) {
 	}
 	// A second instance for one makes the first an orphan.
 	old := h.service("one")
-	r, err := LoadResolver(ctx, h.db, h.lookup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.eng.launch(ctx, 1, r, old, nil, 2); err != nil {
+	rn := h.run()
+	if err := rn.launch(ctx, 1, rn.resolver(), old, nil, 2); err != nil {
 		t.Fatal(err)
 	}
 	done, err := h.eng.Clean(ctx)

@@ -32,16 +32,14 @@ func TestSpecCarriesEveryDriverOption(t *testing.T) {
 		"l1.conf":  svc.String(),
 		"ok.sh":    "#!/bin/sh\nexit 0\n",
 	})
-	r, err := h.eng.loadResolver(testCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rn := h.run()
+	r := rn.resolver()
 	s, _ := r.Service("one")
-	d, err := h.eng.serviceDriver(r, "one")
+	d, err := rn.serviceDriver(r, "one")
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := h.eng.spec(r, s, d, 1, "tok")
+	spec, err := rn.spec(r, s, d, 1, "tok")
 	if err != nil {
 		t.Fatal(err)
 	}

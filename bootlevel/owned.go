@@ -14,18 +14,11 @@ import (
 // terminatepgm ran and had its chance to take them down; each is a warning
 // naming the owner that left it. Drivers without the RunFinder ability
 // cannot be swept. Runs under a clean-up context.
-func (e *Engine) sweepOwned(ctx context.Context) error {
+func (e *run) sweepOwned(ctx context.Context) error {
 	cctx, cancel := e.cleanup(ctx)
 	defer cancel()
-	r, err := e.loadResolver(cctx)
-	if err != nil {
-		return err
-	}
-	drivers, _, err := e.runDrivers(cctx, r)
-	if err != nil {
-		return err
-	}
-	id := e.runID()
+	drivers, _ := e.runDrivers(e.resolver())
+	id := e.id
 	var errs []error
 	for _, d := range drivers {
 		is, _, err := e.findRun(cctx, d)

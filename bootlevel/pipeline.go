@@ -17,7 +17,7 @@ import (
 // program); without, the ready pipeline of status (instance still running,
 // connect, ready program). Failures are recorded and returned as
 // *ServiceError.
-func (e *Engine) runService(ctx context.Context, lv int, s store.Service, boot bool) error {
+func (e *run) runService(ctx context.Context, lv int, s store.Service, boot bool) error {
 	log, err := e.openLog(ctx, lv, s.Name)
 	if err != nil {
 		return e.fail(ctx, lv, s.Name, StepCheck, err, boot)
@@ -31,15 +31,13 @@ func (e *Engine) runService(ctx context.Context, lv int, s store.Service, boot b
 	return nil
 }
 
-func (e *Engine) pipeline(ctx context.Context, lv int, s store.Service, log *serviceLog, boot bool) (string, error) {
+func (e *run) pipeline(ctx context.Context, lv int, s store.Service, log *serviceLog, boot bool) (string, error) {
 	stepCtx := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, pgmTimeout(s)) }
-	r, err := e.resolver(ctx)
-	if err != nil {
-		return StepCheck, err
-	}
+	r := e.resolver()
 	launched := flag(s, "iaas_launch")
 	var inst *iaas.Instance
 	var d iaas.Driver
+	var err error
 	if launched {
 		if d, err = e.serviceDriver(r, s.Name); err != nil {
 			return StepRunning, err
@@ -148,7 +146,7 @@ func (e *Engine) pipeline(ctx context.Context, lv int, s store.Service, log *ser
 
 // finish checks that a launched instance is still running (it may have died
 // during the boot program) and records the service ready.
-func (e *Engine) finish(ctx context.Context, lv int, s store.Service, d iaas.Driver, boot, ranBoot bool) (string, error) {
+func (e *run) finish(ctx context.Context, lv int, s store.Service, d iaas.Driver, boot, ranBoot bool) (string, error) {
 	if d != nil && s.InstanceID != "" {
 		got, err := e.describe(ctx, d, s)
 		if err == nil && got.State != iaas.StateRunning {
@@ -177,7 +175,7 @@ func (e *Engine) finish(ctx context.Context, lv int, s store.Service, d iaas.Dri
 }
 
 // readyProgram runs the readypgm in the stage dir.
-func (e *Engine) readyProgram(ctx context.Context, r *Resolver, s store.Service, ex remote.Executor, stage string, log *serviceLog) error {
+func (e *run) readyProgram(ctx context.Context, r *Resolver, s store.Service, ex remote.Executor, stage string, log *serviceLog) error {
 	p, err := e.program(r, s, "readypgm", stage, log, ex)
 	if err != nil {
 		return err

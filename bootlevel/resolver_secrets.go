@@ -1,7 +1,6 @@
 package bootlevel
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -128,9 +127,4 @@ func (e *Engine) secretsLocked() *Secrets {
 // resolverOptions are the engine's options of every resolver it makes.
 func (e *Engine) resolverOptions() ResolverOptions {
 	return ResolverOptions{LookupEnv: e.LookupEnv, Globals: e.Globals, Secrets: e.secrets(), StateDir: e.StateDir}
-}
-
-// loadResolver reads a resolver snapshot of the record (LoadResolverWith).
-func (e *Engine) loadResolver(ctx context.Context) (*Resolver, error) {
-	return LoadResolverWith(ctx, e.DB, e.resolverOptions())
 }

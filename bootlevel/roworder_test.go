@@ -89,7 +89,7 @@ func TestBootOwnNames(t *testing.T) {
 func TestResolverRowOrder(t *testing.T) {
 	h := newHarness(t, sleepers())
 	ctx := testCtx(t)
-	err := h.db.AppendAttrs(ctx, "sleeper-0", store.OriginBootout, []store.Attr{
+	_, err := h.db.AppendAttrs(ctx, "sleeper-0", store.OriginBootout, []store.Attr{
 		{Key: "own", Value: "${.name}/${.queue}"}, {Key: "fwd", Value: "${.later}"}, {Key: "later", Value: "x"},
 	})
 	if err != nil {

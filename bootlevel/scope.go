@@ -1,10 +1,8 @@
 package bootlevel
 
 import (
-	"context"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/store"
@@ -34,21 +32,13 @@ func (s *scopes) get(name string) *sync.Once {
 // addScopes tells d, opened for the iaas value name, about every launching
 // service whose iaas expands to name (once per value and Engine; concurrent
 // callers wait until it is done), when d is an iaas.ScopeAdder.
-func (e *Engine) addScopes(r *Resolver, name string, d iaas.Driver) {
+func (e *run) addScopes(r *Resolver, name string, d iaas.Driver) {
 	a, ok := iaas.As[iaas.ScopeAdder](d)
 	if !ok {
 		return
 	}
 	e.scopes.get(name).Do(func() {
-		// Once per driver, from serviceDriver, which has no context.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		ss, err := e.DB.Services(ctx)
-		if err != nil {
-			e.log().Warn("tell the driver where the run's instances live", "iaas", name, "err", err)
-			return
-		}
-		for _, s := range ss {
+		for _, s := range e.v.all() {
 			if !flag(s, "iaas_launch") {
 				continue
 			}

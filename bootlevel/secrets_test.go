@@ -61,10 +61,7 @@ func TestSecretDepsFromEnv(t *testing.T) {
 	if got["db_password"] != "env.DBPW" || got["plain"] != "plain-value" {
 		t.Errorf("stored deps rows %v, want db_password as env.DBPW and plain resolved", got)
 	}
-	r, err := h.eng.loadResolver(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := h.run().resolver()
 	if v, err := r.Expand("${a.db_password}", "a"); err != nil || v != "env-secret-31337" {
 		t.Errorf("expand with the variable: %q, %v", v, err)
 	}
@@ -72,10 +69,7 @@ func TestSecretDepsFromEnv(t *testing.T) {
 		t.Errorf("the resolved secret is not masked: %q", got)
 	}
 	delete(h.env, "DBPW")
-	r, err = h.eng.loadResolver(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r = h.run().resolver()
 	_, err = r.Expand("${a.db_password}", "a")
 	if err == nil || !strings.Contains(err.Error(), "env.DBPW, which is not set") {
 		t.Errorf("expand without the variable: %v, want an error naming env.DBPW", err)

@@ -33,13 +33,17 @@ import (
 // terminated, each with a warning naming the owner. Instances of the
 // run's name that belong to another record are never touched.
 func (e *Engine) Terminate(ctx context.Context) error {
-	search, serr := e.search(ctx)
-	ctx, ls, err := e.begin(ctx) // after the search, which may record instances
+	rn, err := e.begin(ctx)
 	if err != nil {
-		return errors.Join(serr, err)
+		return err
 	}
+	return rn.terminate(ctx)
+}
+
+func (e *run) terminate(ctx context.Context) error {
+	search, serr := e.search(ctx) // records what it finds: the walk sees it
 	e.runStatus(ctx, store.RunTerminating)
-	err = e.walk(ctx, ls, true, true, e.terminateService)
+	err := e.walk(ctx, e.grouped(), true, true, e.terminateService)
 	err = errors.Join(serr, err, e.terminateHistory(ctx, search), e.sweepOwned(ctx))
 	if err != nil {
 		e.runStatus(ctx, store.RunFailed)
@@ -49,7 +53,7 @@ func (e *Engine) Terminate(ctx context.Context) error {
 	return err
 }
 
-func (e *Engine) terminateService(ctx context.Context, lv int, s store.Service) error {
+func (e *run) terminateService(ctx context.Context, lv int, s store.Service) error {
 	if s.State == store.StateTerminated {
 		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindWarning, Step: StepTerminate, Detail: "already terminated"})
 		return nil
@@ -62,10 +66,7 @@ func (e *Engine) terminateService(ctx context.Context, lv int, s store.Service) 
 		return e.fail(ctx, lv, s.Name, StepTerminate, err, false)
 	}
 	defer log.Close()
-	r, err := e.resolver(ctx) // bag rebuilt (§8.15): the command's image of the record
-	if err != nil {
-		return e.fail(ctx, lv, s.Name, StepTerminate, err, false)
-	}
+	r := e.resolver() // bag rebuilt (§8.15): the command's image of the record
 	var hostStep string
 	var hostErr error
 	if s.Hostname != "" && !hostless(s) {
@@ -116,7 +117,7 @@ func (e *Engine) terminateService(ctx context.Context, lv int, s store.Service) 
 
 // hostCleanup runs the terminatepgm and removes the stage dir on the
 // service's host. An instance that no longer runs is skipped with a warning.
-func (e *Engine) hostCleanup(ctx context.Context, lv int, r *Resolver, s store.Service, log *serviceLog) (string, error) {
+func (e *run) hostCleanup(ctx context.Context, lv int, r *Resolver, s store.Service, log *serviceLog) (string, error) {
 	pl, err := e.placeOf(ctx, r, s.Name, nil, 0)
 	if err != nil {
 		if flag(s, "iaas_launch") {
@@ -165,7 +166,7 @@ func (e *Engine) hostCleanup(ctx context.Context, lv int, r *Resolver, s store.S
 
 // terminateInstance asks the service's driver to terminate one instance and
 // records it in the history.
-func (e *Engine) terminateInstance(ctx context.Context, r *Resolver, svc, id string, handle []byte) error {
+func (e *run) terminateInstance(ctx context.Context, r *Resolver, svc, id string, handle []byte) error {
 	d, err := e.serviceDriver(r, svc)
 	if err != nil {
 		return err
@@ -173,40 +174,29 @@ func (e *Engine) terminateInstance(ctx context.Context, r *Resolver, svc, id str
 	if err := d.Terminate(ctx, iaas.Ref{ID: id, Handle: handle}); err != nil {
 		return fmt.Errorf("terminate %s: %w", id, err)
 	}
-	if err := e.markInstance(ctx, svc, id, store.HistoryTerminated); err != nil {
+	if err := e.markInstance(ctx, id, store.HistoryTerminated); err != nil {
 		return fmt.Errorf("record %s terminated: %w", id, err)
 	}
 	return nil
 }
 
-// search runs searchRun under a clean-up context on a fresh snapshot.
-func (e *Engine) search(ctx context.Context) (runSearch, error) {
+// search runs searchRun under a clean-up context.
+func (e *run) search(ctx context.Context) (runSearch, error) {
 	cctx, cancel := e.cleanup(ctx)
 	defer cancel()
-	r, err := e.loadResolver(cctx)
-	if err != nil {
-		return runSearch{}, err
-	}
-	return e.searchRun(cctx, r)
+	return e.searchRun(cctx, e.resolver())
 }
 
 // terminateHistory terminates every instance of the history that is not
 // final and the unrecorded instances of the run found by search, and
 // settles the intents whose instance id never came back: failed when their
 // driver searched and found nothing, a warning when it cannot search.
-func (e *Engine) terminateHistory(ctx context.Context, found runSearch) error {
+func (e *run) terminateHistory(ctx context.Context, found runSearch) error {
 	cctx, cancel := e.cleanup(ctx)
 	defer cancel()
-	hs, err := e.DB.InstanceHistory(cctx)
-	if err != nil {
-		return fmt.Errorf("read instance history: %w", err)
-	}
-	r, err := e.loadResolver(cctx)
-	if err != nil {
-		return err
-	}
+	r := e.resolver()
 	var errs []error
-	for _, h := range hs {
+	for _, h := range e.v.allHistory() {
 		if h.InstanceID == "" || h.State == store.HistoryTerminated || h.State == store.HistoryFailed {
 			continue
 		}
@@ -222,7 +212,7 @@ func (e *Engine) terminateHistory(ctx context.Context, found runSearch) error {
 		}
 	}
 	for _, h := range found.unmatched {
-		e.launchFailed(cctx, h.Service, h.ID, errors.New("launch outcome unknown; the driver found no instance with its client token"))
+		e.launchFailed(cctx, h.ID, errors.New("launch outcome unknown; the driver found no instance with its client token"))
 	}
 	for i, h := range found.blind {
 		e.emit(ctx, Event{Service: h.Service, Kind: KindWarning, Step: StepTerminate, Detail: fmt.Sprintf(
@@ -234,7 +224,7 @@ func (e *Engine) terminateHistory(ctx context.Context, found runSearch) error {
 
 // terminateFound terminates an instance of the run that the record does
 // not hold.
-func (e *Engine) terminateFound(ctx context.Context, f foundInstance) error {
+func (e *run) terminateFound(ctx context.Context, f foundInstance) error {
 	if err := f.d.Terminate(ctx, iaas.Ref{ID: f.inst.ID, Handle: f.inst.Handle}); err != nil {
 		return fmt.Errorf("service %q: unrecorded instance: terminate %s: %w", f.inst.Service, f.inst.ID, err)
 	}

@@ -25,14 +25,15 @@ const StepValidate = "validate"
 // that already have their instance are not checked against the cloud.
 // The error joins every problem, each naming the service.
 func (e *Engine) Validate(ctx context.Context) error {
-	ls, err := e.levels(ctx)
+	rn, err := e.begin(ctx)
 	if err != nil {
 		return err
 	}
-	r, err := e.loadResolver(ctx)
-	if err != nil {
-		return err
-	}
+	return rn.validate(ctx)
+}
+
+func (e *run) validate(ctx context.Context) error {
+	r := e.resolver()
 	var errs []error
 	type group struct {
 		d     iaas.Driver
@@ -40,13 +41,13 @@ func (e *Engine) Validate(ctx context.Context) error {
 	}
 	var groups []*group
 	byDriver := map[iaas.Driver]*group{}
-	for _, l := range ls {
+	for _, l := range e.grouped() {
 		for _, s := range l.Services {
 			errs = append(errs, e.checkSSH(ctx, l.Number, r, s))
 			if !flag(s, "iaas_launch") {
 				continue
 			}
-			spec, d, err := e.validationSpec(ctx, r, s)
+			spec, d, err := e.validationSpec(r, s)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("service %q: %s: %w", s.Name, StepValidate, err))
 				continue
@@ -78,10 +79,10 @@ func (e *Engine) Validate(ctx context.Context) error {
 
 // validationSpec builds the spec s's next launch would send, with the same
 // attempt and client token; a nil driver means s has its instance.
-func (e *Engine) validationSpec(ctx context.Context, r *Resolver, s store.Service) (iaas.LaunchSpec, iaas.Driver, error) {
-	launch, pending, attempt, err := e.needsLaunch(ctx, s)
-	if err != nil || !launch {
-		return iaas.LaunchSpec{}, nil, err
+func (e *run) validationSpec(r *Resolver, s store.Service) (iaas.LaunchSpec, iaas.Driver, error) {
+	launch, pending, attempt := e.needsLaunch(s)
+	if !launch {
+		return iaas.LaunchSpec{}, nil, nil
 	}
 	d, err := e.serviceDriver(r, s.Name)
 	if err != nil {
@@ -97,7 +98,7 @@ func (e *Engine) validationSpec(ctx context.Context, r *Resolver, s store.Servic
 
 // checkSSH is the per-service SSH check of Validate: an error for programs
 // without any key, a warning event for programs without ssh_username.
-func (e *Engine) checkSSH(ctx context.Context, lv int, r *Resolver, s store.Service) error {
+func (e *run) checkSSH(ctx context.Context, lv int, r *Resolver, s store.Service) error {
 	if flag(s, "local_exe") {
 		return nil // programs run on this machine
 	}
@@ -131,7 +132,7 @@ func (e *Engine) checkSSH(ctx context.Context, lv int, r *Resolver, s store.Serv
 // driverKeys reports whether svc's programs run on an instance whose driver
 // provides the SSH key: svc's own driver when it launches, else, for a
 // hostname of exactly ${other.hostname}, other's (as placeOf follows it).
-func (e *Engine) driverKeys(r *Resolver, svc string, depth int) bool {
+func (e *run) driverKeys(r *Resolver, svc string, depth int) bool {
 	s, ok := r.Service(svc)
 	if !ok || depth > 8 {
 		return false

@@ -1,6 +1,7 @@
 package bootlevel
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -13,9 +14,9 @@ import (
 
 // view is an in-memory image of a run record: service rows, attribute
 // bags, instance history and globals. A command loads one when it starts
-// (Engine.begin) and carries it in its context; the engine's record
-// helpers (record.go) update it in the same place, right after the write to
-// the record succeeded. Since the process writing a run holds the run's
+// (Engine.begin) and hands it to its helpers in its run value (run.go);
+// the record helpers there update it right after the write to the record
+// succeeded, from the rows the store returns. Since the process writing a run holds the run's
 // lock, nobody else changes the record and reading the image is reading the
 // record; the record stays the source of truth for any later process, which
 // loads its own image from it. Host keys are the exception: the SSH
@@ -68,19 +69,6 @@ func loadView(ctx context.Context, db *store.DB) (*view, error) {
 		}
 	}
 	return v, nil
-}
-
-type viewKey struct{}
-
-// withView returns ctx carrying the command's image v.
-func withView(ctx context.Context, v *view) context.Context {
-	return context.WithValue(ctx, viewKey{}, v)
-}
-
-// viewOf returns the image ctx carries, nil outside a command.
-func viewOf(ctx context.Context) *view {
-	v, _ := ctx.Value(viewKey{}).(*view)
-	return v
 }
 
 // service returns a copy of svc's row.
@@ -152,20 +140,13 @@ func (v *view) update(svc string, fn func(s *store.Service)) {
 	}
 }
 
-// appendBag appends rows to svc's bag (a new slice: readers keep theirs).
-func (v *view) appendBag(svc string, origin store.Origin, attrs []store.Attr) {
+// appendBag appends rows, as the store wrote them, to svc's bag (a new
+// slice: readers keep theirs).
+func (v *view) appendBag(svc string, rows []store.Attr) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	old := v.attrs[svc]
-	seq := int64(0)
-	if n := len(old); n > 0 {
-		seq = old[n-1].Seq
-	}
-	bag := slices.Grow(slices.Clip(old), len(attrs))
-	for i, a := range attrs {
-		bag = append(bag, store.Attr{Seq: seq + int64(i) + 1, Key: a.Key, Value: a.Value, Origin: origin})
-	}
-	v.attrs[svc] = bag
+	v.attrs[svc] = append(slices.Clip(old), rows...)
 }
 
 // addHistory appends a history row of h.Service.
@@ -175,14 +156,28 @@ func (v *view) addHistory(h store.HistoryRow) {
 	v.history[h.Service] = append(v.history[h.Service], h)
 }
 
-// updateHistory changes svc's history rows for which match is true.
-func (v *view) updateHistory(svc string, match func(h *store.HistoryRow) bool, fn func(h *store.HistoryRow)) {
+// putHistory replaces the history row with h's id by h, as the store
+// wrote it.
+func (v *view) putHistory(h store.HistoryRow) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	hs := v.history[svc]
+	hs := v.history[h.Service]
 	for i := range hs {
-		if match(&hs[i]) {
-			fn(&hs[i])
+		if hs[i].ID == h.ID {
+			hs[i] = h
+			return
 		}
 	}
+}
+
+// allHistory returns a copy of every history row, oldest first.
+func (v *view) allHistory() []store.HistoryRow {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	var out []store.HistoryRow
+	for _, hs := range v.history {
+		out = append(out, hs...)
+	}
+	slices.SortFunc(out, func(a, b store.HistoryRow) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }

@@ -2,6 +2,7 @@ package bootlevel
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -17,26 +18,30 @@ func TestViewFollowsRecord(t *testing.T) {
 	h := newHarness(t, threeLevels())
 	steps := []struct {
 		name string
-		run  func(ctx context.Context, ls []level) error
+		run  func(ctx context.Context, rn *run) error
 	}{
-		{"boot", func(ctx context.Context, ls []level) error { return h.eng.boot(ctx, ls, true) }},
-		{"status", func(ctx context.Context, ls []level) error {
-			return h.eng.walk(ctx, ls, false, true, h.eng.statusService)
+		{"boot", func(ctx context.Context, rn *run) error { return rn.boot(ctx, rn.grouped(), true) }},
+		{"status", func(ctx context.Context, rn *run) error {
+			return rn.walk(ctx, rn.grouped(), false, true, rn.statusService)
 		}},
-		{"terminate", func(ctx context.Context, ls []level) error {
-			return h.eng.walk(ctx, ls, true, true, h.eng.terminateService)
+		{"terminate", func(ctx context.Context, rn *run) error { return rn.terminate(ctx) }},
+		{"boot again", func(ctx context.Context, rn *run) error { return rn.boot(ctx, rn.grouped(), false) }},
+		{"history -k", func(ctx context.Context, rn *run) error {
+			hl, r, err := rn.listHistory(ctx)
+			for i := range hl.entries {
+				if hl.entries[i].killable() {
+					err = errors.Join(err, rn.killEntry(ctx, r, hl, i))
+				}
+			}
+			return err
 		}},
-		{"boot again", func(ctx context.Context, ls []level) error { return h.eng.boot(ctx, ls, false) }},
 	}
 	for _, st := range steps {
-		ctx, ls, err := h.eng.begin(testCtx(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := st.run(ctx, ls); err != nil {
+		rn := h.run()
+		if err := st.run(testCtx(t), rn); err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
-		got := viewOf(ctx)
+		got := rn.v
 		want, err := loadView(context.Background(), h.db)
 		if err != nil {
 			t.Fatal(err)
