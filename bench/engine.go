@@ -70,7 +70,7 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	}
 	var st bootStats
 	t0 := time.Now()
-	p, err := plan.Load(*top, plan.Options{LookupEnv: lookup})
+	p, err := plan.Load(ctx, *top, plan.Options{LookupEnv: lookup})
 	if err != nil {
 		return fmt.Errorf("load plan: %w", err)
 	}

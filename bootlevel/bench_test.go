@@ -34,7 +34,7 @@ func benchCommand(b *testing.B, n int, cmd string) {
 	top := writeScalePlan(b, dir, n, 10)
 	env := map[string]string{"CLOUDINITD_FAKE_RUNNING_DELAY": "0", "CLOUDINITD_FAKE_TERMINATE_DELAY": "0"}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-	p, err := plan.Load(top, plan.Options{LookupEnv: lookup})
+	p, err := plan.Load(context.Background(), top, plan.Options{LookupEnv: lookup})
 	if err != nil {
 		b.Fatal(err)
 	}

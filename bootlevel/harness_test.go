@@ -55,7 +55,7 @@ func newHarness(t *testing.T, files map[string]string, env ...map[string]string)
 			h.env[k] = v
 		}
 	}
-	p, err := plan.Load(filepath.Join(h.dir, "top.conf"), plan.Options{LookupEnv: h.lookup})
+	p, err := plan.Load(context.Background(), filepath.Join(h.dir, "top.conf"), plan.Options{LookupEnv: h.lookup})
 	if err != nil {
 		t.Fatalf("load plan: %v", err)
 	}

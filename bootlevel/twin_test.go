@@ -30,7 +30,7 @@ func twinPlan(defaults string) map[string]string {
 // process's), sharing h's cloud.
 func twinRecord(t *testing.T, h *harness, drivers func(iaas.Selector) (iaas.Driver, error)) *Engine {
 	t.Helper()
-	p, err := plan.Load(filepath.Join(h.dir, "top.conf"), plan.Options{LookupEnv: h.lookup})
+	p, err := plan.Load(context.Background(), filepath.Join(h.dir, "top.conf"), plan.Options{LookupEnv: h.lookup})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -18,8 +19,11 @@ const (
 
 // loadServices adds the services of every [svc-*] section of the level
 // file lf to lv.
-func (l *loader) loadServices(lv *Level, lf *INIFile) {
+func (l *loader) loadServices(ctx context.Context, lv *Level, lf *INIFile) {
 	for _, s := range lf.Sections {
+		if ctx.Err() != nil {
+			return
+		}
 		name, ok := strings.CutPrefix(s.Name, "svc-")
 		if !ok {
 			switch {
@@ -40,7 +44,7 @@ func (l *loader) loadServices(lv *Level, lf *INIFile) {
 		l.checkKeys(lf, s, inService)
 		proto := &Service{Name: name, Base: name, Replica: -1, Level: lv.Number, File: lf.Path, Section: s.Name, Line: s.Line}
 		proto.Settings = l.settings(lf, s)
-		proto.Deps = l.loadDeps(proto.Settings)
+		proto.Deps = l.loadDeps(ctx, proto.Settings)
 		l.checkProgramInputs(proto)
 		l.checkSecrets(proto)
 		n := l.replicas(lf.Path, s, proto.Settings)
@@ -86,7 +90,7 @@ func (l *loader) envValue(file, section string, k *INIKey) (value, env string, o
 // settings resolves every key of service section s of level file lf with
 // the precedence service > selected [cloud-*] > [defaults] > built-in.
 func (l *loader) settings(lf *INIFile, s *INISection) map[string]Setting {
-	set := map[string]Setting{}
+	set := make(map[string]Setting, 16)
 	pick := func(key string, kind SourceKind, f *INIFile, sec *INISection) bool {
 		k, _ := sec.Key(key)
 		name := sec.Name
@@ -111,26 +115,27 @@ func (l *loader) settings(lf *INIFile, s *INISection) map[string]Setting {
 			l.ps.errorf(lf.Path, s.Name, "cloud", c.Source.Line, "%s", l.unknownCloud(c.Value))
 		}
 	}
-	keys := slices.Sorted(maps.Keys(knownKeys))
-	for _, k := range s.Keys {
-		if isDepsKey(k.Name) {
-			keys = append(keys, k.Name)
-		}
-	}
-	for _, key := range keys {
+	resolve := func(key string) {
 		info, _ := lookupKey(key)
-		if key == "cloud" {
-			continue
-		}
 		switch {
 		case pick(key, SourceService, lf, s):
 		case cloud != nil && info.where&inCloud != 0 && pick(key, SourceCloud, l.defFile, cloud):
 		case l.defaults != nil && info.where&inDefaults != 0 && pick(key, SourceDefaults, l.defFile, l.defaults):
 		default:
-			continue
+			return
 		}
 		if info.path {
 			l.resolvePath(lf.Path, set, key)
+		}
+	}
+	for _, key := range knownKeyNames {
+		if key != "cloud" {
+			resolve(key)
+		}
+	}
+	for _, k := range s.Keys {
+		if isDepsKey(k.Name) {
+			resolve(k.Name)
 		}
 	}
 	l.builtIns(lf.Path, s, set)
@@ -174,7 +179,7 @@ func (l *loader) resolvePath(levelFile string, set map[string]Setting, key strin
 	p = filepath.Clean(p)
 	st.Value = p
 	set[key] = st
-	if _, err := os.Stat(p); err != nil {
+	if l.stat(p) != nil {
 		msg := fmt.Sprintf("file does not exist: %s", l.ps.rel(p))
 		if st.Source.File != levelFile {
 			msg += fmt.Sprintf(" (relative to %s, the level file of the service)", l.ps.rel(filepath.Dir(levelFile))+string(filepath.Separator))

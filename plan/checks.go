@@ -2,8 +2,29 @@ package plan
 
 import (
 	"os"
-	"slices"
 )
+
+// stat is os.Stat(path)'s error, asked once per load.
+func (l *loader) stat(path string) error {
+	err, ok := l.stats[path]
+	if !ok {
+		_, err = os.Stat(path)
+		l.stats[path] = err
+	}
+	return err
+}
+
+// read is os.ReadFile(path), read once per load.
+func (l *loader) read(path string) ([]byte, error) {
+	if data, ok := l.reads[path]; ok {
+		return data, nil
+	}
+	data, err := os.ReadFile(path)
+	if err == nil {
+		l.reads[path] = data
+	}
+	return data, err
+}
 
 // checkProgramInputs checks what can be checked at load about the inputs
 // of a service's programs: every *_args string must split into shell words
@@ -29,13 +50,15 @@ func (l *loader) checkProgramInputs(s *Service) {
 		l.ps.warnf(bc.Source.File, bc.Source.Section, "bootconf", bc.Source.Line, "bootconf is only used with a bootpgm")
 		return
 	}
-	data, err := os.ReadFile(bc.Value)
+	data, err := l.read(bc.Value)
 	if err != nil {
 		return // a missing file is already an error
 	}
-	bag := func(key string) (string, bool) {
-		return "", slices.ContainsFunc(s.Deps, func(a Attr) bool { return a.Key == key })
+	keys := make(map[string]bool, len(s.Deps))
+	for _, a := range s.Deps {
+		keys[a.Key] = true
 	}
+	bag := func(key string) (string, bool) { return "", keys[key] }
 	if _, err := FillTemplate(l.ps.rel(bc.Value), data, bag); err != nil {
 		l.ps.warnf(bc.Source.File, bc.Source.Section, "bootconf", bc.Source.Line, "template will not fill from the deps files: %v", err)
 	}

@@ -1,8 +1,7 @@
 package plan
 
 import (
-	"maps"
-	"os"
+	"context"
 	"slices"
 )
 
@@ -10,17 +9,26 @@ import (
 // lexicographic key order, into bag rows. A later duplicate key replaces the
 // earlier row in place; a row whose env.NAME is unset is dropped. Missing
 // files were already reported by resolvePath.
-func (l *loader) loadDeps(set map[string]Setting) []Attr {
+func (l *loader) loadDeps(ctx context.Context, set map[string]Setting) []Attr {
 	var rows []Attr
-	for _, key := range slices.Sorted(maps.Keys(set)) {
-		if !isDepsKey(key) {
-			continue
+	at := map[string]int{} // row index by key
+	var keys []string
+	for key := range set {
+		if isDepsKey(key) {
+			keys = append(keys, key)
 		}
+	}
+	slices.Sort(keys)
+	for _, key := range keys {
 		st := set[key]
-		if _, err := os.Stat(st.Value); err != nil {
+		if l.stat(st.Value) != nil {
 			continue
 		}
-		f := l.readINI(st.Value, st.Source.File, st.Source.Section, key, st.Source.Line, "deps file")
+		f, read := l.parsed[st.Value]
+		if !read { // a deps file many services share is read once
+			f = l.readINI(ctx, st.Value, st.Source.File, st.Source.Section, key, st.Source.Line, "deps file")
+			l.parsed[st.Value] = f
+		}
 		if f == nil {
 			continue
 		}
@@ -35,9 +43,10 @@ func (l *loader) loadDeps(set map[string]Setting) []Attr {
 				continue // unset: dropped (warned)
 			}
 			a := Attr{Key: k.Name, Value: v, File: f.Path, Line: k.Line, Env: env}
-			if i := slices.IndexFunc(rows, func(r Attr) bool { return r.Key == a.Key }); i >= 0 {
+			if i, ok := at[a.Key]; ok {
 				rows[i] = a
 			} else {
+				at[a.Key] = len(rows)
 				rows = append(rows, a)
 			}
 		}

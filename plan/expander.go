@@ -10,6 +10,11 @@ import (
 // produce; a longer one is an error wrapping [ErrTooLarge].
 const MaxValueSize = 1 << 20
 
+// MaxBagSize is the largest a service's expanded bag may be, in bytes of
+// its values: what a bootconf template is filled from (a bootout.json is
+// capped at 16 MiB too).
+const MaxBagSize = 16 << 20
+
 // Expander expands ${} tokens over one snapshot of a [Resolver], with
 // cloudinit.d's rules:
 //
@@ -38,14 +43,27 @@ const MaxValueSize = 1 << 20
 type Expander struct {
 	r     Resolver
 	limit int
-	bags  map[string]bagEntry
-	nodes map[nodeKey]*node
-	stack []*node // the nodes being expanded, outermost first
+	// measure: compute only the length of each value, never the text (the
+	// check at load: a plan of many large values costs no memory).
+	measure bool
+	bags    map[string]bagEntry
+	fields  map[[2]string]*node // by service and attribute
+	globals map[[2]string]*node // by service ("": any) and name
+	stack   []*node             // the nodes being expanded, outermost first
 }
 
 // NewExpander returns an Expander over r.
 func NewExpander(r Resolver) *Expander {
-	return &Expander{r: r, limit: MaxValueSize, bags: map[string]bagEntry{}, nodes: map[nodeKey]*node{}}
+	return &Expander{r: r, limit: MaxValueSize, bags: map[string]bagEntry{},
+		fields: map[[2]string]*node{}, globals: map[[2]string]*node{}}
+}
+
+// newMeasurer returns an Expander over r whose values have a length and
+// no text.
+func newMeasurer(r Resolver) *Expander {
+	x := NewExpander(r)
+	x.measure = true
+	return x
 }
 
 // Expand expands s for service self, which sees its whole bag.
@@ -79,6 +97,7 @@ func (x *Expander) Bag(svc string) ([]Row, error) {
 		return nil, err
 	}
 	out := make([]Row, len(b.rows))
+	size := 0
 	for i, r := range b.rows {
 		if r.Err != nil {
 			return nil, r.Err
@@ -87,9 +106,34 @@ func (x *Expander) Bag(svc string) ([]Row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("attribute %s: %w", r.Key, err)
 		}
+		if size += len(v); size > MaxBagSize {
+			return nil, bagTooLarge(svc)
+		}
 		out[i] = Row{Key: r.Key, Value: v}
 	}
 	return out, nil
+}
+
+func bagTooLarge(svc string) error {
+	return &msgError{msg: fmt.Sprintf("the bag of service %q expands to more than %d bytes", svc, MaxBagSize), err: ErrTooLarge}
+}
+
+// length is the length of s expanded for self, seeing its whole bag (Expand
+// of a measuring Expander).
+func (x *Expander) length(s, self string) (int, error) {
+	v, err := x.expand(s, view{svc: self, upto: fullView}, true)
+	return v.n, err
+}
+
+// rowLength is the length of row i of svc's bag expanded (Row of a
+// measuring Expander).
+func (x *Expander) rowLength(svc string, i int) (int, error) {
+	b, err := x.bag(svc)
+	if err != nil {
+		return 0, err
+	}
+	v, err := x.expand(b.rows[i].Value, view{svc: svc, upto: i}, true)
+	return v.n, err
 }
 
 // fullView is the upto of a view that sees the whole bag.
@@ -104,8 +148,9 @@ type view struct {
 
 // value is the result of expanding a token or a string.
 type value struct {
-	s   string
-	set bool // false: no value yet, the token stays as written
+	s   string // the text; "" when measuring
+	n   int    // its length
+	set bool   // false: no value yet, the token stays as written
 	// maxRow is the highest row of the viewing service's bag the value
 	// depends on, -1 if none; self is whether it depends on that service
 	// at all (a global's value may not).
@@ -130,27 +175,34 @@ func (x *Expander) expand(s string, vw view, top bool) (value, error) {
 		if err != nil {
 			return out, wrapToken(s[t.start:t.end], err, top)
 		}
-		piece := s[t.start:t.end]
+		piece, n := s[t.start:t.end], t.end-t.start
 		if v.set {
-			piece = v.s
+			piece, n = v.s, v.n
 		}
-		if b.Len()+(t.start-pos)+len(piece) > x.limit {
+		if out.n += t.start - pos + n; out.n > x.limit {
 			return out, wrapToken(s[t.start:t.end], x.tooLarge(), top)
 		}
-		b.WriteString(s[pos:t.start])
-		b.WriteString(piece)
+		if !x.measure {
+			b.WriteString(s[pos:t.start])
+			b.WriteString(piece)
+		}
 		out.maxRow = max(out.maxRow, v.maxRow)
 		pos = t.end
 	}
-	if pos == 0 {
-		out.s = s // no token: the value as written, whatever its size
+	if pos == 0 { // no token: the value as written, whatever its size
+		out.s, out.n = s, len(s)
+		if x.measure {
+			out.s = ""
+		}
 		return out, nil
 	}
-	if b.Len()+len(s)-pos > x.limit {
+	if out.n += len(s) - pos; out.n > x.limit {
 		return out, x.tooLarge()
 	}
-	b.WriteString(s[pos:])
-	out.s = b.String()
+	if !x.measure {
+		b.WriteString(s[pos:])
+		out.s = b.String()
+	}
 	return out, nil
 }
 

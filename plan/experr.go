@@ -112,7 +112,7 @@ func (e *cycleError) Error() string {
 // notYet explains an attribute a bag row refers to that no row before it
 // sets and that is not a field of the service.
 func notYet(vw view, b *bag, attr string) error {
-	idx := b.index[attr] // every one at or after vw.upto
+	idx := b.rowsOf(attr) // every one at or after vw.upto
 	switch {
 	case slices.Contains(idx, vw.upto):
 		return &msgError{err: ErrLaterRow, msg: fmt.Sprintf(

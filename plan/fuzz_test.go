@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -14,7 +15,7 @@ func FuzzParseINI(f *testing.F) {
 	f.Add([]byte("[DEFAULT]\nh: /h\n[svc-a]\nconf: %(h)s/c\n  more\n"))
 	f.Add([]byte("rem x\n[s]\n-: `x`\n[a = b\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		file, err := ParseINI("fuzz.conf", data)
+		file, err := ParseINI(context.Background(), "fuzz.conf", data)
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.conf: line ") {
 				t.Fatalf("error without file and line: %v", err)

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -10,7 +11,7 @@ import (
 // top file (rank 1, may be nil), each -G file's [globals] (rank 2) and each
 // -g KEY=VALUE (rank 3). Within a rank a later definition wins. Values are
 // literal: no env.NAME substitution.
-func (l *loader) loadGlobals(top *INISection) map[string]Global {
+func (l *loader) loadGlobals(ctx context.Context, top *INISection) map[string]Global {
 	g := map[string]Global{}
 	fromSection := func(path string, s *INISection, rank int) {
 		for _, k := range s.Keys {
@@ -37,7 +38,7 @@ func (l *loader) loadGlobals(top *INISection) map[string]Global {
 			l.ps.errorf(name, "", "", 0, "global variable file: %v", err)
 			continue
 		}
-		f := l.readINI(path, "", "", "", 0, "global variable file")
+		f := l.readINI(ctx, path, "", "", "", 0, "global variable file")
 		if f == nil {
 			continue
 		}

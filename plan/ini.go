@@ -2,13 +2,12 @@ package plan
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"strings"
-
-	"gopkg.in/ini.v1"
 )
 
 // INIFile is one plan file read with the INI dialect of Python 2's
@@ -22,6 +21,8 @@ type INIFile struct {
 	// Defaults is the [DEFAULT] section, nil if the file has none. Its keys
 	// are also merged into every section of Sections.
 	Defaults *INISection
+
+	index map[string]*INISection // Sections by name, set by ParseINI
 }
 
 // INISection is one [name] section. Section names are case-sensitive.
@@ -32,6 +33,8 @@ type INISection struct {
 	// order), then the section's own keys in order of first appearance. The
 	// value is that of the last assignment.
 	Keys []*INIKey
+
+	index map[string]*INIKey // Keys by name when there are many, set by ParseINI
 }
 
 // INIKey is one key of a section. Name is lower-cased (ASCII, as Python 2's
@@ -53,6 +56,9 @@ func (k *INIKey) Unset() bool { return k.Warning != "" }
 
 // Section returns the section called name (case-sensitive), nil if absent.
 func (f *INIFile) Section(name string) *INISection {
+	if f.index != nil {
+		return f.index[name]
+	}
 	for _, s := range f.Sections {
 		if s.Name == name {
 			return s
@@ -68,6 +74,10 @@ func (s *INISection) Key(name string) (*INIKey, bool) {
 	if s == nil {
 		return nil, false
 	}
+	if s.index != nil {
+		k := s.index[name]
+		return k, k != nil && !k.Unset()
+	}
 	for _, k := range s.Keys {
 		if k.Name == name {
 			return k, !k.Unset()
@@ -78,8 +88,8 @@ func (s *INISection) Key(name string) (*INIKey, bool) {
 
 // ReadINI reads and parses the file at path. A missing file is an error
 // wrapping fs.ErrNotExist; callers that want ConfigParser.read's silence
-// check errors.Is(err, fs.ErrNotExist).
-func ReadINI(path string) (*INIFile, error) {
+// check errors.Is(err, fs.ErrNotExist). A cancelled ctx stops the parse.
+func ReadINI(ctx context.Context, path string) (*INIFile, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -88,16 +98,20 @@ func ReadINI(path string) (*INIFile, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return ParseINI(path, data)
+	return ParseINI(ctx, path, data)
 }
 
-// defaultSection is Python's DEFAULTSECT; it happens to be ini.v1's default
-// section name too.
+// defaultSection is Python's DEFAULTSECT.
 const defaultSection = "DEFAULT"
+
+// checkEvery is how many lines ParseINI reads between two looks at its
+// context.
+const checkEvery = 4096
 
 // ParseINI parses data as the content of the file path. Every line that is
 // neither blank, comment, section header, key line nor continuation is
-// reported, each as "<path>: line N: ...", joined into one error.
+// reported, each as "<path>: line N: ...", joined into one error. A
+// cancelled ctx stops it with ctx's error.
 //
 // Why the line grammar is ours and not ini.Load's: ini.v1's reader, even
 // with KeyValueDelimiters "=:", AllowPythonMultilineValues,
@@ -115,26 +129,31 @@ const defaultSection = "DEFAULT"
 //   - no "rem" comment lines, no `""` -> empty value;
 //   - it gives no line numbers, which our errors must cite.
 //
-// ini.v1 does hold the document: the sections and keys are built into an
-// ini.File, whose NewSection merges a repeated section and whose NewKey
-// keeps the first position and the last value of a duplicate key — exactly
-// ConfigParser's OrderedDict behaviour. [DEFAULT] inheritance and
-// %(name)s interpolation are ConfigParser's and done here.
-func ParseINI(path string, data []byte) (*INIFile, error) {
-	// Keys arrive lower-cased by parseKeyLine (ASCII only, like Python 2),
-	// so the document needs no Insensitive options; the parse-time
-	// LoadOptions are exercised in TestINIv1Divergence.
-	doc := ini.Empty()
-	sectLine := map[string]int{}
-	keyLine := map[[2]string]int{}
-	var errs []error
-	var cur *ini.Section
-	var curKey *ini.Key
-
+// Nor does ini.v1 hold the document any more: its File.NewSection and
+// Section.NewKey look a name up by scanning every name already there, so
+// a file with n sections (or a section with n keys) cost n²/2 string
+// compares (100,000 keys of one [deps] section: 22 s). The document is
+// built here with ConfigParser's OrderedDict behaviour: a repeated
+// section merges into the first, a repeated key keeps its first position
+// and takes the last value. [DEFAULT] inheritance and %(name)s
+// interpolation are ConfigParser's too. Everything is linear in the size
+// of the file (and of [DEFAULT] times the number of sections).
+func ParseINI(ctx context.Context, path string, data []byte) (*INIFile, error) {
+	var (
+		doc    rawDoc
+		errs   []error
+		cur    *rawSection
+		curKey *rawKey
+	)
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // UTF-8 BOM (Python 2 would choke on it)
-	lines := strings.Split(string(data), "\n")
-	for i, line := range lines {
-		n := i + 1
+	for n, rest := 1, string(data); rest != ""; n++ {
+		line, next, _ := strings.Cut(rest, "\n")
+		rest = next
+		if n%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("%s: %w", path, err)
+			}
+		}
 		if pyStrip(line) == "" || line[0] == '#' || line[0] == ';' {
 			continue
 		}
@@ -143,19 +162,12 @@ func ParseINI(path string, data []byte) (*INIFile, error) {
 		}
 		if pySpace(line[0]) && cur != nil && curKey != nil {
 			if v := pyStrip(line); v != "" {
-				curKey.SetValue(curKey.Value() + "\n" + v)
+				curKey.more = append(curKey.more, v)
 			}
 			continue
 		}
 		if name, ok := sectionHeader(line); ok {
-			s, err := doc.NewSection(name)
-			if err != nil { // unreachable: name is never empty
-				return nil, fmt.Errorf("%s: line %d: %w", path, n, err)
-			}
-			if _, seen := sectLine[name]; !seen {
-				sectLine[name] = n
-			}
-			cur, curKey = s, nil
+			cur, curKey = doc.section(name, n), nil
 			continue
 		}
 		if cur == nil {
@@ -166,79 +178,12 @@ func ParseINI(path string, data []byte) (*INIFile, error) {
 			errs = append(errs, fmt.Errorf("%s: line %d: not a section header or key line: %q", path, n, strings.TrimRight(line, "\r")))
 			continue
 		}
-		k, err := cur.NewKey(name, value)
-		if err != nil { // unreachable: name is never empty
-			return nil, fmt.Errorf("%s: line %d: %w", path, n, err)
-		}
-		curKey = k
-		keyLine[[2]string{cur.Name(), name}] = n
+		curKey = cur.set(name, value, n)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return buildINIFile(path, doc, sectLine, keyLine), nil
-}
-
-// buildINIFile converts the ini.File into our values, merging [DEFAULT]
-// into every section and interpolating.
-func buildINIFile(path string, doc *ini.File, sectLine map[string]int, keyLine map[[2]string]int) *INIFile {
-	raw := func(s *ini.Section) []rawKey {
-		var out []rawKey
-		for _, k := range s.Keys() {
-			out = append(out, rawKey{k.Name(), k.Value(), keyLine[[2]string{s.Name(), k.Name()}]})
-		}
-		return out
-	}
-	defaults := raw(doc.Section(defaultSection))
-	f := &INIFile{Path: path}
-	if _, ok := sectLine[defaultSection]; ok {
-		f.Defaults = interpolateSection(defaultSection, sectLine[defaultSection], defaults, nil)
-	}
-	for _, s := range doc.Sections() {
-		if s.Name() == defaultSection {
-			continue
-		}
-		f.Sections = append(f.Sections, interpolateSection(s.Name(), sectLine[s.Name()], defaults, raw(s)))
-	}
-	return f
-}
-
-type rawKey struct {
-	name, value string
-	line        int
-}
-
-// interpolateSection merges defaults and own keys in Python's items() order
-// and interpolates every value against that merged view.
-func interpolateSection(name string, line int, defaults, own []rawKey) *INISection {
-	merged := append([]rawKey(nil), defaults...)
-	for _, k := range own {
-		replaced := false
-		for i := range merged {
-			if merged[i].name == k.name {
-				merged[i], replaced = k, true
-				break
-			}
-		}
-		if !replaced {
-			merged = append(merged, k)
-		}
-	}
-	vars := map[string]string{"__name__": name}
-	for _, k := range merged {
-		vars[k.name] = k.value
-	}
-	s := &INISection{Name: name, Line: line}
-	for _, k := range merged {
-		key := &INIKey{Name: k.name, Value: k.value, Line: k.line}
-		if v, err := pyInterpolate(k.value, vars); err != nil {
-			key.Value, key.Warning = "", fmt.Sprintf("[%s] %s: %v", name, k.name, err)
-		} else {
-			key.Value = v
-		}
-		s.Keys = append(s.Keys, key)
-	}
-	return s
+	return doc.build(path), nil
 }
 
 // sectionHeader matches ConfigParser's SECTCRE `\[(?P<header>[^]]+)\]` at

@@ -76,6 +76,9 @@ func pyFormat(value string, vars map[string]string) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("bad interpolation: no key %q in the section or [DEFAULT]", key)
 		}
+		if b.Len()+len(v) > MaxValueSize {
+			return "", fmt.Errorf("interpolation makes a value of more than %d bytes", MaxValueSize)
+		}
 		b.WriteString(v)
 		i = j
 	}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"gopkg.in/ini.v1"
 )
 
@@ -72,7 +74,7 @@ func TestParseINIDialect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := ParseINI("p.conf", []byte(tt.in))
+			f, err := ParseINI(context.Background(), "p.conf", []byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +87,7 @@ func TestParseINIDialect(t *testing.T) {
 
 func TestParseINIStructure(t *testing.T) {
 	in := "# top\n[b]\nx: 1\n\n[DEFAULT]\nd: 2\n[a]\ny: 3\n  more\n[b]\nz: 4\nX: 5\n"
-	f, err := ParseINI("p.conf", []byte(in))
+	f, err := ParseINI(context.Background(), "p.conf", []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestParseINIStructure(t *testing.T) {
 		},
 		Defaults: &INISection{Name: "DEFAULT", Line: 5, Keys: []*INIKey{{Name: "d", Value: "2", Line: 6}}},
 	}
-	if diff := cmp.Diff(want, f); diff != "" {
+	if diff := cmp.Diff(want, f, cmpopts.IgnoreUnexported(INIFile{}, INISection{})); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	if f.Section("DEFAULT") != nil || f.Section("B") != nil {
@@ -112,7 +114,7 @@ func TestParseINIStructure(t *testing.T) {
 }
 
 func TestParseINIWarning(t *testing.T) {
-	f, err := ParseINI("p.conf", []byte("[s]\na: %(nope)s\n"))
+	f, err := ParseINI(context.Background(), "p.conf", []byte("[s]\na: %(nope)s\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +138,7 @@ func TestParseINIErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ParseINI("p.conf", []byte(tt.in))
+			_, err := ParseINI(context.Background(), "p.conf", []byte(tt.in))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -150,15 +152,15 @@ func TestParseINIErrors(t *testing.T) {
 func TestReadINI(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "missing.conf")
-	_, err := ReadINI(missing)
+	_, err := ReadINI(context.Background(), missing)
 	if !errors.Is(err, fs.ErrNotExist) || !strings.HasPrefix(err.Error(), missing+": ") {
-		t.Errorf("ReadINI(missing) = %v; want the path and fs.ErrNotExist", err)
+		t.Errorf("ReadINI(context.Background(), missing) = %v; want the path and fs.ErrNotExist", err)
 	}
 	p := filepath.Join(dir, "top.conf")
 	if err := os.WriteFile(p, []byte("[runlevels]\nlevel1: l1.conf\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f, err := ReadINI(p)
+	f, err := ReadINI(context.Background(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +189,7 @@ func TestINIv1Divergence(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f, err := ParseINI("p.conf", []byte(tt.in))
+			f, err := ParseINI(context.Background(), "p.conf", []byte(tt.in))
 			if err != nil {
 				t.Fatal(err)
 			}

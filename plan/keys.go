@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -89,6 +90,9 @@ func DriverOptionKeys() []string {
 	slices.Sort(out)
 	return out
 }
+
+// knownKeyNames are the names of knownKeys, sorted.
+var knownKeyNames = slices.Sorted(maps.Keys(knownKeys))
 
 // keyAliases maps names that look like keys (outdated or DB column names)
 // to the key meant.

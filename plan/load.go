@@ -2,6 +2,7 @@ package plan
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,6 +25,12 @@ type loader struct {
 	home     string
 	homeErr  error
 	homeDone bool
+	// What one load reads once, however many services name it: parsed
+	// deps files (nil: unreadable, reported), os.Stat results, file
+	// contents.
+	parsed map[string]*INIFile
+	stats  map[string]error
+	reads  map[string][]byte
 }
 
 // Load reads the plan whose top-level file is topFile, with every level
@@ -31,8 +38,9 @@ type loader struct {
 // references and returns every problem at once: on any error the result is
 // a nil plan and an *[InvalidError] (errors.Is(err, [ErrInvalid])) listing
 // the errors sorted by file and line. Warnings of a valid plan are in
-// Plan.Warnings.
-func Load(topFile string, opts Options) (*Plan, error) {
+// Plan.Warnings. The work is linear in the size of the plan; a cancelled
+// ctx stops it promptly with an error wrapping ctx's.
+func Load(ctx context.Context, topFile string, opts Options) (*Plan, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
@@ -40,9 +48,13 @@ func Load(topFile string, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plan %s: %w", topFile, err)
 	}
-	l := &loader{opts: opts, top: top, dir: filepath.Dir(top), clouds: map[string]*INISection{}}
+	l := &loader{opts: opts, top: top, dir: filepath.Dir(top), clouds: map[string]*INISection{},
+		parsed: map[string]*INIFile{}, stats: map[string]error{}, reads: map[string][]byte{}}
 	l.ps = &problems{base: l.dir}
-	p := l.load()
+	p := l.load(ctx)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("plan %s: %w", topFile, err)
+	}
 	errs, warns := l.ps.split()
 	if len(errs) > 0 {
 		return nil, &InvalidError{Problems: errs, Warnings: warns}
@@ -51,11 +63,11 @@ func Load(topFile string, opts Options) (*Plan, error) {
 	return p, nil
 }
 
-func (l *loader) load() *Plan {
+func (l *loader) load(ctx context.Context) *Plan {
 	p := &Plan{TopFile: l.top, Globals: map[string]Global{}}
-	f := l.readINI(l.top, "", "", "", 0, "plan file")
+	f := l.readINI(ctx, l.top, "", "", "", 0, "plan file")
 	if f == nil {
-		p.Globals = l.loadGlobals(nil)
+		p.Globals = l.loadGlobals(ctx, nil)
 		return p
 	}
 	l.defFile = f
@@ -75,22 +87,25 @@ func (l *loader) load() *Plan {
 			l.ps.warnf(l.top, s.Name, "", s.Line, "section ignored: a top file has [runlevels], [defaults], [globals] and [cloud-*]")
 		}
 	}
-	p.Globals = l.loadGlobals(f.Section("globals"))
-	p.Levels = l.loadLevels(f)
+	p.Globals = l.loadGlobals(ctx, f.Section("globals"))
+	p.Levels = l.loadLevels(ctx, f)
 	p.index()
 	l.checkDuplicates(p)
-	l.checkRefs(p)
+	l.checkRefs(ctx, p)
 	l.checkSecretArgs(p)
 	return p
 }
 
 // readINI reads path; a problem is reported at (file, section, key, line)
 // when given, else against path itself. what names the file in messages.
-func (l *loader) readINI(path, file, section, key string, line int, what string) *INIFile {
+func (l *loader) readINI(ctx context.Context, path, file, section, key string, line int, what string) *INIFile {
 	if file == "" {
 		file = path
 	}
-	f, err := ReadINI(path)
+	f, err := ReadINI(ctx, path)
+	if ctx.Err() != nil {
+		return nil
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		if file == path {
 			// Name the whole path: the user may have typed it from anywhere.
@@ -154,7 +169,7 @@ func (l *loader) checkKeys(f *INIFile, s *INISection, where int) {
 }
 
 // loadLevels reads [runlevels] and every level file.
-func (l *loader) loadLevels(f *INIFile) []*Level {
+func (l *loader) loadLevels(ctx context.Context, f *INIFile) []*Level {
 	rl := f.Section("runlevels")
 	if rl == nil {
 		l.ps.errorf(l.top, "", "", 0, "no [runlevels] section: a plan needs at least one level")
@@ -162,6 +177,8 @@ func (l *loader) loadLevels(f *INIFile) []*Level {
 	}
 	var levels []*Level
 	keyLine := map[*Level]int{}
+	byNumber := map[int]*Level{}
+	dropped := map[*Level]bool{}
 	seen := 0
 	for _, k := range rl.Keys {
 		if !strings.HasPrefix(k.Name, "level") {
@@ -179,9 +196,9 @@ func (l *loader) loadLevels(f *INIFile) []*Level {
 		if k.Unset() {
 			continue
 		}
-		if i := slices.IndexFunc(levels, func(o *Level) bool { return o.Number == n }); i >= 0 {
-			l.ps.warnf(l.top, rl.Name, k.Name, k.Line, "level %d is also named by %s; this later key wins", n, levels[i].Key)
-			levels = slices.Delete(levels, i, i+1)
+		if o := byNumber[n]; o != nil {
+			l.ps.warnf(l.top, rl.Name, k.Name, k.Line, "level %d is also named by %s; this later key wins", n, o.Key)
+			dropped[o] = true
 		}
 		path := k.Value
 		if !filepath.IsAbs(path) {
@@ -189,18 +206,20 @@ func (l *loader) loadLevels(f *INIFile) []*Level {
 		}
 		lv := &Level{Number: n, Key: k.Name, File: filepath.Clean(path)}
 		levels = append(levels, lv)
+		byNumber[n] = lv
 		keyLine[lv] = k.Line
 	}
+	levels = slices.DeleteFunc(levels, func(lv *Level) bool { return dropped[lv] })
 	if seen == 0 {
 		l.ps.errorf(l.top, rl.Name, "", rl.Line, "no levels: add keys level1, level2, ... naming level files")
 	}
 	slices.SortStableFunc(levels, func(a, b *Level) int { return cmp.Compare(a.Number, b.Number) })
 	for _, lv := range levels {
-		lf := l.readINI(lv.File, l.top, rl.Name, lv.Key, keyLine[lv], "level file")
+		lf := l.readINI(ctx, lv.File, l.top, rl.Name, lv.Key, keyLine[lv], "level file")
 		if lf == nil {
 			continue
 		}
-		l.loadServices(lv, lf)
+		l.loadServices(ctx, lv, lf)
 	}
 	return levels
 }

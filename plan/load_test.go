@@ -2,6 +2,7 @@ package plan
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"flag"
 	"os"
@@ -97,7 +98,7 @@ func TestPlans(t *testing.T) {
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			c := readPlanCase(t, dir)
-			p, err := Load(c.top, c.opts)
+			p, err := Load(context.Background(), c.top, c.opts)
 			var got string
 			if err != nil {
 				if !errors.Is(err, ErrInvalid) {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ import (
 func loadCase(t *testing.T, name string) (*Plan, error) {
 	t.Helper()
 	c := readPlanCase(t, filepath.Join("testdata", "plans", name))
-	return Load(c.top, c.opts)
+	return Load(context.Background(), c.top, c.opts)
 }
 
 func mustLoad(t *testing.T, name string) *Plan {
@@ -171,7 +172,7 @@ func TestResolverExpands(t *testing.T) {
 }
 
 func TestLoadRelativeTopAndSuggest(t *testing.T) {
-	p, err := Load("testdata/plans/tenlevels/top.conf", Options{LookupEnv: func(string) (string, bool) { return "", false }})
+	p, err := Load(context.Background(), "testdata/plans/tenlevels/top.conf", Options{LookupEnv: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		t.Fatal(err)
 	}

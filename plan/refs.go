@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -75,33 +76,43 @@ func (l *loader) checkDuplicates(p *Plan) {
 // unknown service, a service of the same or a later level, an attribute the
 // service cannot have, an unset global (checkRef), and what only expanding
 // shows: a bag row using a row that is not before it, reference cycles and
-// oversized values. One Expander serves the whole plan, so every value is
-// expanded once.
-func (l *loader) checkRefs(p *Plan) {
-	x := NewExpander(p.Resolver(""))
+// oversized values or bags. One measuring Expander serves the whole plan,
+// so every value is expanded once, and only its length is computed.
+func (l *loader) checkRefs(ctx context.Context, p *Plan) {
+	x := newMeasurer(p.Resolver(""))
+	h := &hints{p: p}
 	for _, s := range p.Services() {
-		check := func(key, value string, src Source, expand func() error) {
+		if ctx.Err() != nil {
+			return
+		}
+		check := func(key, value string, src Source, expand func() (int, error)) int {
 			bad := false
 			for _, ref := range Refs(value) {
-				if msg := checkRef(p, x, s, ref); msg != "" {
+				if msg := checkRef(p, x, h, s, ref); msg != "" {
 					bad = true
 					l.ps.errorf(src.File, src.Section, key, src.Line, "%s: %s", ref, msg)
 				}
 			}
 			if bad || !strings.Contains(value, "${") {
-				return
+				return len(value)
 			}
-			if err := expand(); reportable(err) {
+			n, err := expand()
+			if reportable(err) {
 				l.ps.errorf(src.File, src.Section, key, src.Line, "%v", err)
 			}
+			return n
+		}
+		size := 0
+		for i, a := range s.Deps {
+			src := Source{Kind: SourceService, File: a.File, Section: "deps", Line: a.Line}
+			size += check(a.Key, a.Value, src, func() (int, error) { return x.rowLength(s.Name, i) })
 		}
 		for _, k := range sortedKeys(s.Settings) {
 			st := s.Settings[k]
-			check(k, st.Value, st.Source, func() error { _, err := x.Expand(st.Value, s.Name); return err })
+			check(k, st.Value, st.Source, func() (int, error) { return x.length(st.Value, s.Name) })
 		}
-		for i, a := range s.Deps {
-			src := Source{Kind: SourceService, File: a.File, Section: "deps", Line: a.Line}
-			check(a.Key, a.Value, src, func() error { _, err := x.Row(s.Name, i); return err })
+		if size > MaxBagSize {
+			l.ps.errorf(s.File, s.Section, "", s.Line, "%v", bagTooLarge(s.Name))
 		}
 	}
 }
@@ -122,7 +133,7 @@ func reportable(err error) bool {
 }
 
 // checkRef returns why ref, used by s, can never resolve, or "".
-func checkRef(p *Plan, x *Expander, s *Service, ref Ref) string {
+func checkRef(p *Plan, x *Expander, h *hints, s *Service, ref Ref) string {
 	if ref.Global {
 		if _, ok := p.Globals[ref.Attr]; !ok {
 			msg := fmt.Sprintf("global variable %q is not set: define it in [globals] of the top file, in a -G file or with -g %s=VALUE", ref.Attr, ref.Attr)
@@ -142,18 +153,18 @@ func checkRef(p *Plan, x *Expander, s *Service, ref Ref) string {
 	}
 	switch {
 	case t == nil:
-		return fmt.Sprintf("service %q not found%s", ref.Service, replicaHint(p, ref.Service))
+		return fmt.Sprintf("service %q not found%s", ref.Service, h.replicaHint(ref.Service))
 	case t == s:
 	case t.Level == s.Level:
 		return fmt.Sprintf("service %q is in the same level (%d); only services of earlier levels can be referred to", t.Name, t.Level)
 	case t.Level > s.Level:
 		return fmt.Sprintf("service %q is in a later level (%d > %d); only services of earlier levels can be referred to", t.Name, t.Level, s.Level)
 	}
-	if b, err := x.bag(t.Name); err == nil && len(b.index[ref.Attr]) > 0 {
+	if b, err := x.bag(t.Name); err == nil && len(b.rowsOf(ref.Attr)) > 0 {
 		return ""
 	}
 	if _, _, err := p.Resolver("").Field(t.Name, ref.Attr); errors.Is(err, ErrUnknownAttr) {
-		return fmt.Sprintf("service %q has no attribute %q%s", t.Name, ref.Attr, hasAttrHint(ref.Attr, t))
+		return fmt.Sprintf("service %q has no attribute %q%s", t.Name, ref.Attr, h.attrHint(ref.Attr, t))
 	}
 	return ""
 }

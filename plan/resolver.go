@@ -101,6 +101,9 @@ func closest(name string, candidates []string) string {
 	limit := min(3, len(name)/3+1)
 	best, bestD := "", limit+1
 	for _, c := range slices.Sorted(slices.Values(candidates)) {
+		if abs(len(c)-len(name)) > limit {
+			continue // the distance is at least the difference in length
+		}
 		if d := editDistance(name, c); d < bestD {
 			best, bestD = c, d
 		}
@@ -108,35 +111,61 @@ func closest(name string, candidates []string) string {
 	return best
 }
 
-// hasAttrHint explains an attribute name that is a configuration key but
-// not an attribute (sshkeyname -> keyname).
-func hasAttrHint(attr string, s *Service) string {
+// attrHint explains an attribute name that is a configuration key but
+// not an attribute (sshkeyname -> keyname), or suggests the closest
+// attribute of s (for the first maxSuggest unknown attributes).
+func (h *hints) attrHint(attr string, s *Service) string {
 	if k, ok := knownKeys[attr]; ok && k.column != "" && k.column != attr {
 		return fmt.Sprintf("; the attribute of key %s is %q", attr, k.column)
 	}
-	if c := closest(attr, attrCandidates(s)); c != "" {
-		return fmt.Sprintf("; did you mean %q?", c)
+	if h.attrs < maxSuggest {
+		h.attrs++
+		if c := closest(attr, attrCandidates(s)); c != "" {
+			return fmt.Sprintf("; did you mean %q?", c)
+		}
 	}
 	return "; a service has hostname, instance_id, run_name, its deps keys, the stored columns (image, keyname, ...) and, with a bootpgm, its bootout.json keys"
 }
 
-// replicaHint explains a reference to the base name of replicated services.
-func replicaHint(p *Plan, name string) string {
-	var names []string
-	for _, s := range p.Services() {
-		if s.Base == name && s.Replica >= 0 {
-			names = append(names, s.Name)
+func abs(n int) int { return max(n, -n) }
+
+// hints computes the suggestions of one load's error messages. Each
+// distinct unknown service name is looked at once, and only the first
+// maxSuggest of them are compared with every service's name, so that many
+// bad references cost time linear in the plan.
+type hints struct {
+	p        *Plan
+	replicas map[string][]string // base name -> replica names
+	names    []string
+	done     map[string]string
+	attrs    int // attrHint calls that compared names
+}
+
+const maxSuggest = 32
+
+// replicaHint explains a reference to the base name of replicated
+// services, or suggests the closest service name.
+func (h *hints) replicaHint(name string) string {
+	if hint, ok := h.done[name]; ok {
+		return hint
+	}
+	if h.done == nil {
+		h.done, h.replicas = map[string]string{}, map[string][]string{}
+		for _, s := range h.p.Services() {
+			h.names = append(h.names, s.Name)
+			if s.Replica >= 0 {
+				h.replicas[s.Base] = append(h.replicas[s.Base], s.Name)
+			}
 		}
 	}
-	if len(names) > 0 {
-		return fmt.Sprintf("; %q has replicas %s", name, strings.Join(names, ", "))
+	hint := ""
+	if names := h.replicas[name]; len(names) > 0 {
+		hint = fmt.Sprintf("; %q has replicas %s", name, strings.Join(names, ", "))
+	} else if len(h.done) < maxSuggest {
+		if c := closest(name, h.names); c != "" {
+			hint = fmt.Sprintf("; did you mean %q?", c)
+		}
 	}
-	all := make([]string, 0)
-	for _, s := range p.Services() {
-		all = append(all, s.Name)
-	}
-	if c := closest(name, all); c != "" {
-		return fmt.Sprintf("; did you mean %q?", c)
-	}
-	return ""
+	h.done[name] = hint
+	return hint
 }

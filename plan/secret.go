@@ -75,8 +75,33 @@ func literalSecret(key, instead string) string {
 // through deps rows (${.copy} with copy: pre-${.iaas_secret}): every user
 // of a host can read a program's arguments (ps). The engine checks the
 // expanded words again when it runs the program.
+//
+// Services are looked at in plan order and rows in order, each row once, so
+// the check is linear in the plan: a row can only read rows before it and
+// services of earlier levels, which are then known (a plan that reads
+// ahead is invalid anyway, and reported so by checkRefs).
 func (l *loader) checkSecretArgs(p *Plan) {
+	via := map[[2]string]string{} // (service, deps key) -> the secret its value reads
+	lead := func(s *Service, ref Ref) string {
+		switch {
+		case IsSecret(ref.Attr):
+			return ref.String()
+		case ref.Global:
+			return ""
+		case ref.Self:
+			return via[[2]string{s.Name, ref.Attr}]
+		}
+		return via[[2]string{ref.Service, ref.Attr}]
+	}
 	for _, s := range p.Services() {
+		for _, a := range s.Deps {
+			for _, ref := range Refs(a.Value) {
+				if v := lead(s, ref); v != "" {
+					via[[2]string{s.Name, a.Key}] = v
+					break
+				}
+			}
+		}
 		for _, kind := range []ProgramKind{BootPgm, ReadyPgm, TerminatePgm} {
 			key := string(kind) + "pgm_args"
 			st, ok := s.Settings[key]
@@ -84,10 +109,10 @@ func (l *loader) checkSecretArgs(p *Plan) {
 				continue
 			}
 			for _, ref := range Refs(st.Value) {
-				if via := secretVia(p, s, ref, map[string]bool{}); via != "" {
+				if v := lead(s, ref); v != "" {
 					what := ref.String()
-					if via != what {
-						what += " (through " + via + ")"
+					if v != what {
+						what += " (through " + v + ")"
 					}
 					l.ps.errorf(st.Source.File, st.Source.Section, key, st.Source.Line,
 						"%s refers to a secret: program arguments are visible to every user of the host (ps); "+
@@ -96,34 +121,4 @@ func (l *loader) checkSecretArgs(p *Plan) {
 			}
 		}
 	}
-}
-
-// secretVia returns the secret reference that ref, used by s, leads to
-// through deps rows ("" for none).
-func secretVia(p *Plan, s *Service, ref Ref, seen map[string]bool) string {
-	if IsSecret(ref.Attr) {
-		return ref.String()
-	}
-	if ref.Global {
-		return ""
-	}
-	t := s
-	if !ref.Self {
-		t = p.Service(ref.Service)
-	}
-	if t == nil || seen[t.Name+"."+ref.Attr] {
-		return ""
-	}
-	seen[t.Name+"."+ref.Attr] = true
-	for _, a := range t.Deps {
-		if a.Key != ref.Attr {
-			continue
-		}
-		for _, next := range Refs(a.Value) {
-			if v := secretVia(p, t, next, seen); v != "" {
-				return v
-			}
-		}
-	}
-	return ""
 }

@@ -46,7 +46,7 @@ func bootCommand(env cl.Env) *cli.Command {
 
 // runBoot loads the plan, records it under a new run, and boots it.
 func runBoot(ctx context.Context, o options, env cl.Env, planPath string) error {
-	p, err := loadPlan(planPath, o, env)
+	p, err := loadPlan(ctx, planPath, o, env)
 	if err != nil {
 		return err
 	}

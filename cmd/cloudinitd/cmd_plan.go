@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 
 	"github.com/urfave/cli/v2"
@@ -23,7 +25,7 @@ func planCommand(env cl.Env) *cli.Command {
 				if err != nil {
 					return err
 				}
-				p, err := loadPlan(c.Args().First(), o, env)
+				p, err := loadPlan(c.Context, c.Args().First(), o, env)
 				if err != nil {
 					return err
 				}
@@ -43,16 +45,20 @@ func planCommand(env cl.Env) *cli.Command {
 }
 
 // loadPlan loads the plan at path with the global variables of the command
-// line, and prints its warnings to stderr unless -q.
-func loadPlan(path string, o options, env cl.Env) (*plan.Plan, error) {
-	p, err := plan.Load(env.ExpandHome(path), plan.Options{
+// line, and prints its warnings to stderr unless -q. ctx is the command's
+// signal context: Ctrl-C or SIGTERM stops a long load.
+func loadPlan(ctx context.Context, path string, o options, env cl.Env) (*plan.Plan, error) {
+	p, err := plan.Load(ctx, env.ExpandHome(path), plan.Options{
 		GlobalFiles: o.GlobalFiles,
 		GlobalVars:  o.Globals,
 		LookupEnv:   env.LookupEnv,
 		HomeDir:     env.HomeDir,
 	})
-	if err != nil {
+	if errors.Is(err, plan.ErrInvalid) {
 		return nil, cl.WithHint(err, "fix the problems above; docs/plan-format.md describes every key")
+	}
+	if err != nil {
+		return nil, err
 	}
 	for _, w := range p.Warnings {
 		if o.Verbosity > 0 {

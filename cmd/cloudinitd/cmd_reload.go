@@ -36,7 +36,7 @@ func reloadCommand(env cl.Env) *cli.Command {
 }
 
 func runReload(ctx context.Context, o options, env cl.Env, planPath string) error {
-	p, err := loadPlan(planPath, o, env)
+	p, err := loadPlan(ctx, planPath, o, env)
 	if err != nil {
 		return err
 	}
