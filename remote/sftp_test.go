@@ -23,10 +23,11 @@ func countSessions(srv *remotetest.Server) sessions {
 	return sessions{Conns: srv.Conns(), Execs: srv.Execs(), SFTP: srv.SFTPSessions()}
 }
 
-// TestFilesOverOneSFTPSession: Prepare, Upload and Fetch of a service share
-// one SFTP session on the pooled connection and start no shell; without
-// sftp on the server (or with DisableSFTP) each is a shell command, with
-// the same results.
+// TestFilesOverOneSFTPSession: Upload and Fetch of a service share one
+// SFTP session on the pooled connection, and Prepare runs in the
+// connection's one persistent shell (it checks owners, which SFTP cannot);
+// without sftp on the server (or with DisableSFTP) each is a shell
+// command, with the same results.
 func TestFilesOverOneSFTPSession(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
@@ -34,7 +35,7 @@ func TestFilesOverOneSFTPSession(t *testing.T) {
 		disableSFTP bool
 		want        sessions
 	}{
-		{name: "sftp", serveSFTP: true, want: sessions{Conns: 1, Execs: 0, SFTP: 1}},
+		{name: "sftp", serveSFTP: true, want: sessions{Conns: 1, Execs: 1, SFTP: 1}},
 		// Shell commands: 2 prepares and the second command of each
 		// upload run in the persistent shell (1 session); each upload's
 		// `cat` (it has stdin) and each fetch (raw output) take their own.
@@ -107,6 +108,9 @@ func TestSFTPReopenedAfterConnectionLoss(t *testing.T) {
 	if err := ex.Prepare(ctx, s); err != nil {
 		t.Fatal(err)
 	}
+	if err := ex.Upload(ctx, path.Join(s, "g"), strings.NewReader("y"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	srv.DropConns()
 	// The first call after the drop may see the dead session; a retry,
 	// as a step's caller would make, must succeed on a new connection.
@@ -123,7 +127,7 @@ func TestSFTPReopenedAfterConnectionLoss(t *testing.T) {
 	if b, err := ex.Fetch(ctx, path.Join(s, "f")); err != nil || string(b) != "x" {
 		t.Fatalf("fetch = %q, %v", b, err)
 	}
-	if diff := cmp.Diff(sessions{Conns: 2, Execs: 0, SFTP: 2}, countSessions(srv)); diff != "" {
+	if diff := cmp.Diff(sessions{Conns: 2, Execs: 1, SFTP: 2}, countSessions(srv)); diff != "" {
 		t.Errorf("sessions (-want +got):\n%s", diff)
 	}
 }
