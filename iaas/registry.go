@@ -182,6 +182,17 @@ func (r *Registry) Wrap(d Driver, cfg Config) Driver {
 	return DefaultWrap(d, cfg)
 }
 
+// Values returns every registered driver name and alias, sorted: the
+// iaas values a plan may write besides those a driver serves (regions).
+func (r *Registry) Values() []string {
+	values := r.Names()
+	for a := range r.aliases {
+		values = append(values, a)
+	}
+	slices.Sort(values)
+	return values
+}
+
 // Names returns the registered driver names (not aliases), sorted.
 func (r *Registry) Names() []string {
 	names := make([]string, 0, len(r.entries))

@@ -93,6 +93,7 @@ func (l *loader) load(ctx context.Context) *Plan {
 	l.checkDuplicates(p)
 	l.checkRefs(ctx, p)
 	l.checkSecretArgs(p)
+	l.checkIaaS(ctx, p)
 	return p
 }
 

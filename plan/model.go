@@ -18,6 +18,10 @@ type Options struct {
 	// HomeDir replaces a leading ~ in file paths. Empty means
 	// os.UserHomeDir, asked only when a path starts with ~.
 	HomeDir string
+	// IaaS, when set, is what every service's iaas value is checked
+	// against: a value it does not know is an error at load. Nil: iaas
+	// values are not checked (package plan does not know the drivers).
+	IaaS *IaaS
 }
 
 // Plan is a loaded launch plan. It is immutable once [Load] returns it: no

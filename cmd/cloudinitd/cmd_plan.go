@@ -53,6 +53,7 @@ func loadPlan(ctx context.Context, path string, o options, env cl.Env) (*plan.Pl
 		GlobalVars:  o.Globals,
 		LookupEnv:   env.LookupEnv,
 		HomeDir:     env.HomeDir,
+		IaaS:        cl.PlanIaaS(cl.Drivers()),
 	})
 	if errors.Is(err, plan.ErrInvalid) {
 		return nil, cl.WithHint(err, "fix the problems above; docs/plan-format.md describes every key")

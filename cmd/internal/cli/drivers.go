@@ -5,6 +5,7 @@ import (
 	"github.com/cloudinitd/cloudinitd/iaas/ec2"
 	"github.com/cloudinitd/cloudinitd/iaas/fake"
 	"github.com/cloudinitd/cloudinitd/iaas/local"
+	"github.com/cloudinitd/cloudinitd/plan"
 )
 
 // Drivers builds the registry of every IaaS driver the programs know: each
@@ -19,4 +20,14 @@ func Drivers() *iaas.Registry {
 	r.Register(fake.Entry())
 	r.Register(ec2.Entry())
 	return r
+}
+
+// PlanIaaS is what plan.Load checks a plan's iaas values against: the
+// registry's names and aliases, and whatever it resolves (Registry.Resolve:
+// EC2 regions; with iaas_url, any value).
+func PlanIaaS(r *iaas.Registry) *plan.IaaS {
+	return &plan.IaaS{Names: r.Values(), Known: func(value string, endpoint bool) bool {
+		_, err := r.Resolve(iaas.Selector{Value: value, Endpoint: endpoint})
+		return err == nil
+	}}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
@@ -33,5 +34,26 @@ func TestDriversResolve(t *testing.T) {
 	}
 	if got, err := r.Resolve(iaas.Selector{Value: "RegionOne", Endpoint: true}); err != nil || got != "ec2" {
 		t.Errorf("Resolve(RegionOne with iaas_url) = %q, %v; want ec2", got, err)
+	}
+}
+
+// TestPlanIaaS: what plan.Load checks iaas values against is the
+// registry's: its names and aliases, and what it resolves.
+func TestPlanIaaS(t *testing.T) {
+	n := PlanIaaS(Drivers())
+	if want := []string{"aws", "ec2", "eucalyptus", "fake", "local", "nimbus"}; !slices.Equal(n.Names, want) {
+		t.Errorf("Names = %v, want %v", n.Names, want)
+	}
+	for _, c := range []struct {
+		value    string
+		endpoint bool
+		known    bool
+	}{
+		{"local", false, true}, {"AWS", false, true}, {"eu-west-1", false, true}, {"", false, true},
+		{"lokal", false, false}, {"RegionOne", false, false}, {"RegionOne", true, true},
+	} {
+		if got := n.Known(c.value, c.endpoint); got != c.known {
+			t.Errorf("Known(%q, endpoint %v) = %v, want %v", c.value, c.endpoint, got, c.known)
+		}
 	}
 }
