@@ -7,11 +7,15 @@
 // the original's precedence (service, cloud section, defaults, built-in),
 // resolves file paths against the defining level file, expands whole-value
 // env.NAME references, and checks ${svc.attr} references. It also owns the
-// substitution rules used later at run time: the ${} expander, shell-word
-// splitting of *_args, bootconf template filling and bootenv.sh lines.
+// substitution rules used later at run time: the ${} expander (Expander:
+// a service's bag expanded in order, each value once, with size and
+// nesting limits), shell-word splitting of *_args, bootconf template
+// filling and bootenv.sh lines.
 //
 // Every problem of a plan is reported at once, each naming file, [section] and
-// key.
+// key. Loading is linear in the size of the plan and stops when its context
+// is cancelled.
 //
-// plan is a leaf: it must not import any other package of this module.
+// plan is a leaf: it must not import any other package of this module (what
+// it checks iaas values against comes in Options.IaaS).
 package plan

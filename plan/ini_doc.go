@@ -139,7 +139,10 @@ func interpolateSection(name string, line int, defaults, own []*rawKey) *INISect
 			vars[k.name] = texts[i]
 		}
 	}
-	s := &INISection{Name: name, Line: line, Keys: make([]*INIKey, len(merged))}
+	s := &INISection{Name: name, Line: line}
+	if len(merged) > 0 {
+		s.Keys = make([]*INIKey, len(merged))
+	}
 	if len(merged) > scanMax {
 		s.index = make(map[string]*INIKey, len(merged))
 	}
