@@ -171,3 +171,34 @@ func TestLoadCancel(t *testing.T) {
 		t.Errorf("the load went on for %d services after it was cancelled", n-100)
 	}
 }
+
+// TestBagTooLarge: a service's expanded bag over MaxBagSize is an error at
+// load (at the service) and when the bag is expanded at run time.
+func TestBagTooLarge(t *testing.T) {
+	var deps strings.Builder
+	deps.WriteString(doubling(19, false)) // a18: 2^19 bytes
+	for i := range 40 {
+		fmt.Fprintf(&deps, "c%d: ${.a18}${.a18}\n", i) // 1 MiB each
+	}
+	_, err := loadFiles(t, map[string]string{
+		"top.conf":    "[defaults]\nimage: img\n[runlevels]\nlevel1: level1.conf\n",
+		"level1.conf": "[svc-s]\ndeps: deps.conf\n",
+		"deps.conf":   deps.String(),
+	}, Options{})
+	ps := problemsOf(t, err)
+	want := Problem{File: "level1.conf", Section: "svc-s", Line: 1, Msg: `the bag of service "s" expands to more than 16777216 bytes`}
+	if len(ps) != 1 || ps[0] != want {
+		t.Errorf("problems = %v", ps)
+	}
+
+	big := strings.Repeat("x", MaxValueSize)
+	r := &fakeResolver{fields: map[string]map[string]string{"s": {"image": big}}}
+	var rs []string
+	for i := range 20 {
+		rs = append(rs, fmt.Sprintf("r%d", i), "${.image}")
+	}
+	r.rows = map[string][]Row{"s": rows(rs...)}
+	if _, err := NewExpander(r).Bag("s"); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("Bag = %v, want ErrTooLarge", err)
+	}
+}
