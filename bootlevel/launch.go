@@ -141,7 +141,8 @@ func (e *run) callLaunch(ctx context.Context, r *Resolver, s *store.Service, d i
 // never from a same-named deps or bootout.json attribute.
 func (e *run) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, token string) (iaas.LaunchSpec, error) {
 	get := func(key string) (string, error) { return r.Setting(s.Name, key) }
-	spec := iaas.LaunchSpec{Run: e.id, Service: s.Name, Attempt: attempt, ClientToken: token, Options: map[string]string{}}
+	spec := iaas.LaunchSpec{Run: e.id, Service: s.Name, Attempt: attempt, ClientToken: token,
+		StartedBy: e.v.startedBy, Options: map[string]string{}}
 	for _, f := range []struct {
 		key string
 		dst *string

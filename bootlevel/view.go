@@ -24,6 +24,11 @@ import (
 type view struct {
 	run     iaas.RunID
 	globals map[string]string // never changes after load
+	// startedBy is the command that owns the run (store.Owner, "run" for
+	// 'cloudinitd run'; "" for none): it goes on every launch spec
+	// (iaas.LaunchSpec.StartedBy), so that SweepStartedBy finds the run's
+	// instances when its record is gone.
+	startedBy string
 
 	mu       sync.RWMutex
 	services map[string]*store.Service
@@ -54,7 +59,12 @@ func loadView(ctx context.Context, db *store.DB) (*view, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read globals: %w", err)
 	}
-	v := &view{run: iaas.RunID{Name: db.Name(), Incarnation: db.Incarnation()}, globals: map[string]string{}, services: make(map[string]*store.Service, len(ss)),
+	row, err := db.Run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := &view{run: iaas.RunID{Name: db.Name(), Incarnation: db.Incarnation()}, globals: map[string]string{},
+		startedBy: row.Owner.Command, services: make(map[string]*store.Service, len(ss)),
 		order: make([]string, 0, len(ss)), attrs: bags, history: map[string][]store.HistoryRow{}}
 	for i := range ss {
 		v.services[ss[i].Name] = &ss[i]

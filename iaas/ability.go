@@ -62,3 +62,18 @@ type Warner interface {
 type SSHKeyProvider interface {
 	ProvidesSSHKey() bool
 }
+
+// StartedByFinder is an optional driver ability (found with [As] through
+// wrappers): list the instances launched with a LaunchSpec.StartedBy,
+// whatever their run, so that 'cloudinitd clean --stale --older-than'
+// finds what a CI machine thrown away with its record directory left.
+//
+// FindStartedBy returns every instance the driver launched with
+// StartedBy == by (terminated ones may be included), each with Run,
+// Service, ClientToken, Owner, StartedBy, LaunchedAt and a Handle for
+// Describe and Terminate, in the places FindByRun searches. An empty by
+// finds nothing; the call fails only when the cloud could not be asked.
+// The ec2, local and fake drivers have it.
+type StartedByFinder interface {
+	FindStartedBy(ctx context.Context, by string) ([]Instance, error)
+}

@@ -66,6 +66,13 @@ type LaunchSpec struct {
 	// owner's terminatepgm ran.
 	Owner string
 
+	// StartedBy is set when the run is owned by a process that takes it
+	// down itself ("run": 'cloudinitd run' in CI). Drivers record it with
+	// the instance (Instance.StartedBy), so that a sweep by it
+	// ([StartedByFinder]) finds what such a process left when it and its
+	// record directory are gone.
+	StartedBy string
+
 	// ClientToken makes Launch idempotent; see [ClientToken].
 	ClientToken string
 
@@ -135,6 +142,9 @@ type Instance struct {
 	Service     string
 	ClientToken string
 	Owner       string
+	// StartedBy is LaunchSpec.StartedBy, filled by drivers with the
+	// StartedByFinder ability.
+	StartedBy string
 
 	// Err explains a Failed (or unknown) instance; its class is one of the
 	// sentinels of this package.

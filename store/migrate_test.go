@@ -96,15 +96,17 @@ func TestOlderSchemaUpgradedByWriter(t *testing.T) {
 	db, dir := newRun(t)
 	db.Close()
 	// Pretend the record predates the last migration: reset the version
-	// and drop what the last migration creates (for v2, the run's
-	// incarnation).
+	// and drop what the migrations after version 1 create (v2 the run's
+	// incarnation, v3 its owner).
 	name, _ := dsn(Path(dir, "r1"), false)
 	sdb, err := sql.Open("sqlite", name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sdb.Exec("ALTER TABLE run DROP COLUMN incarnation"); err != nil {
-		t.Fatal(err)
+	for _, col := range []string{"incarnation", "owner_command", "owner_host", "owner_pid", "owner_start"} {
+		if _, err := sdb.Exec("ALTER TABLE run DROP COLUMN " + col); err != nil {
+			t.Fatal(err)
+		}
 	}
 	sdb.Exec("PRAGMA user_version = 1")
 	sdb.Close()

@@ -13,6 +13,9 @@ type Run struct {
 	// Incarnation is random, set by Create: it tells apart runs that
 	// reuse a name ("" in records made before it existed).
 	Incarnation string
+	// Owner is the process that owns the run while it lives ('cloudinitd
+	// run'); zero for a run nobody owns.
+	Owner Owner
 }
 
 // Global is one global variable of one rank (1 top file [globals], 2 a

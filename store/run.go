@@ -27,8 +27,10 @@ func (db *DB) Run(ctx context.Context) (Run, error) {
 	var created, updated sql.NullString
 	var status string
 	err := db.sql.QueryRowContext(ctx,
-		`SELECT name, topconf, created_at, updated_at, status, tool_version, incarnation FROM run WHERE id = 1`).
-		Scan(&r.Name, &r.TopConf, &created, &updated, &status, &r.ToolVersion, &r.Incarnation)
+		`SELECT name, topconf, created_at, updated_at, status, tool_version, incarnation,
+		        owner_command, owner_host, owner_pid, owner_start FROM run WHERE id = 1`).
+		Scan(&r.Name, &r.TopConf, &created, &updated, &status, &r.ToolVersion, &r.Incarnation,
+			&r.Owner.Command, &r.Owner.Host, &r.Owner.PID, &r.Owner.Start)
 	if err != nil {
 		return Run{}, fmt.Errorf("run %s: %w", db.run, err)
 	}

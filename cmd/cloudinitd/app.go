@@ -101,6 +101,7 @@ func newApp(env cl.Env) *cli.App {
 func commands(env cl.Env) []*cli.Command {
 	cmds := []*cli.Command{
 		bootCommand(env),
+		ciCommand(env),
 		statusCommand(env),
 		repairCommand(env),
 		rebootCommand(env),

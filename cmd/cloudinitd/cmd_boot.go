@@ -46,37 +46,49 @@ func bootCommand(env cl.Env) *cli.Command {
 
 // runBoot loads the plan, records it under a new run, and boots it.
 func runBoot(ctx context.Context, o options, env cl.Env, planPath string) error {
-	p, err := loadPlan(ctx, planPath, o, env)
+	db, err := createRun(ctx, o, env, planPath)
 	if err != nil {
 		return err
+	}
+	defer db.Close()
+	progress(o, env, "Starting up run %s", db.Name())
+	return bootRecorded(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch})
+}
+
+// createRun loads the plan and records it under a new run (-n, or a
+// random name), checked with -x when asked. Nothing is launched; on an
+// error nothing is left. The record is returned open, holding the run's
+// lock.
+func createRun(ctx context.Context, o options, env cl.Env, planPath string) (*store.DB, error) {
+	p, err := loadPlan(ctx, planPath, o, env)
+	if err != nil {
+		return nil, err
 	}
 	run := o.Name
 	if run == "" {
 		run = newRunName()
 	}
 	if err := store.ValidateName(run); err != nil {
-		return cl.Usagef("-n: %v", err)
+		return nil, cl.Usagef("-n: %v", err)
 	}
 	db, err := store.Create(ctx, o.DBDir, run, store.Run{TopConf: p.TopFile})
 	if errors.Is(err, store.ErrExists) {
-		return cl.WithHint(err, fmt.Sprintf("pick another name with -n, or use 'cloudinitd reboot %s' or 'cloudinitd boot --resume %s'", run, run))
+		return nil, cl.WithHint(err, fmt.Sprintf("pick another name with -n, or use 'cloudinitd reboot %s' or 'cloudinitd boot --resume %s'", run, run))
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer db.Close()
 	if err := bootlevel.Record(ctx, db, p); err != nil {
-		return errors.Join(err, db.Delete())
+		return nil, errors.Join(err, db.Delete(), db.Close())
 	}
 	if o.Validate {
 		if err := validateRun(ctx, o, env, db, "the boot plan is not valid", "nothing was launched"); err != nil {
 			// Nothing was launched: leave nothing behind either.
-			return errors.Join(err, db.Delete())
+			return nil, errors.Join(err, db.Delete(), db.Close())
 		}
 		progress(o, env, "plan %s is valid", displayPath(p.TopFile))
 	}
-	progress(o, env, "Starting up run %s", run)
-	return bootRecorded(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch})
+	return db, nil
 }
 
 // runResume continues a boot from its record.
@@ -99,15 +111,7 @@ func runResume(ctx context.Context, o options, env cl.Env, run string) error {
 func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo bootlevel.BootOptions) error {
 	run := db.Name()
 	start := time.Now()
-	bootErr := withEngine(o, env, db, o.DryRun, "boot", func(e *bootlevel.Engine) error {
-		err := e.Boot(ctx, bo)
-		if ctx.Err() == nil {
-			if _, cerr := e.Clean(ctx); cerr != nil && err == nil {
-				err = cerr
-			}
-		}
-		return err
-	})
+	bootErr := bootEngine(ctx, o, env, db, bo)
 	var docErr error
 	if bootErr == nil && o.Output != "" {
 		docErr = writeDocument(ctx, db, resolverOptions(o, env), o.Output, o.DryRun)
@@ -150,6 +154,20 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 	progress(o, env, "SUCCESS run %s booted (%s)", run, since(start))
 	progress(o, env, "check it: cloudinitd status %s; take it down: cloudinitd terminate %s", run, run)
 	return nil
+}
+
+// bootEngine boots the run in db on an engine of the command's options,
+// then (unless stopped) cleans up stray instances.
+func bootEngine(ctx context.Context, o options, env cl.Env, db *store.DB, bo bootlevel.BootOptions) error {
+	return withEngine(o, env, db, o.DryRun, "boot", func(e *bootlevel.Engine) error {
+		err := e.Boot(ctx, bo)
+		if ctx.Err() == nil {
+			if _, cerr := e.Clean(ctx); cerr != nil && err == nil {
+				err = cerr
+			}
+		}
+		return err
+	})
 }
 
 // validateRun is -x: every check that can be made before anything is

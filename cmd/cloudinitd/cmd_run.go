@@ -85,11 +85,11 @@ func rebootCommand(env cl.Env) *cli.Command {
 }
 
 func cleanCommand(env cl.Env) *cli.Command {
-	return runCommand(env, "clean",
+	return withStale(env, runCommand(env, "clean",
 		"Terminate the instances a run left behind: earlier instances of its services, and instances of services that never started.",
 		false, false, func(e *bootlevel.Engine, ctx context.Context) error {
 			_, err := e.Clean(ctx)
 			return err
 		},
-		func(run string) []string { return nil })
+		func(run string) []string { return nil }))
 }

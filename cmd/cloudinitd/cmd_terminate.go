@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudinitd/cloudinitd/bootlevel"
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/store"
 )
 
 func terminateCommand(env cl.Env) *cli.Command {
@@ -51,6 +52,13 @@ func terminateRun(ctx context.Context, o options, env cl.Env, run string) error 
 		return err
 	}
 	defer db.Close()
+	return terminateDB(ctx, o, env, db)
+}
+
+// terminateDB terminates the run of db (open for writing) as terminateRun
+// does, and deletes its record unless -c or anything failed.
+func terminateDB(ctx context.Context, o options, env cl.Env, db *store.DB) error {
+	run := db.Name()
 	progress(o, env, "Terminating %s", run)
 	start := time.Now()
 	termErr := withEngine(o, env, db, false, "terminate", func(e *bootlevel.Engine) error { return e.Terminate(ctx) })

@@ -70,6 +70,7 @@ func newSession(o options, env cl.Env, db *store.DB, dryRun bool) (*session, err
 	if o.LogDir != "-" {
 		e.LogDir = o.LogDir
 	}
+
 	if dryRun {
 		e.Connector = bootlevel.DryRunConnector{}
 	} else {

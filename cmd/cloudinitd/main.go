@@ -22,7 +22,7 @@ func run() int {
 	}
 	env := cli.ProcessEnv()
 	ctx, stop := cli.SignalContext(context.Background(), io.MultiWriter(env.Streams.Err, env.Transcript), progName,
-		"stopping gracefully")
+		"stopping gracefully", env.Signals)
 	defer stop()
 	return Main(ctx, os.Args[1:], env)
 }

@@ -26,6 +26,9 @@ func TestMain(m *testing.M) {
 		// What a service's program that launches instances for its run
 		// does (a provisioner): see owned_test.go.
 		"launch-worker": func() { os.Exit(launchWorker(os.Args[1:])) },
+		// What the COMMAND of 'cloudinitd run' does in ci_test.go's scripts.
+		"dialssh":     func() { os.Exit(dialSSH(os.Args[1:])) },
+		"untilorphan": func() { os.Exit(untilOrphan(os.Args[1:])) },
 	})
 }
 

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -37,6 +38,11 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "resume", Usage: "boot RUN: continue an interrupted boot from its record"},
 		&cli.BoolFlag{Name: "version", Usage: "print the version and exit"},
 		&cli.BoolFlag{Name: "dryrun", Aliases: []string{"y"}, Usage: "walk the plan on a simulated cloud without touching anything"},
+		&cli.BoolFlag{Name: "keep-on-failure", Usage: "run: keep the run when the boot or COMMAND fails, and say how to reach it and take it down"},
+		&cli.DurationFlag{Name: "timeout", Usage: "run: stop after `DURATION` (boot and COMMAND), then take the run down; exit 124"},
+		&cli.DurationFlag{Name: "grace", Usage: "run: after passing a stop signal to COMMAND, wait `DURATION` before killing it", Value: 10 * time.Second},
+		&cli.BoolFlag{Name: "stale", Usage: "clean: take down the runs of the record directory whose 'run' process is gone"},
+		&cli.DurationFlag{Name: "older-than", Usage: "clean --stale PLAN: also take down instances that 'run' started on the plan's clouds more than `DURATION` ago"},
 	}
 }
 
@@ -63,9 +69,32 @@ type options struct {
 	Parallel    int
 	NoPrelaunch bool
 	Resume      bool
+	// run (docs/ci.md)
+	KeepOnFailure bool
+	Timeout       time.Duration // 0: none
+	Grace         time.Duration
+	// clean --stale
+	Stale     bool
+	OlderThan time.Duration
+	SweepTags bool // --older-than was given
 }
 
 var logLevels = []string{"debug", "info", "warn", "error"}
+
+// commandOnly refuses the flags names given to another command than cmd
+// (an option a command would accept and ignore).
+func commandOnly(c *cli.Context, cmd string, names ...string) error {
+	path := commandPath(c)
+	if path == "" || path == cmd {
+		return nil
+	}
+	for _, n := range names {
+		if c.IsSet(n) {
+			return cl.Usagef("--%s is an option of the %s command, not of %s", n, cmd, path)
+		}
+	}
+	return nil
+}
 
 // optionsFrom reads and checks the global options.
 func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
@@ -92,6 +121,25 @@ func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
 		Parallel:    root.Int("parallel"),
 		NoPrelaunch: root.Bool("no-prelaunch"),
 		Resume:      root.Bool("resume"),
+
+		KeepOnFailure: root.Bool("keep-on-failure"),
+		Timeout:       root.Duration("timeout"),
+		Grace:         root.Duration("grace"),
+		Stale:         root.Bool("stale"),
+		OlderThan:     root.Duration("older-than"),
+		SweepTags:     root.IsSet("older-than"),
+	}
+	if err := commandOnly(root, "run", "keep-on-failure", "timeout", "grace"); err != nil {
+		return o, err
+	}
+	if err := commandOnly(root, "clean", "stale", "older-than"); err != nil {
+		return o, err
+	}
+	switch {
+	case o.Timeout < 0 || o.Grace < 0 || o.OlderThan < 0:
+		return o, cl.Usagef("--timeout, --grace and --older-than take a duration of 0 or more (10s, 5m, 1h30m)")
+	case o.SweepTags && !o.Stale:
+		return o, cl.Usagef("--older-than goes with --stale: 'cloudinitd clean --stale --older-than DURATION PLAN'")
 	}
 	if o.Name == "" && root.IsSet("name") {
 		return o, cl.Usagef("-n: a run name cannot be empty (leave -n out for a random name)")

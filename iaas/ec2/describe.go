@@ -193,6 +193,8 @@ func (d *Driver) instance(ti types.Instance, s scope, hostnameFrom string) iaas.
 			inst.Service = v
 		case TagOwner:
 			inst.Owner = v
+		case TagStartedBy:
+			inst.StartedBy = v
 		case TagRun:
 			if inst.Run.Name == "" {
 				inst.Run.Name = v

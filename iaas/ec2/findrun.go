@@ -29,6 +29,27 @@ func (d *Driver) FindByRun(ctx context.Context, run iaas.RunID) ([]iaas.Instance
 	if run.Name == "" {
 		return nil, permanent("find run", "ec2.config", "empty run name", "")
 	}
+	return d.findByTag(ctx, "find run", TagRun, run.Name)
+}
+
+var _ iaas.StartedByFinder = (*Driver)(nil)
+
+// FindStartedBy (iaas.StartedByFinder) returns the instances tagged
+// cloudinitd:started-by=by, in the scopes FindByRun searches, each as
+// FindByRun gives it (LaunchedAt from EC2's launch time).
+func (d *Driver) FindStartedBy(ctx context.Context, by string) ([]iaas.Instance, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("find started by: %w", err)
+	}
+	if by == "" {
+		return nil, nil
+	}
+	return d.findByTag(ctx, "find started by", TagStartedBy, by)
+}
+
+// findByTag lists the instances tagged key=value in every scope this
+// driver has seen (the default scope when none), each once.
+func (d *Driver) findByTag(ctx context.Context, op, key, value string) ([]iaas.Instance, error) {
 	scopes := d.knownScopes()
 	if len(scopes) == 0 {
 		scopes = []scope{d.defaultScope()}
@@ -38,10 +59,10 @@ func (d *Driver) FindByRun(ctx context.Context, run iaas.RunID) ([]iaas.Instance
 	for _, s := range scopes {
 		c, err := d.client(ctx, s)
 		if err != nil {
-			return nil, withOp("find run", err)
+			return nil, withOp(op, err)
 		}
-		in := &ec2.DescribeInstancesInput{Filters: []types.Filter{{Name: aws.String("tag:" + TagRun), Values: []string{run.Name}}}}
-		err = d.eachInstance(ctx, c, s, "find run", in, func(ti types.Instance) {
+		in := &ec2.DescribeInstancesInput{Filters: []types.Filter{{Name: aws.String("tag:" + key), Values: []string{value}}}}
+		err = d.eachInstance(ctx, c, s, op, in, func(ti types.Instance) {
 			id := aws.ToString(ti.InstanceId)
 			if !seen[id] { // two scopes may reach the same account
 				seen[id] = true

@@ -112,6 +112,9 @@ func runInput(spec iaas.LaunchSpec, s scope, o launchOptions) *ec2.RunInstancesI
 	if spec.Owner != "" {
 		tags = append(tags, types.Tag{Key: aws.String(TagOwner), Value: aws.String(spec.Owner)})
 	}
+	if spec.StartedBy != "" {
+		tags = append(tags, types.Tag{Key: aws.String(TagStartedBy), Value: aws.String(spec.StartedBy)})
+	}
 	for _, kv := range o.Tags {
 		if kv[0] == "Name" {
 			tags[0].Value = aws.String(kv[1])

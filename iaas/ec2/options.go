@@ -31,13 +31,16 @@ const (
 // people; TagRunID its full id (iaas.RunID, "name.incarnation"), which
 // tells the run's instances from another record's of the same name.
 // TagOwner is set only on instances a service's program launched for its
-// run (LaunchSpec.Owner): the owning service.
+// run (LaunchSpec.Owner): the owning service. TagStartedBy is set only on
+// the instances of a run that 'cloudinitd run' owns: "run".
 const (
 	TagRun     = "cloudinitd:run"
 	TagRunID   = "cloudinitd:run-id"
 	TagService = "cloudinitd:service"
 	TagAttempt = "cloudinitd:attempt"
 	TagOwner   = "cloudinitd:owner"
+	// TagStartedBy is LaunchSpec.StartedBy ("run"), set only when given.
+	TagStartedBy = "cloudinitd:started-by"
 )
 
 // maxUserData is EC2's limit on user data before base64.

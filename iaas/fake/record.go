@@ -20,7 +20,8 @@ type record struct {
 	// for instances launched before it was recorded.
 	Incarnation string `json:"incarnation,omitempty"`
 	Service     string `json:"service,omitempty"`
-	Owner       string `json:"owner,omitempty"` // LaunchSpec.Owner
+	Owner       string `json:"owner,omitempty"`      // LaunchSpec.Owner
+	StartedBy   string `json:"started_by,omitempty"` // LaunchSpec.StartedBy
 	DryRun      bool   `json:"dry_run,omitempty"`
 
 	LaunchedAt     time.Time     `json:"launched_at"`
@@ -82,6 +83,7 @@ func (r *record) instance(now time.Time) iaas.Instance {
 		Service:     r.Service,
 		ClientToken: r.Token,
 		Owner:       r.Owner,
+		StartedBy:   r.StartedBy,
 	}
 	if inst.State != iaas.StatePending {
 		inst.Hostname, inst.PublicIP, inst.PrivateIP = "localhost", "127.0.0.1", "127.0.0.1"

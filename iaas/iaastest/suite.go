@@ -36,6 +36,7 @@ func Run(t *testing.T, h Harness) {
 		{"PermanentError", s.testPermanentError},
 		{"ContextCanceled", s.testContextCanceled},
 		{"FindByRun", s.testFindByRun},
+		{"FindStartedBy", s.testFindStartedBy},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

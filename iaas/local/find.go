@@ -25,9 +25,30 @@ func (d *Driver) FindByRun(ctx context.Context, run iaas.RunID) ([]iaas.Instance
 	if run.Name == "" {
 		return nil, nil
 	}
+	return d.findMeta(ctx, "find run", func(m meta) bool { return m.Run == run.Name })
+}
+
+var _ iaas.StartedByFinder = (*Driver)(nil)
+
+// FindStartedBy (iaas.StartedByFinder) returns every instance of the state
+// directory launched with LaunchSpec.StartedBy == by, as FindByRun gives
+// them. An empty by finds nothing.
+func (d *Driver) FindStartedBy(ctx context.Context, by string) ([]iaas.Instance, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, classify("find started by", iaas.ErrTransient, err)
+	}
+	if by == "" {
+		return nil, nil
+	}
+	return d.findMeta(ctx, "find started by", func(m meta) bool { return m.StartedBy == by })
+}
+
+// findMeta describes the instances of the state directory whose record
+// keep accepts, oldest launch first.
+func (d *Driver) findMeta(ctx context.Context, op string, keep func(meta) bool) ([]iaas.Instance, error) {
 	entries, err := os.ReadDir(d.stateDir)
 	if err != nil && !os.IsNotExist(err) {
-		return nil, classify("find run", iaas.ErrTransient, err)
+		return nil, classify(op, iaas.ErrTransient, err)
 	}
 	var ms []meta
 	for _, e := range entries {
@@ -35,8 +56,8 @@ func (d *Driver) FindByRun(ctx context.Context, run iaas.RunID) ([]iaas.Instance
 			continue
 		}
 		m, err := readMeta(filepath.Join(d.stateDir, e.Name()))
-		if err != nil || m.Run != run.Name || m.ID != e.Name() {
-			continue // being written, or not an instance of run
+		if err != nil || !keep(m) || m.ID != e.Name() {
+			continue // being written, or not one asked for
 		}
 		ms = append(ms, m)
 	}
@@ -46,7 +67,7 @@ func (d *Driver) FindByRun(ctx context.Context, run iaas.RunID) ([]iaas.Instance
 	out := make([]iaas.Instance, 0, len(ms))
 	for _, m := range ms {
 		if err := ctx.Err(); err != nil {
-			return nil, classify("find run", iaas.ErrTransient, err)
+			return nil, classify(op, iaas.ErrTransient, err)
 		}
 		out = append(out, d.describeOne(ctx, iaas.Ref{ID: m.ID, Handle: handleOf(filepath.Join(d.stateDir, m.ID))}))
 	}

@@ -105,7 +105,8 @@ func (d *Driver) reserve(ctx context.Context, spec iaas.LaunchSpec) (m meta, dir
 	ap := ln.Addr().(*net.TCPAddr)
 	m = meta{
 		ID: id, Run: spec.Run.Name, Incarnation: spec.Run.Incarnation, Service: spec.Service, Owner: spec.Owner,
-		Attempt: spec.Attempt, Token: spec.ClientToken,
+		StartedBy: spec.StartedBy,
+		Attempt:   spec.Attempt, Token: spec.ClientToken,
 		Image: spec.Image, Allocation: spec.Allocation,
 		Addr: ap.IP.String(), Port: ap.Port, User: d.user, HostKey: hostKey, ClientKey: keyPath,
 		State: statePending, LaunchedAt: time.Now().UTC().Truncate(time.Millisecond),
@@ -218,6 +219,7 @@ func (d *Driver) instance(dir string, m meta, st iaas.State, err error) iaas.Ins
 		Service:     m.Service,
 		ClientToken: m.Token,
 		Owner:       m.Owner,
+		StartedBy:   m.StartedBy,
 		Err:         err,
 	}
 }

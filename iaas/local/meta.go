@@ -28,7 +28,8 @@ type meta struct {
 	// for instances launched before it was recorded.
 	Incarnation string    `json:"incarnation,omitempty"`
 	Service     string    `json:"service"`
-	Owner       string    `json:"owner,omitempty"` // LaunchSpec.Owner
+	Owner       string    `json:"owner,omitempty"`      // LaunchSpec.Owner
+	StartedBy   string    `json:"started_by,omitempty"` // LaunchSpec.StartedBy
 	Attempt     int       `json:"attempt"`
 	Token       string    `json:"token"`
 	Image       string    `json:"image,omitempty"`

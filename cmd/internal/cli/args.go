@@ -13,7 +13,9 @@ type FlagSpec map[string]bool // flag name without dashes -> takes a value
 // time until a letter that takes a value, which takes the rest of the group
 // or, when that is empty, the next argument: "-vvnRUN" is "-v -v -n RUN",
 // "-gK=V" is "-g K=V", "-l debug" and "-ldebug" are the same.
-// Everything after "--" stays positional. When a help flag is present, args
+// Everything after "--" stays positional, and "--" stays too, so that a
+// command can tell its arguments from a program's ('run PLAN -- COMMAND':
+// the parser drops a "--" that comes before any positional argument). When a help flag is present, args
 // are returned unchanged so that help for a subcommand still works.
 func Permute(args []string, spec FlagSpec) []string {
 	for _, a := range args {
@@ -29,7 +31,7 @@ func Permute(args []string, spec FlagSpec) []string {
 		a := args[i]
 		switch {
 		case a == "--":
-			pos = append(pos, args[i+1:]...)
+			pos = append(pos, args[i:]...)
 			i = len(args)
 		case strings.HasPrefix(a, "--") && len(a) > 2:
 			flags = append(flags, a)

@@ -29,7 +29,7 @@ func TestPermute(t *testing.T) {
 		{"value that looks like a flag", []string{"boot", "-n", "-v", "p"}, []string{"-n", "-v", "boot", "p"}},
 		{"unknown letter passed on", []string{"list", "-vz"}, []string{"-v", "-z", "list"}},
 		{"dash value", []string{"boot", "-f", "-", "p"}, []string{"-f", "-", "boot", "p"}},
-		{"double dash", []string{"boot", "--", "-weird.conf"}, []string{"boot", "-weird.conf"}},
+		{"double dash", []string{"boot", "--", "-weird.conf"}, []string{"boot", "--", "-weird.conf"}},
 		{"help untouched", []string{"plan", "show", "--help"}, []string{"plan", "show", "--help"}},
 		{"value flag at end", []string{"boot", "-n"}, []string{"-n", "boot"}},
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -26,6 +27,13 @@ type Env struct {
 	// Secrets are the secret values the command has seen; the engine and
 	// everything the command writes mask them (see MaskStreams).
 	Secrets *bootlevel.Secrets
+	// Environ lists the process environment (NAME=VALUE), for the programs
+	// a command starts on this machine ('run' starts its COMMAND with it);
+	// nil: an empty environment.
+	Environ func() []string
+	// Signals lets a command take over the stop signals of the process
+	// (SignalContext); nil when nothing relays them (tests in-process).
+	Signals *Signals
 }
 
 // MaskStreams returns e with a Secrets (a new one if e has none) and Out,
@@ -72,6 +80,8 @@ func ProcessEnv() Env {
 		LookupEnv:  os.LookupEnv,
 		HomeDir:    home,
 		Transcript: &Transcript{},
+		Environ:    os.Environ,
+		Signals:    &Signals{},
 	}
 }
 
@@ -99,10 +109,14 @@ func (e Env) ExpandHome(p string) string {
 // any other pipe or socket of the process (whose write fails with EPIPE
 // and is handled there): a SIGPIPE stops only when stdout or stderr is
 // closed ([stdioClosed]).
-func SignalContext(parent context.Context, errw interface{ Write([]byte) (int, error) }, prog, note string) (ctx context.Context, stop func()) {
+//
+// With sigs (which may be nil), a command can take the signals over
+// ([Signals.Relay]): while it relays, each stop signal also goes to the
+// command and a second one no longer exits at once.
+func SignalContext(parent context.Context, errw interface{ Write([]byte) (int, error) }, prog, note string, sigs *Signals) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancel(parent)
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -110,11 +124,19 @@ func SignalContext(parent context.Context, errw interface{ Write([]byte) (int, e
 		for first := true; ; {
 			var sig os.Signal
 			select {
-			case sig = <-sigs:
+			case sig = <-ch:
 			case <-done:
 				return
 			}
 			if sig == syscall.SIGPIPE && !stdioClosed() {
+				continue
+			}
+			if sigs.relayed(sig) {
+				// The command says what it does with the signal.
+				if first {
+					first = false
+					cancel()
+				}
 				continue
 			}
 			if first {
@@ -130,7 +152,7 @@ func SignalContext(parent context.Context, errw interface{ Write([]byte) (int, e
 		}
 	}()
 	return ctx, func() {
-		signal.Stop(sigs)
+		signal.Stop(ch)
 		close(done)
 		<-finished
 		cancel()
@@ -163,4 +185,47 @@ func stdioClosed() bool {
 		}
 	}
 	return false
+}
+
+// Signals is the hand-over of the stop signals of [SignalContext] to a
+// command that must decide what a signal means (run relays them to its
+// COMMAND and must tear down even after a second one). The zero value is
+// ready; a nil *Signals relays nothing.
+type Signals struct {
+	mu    sync.Mutex
+	relay chan<- os.Signal
+}
+
+// Relay sends every stop signal (SIGINT, SIGTERM, SIGHUP, a closed stdout
+// or stderr as SIGPIPE) to ch until release is called. Meanwhile the first
+// signal still cancels the context of SignalContext, but nothing is
+// printed and a second SIGINT or SIGTERM does not exit the process: the
+// command does what it says. A signal that finds ch full is dropped.
+func (s *Signals) Relay(ch chan<- os.Signal) (release func()) {
+	s.mu.Lock()
+	s.relay = ch
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.relay = nil
+		s.mu.Unlock()
+	}
+}
+
+// relayed hands sig to the relaying command, if any, and reports whether
+// there was one.
+func (s *Signals) relayed(sig os.Signal) bool {
+	if s == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.relay == nil {
+		return false
+	}
+	select {
+	case s.relay <- sig:
+	default:
+	}
+	return true
 }

@@ -19,6 +19,27 @@ const (
 	ExitInterrupted = 130 // interrupted (Ctrl-C, SIGTERM, SIGHUP, closed output)
 )
 
+// Exit codes of 'cloudinitd run' besides its COMMAND's own status (the
+// table of docs/ci.md), carried by a [*StatusError].
+const (
+	ExitTimeout       = 124 // run --timeout was reached (as timeout(1))
+	ExitCannotExecute = 126 // COMMAND exists but could not be executed (as sh)
+	ExitNotFound      = 127 // COMMAND was not found (as sh)
+	ExitSignalBase    = 128 // 128+N: stopped by signal N (SIGTERM: 143)
+)
+
+// StatusError is an error that decides its own exit status: 'cloudinitd
+// run' exits with its COMMAND's status, 128+N after signal N, 124 after
+// --timeout. Err says what happened (printed like any error); Code is the
+// status.
+type StatusError struct {
+	Code int
+	Err  error
+}
+
+func (e *StatusError) Error() string { return e.Err.Error() }
+func (e *StatusError) Unwrap() error { return e.Err }
+
 // ErrNotValid marks a failure of -x (boot, reload): the plan loaded, but a
 // check made before anything is launched found a problem. It exits like an
 // invalid plan.
@@ -70,9 +91,12 @@ func WithHint(err error, hints ...string) error {
 // place that makes that decision.
 func ExitCode(err error) int {
 	var ue *UsageError
+	var se *StatusError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &se):
+		return se.Code
 	case errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	case errors.As(err, &ue):

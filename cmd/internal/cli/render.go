@@ -144,6 +144,9 @@ type jsonEvent struct {
 	State   string `json:"state,omitempty"`
 	Step    string `json:"step,omitempty"`
 	Detail  string `json:"detail,omitempty"`
+	// Exit is an exit status: on the command-exit and result events of
+	// 'cloudinitd run'.
+	Exit *int `json:"exit,omitempty"`
 }
 
 // Event implements bootlevel.Observer.
@@ -155,6 +158,23 @@ func (o *JSONObserver) Event(ev bootlevel.Event) {
 	if err != nil {
 		return
 	}
+	o.write(b)
+}
+
+// RunEvent writes an event of 'cloudinitd run' itself, between and after
+// the engine's: command-start, command-exit (exit: COMMAND's status),
+// teardown (state start, done, failed or kept) and the last, result
+// (exit: the status cloudinitd exits with).
+func (o *JSONObserver) RunEvent(t time.Time, run, event, state, detail string, exit *int) {
+	b, err := json.Marshal(jsonEvent{Time: t.UTC().Format(time.RFC3339Nano), Run: run, Event: event,
+		State: state, Detail: detail, Exit: exit})
+	if err != nil {
+		return
+	}
+	o.write(b)
+}
+
+func (o *JSONObserver) write(b []byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.W.Write(append(b, '\n'))
