@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
 )
 
@@ -60,18 +62,25 @@ func execCommand(ctx context.Context, argv, environ []string, in io.Reader, out,
 		}
 		return commandResult{code: code, err: fmt.Errorf("command %s: %w", argv[0], err)}
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// Told when COMMAND has exited, before it is reaped: its pid, hence
+	// its process group's id, cannot be reused until then.
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		var si unix.Siginfo
+		for unix.Waitid(unix.P_PID, cmd.Process.Pid, &si, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
+		}
+	}()
 	res := commandResult{started: true}
 	group := -cmd.Process.Pid
 	var kill <-chan time.Time
 	stopping := ctx.Done()
 	for {
 		select {
-		case err := <-done:
+		case <-exited:
 			// What COMMAND left in the background goes with it.
 			syscall.Kill(group, syscall.SIGKILL)
-			res.code, res.err = exitStatus(err)
+			res.code, res.err = exitStatus(cmd.Wait())
 			return res
 		case <-stopping:
 			stopping = nil
