@@ -141,46 +141,6 @@ func (c ciCase) nothingLeft(t *testing.T, run string) {
 	}
 }
 
-// TestRunStopSignals stops 'cloudinitd run' with SIGTERM (a cancelled CI
-// job) and SIGINT (Ctrl-C) while its command sleeps: the command gets the
-// signal, run exits 128+N (143, 130), and nothing of the run is left.
-func TestRunStopSignals(t *testing.T) {
-	c := newCICase(t)
-	for _, tc := range []struct {
-		run  string
-		sig  syscall.Signal
-		code int
-	}{
-		{"sigterm", syscall.SIGTERM, 143},
-		{"sigint", syscall.SIGINT, 130},
-	} {
-		t.Run(tc.run, func(t *testing.T) {
-			started := filepath.Join(c.tmp, tc.run+".started")
-			got := filepath.Join(c.tmp, tc.run+".got")
-			script := `trap 'echo "$1" > "$2"; exit 9' TERM INT; touch "$3"; sleep 600 & wait`
-			cmd, done := c.start(t, tc.run, started, "sh", "-c", script, "sh", tc.run, got, started)
-			if live := c.live(t, tc.run); len(live) == 0 {
-				t.Fatalf("no live instance of %s while its command runs: nothing would be tested", tc.run)
-			}
-			if err := cmd.Process.Signal(tc.sig); err != nil {
-				t.Fatal(err)
-			}
-			code := c.wait(t, tc.run, cmd, done)
-			stderr := c.stderr(t, tc.run)
-			if code != tc.code {
-				t.Errorf("run stopped by %v: exit %d, want %d\n%s", tc.sig, code, tc.code, stderr)
-			}
-			if b, err := os.ReadFile(got); err != nil || strings.TrimSpace(string(b)) != tc.run {
-				t.Errorf("the command did not get the signal (its trap wrote %q, %v)\n%s", b, err, stderr)
-			}
-			if !strings.Contains(stderr, "passing "+signalName(tc.sig)+" to the command") {
-				t.Errorf("run does not say it passed %v on:\n%s", tc.sig, stderr)
-			}
-			c.nothingLeft(t, tc.run)
-		})
-	}
-}
-
 // TestRunKilled kills 'cloudinitd run' with SIGKILL while its command
 // runs: its instances stay up, owned by a dead process. The next 'run' in
 // the same record directory takes that run down before booting its own;

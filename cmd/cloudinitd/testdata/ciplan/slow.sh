@@ -1,0 +1,3 @@
+#!/bin/sh
+echo "booting slowly"
+sleep 600
