@@ -54,6 +54,8 @@ func TestScripts(t *testing.T) {
 			e.Setenv("HOME", home)
 			e.Setenv("REPO", repo)
 			e.Values["ec2"] = &ec2Holder{}
+			work := e.WorkDir
+			e.Defer(func() { reapLocal(work) })
 			return nil
 		},
 	})
