@@ -54,7 +54,9 @@ func newApp(env cl.Env) *cli.App {
 			"   1    the operation failed (a service, a cloud call, a file)\n" +
 			"   2    usage: unknown command or option, missing or extra argument\n" +
 			"   3    the launch plan is invalid or failed -x; nothing was started\n" +
-			"   130  interrupted (Ctrl-C, SIGTERM, SIGHUP, closed output)\n\n" +
+			"   130  interrupted (Ctrl-C, SIGTERM, SIGHUP, closed output)\n" +
+			"   run exits with its COMMAND's status, 124 (--timeout), 126/127 (COMMAND not\n" +
+			"        executable/found), 128+N (stopped by signal N): docs/ci.md\n\n" +
 			"See docs/cli.md.",
 		Flags:                  globalFlags(),
 		Writer:                 env.Streams.Out,

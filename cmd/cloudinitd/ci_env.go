@@ -50,7 +50,7 @@ func envName(svc, key string) string {
 // attributes that map to one name are both left out, as is an attribute
 // that maps to one of the fixed names: a COMMAND must never read one
 // service's value believing it is another's.
-func runVars(ctx context.Context, db *store.DB, ro bootlevel.ResolverOptions, doc string) (ciVars, error) {
+func runVars(ctx context.Context, db *store.DB, ro bootlevel.ResolverOptions, dbDir, doc string) (ciVars, error) {
 	r, err := bootlevel.LoadResolverWith(ctx, db, ro)
 	if err != nil {
 		return ciVars{}, err
@@ -60,7 +60,7 @@ func runVars(ctx context.Context, db *store.DB, ro bootlevel.ResolverOptions, do
 		return ciVars{}, err
 	}
 	out := ciVars{vars: map[string]string{
-		envRun: db.Name(), envRunID: db.Name() + "." + db.Incarnation(), envDoc: doc, envDBDir: ro.StateDir,
+		envRun: db.Name(), envRunID: db.Name() + "." + db.Incarnation(), envDoc: doc, envDBDir: dbDir,
 	}}
 	from := map[string]string{} // variable -> "service.key" that set it
 	clash := map[string][]string{}

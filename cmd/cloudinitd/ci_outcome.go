@@ -31,7 +31,7 @@ func (r *ciRun) outcome(ctx context.Context, bootErr error, res commandResult, t
 		code = cl.ExitSignalBase + signalNumber(s)
 		parts = append(parts, fmt.Errorf("run %s: interrupted (%s)", r.run, signalName(s)))
 	}
-	if bootErr != nil && !errors.Is(bootErr, context.Canceled) {
+	if bootErr != nil && !errors.Is(bootErr, context.Canceled) && !(ctx.Err() != nil && errors.Is(bootErr, ctx.Err())) {
 		parts = append(parts, explain(bootErr, r.run))
 	}
 	if res.err != nil {

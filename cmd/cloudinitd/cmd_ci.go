@@ -154,7 +154,7 @@ func (r *ciRun) prepare(ctx context.Context, db *store.DB) (string, ciVars, erro
 	if err := writeDocument(ctx, db, ro, doc, false); err != nil {
 		return doc, ciVars{}, err
 	}
-	vars, err := runVars(ctx, db, ro, doc)
+	vars, err := runVars(ctx, db, ro, r.o.DBDir, doc)
 	return doc, vars, err
 }
 
