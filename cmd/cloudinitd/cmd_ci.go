@@ -133,7 +133,9 @@ func (r *ciRun) do(ctx context.Context, planPath string, argv []string) error {
 	} else {
 		tdErr = r.teardown(ctx)
 		if tdErr == nil && doc != "" && o.Output == "" {
-			os.RemoveAll(filepath.Dir(doc))
+			if err := os.RemoveAll(filepath.Dir(doc)); err != nil {
+				notice(env, "%s: warning: remove the run document: %v", progName, err)
+			}
 		}
 	}
 	return r.outcome(ctx, bootErr, cmdRes, tdErr)
