@@ -1,19 +1,30 @@
 package bootlevel
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/plan"
 	"github.com/cloudinitd/cloudinitd/store"
 )
 
 // HistoryEntry is one instance ever launched for the run, with what the
 // cloud says of it now.
 type HistoryEntry struct {
-	Service     string
-	Attempt     int
+	Service string
+	// Level is the service's level number (0 for an unrecorded instance
+	// of a service the record does not hold).
+	Level   int
+	Attempt int
+	// Launched is when the launch call returned the instance id (for an
+	// unrecorded instance, when the driver says it was launched; zero if
+	// it cannot tell).
+	Launched    time.Time
 	InstanceID  string
 	ClientToken string
 	Driver      string
@@ -110,7 +121,8 @@ func (e *run) listHistory(ctx context.Context) (*historyList, *Resolver, error) 
 		s, _ := r.Service(h.Service)
 		rows = append(rows, h)
 		hl.entries = append(hl.entries, HistoryEntry{
-			Service: h.Service, Attempt: h.Attempt, InstanceID: h.InstanceID, ClientToken: h.ClientToken,
+			Service: h.Service, Level: s.Level, Attempt: h.Attempt, Launched: h.Launched,
+			InstanceID: h.InstanceID, ClientToken: h.ClientToken,
 			Driver: h.Driver, Recorded: h.State, Current: s.InstanceID == h.InstanceID,
 		})
 		hl.refs = append(hl.refs, iaas.Ref{ID: h.InstanceID, Handle: h.Handle})
@@ -118,8 +130,9 @@ func (e *run) listHistory(ctx context.Context) (*historyList, *Resolver, error) 
 	}
 	e.describeHistory(ctx, r, rows, hl.entries)
 	add := func(f foundInstance, otherRun string) {
+		s, _ := r.Service(f.inst.Service)
 		hl.entries = append(hl.entries, HistoryEntry{
-			Service: f.inst.Service, InstanceID: f.inst.ID, ClientToken: f.inst.ClientToken, Driver: f.d.Name(),
+			Service: f.inst.Service, Level: s.Level, Launched: f.inst.LaunchedAt, InstanceID: f.inst.ID, ClientToken: f.inst.ClientToken, Driver: f.d.Name(),
 			State: f.inst.State, Hostname: f.inst.Hostname, Unrecorded: true, Owner: f.inst.Owner, OtherRun: otherRun,
 			Err: f.inst.Err,
 		})
@@ -137,7 +150,28 @@ func (e *run) listHistory(ctx context.Context) (*historyList, *Resolver, error) 
 			add(f, f.inst.Run.String())
 		}
 	}
+	hl.sort()
 	return hl, r, serr
+}
+
+// sort orders the list by level, then service name as people read them
+// (plan.CompareNames: worker-2 before worker-10), then attempt and launch
+// time; the listing order of equal entries is kept.
+func (hl *historyList) sort() {
+	idx := make([]int, len(hl.entries))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int {
+		a, b := hl.entries[i], hl.entries[j]
+		return cmp.Or(cmp.Compare(a.Level, b.Level), plan.CompareNames(a.Service, b.Service),
+			cmp.Compare(a.Attempt, b.Attempt), a.Launched.Compare(b.Launched))
+	})
+	entries, refs, found := make([]HistoryEntry, len(idx)), make([]iaas.Ref, len(idx)), make([]iaas.Driver, len(idx))
+	for k, i := range idx {
+		entries[k], refs[k], found[k] = hl.entries[i], hl.refs[i], hl.found[i]
+	}
+	hl.entries, hl.refs, hl.found = entries, refs, found
 }
 
 // killable reports whether History(kill) and Clean may terminate the

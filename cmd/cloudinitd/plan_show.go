@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -43,7 +44,7 @@ func showGlobals(w io.Writer, p *plan.Plan) {
 	for n := range p.Globals {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	slices.SortFunc(names, plan.CompareNames)
 	for _, n := range names {
 		g := p.Globals[n]
 		fmt.Fprintf(w, "  %s\t%s\t%s\n", n, secretOr(n, g.Value), g.Source)

@@ -30,6 +30,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"ec2down":      cmdEC2Down,
 	"nosecret":     cmdNoSecret,
 	"fakeowned":    cmdFakeOwned,
+	"json":         cmdJSON,
 }
 
 // cmdWaitFile is "waitfile PATH": it waits (up to a minute) until PATH

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cloudinitd/cloudinitd/bootlevel"
+	"github.com/cloudinitd/cloudinitd/plan"
 )
 
 // LiveObserver keeps a live view of levels and services on a terminal:
@@ -158,7 +159,7 @@ func (l *LiveObserver) render() []string {
 				svcs = append(svcs, s)
 			}
 		}
-		sort.Slice(svcs, func(i, j int) bool { return svcs[i].name < svcs[j].name })
+		sort.SliceStable(svcs, func(i, j int) bool { return plan.CompareNames(svcs[i].name, svcs[j].name) < 0 })
 		for _, s := range svcs {
 			state := s.state
 			if s.step != "" {
