@@ -13,9 +13,6 @@ import (
 
 const progName = "cloudinitd"
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "devel"
-
 // Main runs cloudinitd with args (without the program name) and returns the
 // exit code. Everything it needs comes from env.
 // With -O FILE, env.Transcript receives a copy of what is said to people
@@ -28,8 +25,13 @@ func Main(ctx context.Context, args []string, env cl.Env) int {
 	env = env.MaskStreams()
 	env.Streams.Out = io.MultiWriter(env.Streams.Out, env.Transcript.Results())
 	app := newApp(env)
-	argv := append([]string{progName}, cl.Permute(args, flagSpec(app.Flags))...)
-	err := app.RunContext(ctx, argv)
+	var err error
+	if words, ok := helpWords(args, flagSpec(app.Flags)); ok {
+		// --help anywhere: the help of the command named, as 'help' does.
+		err = writeHelp(env.Streams.Out, app, words)
+	} else {
+		err = app.RunContext(ctx, append([]string{progName}, cl.Permute(args, flagSpec(app.Flags))...))
+	}
 	cl.PrintError(io.MultiWriter(env.Streams.Err, env.Transcript), progName, err)
 	if cerr := env.Transcript.Close(); cerr != nil {
 		cl.PrintError(env.Streams.Err, progName, cerr)
@@ -43,11 +45,14 @@ func Main(ctx context.Context, args []string, env cl.Env) int {
 func newApp(env cl.Env) *cli.App {
 	app := &cli.App{
 		Name:      progName,
-		Usage:     "bring up systems of services on clouds, level by level, and take them down again",
+		Usage:     "Bring up systems of services on clouds, level by level, and take them down again",
 		UsageText: "cloudinitd [options] <command> [<launch plan> | <run name>] [options]",
 		// -v is --verbose, as in cloudinit.d, so the library's -v/--version
 		// flag is replaced by a plain --version below.
 		HideVersion: true,
+		// Help is ours (help.go): wrapped to 100 columns, each command
+		// with the options that apply to it.
+		HideHelp: true,
 		Description: "Options may come before or after the command and its arguments.\n\n" +
 			"EXIT STATUS:\n" +
 			"   0    the command did what was asked\n" +
@@ -57,7 +62,7 @@ func newApp(env cl.Env) *cli.App {
 			"   130  interrupted (Ctrl-C, SIGTERM, SIGHUP, closed output)\n" +
 			"   run exits with its COMMAND's status, 124 (--timeout), 126/127 (COMMAND not\n" +
 			"        executable/found), 128+N (stopped by signal N): docs/ci.md\n\n" +
-			"See docs/cli.md.",
+			"See docs/cli.md, 'cloudinitd man' and 'cloudinitd completion bash|zsh|fish'.",
 		Flags:                  globalFlags(),
 		Writer:                 env.Streams.Out,
 		ErrWriter:              env.Streams.Err,
@@ -87,13 +92,14 @@ func newApp(env cl.Env) *cli.App {
 		Commands: commands(env),
 		Action: func(c *cli.Context) error {
 			if c.Bool("version") {
-				_, err := fmt.Fprintf(env.Streams.Out, "%s %s\n", progName, version)
+				_, err := fmt.Fprintf(env.Streams.Out, "%s %s\n", progName, buildVersion())
 				return err
 			}
 			if c.Args().Present() {
-				return cl.Usagef("unknown command %q (run '%s commands' for the list)", c.Args().First(), progName)
+				return unknownCommand(c.Args().First(), c.Args().First(), c.App.Commands)
 			}
-			return cli.ShowAppHelp(c)
+			writeAppHelp(env.Streams.Out, c.App)
+			return nil
 		},
 	}
 	return app
@@ -115,6 +121,9 @@ func commands(env cl.Env) []*cli.Command {
 		listCommand(env),
 		commandsCommand(env),
 		planCommand(env),
+		helpCommand(env),
+		completionCommand(env),
+		manCommand(env),
 	}
 	hideHelp(cmds)
 	return cmds
@@ -154,11 +163,12 @@ func needArgs(c *cli.Context, n int, what string) error {
 	return nil
 }
 
-// hideHelp removes the library's "help" subcommand from every command;
-// --help still works.
+// hideHelp removes the library's "help" subcommand and --help flag from
+// every command: 'cloudinitd help' and the global --help are ours.
 func hideHelp(cmds []*cli.Command) {
 	for _, c := range cmds {
 		c.HideHelpCommand = true
+		c.HideHelp = true
 		hideHelp(c.Subcommands)
 	}
 }

@@ -22,8 +22,8 @@ func bootCommand(env cl.Env) *cli.Command {
 		Name: "boot",
 		Usage: "Boot a launch plan: start every level's services, level by level, " +
 			"and record the run. With --resume RUN, continue an interrupted boot.",
-		UsageText: "cloudinitd boot PLAN [-n RUN] [-x] [-y] [-o FILE] [--json] [--parallel N] [--no-prelaunch]\n" +
-			"cloudinitd boot --resume RUN",
+		UsageText: "cloudinitd boot PLAN [-n RUN] [-x] [-y [-c]] [-o FILE] [-g KEY=VALUE]... [-G FILE]... [--json] [--parallel N] [--no-prelaunch]\n" +
+			"cloudinitd boot --resume RUN [-o FILE] [-g KEY=VALUE]... [--json] [--parallel N] [--no-prelaunch]",
 		Action: func(c *cli.Context) error {
 			what := "the path of a launch plan's top file"
 			if c.Bool("resume") {

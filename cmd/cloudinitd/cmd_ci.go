@@ -31,7 +31,7 @@ func ciCommand(env cl.Env) *cli.Command {
 		Name: "run",
 		Usage: "Boot a plan as a new run, run COMMAND on this machine with the run's attributes in its environment, " +
 			"then take the run down whatever happened (for CI; see docs/ci.md). Exits with COMMAND's status.",
-		UsageText: "cloudinitd run PLAN [-n RUN] [--timeout DURATION] [--grace DURATION] [--keep-on-failure] [--json] -- COMMAND [ARGS...]",
+		UsageText: "cloudinitd run PLAN [-n RUN] [-o FILE] [-g KEY=VALUE]... [-G FILE]... [--timeout DURATION] [--grace DURATION] [--keep-on-failure] [--json] [--parallel N] [--no-prelaunch] -- COMMAND [ARGS...]",
 		Action: func(c *cli.Context) error {
 			args := c.Args().Slice()
 			i := slices.Index(args, "--")

@@ -15,8 +15,9 @@ import (
 
 func hostkeyCommand(env cl.Env) *cli.Command {
 	return &cli.Command{
-		Name:  "hostkey",
-		Usage: "Manage the SSH host keys recorded for a run's hosts.",
+		Name:   "hostkey",
+		Usage:  "Manage the SSH host keys recorded for a run's hosts.",
+		Action: subcommandAction,
 		Subcommands: []*cli.Command{{
 			Name: "forget",
 			Usage: "Forget the SSH host key recorded for SERVICE's host (for every service of the run on that host), " +

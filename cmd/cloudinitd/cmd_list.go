@@ -13,7 +13,7 @@ func listCommand(env cl.Env) *cli.Command {
 	return &cli.Command{
 		Name:      "list",
 		Usage:     "List the runs recorded in the database directory.",
-		UsageText: "cloudinitd list [-d DIR]",
+		UsageText: "cloudinitd list",
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 0, "no arguments"); err != nil {
 				return err

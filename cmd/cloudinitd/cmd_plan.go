@@ -34,8 +34,9 @@ func planCommand(env cl.Env) *cli.Command {
 		}
 	}
 	return &cli.Command{
-		Name:  "plan",
-		Usage: "Read a launch plan without launching anything.",
+		Name:   "plan",
+		Usage:  "Read a launch plan without launching anything.",
+		Action: subcommandAction,
 		Subcommands: []*cli.Command{
 			sub("validate", "Load a launch plan and report every problem in it at once; exit 3 if it is invalid.", runPlanValidate),
 			sub("show", "Show a launch plan's levels and services, every resolved value with where it came from, and the dependencies between services.", runPlanShow),

@@ -18,7 +18,7 @@ func reloadCommand(env cl.Env) *cli.Command {
 		Name: "reload",
 		Usage: "Read a (fixed) launch plan into an existing run's record: services are matched by name and " +
 			"keep their state, instance and history. Nothing runs; follow with repair.",
-		UsageText: "cloudinitd reload PLAN -n RUN [-x]",
+		UsageText: "cloudinitd reload PLAN -n RUN [-x] [-g KEY=VALUE]... [-G FILE]...",
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 1, "the path of a launch plan's top file"); err != nil {
 				return err

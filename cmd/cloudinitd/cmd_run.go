@@ -15,10 +15,14 @@ import (
 // run's engine, then cleans up stray instances (as cloudinit.d did after
 // status, repair and reboot) and writes the -o document when asked.
 func runCommand(env cl.Env, name, usage string, clean, doc bool, op func(*bootlevel.Engine, context.Context) error, next func(run string) []string) *cli.Command {
+	docUsage := ""
+	if doc {
+		docUsage = " [-o FILE]"
+	}
 	return &cli.Command{
 		Name:      name,
 		Usage:     usage,
-		UsageText: "cloudinitd " + name + " RUN",
+		UsageText: "cloudinitd " + name + " RUN" + docUsage + " [-g KEY=VALUE]... [--json] [--parallel N]",
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 1, "the name of a run"); err != nil {
 				return err

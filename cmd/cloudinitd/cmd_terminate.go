@@ -18,7 +18,7 @@ func terminateCommand(env cl.Env) *cli.Command {
 		Name: "terminate",
 		Usage: "Take runs down: services in reverse level order, each terminate program, then every instance " +
 			"the run ever launched. The record is then deleted, unless --noclean or anything failed.",
-		UsageText: "cloudinitd terminate RUN [RUN...] [-c | -C]",
+		UsageText: "cloudinitd terminate RUN [RUN...] [-c | -C | --forget] [-g KEY=VALUE]... [--json] [--parallel N]",
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return cl.Usagef("the terminate command requires the name of at least one run")

@@ -15,17 +15,8 @@ type FlagSpec map[string]bool // flag name without dashes -> takes a value
 // "-gK=V" is "-g K=V", "-l debug" and "-ldebug" are the same.
 // Everything after "--" stays positional, and "--" stays too, so that a
 // command can tell its arguments from a program's ('run PLAN -- COMMAND':
-// the parser drops a "--" that comes before any positional argument). When a help flag is present, args
-// are returned unchanged so that help for a subcommand still works.
+// the parser drops a "--" that comes before any positional argument).
 func Permute(args []string, spec FlagSpec) []string {
-	for _, a := range args {
-		if a == "--" {
-			break
-		}
-		if a == "-h" || a == "--help" {
-			return args
-		}
-	}
 	var flags, pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]

@@ -30,7 +30,7 @@ func TestPermute(t *testing.T) {
 		{"unknown letter passed on", []string{"list", "-vz"}, []string{"-v", "-z", "list"}},
 		{"dash value", []string{"boot", "-f", "-", "p"}, []string{"-f", "-", "boot", "p"}},
 		{"double dash", []string{"boot", "--", "-weird.conf"}, []string{"boot", "--", "-weird.conf"}},
-		{"help untouched", []string{"plan", "show", "--help"}, []string{"plan", "show", "--help"}},
+		{"help moved like any flag", []string{"plan", "show", "--help"}, []string{"--help", "plan", "show"}},
 		{"value flag at end", []string{"boot", "-n"}, []string{"-n", "boot"}},
 	}
 	for _, tc := range cases {

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+)
+
+// helpWidth is the width help text is wrapped to.
+const helpWidth = 100
+
+// helpWords reports whether args (a command line without the program
+// name) asks for help with -h or --help before any "--", and the
+// positional words of args: the command they ask about.
+func helpWords(args []string, spec cl.FlagSpec) (words []string, help bool) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return words, help
+		case a == "-h" || a == "--help":
+			help = true
+		case strings.HasPrefix(a, "--"):
+			if name := a[2:]; !strings.Contains(name, "=") && spec[name] {
+				i++
+			}
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			for j, c := range a[1:] {
+				if c == 'h' {
+					help = true
+				}
+				if spec[string(c)] {
+					if j == len(a)-2 {
+						i++ // the value is the next word
+					}
+					break
+				}
+			}
+		default:
+			words = append(words, a)
+		}
+	}
+	return words, help
+}
+
+// commonOptions are the options every command takes (logging, output for
+// people, the record directory).
+func commonOptions() []string {
+	return []string{"verbose", "quiet", "database", "logdir", "loglevel", "logstack", "outstream", "remotedebug", "help"}
+}
+
+// engineOptions are the options of every command that runs the engine on
+// a recorded run.
+func engineOptions() []string { return []string{"json", "parallel", "globalvar"} }
+
+// commandOptions are the options each command (by its path, "plan show")
+// reads besides commonOptions: what its --help lists.
+func commandOptions() map[string][]string {
+	eng := engineOptions()
+	return map[string][]string{
+		"boot": append([]string{"name", "validate", "dryrun", "noclean", "output", "no-prelaunch", "resume", "globalvarfile"}, eng...),
+		"run": append([]string{"name", "output", "no-prelaunch", "globalvarfile", "keep-on-failure", "timeout", "grace"},
+			eng...),
+		"status":         append([]string{"output"}, eng...),
+		"repair":         append([]string{"output"}, eng...),
+		"reboot":         append([]string{"output"}, eng...),
+		"terminate":      append([]string{"noclean", "safeclean", "forget"}, eng...),
+		"history":        append([]string{"kill"}, eng...),
+		"clean":          append([]string{"stale", "older-than"}, eng...),
+		"reload":         {"name", "validate", "globalvar", "globalvarfile"},
+		"hostkey forget": nil,
+		"list":           nil,
+		"commands":       nil,
+		"help":           nil,
+		"completion":     nil,
+		"man":            nil,
+		"plan validate":  {"globalvar", "globalvarfile"},
+		"plan show":      {"globalvar", "globalvarfile"},
+		"plan graph":     {"globalvar", "globalvarfile"},
+		"":               {"version"},
+	}
+}
+
+// helpCommand is 'cloudinitd help [COMMAND [SUBCOMMAND]]'.
+func helpCommand(env cl.Env) *cli.Command {
+	return &cli.Command{
+		Name:      "help",
+		Usage:     "Show the usage of cloudinitd or of one command and the options that apply to it.",
+		UsageText: "cloudinitd help [COMMAND [SUBCOMMAND]]",
+		Action: func(c *cli.Context) error {
+			return writeHelp(env.Streams.Out, c.App, c.Args().Slice())
+		},
+	}
+}
+
+// writeHelp writes the help of the command named by words (the program's
+// when there are none); an unknown command is a usage error with a
+// suggestion.
+func writeHelp(w io.Writer, app *cli.App, words []string) error {
+	cmds := app.Commands
+	var path []string
+	var cmd *cli.Command
+	for _, word := range words {
+		if cmd != nil && len(cmd.Subcommands) == 0 {
+			break // the rest are the command's arguments
+		}
+		next := findCommand(cmds, word)
+		if next == nil {
+			return unknownCommand(strings.Join(append(path, word), " "), word, cmds)
+		}
+		cmd, cmds, path = next, next.Subcommands, append(path, word)
+	}
+	if cmd == nil {
+		writeAppHelp(w, app)
+	} else {
+		writeCommandHelp(w, app, strings.Join(path, " "), cmd)
+	}
+	return nil
+}
+
+func findCommand(cmds []*cli.Command, name string) *cli.Command {
+	for _, c := range cmds {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// unknownCommand is the usage error for a command name not in cmds, with
+// the nearest name when one is near.
+func unknownCommand(what, word string, cmds []*cli.Command) error {
+	var names []string
+	for _, c := range cmds {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	err := cl.Usagef("unknown command %q", what)
+	if s := cl.Suggest(word, names); s != "" {
+		return cl.WithHint(err, fmt.Sprintf("did you mean %q?", strings.TrimSuffix(what, word)+s))
+	}
+	return cl.WithHint(err, fmt.Sprintf("the commands are: %s", strings.Join(names, ", ")))
+}
+
+// subcommandAction is the Action of a command with subcommands, reached
+// when the first argument is none of them.
+func subcommandAction(c *cli.Context) error {
+	if !c.Args().Present() {
+		var names []string
+		for _, s := range c.Command.Subcommands {
+			names = append(names, s.Name)
+		}
+		return cl.Usagef("the %s command needs a subcommand: %s", commandPath(c), strings.Join(names, ", "))
+	}
+	word := c.Args().First()
+	return unknownCommand(commandPath(c)+" "+word, word, c.Command.Subcommands)
+}
+
+func writeAppHelp(w io.Writer, app *cli.App) {
+	fmt.Fprintf(w, "Usage: %s\n\n", app.UsageText)
+	writeWrapped(w, "", app.Usage+".")
+	fmt.Fprintln(w, "\nCommands:")
+	var rows [][2]string
+	for _, c := range app.Commands {
+		if c.Hidden {
+			continue
+		}
+		rows = append(rows, [2]string{c.Name, c.Usage})
+	}
+	writeTable(w, rows, 12)
+	fmt.Fprintf(w, "\nOptions of every command ('%s help COMMAND' lists the options of each):\n", app.Name)
+	writeTable(w, flagRows(app.Flags, append(commonOptions(), "version")), 26)
+	fmt.Fprintf(w, "\n%s\n", app.Description)
+}
+
+func writeCommandHelp(w io.Writer, app *cli.App, path string, cmd *cli.Command) {
+	usage := cmd.UsageText
+	if usage == "" {
+		usage = app.Name + " " + path + " SUBCOMMAND"
+	}
+	for i, line := range strings.Split(usage, "\n") {
+		lead := "Usage: "
+		if i > 0 {
+			lead = "       "
+		}
+		for j, l := range wrap(line, helpWidth-len(lead)-4) {
+			if j > 0 {
+				lead = "           "
+			}
+			fmt.Fprintf(w, "%s%s\n", lead, l)
+		}
+	}
+	fmt.Fprintln(w)
+	writeWrapped(w, "", cmd.Usage)
+	if len(cmd.Subcommands) > 0 {
+		fmt.Fprintln(w, "\nSubcommands:")
+		var rows [][2]string
+		for _, s := range cmd.Subcommands {
+			rows = append(rows, [2]string{s.Name, s.Usage})
+		}
+		writeTable(w, rows, 12)
+		fmt.Fprintf(w, "\n'%s help %s SUBCOMMAND' shows the options of each.\n", app.Name, path)
+		return
+	}
+	if own := commandOptions()[path]; len(own) > 0 {
+		fmt.Fprintln(w, "\nOptions:")
+		writeTable(w, flagRows(app.Flags, own), 26)
+	}
+	fmt.Fprintln(w, "\nCommon options (before or after the command):")
+	writeTable(w, flagRows(app.Flags, commonOptions()), 26)
+}
+
+// flagRows are the option names and usage of the flags named in names, in
+// the order of flags.
+func flagRows(flags []cli.Flag, names []string) [][2]string {
+	var rows [][2]string
+	for _, f := range flags {
+		if !slices.Contains(names, f.Names()[0]) {
+			continue
+		}
+		rows = append(rows, [2]string{flagSynopsis(f), flagUsage(f)})
+	}
+	return rows
+}
+
+// flagSynopsis is "-n, --name NAME".
+func flagSynopsis(f cli.Flag) string {
+	var value string
+	if d, ok := f.(cli.DocGenerationFlag); ok && d.TakesValue() {
+		if value, _ = unquoteUsage(d.GetUsage()); value == "" {
+			value = "VALUE"
+		}
+	}
+	names := f.Names()
+	var parts []string
+	for _, n := range names[1:] {
+		parts = append(parts, flagDash(n))
+	}
+	parts = append(parts, flagDash(names[0]))
+	s := strings.Join(parts, ", ")
+	if len(names) == 1 {
+		s = "    " + s
+	}
+	if value != "" {
+		s += " " + value
+	}
+	return s
+}
+
+func flagDash(n string) string {
+	if len(n) == 1 {
+		return "-" + n
+	}
+	return "--" + n
+}
+
+// flagUsage is the flag's usage with its default value, if it has one
+// worth saying.
+func flagUsage(f cli.Flag) string {
+	d, ok := f.(cli.DocGenerationFlag)
+	if !ok {
+		return ""
+	}
+	_, usage := unquoteUsage(d.GetUsage())
+	if d.TakesValue() {
+		if def := d.GetDefaultText(); def != "" && def != "0" && def != "0s" && def != `""` && !strings.Contains(usage, "default") {
+			usage += " (default " + def + ")"
+		}
+	}
+	if e := d.GetEnvVars(); len(e) > 0 {
+		usage += " [$" + strings.Join(e, ", $") + "]"
+	}
+	return usage
+}
+
+// writeTable writes rows as two columns, the second wrapped to helpWidth
+// and starting at column col+2 (or on the next line when the first is
+// wider).
+func writeTable(w io.Writer, rows [][2]string, col int) {
+	pad := strings.Repeat(" ", col+2)
+	for _, r := range rows {
+		lines := wrap(r[1], helpWidth-len(pad))
+		left := "  " + r[0]
+		if len(left)+2 > len(pad) && len(lines) > 0 {
+			fmt.Fprintln(w, left)
+			left = ""
+		}
+		for i, l := range lines {
+			if i == 0 && left != "" {
+				fmt.Fprintf(w, "%-*s%s\n", len(pad), left, l)
+				continue
+			}
+			fmt.Fprintf(w, "%s%s\n", pad, l)
+		}
+		if len(lines) == 0 {
+			fmt.Fprintln(w, left)
+		}
+	}
+}
+
+// writeWrapped writes text wrapped to helpWidth, each line after indent.
+func writeWrapped(w io.Writer, indent, text string) {
+	for _, l := range wrap(text, helpWidth-len(indent)) {
+		fmt.Fprintf(w, "%s%s\n", indent, l)
+	}
+}
+
+// unquoteUsage splits a flag's usage into the name of its value (the
+// first `QUOTED` word, as the library's help reads it) and the usage
+// without the quotes.
+func unquoteUsage(usage string) (string, string) {
+	start := strings.IndexByte(usage, '`')
+	if start < 0 {
+		return "", usage
+	}
+	end := strings.IndexByte(usage[start+1:], '`')
+	if end < 0 {
+		return "", usage
+	}
+	name := usage[start+1 : start+1+end]
+	return name, usage[:start] + name + usage[start+1+end+1:]
+}
