@@ -35,6 +35,7 @@ type Event struct {
 	Kind    string // one of the Kind* constants
 	State   string // the service state after a KindState event
 	Step    string // the step concerned: launch, running, port, ssh, bootpgm...
+	Stream  string // output events: "stdout" or "stderr"
 	Detail  string
 }
 

@@ -147,7 +147,7 @@ func (l *serviceLog) stream(step, name string) io.Writer {
 	return lineWriter(func(line string) {
 		line = strings.TrimRight(line, "\r\n")
 		l.write(step + " " + name + ": " + line)
-		l.e.emit(l.ctx, Event{Level: l.level, Service: l.svc, Kind: KindOutput, Step: step, Detail: line})
+		l.e.emit(l.ctx, Event{Level: l.level, Service: l.svc, Kind: KindOutput, Step: step, Stream: name, Detail: line})
 	})
 }
 

@@ -28,6 +28,11 @@ func (e *run) runService(ctx context.Context, lv int, s store.Service, boot bool
 		log.Printf("%s failed: %v", step, err)
 		return e.fail(ctx, lv, s.Name, step, err, boot)
 	}
+	if boot {
+		log.Printf("ready")
+	} else {
+		log.Printf("checked: ready")
+	}
 	return nil
 }
 
@@ -99,6 +104,7 @@ func (e *run) pipeline(ctx context.Context, lv int, s store.Service, log *servic
 		return StepConnect, err
 	}
 	e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepConnect, Detail: t.Host})
+	start := e.now()
 	cctx, cancel := stepCtx()
 	ex, err := e.Connector.Connect(cctx, t)
 	cancel()
@@ -106,10 +112,13 @@ func (e *run) pipeline(ctx context.Context, lv int, s store.Service, log *servic
 		return StepConnect, err
 	}
 	defer ex.Close()
+	log.logCheck(StepConnect+" "+ex.Host(), start, nil)
 	if !t.Local {
+		start := e.now()
 		cctx, cancel := stepCtx()
 		err := verify.WaitSSH(cctx, ex, e.sshBackoff())
 		cancel()
+		log.logCheck(StepSSH+" check ('true' on "+ex.Host()+")", start, err)
 		if err != nil {
 			return StepSSH, err
 		}
@@ -120,7 +129,7 @@ func (e *run) pipeline(ctx context.Context, lv int, s store.Service, log *servic
 			return StepBootPgm, err
 		}
 		bctx, cancel := stepCtx()
-		step, err := e.bootProgram(bctx, lv, r, s, ex, stage, log)
+		step, err := e.bootProgram(bctx, lv, r, s, log.executor(ex, StepBootPgm), stage, log)
 		cancel()
 		if err != nil {
 			return step, err
@@ -135,8 +144,10 @@ func (e *run) pipeline(ctx context.Context, lv int, s store.Service, log *servic
 	if hasReady {
 		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepReadyPgm})
 		rctx, cancel := stepCtx()
-		err := e.readyProgram(rctx, r, s, ex, stage, log)
+		start := e.now()
+		err := e.readyProgram(rctx, r, s, log.executor(ex, StepReadyPgm), stage, log)
 		cancel()
+		log.logCheck(StepReadyPgm+" check", start, err)
 		if err != nil {
 			return StepReadyPgm, err
 		}

@@ -137,6 +137,7 @@ func (e *run) hostCleanup(ctx context.Context, lv int, r *Resolver, s store.Serv
 		return StepConnect, err
 	}
 	defer ex.Close()
+	ex = log.executor(ex, StepTerminatePgm)
 	stage := e.stageDir(s, pl)
 	var errs []error
 	step := ""

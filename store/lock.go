@@ -196,3 +196,21 @@ func lockCommand() string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// LockHeld reports whether a process holds the lock of run in dir, and
+// what its lock file says, without taking the lock (a probe that took it,
+// even shared, could make the holder-to-be fail): the lock file exists
+// and does not name a process of this host that is gone. A reader that
+// follows a boot stops when it is no longer held.
+func LockHeld(dir, run string) (LockInfo, bool) {
+	f, err := os.Open(LockPath(dir, run))
+	if err != nil {
+		return LockInfo{}, false
+	}
+	defer f.Close()
+	info, err := readLockInfo(f)
+	if err != nil {
+		return info, true // being written, or not ours to read: held
+	}
+	return info, !info.stale()
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,13 +25,17 @@ func Main(ctx context.Context, args []string, env cl.Env) int {
 	}
 	env = env.MaskStreams()
 	env.Streams.Out = io.MultiWriter(env.Streams.Out, env.Transcript.Results())
+	env.Events = &cl.JSONObserver{W: env.Streams.Out}
 	app := newApp(env)
 	var err error
 	if words, ok := helpWords(args, flagSpec(app.Flags)); ok {
 		// --help anywhere: the help of the command named, as 'help' does.
 		err = writeHelp(env.Streams.Out, app, words)
 	} else {
-		err = app.RunContext(ctx, append([]string{progName}, cl.Permute(args, flagSpec(app.Flags))...))
+		err = app.RunContext(ctx, append([]string{progName}, permute(args, flagSpec(app.Flags))...))
+	}
+	if env.Events.Enabled() {
+		env.Events.Result(time.Now(), err) // the stream's last event
 	}
 	cl.PrintError(io.MultiWriter(env.Streams.Err, env.Transcript), progName, err)
 	if cerr := env.Transcript.Close(); cerr != nil {
@@ -78,6 +83,9 @@ func newApp(env cl.Env) *cli.App {
 			if err != nil {
 				return err
 			}
+			if o.JSON {
+				env.Events.Enable()
+			}
 			if o.Outstream != "" {
 				// NDJSON events on stdout are not for people: not copied.
 				if err := env.Transcript.Open(o.Outstream, !o.JSON); err != nil {
@@ -85,7 +93,7 @@ func newApp(env cl.Env) *cli.App {
 				}
 			}
 			if o.RemoteDebug {
-				notice(env, "%s: warning: -X (--remotedebug) attached cloudinit.d's Python debugger; cloudinitd has none and goes on without it (for diagnostics: -l debug, -s)", progName)
+				warn(env, "-X (--remotedebug) attached cloudinit.d's Python debugger; cloudinitd has none and goes on without it (for diagnostics: -l debug, -s)")
 			}
 			return nil
 		},
@@ -119,6 +127,8 @@ func commands(env cl.Env) []*cli.Command {
 		reloadCommand(env),
 		hostkeyCommand(env),
 		listCommand(env),
+		logsCommand(env),
+		sshCommand(env),
 		commandsCommand(env),
 		planCommand(env),
 		helpCommand(env),

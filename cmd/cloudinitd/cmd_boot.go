@@ -206,6 +206,16 @@ func notice(env cl.Env, format string, args ...any) {
 	fmt.Fprintf(io.MultiWriter(env.Streams.Err, env.Transcript), format+"\n", args...)
 }
 
+// warn says "cloudinitd: warning: ..." on stderr (and -O), and with --json
+// is a warning event too.
+func warn(env cl.Env, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	notice(env, "%s: warning: %s", progName, msg)
+	if env.Events != nil && env.Events.Enabled() {
+		env.Events.Warning(time.Now(), "", msg)
+	}
+}
+
 // openRunReadOnly opens an existing run's record for reading, without the
 // run's lock.
 func openRunReadOnly(ctx context.Context, o options, run string) (*store.DB, error) {

@@ -70,25 +70,21 @@ func (r *ciRun) event(event, state, detail string, exit *int) {
 func runCI(ctx context.Context, o options, env cl.Env, planPath string, argv []string) error {
 	r := &ciRun{o: o, env: env, sigs: make(chan os.Signal, 8)}
 	if o.JSON {
-		r.json = &cl.JSONObserver{W: env.Streams.Out}
+		r.json = env.Events // Main ends the stream with the result event
+		if r.json == nil {
+			r.json = &cl.JSONObserver{W: env.Streams.Out}
+		}
 	}
 	if env.Signals != nil {
 		defer env.Signals.Relay(r.sigs)()
 	}
-	err := r.do(ctx, planPath, argv)
-	code := cl.ExitCode(err)
-	detail := "ok"
-	if err != nil {
-		detail = err.Error()
-	}
-	r.event("result", "", detail, &code)
-	return err
+	return r.do(ctx, planPath, argv)
 }
 
 func (r *ciRun) do(ctx context.Context, planPath string, argv []string) error {
 	o, env := r.o, r.env
 	if err := recoverStale(ctx, o, env); err != nil {
-		notice(env, "%s: warning: %v", progName, err)
+		warn(env, "%v", err)
 	}
 	if o.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -121,7 +117,7 @@ func (r *ciRun) do(ctx context.Context, planPath string, argv []string) error {
 	}
 	if bootErr == nil && ctx.Err() == nil {
 		for _, s := range vars.skipped {
-			notice(env, "%s: warning: %s", progName, s)
+			warn(env, "%s", s)
 		}
 		cmdRes = r.command(ctx, argv, vars)
 	}

@@ -64,7 +64,7 @@ func loadPlan(ctx context.Context, path string, o options, env cl.Env) (*plan.Pl
 	}
 	for _, w := range p.Warnings {
 		if o.Verbosity > 0 {
-			notice(env, "%s: warning: %s", progName, w.Error())
+			warn(env, "%s", w.Error())
 		} else {
 			fmt.Fprintf(env.Transcript, "%s: warning: %s\n", progName, w.Error()) // -O has every message
 		}

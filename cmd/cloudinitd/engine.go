@@ -112,8 +112,10 @@ func withEngine(o options, env cl.Env, db *store.DB, dryRun bool, what string, f
 // a terminal, one line per transition otherwise; nothing with -q.
 func observer(o options, env cl.Env) bootlevel.Observer {
 	switch {
+	case o.JSON && env.Events != nil:
+		return env.Events
 	case o.JSON:
-		return &cl.JSONObserver{W: env.Streams.Out}
+		return &cl.JSONObserver{W: env.Streams.Out} // a command called without Main
 	case o.Verbosity == 0:
 		return bootlevel.NopObserver{}
 	case cl.IsTerminal(env.Streams.Err) && o.Verbosity < 3:

@@ -22,13 +22,13 @@ func forgetRun(ctx context.Context, o options, env cl.Env, db *store.DB, termErr
 		return fmt.Errorf("--forget: read the instances of run %s before deleting its record (kept): %w", run, herr)
 	}
 	first, _, _ := strings.Cut(termErr.Error(), "\n")
-	notice(env, "%s: warning: terminating %s failed (%s); --forget deletes its record all the same", progName, run, first)
+	warn(env, "terminating %s failed (%s); --forget deletes its record all the same", run, first)
 	left := leftInstances(hs)
 	for _, l := range left {
-		notice(env, "%s: warning: %s", progName, l)
+		warn(env, "%s", l)
 	}
 	if len(left) == 0 {
-		notice(env, "%s: warning: the record holds no instance that may still run", progName)
+		warn(env, "the record holds no instance that may still run")
 	}
 	file := db.File()
 	if err := db.Delete(); err != nil {

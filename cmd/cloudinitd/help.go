@@ -75,6 +75,8 @@ func commandOptions() map[string][]string {
 		"reload":         {"name", "validate", "globalvar", "globalvarfile"},
 		"hostkey forget": nil,
 		"list":           nil,
+		"logs":           {"follow"},
+		"ssh":            {"globalvar"},
 		"commands":       nil,
 		"help":           nil,
 		"completion":     nil,

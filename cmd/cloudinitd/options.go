@@ -32,7 +32,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "globalvar", Aliases: []string{"g"}, Usage: "global variable `KEY=VALUE` for ${global.KEY}; repeatable"},
 		&cli.StringSliceFlag{Name: "globalvarfile", Aliases: []string{"G"}, Usage: "INI `FILE` with a [globals] section; repeatable"},
 		&cli.BoolFlag{Name: "validate", Aliases: []string{"x"}, Usage: "validate the plan and the clouds before launching anything"},
-		&cli.BoolFlag{Name: "json", Usage: "progress as NDJSON events on stdout (schema in docs/cli.md)"},
+		&cli.BoolFlag{Name: "json", Usage: "progress as NDJSON events on stdout (schema in docs/events.md)"},
 		&cli.IntFlag{Name: "parallel", Usage: "at most `N` services of a level at once (0: no limit)"},
 		&cli.BoolFlag{Name: "no-prelaunch", Usage: "boot: launch each level's instances when the level starts, not all up front"},
 		&cli.BoolFlag{Name: "resume", Usage: "boot RUN: continue an interrupted boot from its record"},
@@ -43,6 +43,7 @@ func globalFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "timeout", Usage: "run: stop after `DURATION` (boot and COMMAND), then take the run down; exit 124"},
 		&cli.DurationFlag{Name: "grace", Usage: "run: after passing a stop signal to COMMAND, wait `DURATION` before killing it", Value: 10 * time.Second},
 		&cli.BoolFlag{Name: "stale", Usage: "clean: take down the runs of the record directory whose 'run' process is gone"},
+		&cli.BoolFlag{Name: "follow", Usage: "logs: follow the logs while the run's boot goes on (after logs, -f is --follow)"},
 		&cli.DurationFlag{Name: "older-than", Usage: "clean --stale PLAN: also take down instances that 'run' started on the plan's clouds more than `DURATION` ago"},
 	}
 }
@@ -134,6 +135,9 @@ func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
 		return o, err
 	}
 	if err := commandOnly(root, "clean", "stale", "older-than"); err != nil {
+		return o, err
+	}
+	if err := commandOnly(root, "logs", "follow"); err != nil {
 		return o, err
 	}
 	switch {

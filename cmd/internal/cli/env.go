@@ -34,6 +34,10 @@ type Env struct {
 	// Signals lets a command take over the stop signals of the process
 	// (SignalContext); nil when nothing relays them (tests in-process).
 	Signals *Signals
+	// Events is the command's --json stream on Out (Main sets it up): one
+	// observer for every event of the command, so that they are numbered
+	// in one sequence and end with one result event.
+	Events *JSONObserver
 }
 
 // MaskStreams returns e with a Secrets (a new one if e has none) and Out,

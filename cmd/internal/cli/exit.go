@@ -126,14 +126,21 @@ func PrintError(w io.Writer, prog string, err error) {
 			fmt.Fprintf(w, "  %s\n", Sanitize(l))
 		}
 	}
+	for _, h := range Hints(err) {
+		fmt.Fprintf(w, "%s: hint: %s\n", prog, Sanitize(h))
+	}
+}
+
+// Hints are what err says to do about it: a UserError's hints, or for a
+// usage error the pointer to --help.
+func Hints(err error) []string {
 	var ue *UserError
 	var usage *UsageError
 	switch {
 	case errors.As(err, &ue):
-		for _, h := range ue.Hints {
-			fmt.Fprintf(w, "%s: hint: %s\n", prog, Sanitize(h))
-		}
+		return ue.Hints
 	case errors.As(err, &usage):
-		fmt.Fprintf(w, "%s: hint: run '%s --help' for usage\n", prog, prog)
+		return []string{"run 'cloudinitd --help' for usage"}
 	}
+	return nil
 }

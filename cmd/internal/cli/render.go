@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -123,59 +122,4 @@ func elapsed(from, to time.Time) string {
 		return "0.0s"
 	}
 	return fmt.Sprintf("%.1fs", to.Sub(from).Seconds())
-}
-
-// JSONObserver writes one JSON object per event (NDJSON), in the schema
-// documented in docs/cli.md.
-type JSONObserver struct {
-	W io.Writer
-
-	mu sync.Mutex
-}
-
-// jsonEvent is the documented NDJSON schema; field names are stable.
-type jsonEvent struct {
-	Seq     int64  `json:"seq"`
-	Time    string `json:"time"`
-	Run     string `json:"run"`
-	Level   int    `json:"level"`
-	Service string `json:"service,omitempty"`
-	Event   string `json:"event"`
-	State   string `json:"state,omitempty"`
-	Step    string `json:"step,omitempty"`
-	Detail  string `json:"detail,omitempty"`
-	// Exit is an exit status: on the command-exit and result events of
-	// 'cloudinitd run'.
-	Exit *int `json:"exit,omitempty"`
-}
-
-// Event implements bootlevel.Observer.
-func (o *JSONObserver) Event(ev bootlevel.Event) {
-	b, err := json.Marshal(jsonEvent{
-		Seq: ev.Seq, Time: ev.Time.UTC().Format(time.RFC3339Nano), Run: ev.Run, Level: ev.Level,
-		Service: ev.Service, Event: ev.Kind, State: ev.State, Step: ev.Step, Detail: ev.Detail,
-	})
-	if err != nil {
-		return
-	}
-	o.write(b)
-}
-
-// RunEvent writes an event of 'cloudinitd run' itself, between and after
-// the engine's: command-start, command-exit (exit: COMMAND's status),
-// teardown (state start, done, failed or kept) and the last, result
-// (exit: the status cloudinitd exits with).
-func (o *JSONObserver) RunEvent(t time.Time, run, event, state, detail string, exit *int) {
-	b, err := json.Marshal(jsonEvent{Time: t.UTC().Format(time.RFC3339Nano), Run: run, Event: event,
-		State: state, Detail: detail, Exit: exit})
-	if err != nil {
-		return
-	}
-	o.write(b)
-}
-
-func (o *JSONObserver) write(b []byte) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.W.Write(append(b, '\n'))
 }
