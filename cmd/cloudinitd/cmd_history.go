@@ -39,6 +39,9 @@ func historyCommand(env cl.Env) *cli.Command {
 // works beside a boot in progress. -k terminates instances and records it,
 // under the lock.
 func runHistory(ctx context.Context, o options, env cl.Env, run string) error {
+	if o.JSON {
+		env.Events.Disable() // stdout is one document, not an event stream
+	}
 	open := openRunReadOnly
 	if o.Kill {
 		open = openRun

@@ -50,10 +50,13 @@ func runSSH(ctx context.Context, o options, env cl.Env, run, svc string, argv []
 		return err
 	}
 	defer db.Close()
+	var env2 map[string]string
 	if len(argv) == 0 {
 		// No terminal is allocated (the local driver has none): the shell
-		// reads lines; its prompt is on its standard error.
+		// reads lines, and its output reaches us line by line, so its
+		// prompt ends with a newline to be seen at once.
 		argv = []string{"/bin/sh", "-c", `exec "${SHELL:-/bin/sh}" -i`}
+		env2 = map[string]string{"PS1": run + "/" + svc + " $ \n"}
 	}
 	o.Verbosity = 0 // no progress view around someone else's terminal session
 	var res remote.Result
@@ -66,7 +69,7 @@ func runSSH(ctx context.Context, o options, env cl.Env, run, svc string, argv []
 		// In the stage directory, or the login directory when the service
 		// never ran a program there.
 		wrapped := append([]string{"/bin/sh", "-c", `cd "$1" 2>/dev/null; shift; exec "$@"`, "sh", stage}, argv...)
-		res, err = ex.Run(ctx, remote.Cmd{Argv: wrapped,
+		res, err = ex.Run(ctx, remote.Cmd{Argv: wrapped, Env: env2,
 			Stdin: env.Streams.In, Stdout: env.Streams.Out, Stderr: env.Streams.Err})
 		return err
 	})

@@ -58,7 +58,18 @@ func (o *JSONObserver) Enable() {
 	o.enabled = true
 }
 
-// Enabled reports whether Enable was called.
+// Disable is for a command whose --json is one JSON document on stdout
+// (history), not a stream of events: Main then writes no result event.
+func (o *JSONObserver) Disable() {
+	if o == nil {
+		return
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.enabled = false
+}
+
+// Enabled reports whether Enable was called (and not Disable).
 func (o *JSONObserver) Enabled() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
