@@ -111,6 +111,12 @@ func runResume(ctx context.Context, o options, env cl.Env, run string) error {
 func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo bootlevel.BootOptions) error {
 	run := db.Name()
 	start := time.Now()
+	if !o.DryRun {
+		// A second Ctrl-C exits at once: it still says how to go on.
+		env.Signals.ExitHints(fmt.Sprintf("continue with: cloudinitd boot --resume %s", run),
+			fmt.Sprintf("or take it down: cloudinitd terminate %s", run))
+		defer env.Signals.ExitHints()
+	}
 	bootErr := bootEngine(ctx, o, env, db, bo)
 	var docErr error
 	if bootErr == nil && o.Output != "" {

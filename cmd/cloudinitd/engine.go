@@ -108,8 +108,12 @@ func withEngine(o options, env cl.Env, db *store.DB, dryRun bool, what string, f
 	return err
 }
 
-// observer picks how progress is shown: NDJSON with --json, a live view on
-// a terminal, one line per transition otherwise; nothing with -q.
+// observer picks how progress is shown: NDJSON with --json, a live view
+// on a terminal that moves its cursor, one line per transition otherwise
+// or with -v (the line stream; with -vv every step, -vvv every line of
+// output), where a service silent for cl.SilencePeriod gets a progress
+// line; nothing with -q. While the live view is up, what the signal
+// handler says is printed above it (cl.Signals.Notes).
 func observer(o options, env cl.Env) bootlevel.Observer {
 	switch {
 	case o.JSON && env.Events != nil:
@@ -118,12 +122,27 @@ func observer(o options, env cl.Env) bootlevel.Observer {
 		return &cl.JSONObserver{W: env.Streams.Out} // a command called without Main
 	case o.Verbosity == 0:
 		return bootlevel.NopObserver{}
-	case cl.IsTerminal(env.Streams.Err) && o.Verbosity < 3:
-		return cl.NewLiveObserver(env.Streams.Err)
+	case o.Verbosity == 1 && cl.LiveCapable(env.Streams.Err, env.LookupEnv):
+		l := cl.NewLiveObserver(env.Streams.Err, cl.Colour(env.Streams.Err, env.LookupEnv))
+		release := env.Signals.Notes(func(text string) {
+			l.Note(text)
+			env.Transcript.Write([]byte(text))
+		})
+		return stopping{l, func() { release(); l.Stop() }}
 	default:
-		return &cl.LineObserver{W: env.Streams.Err, Verbosity: o.Verbosity, Sanitize: cl.IsTerminal(env.Streams.Err)}
+		l := &cl.LineObserver{W: env.Streams.Err, Verbosity: o.Verbosity, Sanitize: cl.IsTerminal(env.Streams.Err),
+			Colour: cl.Colour(env.Streams.Err, env.LookupEnv)}
+		return stopping{l, l.WatchSilence(cl.SilencePeriod)}
 	}
 }
+
+// stopping is an observer with what stops it (the session calls Stop).
+type stopping struct {
+	bootlevel.Observer
+	stop func()
+}
+
+func (s stopping) Stop() { s.stop() }
 
 // runLogger opens <logdir>/<run>.log (0600) at the -l level, or stderr for
 // -f -.

@@ -117,7 +117,7 @@ func (e Env) ExpandHome(p string) string {
 // With sigs (which may be nil), a command can take the signals over
 // ([Signals.Relay]): while it relays, each stop signal also goes to the
 // command and a second one no longer exits at once.
-func SignalContext(parent context.Context, errw interface{ Write([]byte) (int, error) }, prog, note string, sigs *Signals) (ctx context.Context, stop func()) {
+func SignalContext(parent context.Context, errw io.Writer, prog, note string, sigs *Signals) (ctx context.Context, stop func()) {
 	ctx, cancel := context.WithCancel(parent)
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
@@ -145,12 +145,15 @@ func SignalContext(parent context.Context, errw interface{ Write([]byte) (int, e
 			}
 			if first {
 				first = false
-				fmt.Fprintf(errw, "%s: %s: %s (press Ctrl-C again to exit at once)\n", prog, signalCause(sig), note)
+				sigs.say(errw, fmt.Sprintf("%s: %s: %s (press Ctrl-C again to exit at once)\n", prog, signalCause(sig), note))
 				cancel()
 				continue
 			}
 			if sig == os.Interrupt || sig == syscall.SIGTERM {
-				fmt.Fprintf(errw, "%s: interrupted again: exiting now\n", prog)
+				sigs.say(errw, fmt.Sprintf("%s: interrupted again: exiting now\n", prog))
+				for _, h := range sigs.exitHints() {
+					fmt.Fprintf(errw, "%s: hint: %s\n", prog, h)
+				}
 				os.Exit(ExitInterrupted)
 			}
 		}
@@ -198,6 +201,59 @@ func stdioClosed() bool {
 type Signals struct {
 	mu    sync.Mutex
 	relay chan<- os.Signal
+	note  func(string) // prints what SignalContext says; nil: to its errw
+	hints []string     // said when a second signal exits at once
+}
+
+// Notes has what SignalContext says printed by note (a live view keeps it
+// visible above itself) until release is called.
+func (s *Signals) Notes(note func(string)) (release func()) {
+	if s == nil {
+		return func() {}
+	}
+	s.mu.Lock()
+	s.note = note
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.note = nil
+		s.mu.Unlock()
+	}
+}
+
+// ExitHints sets the hints printed when a second signal exits at once
+// (how to resume what was cut short); none: nothing is printed.
+func (s *Signals) ExitHints(hints ...string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.hints = hints
+	s.mu.Unlock()
+}
+
+func (s *Signals) exitHints() []string {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hints
+}
+
+// say prints text through the note printer, if any, else to w.
+func (s *Signals) say(w io.Writer, text string) {
+	var note func(string)
+	if s != nil {
+		s.mu.Lock()
+		note = s.note
+		s.mu.Unlock()
+	}
+	if note != nil {
+		note(text)
+		return
+	}
+	io.WriteString(w, text)
 }
 
 // Relay sends every stop signal (SIGINT, SIGTERM, SIGHUP, a closed stdout

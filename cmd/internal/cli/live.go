@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -12,23 +11,26 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cloudinitd/cloudinitd/bootlevel"
-	"github.com/cloudinitd/cloudinitd/plan"
 )
 
 // LiveObserver keeps a live view of levels and services on a terminal:
 // each service's state, elapsed time and the last line its running program
-// printed, redrawn in place a few times a second. Use it only when the
-// stream is a terminal ([IsTerminal]); elsewhere use [LineObserver].
+// printed, redrawn in place a few times a second. The view always fits the
+// terminal (see [LiveObserver.frame]): it never scrolls, so no stale copy
+// of it is left above. Use it only when the stream is a terminal with
+// cursor control ([LiveCapable]); elsewhere use [LineObserver].
 type LiveObserver struct {
-	w     io.Writer
-	width int
-	now   func() time.Time
+	w      io.Writer
+	size   func() (cols, rows int) // the terminal's size; 0: unknown
+	now    func() time.Time
+	colour bool
 
 	mu       sync.Mutex
 	services map[string]*liveService
 	levels   map[int]*liveLevel
 	warnings []string
-	drawn    int // lines drawn last time
+	notes    []string // what was said while the view was up, kept above it
+	drawn    int      // lines drawn last time
 
 	stop chan struct{}
 	done chan struct{}
@@ -37,7 +39,7 @@ type LiveObserver struct {
 type liveService struct {
 	name, state, step, last string
 	level                   int
-	start, end              time.Time
+	start, end              time.Time // first event, end of its work
 }
 
 type liveLevel struct {
@@ -45,13 +47,18 @@ type liveLevel struct {
 	start, end time.Time
 }
 
-// NewLiveObserver starts redrawing on w; Stop draws a last time and stops.
-func NewLiveObserver(w io.Writer) *LiveObserver {
-	l := &LiveObserver{w: w, width: termWidth(w), now: time.Now,
-		services: map[string]*liveService{}, levels: map[int]*liveLevel{},
-		stop: make(chan struct{}), done: make(chan struct{})}
+// NewLiveObserver starts redrawing on w, a terminal; Stop draws a last time
+// and stops. With colour, failed services are red and ready ones green.
+func NewLiveObserver(w io.Writer, colour bool) *LiveObserver {
+	l := newLive(w, func() (int, int) { return termSize(w) }, time.Now, colour)
 	go l.loop()
 	return l
+}
+
+func newLive(w io.Writer, size func() (int, int), now func() time.Time, colour bool) *LiveObserver {
+	return &LiveObserver{w: w, size: size, now: now, colour: colour,
+		services: map[string]*liveService{}, levels: map[int]*liveLevel{},
+		stop: make(chan struct{}), done: make(chan struct{})}
 }
 
 func (l *LiveObserver) loop() {
@@ -75,6 +82,17 @@ func (l *LiveObserver) Stop() {
 	<-l.done
 }
 
+// Note prints text above the view and keeps it there while the view is
+// up: what is said during a boot ("stopping gracefully") is not overdrawn.
+func (l *LiveObserver) Note(text string) {
+	l.mu.Lock()
+	for _, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
+		l.notes = append(l.notes, line)
+	}
+	l.mu.Unlock()
+	l.draw()
+}
+
 // Event implements bootlevel.Observer.
 func (l *LiveObserver) Event(ev bootlevel.Event) {
 	l.mu.Lock()
@@ -91,7 +109,7 @@ func (l *LiveObserver) Event(ev bootlevel.Event) {
 		}
 		lv.state = strings.TrimPrefix(ev.Kind, "level-")
 		if ev.Kind == bootlevel.KindLevelStart {
-			lv.state = "running"
+			lv.state, lv.start = "running", ev.Time
 		} else {
 			lv.end = ev.Time
 		}
@@ -105,7 +123,7 @@ func (l *LiveObserver) Event(ev bootlevel.Event) {
 	switch ev.Kind {
 	case bootlevel.KindState:
 		s.state = ev.State
-		if ev.State == "ready" || ev.State == "failed" || ev.State == "terminated" {
+		if finished(ev.State) {
 			s.end = ev.Time
 			s.step = ""
 		}
@@ -123,56 +141,47 @@ func (l *LiveObserver) Event(ev bootlevel.Event) {
 	}
 }
 
+func finished(state string) bool {
+	return state == "ready" || state == "failed" || state == "terminated"
+}
+
+// draw redraws the view over the one drawn before: the cursor goes back up
+// over it, each line is rewritten and cleared to its end, and what is left
+// below is erased, so a shorter frame leaves nothing stale.
 func (l *LiveObserver) draw() {
+	cols, rows := l.size()
 	l.mu.Lock()
-	lines := l.render()
+	notes := l.notes
+	l.notes = nil
+	lines := l.frame(cols, rows)
 	l.mu.Unlock()
 	var b strings.Builder
 	if l.drawn > 0 {
-		fmt.Fprintf(&b, "\x1b[%dA", l.drawn)
+		fmt.Fprintf(&b, "\r\x1b[%dA", l.drawn)
+	}
+	b.WriteString("\r\x1b[J")
+	for _, n := range notes {
+		b.WriteString(Sanitize(n) + "\n")
 	}
 	for _, line := range lines {
-		line = Sanitize(line) // program output must not drive the terminal
-		if l.width > 0 && len(line) > l.width-1 {
-			line = line[:l.width-1]
-		}
-		b.WriteString("\r\x1b[2K" + line + "\n")
+		b.WriteString(l.paint(line) + "\x1b[K\n")
 	}
 	l.drawn = len(lines)
 	io.WriteString(l.w, b.String())
 }
 
-func (l *LiveObserver) render() []string {
-	now := l.now()
-	var nums []int
-	for n := range l.levels {
-		nums = append(nums, n)
+// paint colours a frame line by the state it shows.
+func (l *LiveObserver) paint(line string) string {
+	if !l.colour {
+		return line
 	}
-	sort.Ints(nums)
-	var out []string
-	for _, n := range nums {
-		lv := l.levels[n]
-		out = append(out, fmt.Sprintf("level %d: %s %s", n, lv.state, since(lv.start, lv.end, now)))
-		var svcs []*liveService
-		for _, s := range l.services {
-			if s.level == n {
-				svcs = append(svcs, s)
-			}
-		}
-		sort.SliceStable(svcs, func(i, j int) bool { return plan.CompareNames(svcs[i].name, svcs[j].name) < 0 })
-		for _, s := range svcs {
-			state := s.state
-			if s.step != "" {
-				state += "/" + s.step
-			}
-			line := fmt.Sprintf("  %-16s %-24s %6s", s.name, state, since(s.start, s.end, now))
-			if s.last != "" {
-				line += "  | " + s.last
-			}
-			out = append(out, line)
-		}
+	switch {
+	case strings.Contains(line, " failed") || strings.Contains(line, "FAILED"):
+		return "\x1b[31m" + line + "\x1b[0m"
+	case strings.HasPrefix(line, "  ") && strings.Contains(line, " ready"):
+		return "\x1b[32m" + line + "\x1b[0m"
 	}
-	return append(out, l.warnings...)
+	return line
 }
 
 func since(start, end, now time.Time) string {
@@ -182,14 +191,27 @@ func since(start, end, now time.Time) string {
 	return fmt.Sprintf("%.1fs", end.Sub(start).Seconds())
 }
 
-func termWidth(w io.Writer) int {
-	f, ok := w.(*os.File)
+// termSize is the size of the terminal w writes to; 0, 0 if unknown.
+func termSize(w io.Writer) (cols, rows int) {
+	f, ok := unwrapFile(w)
 	if !ok {
-		return 0
+		return 0, 0
 	}
 	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
 	if err != nil {
-		return 0
+		return 0, 0
 	}
-	return int(ws.Col)
+	return int(ws.Col), int(ws.Row)
+}
+
+func unwrapFile(w io.Writer) (*os.File, bool) {
+	for {
+		u, ok := w.(interface{ Unwrap() io.Writer })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	f, ok := w.(*os.File)
+	return f, ok
 }

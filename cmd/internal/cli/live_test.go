@@ -14,8 +14,7 @@ import (
 func TestLiveObserverRendersStateStepAndLastLine(t *testing.T) {
 	t0 := time.Date(2026, 11, 22, 3, 0, 0, 0, time.UTC)
 	var out bytes.Buffer
-	l := &LiveObserver{w: &out, now: func() time.Time { return t0.Add(5 * time.Second) },
-		services: map[string]*liveService{}, levels: map[int]*liveLevel{}}
+	l := newLive(&out, func() (int, int) { return 0, 0 }, func() time.Time { return t0.Add(5 * time.Second) }, false)
 	for _, ev := range []bootlevel.Event{
 		{Time: t0, Level: 1, Kind: bootlevel.KindLevelStart},
 		{Time: t0, Level: 1, Service: "web", Kind: bootlevel.KindState, State: "running"},
@@ -27,12 +26,12 @@ func TestLiveObserverRendersStateStepAndLastLine(t *testing.T) {
 		l.Event(ev)
 	}
 	want := []string{
-		"level 1: running 5.0s",
-		"  db               ready                      0.0s",
-		"  web              running/bootpgm            5.0s  | installing nginx",
+		"level 1: running 5.0s, 1/2 ready",
+		"  db               ready                    0.0s",
+		"  web              running/bootpgm          5.0s  | installing nginx",
 		"service db: warning: slow disk",
 	}
-	if diff := cmp.Diff(want, l.render()); diff != "" {
+	if diff := cmp.Diff(want, l.frame(0, 0)); diff != "" {
 		t.Errorf("render (-want +got):\n%s", diff)
 	}
 	// A redraw moves the cursor back over the lines drawn before.

@@ -22,11 +22,16 @@ type LineObserver struct {
 	W         io.Writer
 	Verbosity int
 	Sanitize  bool
+	// Colour paints failed lines red and ready ones green (a terminal
+	// with colours; see [Colour]).
+	Colour bool
 
 	mu      sync.Mutex
 	started map[string]time.Time // service -> first event
 	levels  map[int]time.Time
 	inst    map[string]string // service -> instance id
+	busy    map[string]*busy  // for the progress lines (StillRunning)
+	order   []string          // services in the order first seen
 }
 
 // Event implements bootlevel.Observer.
@@ -36,11 +41,13 @@ func (o *LineObserver) Event(ev bootlevel.Event) {
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if line := o.line(ev); line != "" {
+	line := o.line(ev)
+	o.track(ev)
+	if line != "" {
 		if o.Sanitize {
 			line = Sanitize(line)
 		}
-		fmt.Fprintln(o.W, line)
+		fmt.Fprintln(o.W, paintLine(line, ev, o.Colour))
 	}
 }
 
@@ -73,7 +80,7 @@ func (o *LineObserver) line(ev bootlevel.Event) string {
 	case bootlevel.KindWarning:
 		return fmt.Sprintf("%s: warning: %s", where, ev.Detail)
 	case bootlevel.KindChecked:
-		return fmt.Sprintf("%s: %s (checked, %s)", where, ev.State, elapsed(o.started[ev.Service], ev.Time))
+		return fmt.Sprintf("%s: %s (checked, %s)", where, ev.State, elapsed(o.serviceStart(ev), ev.Time))
 	case bootlevel.KindStep:
 		if o.Verbosity < 2 {
 			return ""
@@ -103,7 +110,7 @@ func (o *LineObserver) stateLine(where string, ev bootlevel.Event) string {
 		if ev.Detail != "" && ev.State == "failed" {
 			paren = append(paren, ev.Detail)
 		}
-		paren = append(paren, elapsed(o.started[ev.Service], ev.Time))
+		paren = append(paren, elapsed(o.serviceStart(ev), ev.Time))
 	case "launching":
 		// the client token is for the journal, not for people
 	default:

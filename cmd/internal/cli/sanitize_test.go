@@ -35,7 +35,7 @@ func TestEscapesNotPrinted(t *testing.T) {
 	var raw bytes.Buffer
 	(&LineObserver{W: &raw, Verbosity: 3}).Event(out)
 	var live bytes.Buffer
-	l := NewLiveObserver(&live)
+	l := NewLiveObserver(&live, false)
 	l.Event(bootlevel.Event{Time: out.Time, Level: 1, Kind: bootlevel.KindLevelStart})
 	l.Event(bootlevel.Event{Time: out.Time, Level: 1, Service: "web", Kind: bootlevel.KindState, State: "booting"})
 	l.Event(out)
