@@ -49,12 +49,12 @@ func (e *run) boot(ctx context.Context, ls []level, prelaunch bool) error {
 	e.runStatus(ctx, store.RunBooting)
 	if prelaunch {
 		if err := e.prelaunch(ctx, ls); err != nil {
-			e.runStatus(ctx, store.RunFailed)
+			e.runStatus(ctx, statusOf(ctx, err))
 			return err
 		}
 	}
 	err := e.walk(ctx, ls, false, false, e.bootService)
-	e.runStatus(ctx, statusOf(err))
+	e.runStatus(ctx, statusOf(ctx, err))
 	return err
 }
 
@@ -96,7 +96,7 @@ func (e *Engine) Status(ctx context.Context) error {
 		return err
 	}
 	err = rn.walk(ctx, rn.grouped(), false, true, rn.statusService)
-	e.runStatus(ctx, statusOf(err))
+	e.runStatus(ctx, statusOf(ctx, err))
 	return err
 }
 
@@ -152,7 +152,7 @@ func (e *run) repair(ctx context.Context) error {
 		}
 		return err
 	})
-	e.runStatus(ctx, statusOf(err))
+	e.runStatus(ctx, statusOf(ctx, err))
 	return err
 }
 
@@ -173,8 +173,13 @@ func (e *Engine) Reboot(ctx context.Context) error {
 	return rn.boot(ctx, rn.grouped(), false)
 }
 
-func statusOf(err error) store.RunStatus {
-	if err != nil {
+// statusOf is the run's status after a command that ended with err:
+// interrupted when ctx was canceled (Ctrl-C, a signal).
+func statusOf(ctx context.Context, err error) store.RunStatus {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return store.RunInterrupted
+	case err != nil:
 		return store.RunFailed
 	}
 	return store.RunUp

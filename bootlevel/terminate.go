@@ -46,7 +46,7 @@ func (e *run) terminate(ctx context.Context) error {
 	err := e.walk(ctx, e.grouped(), true, true, e.terminateService)
 	err = errors.Join(serr, err, e.terminateHistory(ctx, search), e.sweepOwned(ctx))
 	if err != nil {
-		e.runStatus(ctx, store.RunFailed)
+		e.runStatus(ctx, statusOf(ctx, err))
 	} else {
 		e.runStatus(ctx, store.RunTerminated)
 	}

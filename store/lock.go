@@ -162,6 +162,24 @@ func readLockInfo(f *os.File) (LockInfo, error) {
 	return info, nil
 }
 
+// LockHolder reports whether a process holds the lock of run in dir, and
+// what its lock file says of it. It only reads (taking even a shared lock
+// could make a command starting meanwhile find the run locked): the lock
+// file exists while held, as release removes it, and one left by a process
+// of this host that is gone is not held.
+func LockHolder(dir, run string) (LockInfo, bool) {
+	f, err := os.Open(LockPath(dir, run))
+	if err != nil {
+		return LockInfo{}, false
+	}
+	defer f.Close()
+	info, err := readLockInfo(f)
+	if err != nil {
+		return info, true // being written, or not ours to judge: held
+	}
+	return info, !info.stale()
+}
+
 // stale reports whether info names a process on this host that is gone.
 func (info LockInfo) stale() bool {
 	host, _ := os.Hostname()

@@ -72,6 +72,9 @@ const (
 	RunFailed      RunStatus = "failed"      // last command ended with an error
 	RunTerminating RunStatus = "terminating" // a terminate is under way
 	RunTerminated  RunStatus = "terminated"  // every service terminated
+	// RunInterrupted: the last boot, check or terminate was stopped
+	// (Ctrl-C, a signal) before it finished.
+	RunInterrupted RunStatus = "interrupted"
 )
 
 // Origin says where an attribute-bag entry came from.

@@ -31,6 +31,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"nosecret":     cmdNoSecret,
 	"fakeowned":    cmdFakeOwned,
 	"json":         cmdJSON,
+	"recordrun":    cmdRecordRun,
 }
 
 // cmdWaitFile is "waitfile PATH": it waits (up to a minute) until PATH

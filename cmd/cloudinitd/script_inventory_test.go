@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,6 +9,11 @@ import (
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/cloudinitd/cloudinitd/bootlevel"
+	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/plan"
+	"github.com/cloudinitd/cloudinitd/store"
 )
 
 // cmdJSON is "json FILE PATH WANT": FILE holds one JSON document, and the
@@ -64,4 +70,20 @@ func jsonAt(v any, path string) (string, error) {
 	}
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// cmdRecordRun is "recordrun DBDIR RUN PLAN": it records PLAN as run RUN
+// and boots nothing, as a boot that died right after recording its plan
+// leaves it (a run never booted).
+func cmdRecordRun(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: recordrun DBDIR RUN PLAN")
+	}
+	ctx := context.Background()
+	p, err := plan.Load(ctx, ts.MkAbs(args[2]), plan.Options{IaaS: cl.PlanIaaS(cl.Drivers())})
+	ts.Check(err)
+	db, err := store.Create(ctx, ts.MkAbs(args[0]), args[1], store.Run{TopConf: p.TopFile})
+	ts.Check(err)
+	defer db.Close()
+	ts.Check(bootlevel.Record(ctx, db, p))
 }
