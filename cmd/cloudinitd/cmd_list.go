@@ -20,7 +20,7 @@ func listCommand(env cl.Env) *cli.Command {
 		Name: "list",
 		Usage: "List the runs recorded in the database directory: state, age, plan, levels and live instances " +
 			"(as the records say; no cloud is asked). -q: names only.",
-		UsageText: "cloudinitd list",
+		UsageText: "cloudinitd list [--json]",
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 0, "no arguments"); err != nil {
 				return err

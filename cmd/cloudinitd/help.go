@@ -74,7 +74,7 @@ func commandOptions() map[string][]string {
 		"clean":          append([]string{"stale", "older-than"}, eng...),
 		"reload":         {"name", "validate", "globalvar", "globalvarfile"},
 		"hostkey forget": nil,
-		"list":           nil,
+		"list":           {"json"},
 		"logs":           {"follow"},
 		"ssh":            {"globalvar"},
 		"commands":       nil,
