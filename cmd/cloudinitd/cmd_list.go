@@ -58,6 +58,9 @@ type listed struct {
 // so a boot in progress is listed too. An unreadable record is listed as
 // such, said on stderr, and makes the exit status 1.
 func runList(ctx context.Context, o options, env cl.Env) error {
+	if o.JSON {
+		env.Events.Disable() // stdout is one document, not an event stream
+	}
 	names, err := store.List(o.DBDir)
 	if err != nil {
 		return fmt.Errorf("list runs in %s: %w", o.DBDir, err)
