@@ -45,6 +45,10 @@ func ciCommand(env cl.Env) *cli.Command {
 			if o.DryRun || o.Resume {
 				return cl.Usagef("run boots a new run for real: --dryrun and --resume are options of boot")
 			}
+			if o.NoClean {
+				// A kept record would still name its dead owner: the next run would take it.
+				return cl.Usagef("run deletes the run's record after taking it down; to keep a failed run, use --keep-on-failure")
+			}
 			return runCI(c.Context, o, env, args[0], args[2:])
 		},
 	}
