@@ -21,7 +21,6 @@ var errRunTimeout = errors.New("--timeout reached")
 
 // commandResult is how COMMAND ended.
 type commandResult struct {
-	started bool
 	code    int       // its exit status (128+N when killed by signal N)
 	err     error     // why it could not start, or how it ended badly
 	stopped os.Signal // the stop signal passed to it, if any
@@ -45,8 +44,9 @@ func stopSignal(sigs <-chan os.Signal) os.Signal {
 // When ctx is done (a stop signal, --timeout), the signal that stopped run
 // (SIGTERM for a timeout) goes to the group; after grace, or at the next
 // stop signal, SIGKILL does. Once COMMAND has exited, whatever it left
-// running in its process group is killed. out and errw are its standard output and
-// error; its output passes through them, so secrets are masked in it too.
+// running in its process group is killed. out and errw are its standard
+// output and error; its output passes through them, so secrets are masked
+// in it too.
 func execCommand(ctx context.Context, argv, environ []string, in io.Reader, out, errw io.Writer,
 	sigs <-chan os.Signal, grace time.Duration, say func(format string, args ...any)) commandResult {
 	cmd := exec.Command(argv[0], argv[1:]...)
@@ -71,7 +71,7 @@ func execCommand(ctx context.Context, argv, environ []string, in io.Reader, out,
 		for unix.Waitid(unix.P_PID, cmd.Process.Pid, &si, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
 		}
 	}()
-	res := commandResult{started: true}
+	var res commandResult
 	group := -cmd.Process.Pid
 	var kill <-chan time.Time
 	stopping := ctx.Done()
