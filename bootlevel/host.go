@@ -58,7 +58,8 @@ func (e *run) placeOf(ctx context.Context, r *Resolver, svc string, inst *iaas.I
 	}
 	h, err := r.Expand(raw, svc)
 	if err != nil {
-		return place{}, fmt.Errorf("hostname: %w", err)
+		// The caller's step says "hostname: " (not twice).
+		return place{}, err
 	}
 	return place{hostname: h}, nil
 }

@@ -63,6 +63,7 @@ func loadPlan(ctx context.Context, path string, o options, env cl.Env) (*plan.Pl
 		return nil, err
 	}
 	for _, w := range p.Warnings {
+		w.Warning = false // said once, by the "warning:" prefix
 		if o.Verbosity > 0 {
 			warn(env, "%s", w.Error())
 		} else {

@@ -43,6 +43,9 @@ func explain(err error, run string, next ...string) error {
 			b.WriteString("\nlog: " + se.LogFile)
 		}
 		h := se.Hint()
+		if se.LogFile != "" && h == "see "+se.LogFile {
+			h = "" // the "log:" line above says it: one mention per log
+		}
 		if errors.Is(se, remote.ErrHostKeyMismatch) {
 			h = fmt.Sprintf("the host of %s offered another SSH key than the one recorded: if it was rebuilt (check that), "+
 				"'cloudinitd hostkey forget %s %s' and try again; otherwise someone may be in the way", se.Service, run, se.Service)
