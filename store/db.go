@@ -153,21 +153,64 @@ func open(ctx context.Context, dir, run string, readOnly bool) (*DB, error) {
 		// unblocked.
 		sdb.SetMaxOpenConns(1)
 	}
-	db := &DB{sql: sdb, run: run, dir: dir, path: file, readOnly: readOnly}
-	if err := sdb.PingContext(ctx); err != nil {
+	err = sdb.PingContext(ctx)
+	if err == nil {
+		err = migrate(ctx, sdb, file, readOnly)
+	}
+	if readOnly && needsRecovery(err) {
+		// A writer was killed and left a hot journal or a WAL index to
+		// rebuild, which a read-only connection cannot do. A plain
+		// read-write connection lets SQLite recover the record (what any
+		// next open does anyway); the handle stays read-only for us: no
+		// lock, no migration, writing methods fail with ErrReadOnly.
 		sdb.Close()
+		if sdb, err = recoveringOpen(ctx, file); err == nil {
+			err = migrate(ctx, sdb, file, true)
+		}
+	}
+	if err != nil {
+		if sdb != nil {
+			sdb.Close()
+		}
 		return nil, fmt.Errorf("open run %s: %s: %w", run, file, err)
 	}
-	if err := migrate(ctx, sdb, file, readOnly); err != nil {
-		sdb.Close()
-		return nil, fmt.Errorf("open run %s: %w", run, err)
-	}
+	db := &DB{sql: sdb, run: run, dir: dir, path: file, readOnly: readOnly}
 	err = sdb.QueryRowContext(ctx, `SELECT incarnation FROM run WHERE id = 1`).Scan(&db.incarn)
 	if err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open run %s: %w", run, err)
 	}
 	return db, nil
+}
+
+// needsRecovery reports whether err is SQLite's SQLITE_READONLY class,
+// which a read-only connection returns when the record needs a hot
+// journal rolled back or its WAL index rebuilt after a crashed writer.
+func needsRecovery(err error) bool {
+	var c interface{ Code() int }
+	return errors.As(err, &c) && c.Code()&0xff == 8 // SQLITE_READONLY
+}
+
+// recoveringOpen opens file read-write without changing its journal mode,
+// so that SQLite recovers it on the first read.
+func recoveringOpen(ctx context.Context, file string) (*sql.DB, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	q.Add("mode", "rw")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
+	q.Add("_pragma", "foreign_keys(1)")
+	sdb, err := sql.Open("sqlite", (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String())
+	if err != nil {
+		return nil, err
+	}
+	if err := sdb.PingContext(ctx); err != nil {
+		sdb.Close()
+		return nil, err
+	}
+	return sdb, nil
 }
 
 // Name returns the run name.
