@@ -23,6 +23,8 @@ func Main(ctx context.Context, args []string, env cl.Env) int {
 	if env.Transcript == nil {
 		env.Transcript = &cl.Transcript{}
 	}
+	// Hints and help name the program as it was invoked.
+	env.Streams.Err = cl.InvokedAs(env.Streams.Err, env.Prog)
 	env = env.MaskStreams()
 	env.Streams.Out = io.MultiWriter(env.Streams.Out, env.Transcript.Results())
 	env.Events = &cl.JSONObserver{W: env.Streams.Out}
@@ -30,7 +32,7 @@ func Main(ctx context.Context, args []string, env cl.Env) int {
 	var err error
 	if words, ok := helpWords(args, flagSpec(app.Flags)); ok {
 		// --help anywhere: the help of the command named, as 'help' does.
-		err = writeHelp(env.Streams.Out, app, words)
+		err = writeHelp(cl.InvokedAs(env.Streams.Out, env.Prog), app, words)
 	} else {
 		err = app.RunContext(ctx, append([]string{progName}, permute(args, flagSpec(app.Flags))...))
 	}
@@ -106,7 +108,7 @@ func newApp(env cl.Env) *cli.App {
 			if c.Args().Present() {
 				return unknownCommand(c.Args().First(), c.Args().First(), c.App.Commands)
 			}
-			writeAppHelp(env.Streams.Out, c.App)
+			writeAppHelp(cl.InvokedAs(env.Streams.Out, env.Prog), c.App)
 			return nil
 		},
 	}

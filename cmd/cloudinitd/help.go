@@ -95,7 +95,7 @@ func helpCommand(env cl.Env) *cli.Command {
 		Usage:     "Show the usage of cloudinitd or of one command and the options that apply to it.",
 		UsageText: "cloudinitd help [COMMAND [SUBCOMMAND]]",
 		Action: func(c *cli.Context) error {
-			return writeHelp(env.Streams.Out, c.App, c.Args().Slice())
+			return writeHelp(cl.InvokedAs(env.Streams.Out, env.Prog), c.App, c.Args().Slice())
 		},
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -129,5 +130,29 @@ func TestHelpWords(t *testing.T) {
 		if strings.Join(words, " ") != tc.words || help != tc.help {
 			t.Errorf("helpWords(%q) = %q, %v; want %q, %v", tc.args, words, help, tc.words, tc.help)
 		}
+	}
+}
+
+// TestInvokedName: errors, hints and help name the program as it was
+// invoked (main gives os.Args[0]'s base name as Env.Prog).
+func TestInvokedName(t *testing.T) {
+	run := func(args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		env := cl.Env{Streams: cl.IOStreams{Out: &out, Err: &errb}, LookupEnv: func(string) (string, bool) { return "", false },
+			HomeDir: t.TempDir(), Prog: "cid"}
+		code := Main(context.Background(), args, env)
+		return out.String(), errb.String(), code
+	}
+	_, stderr, code := run("bot")
+	if code != 2 || !strings.Contains(stderr, "cid: error: unknown command \"bot\"\ncid: hint: did you mean \"boot\"?\n") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+	_, stderr, _ = run("status", "nosuch", "-d", t.TempDir())
+	if !strings.Contains(stderr, "cid: hint: 'cid list' shows the runs") || strings.Contains(stderr, "cloudinitd ") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	stdout, _, _ := run("help", "boot")
+	if !strings.HasPrefix(stdout, "Usage: cid boot PLAN") {
+		t.Errorf("help:\n%s", stdout)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/cloudinitd/cloudinitd/cmd/internal/cli"
 	"github.com/cloudinitd/cloudinitd/iaas/local"
@@ -21,7 +22,9 @@ func run() int {
 		return code
 	}
 	env := cli.ProcessEnv()
-	ctx, stop := cli.SignalContext(context.Background(), io.MultiWriter(env.Streams.Err, env.Transcript), progName,
+	env.Prog = filepath.Base(os.Args[0])
+	errw := io.MultiWriter(cli.InvokedAs(env.Streams.Err, env.Prog), env.Transcript)
+	ctx, stop := cli.SignalContext(context.Background(), errw, env.Prog,
 		"stopping gracefully", env.Signals)
 	defer stop()
 	return Main(ctx, os.Args[1:], env)

@@ -31,6 +31,10 @@ type Env struct {
 	// a command starts on this machine ('run' starts its COMMAND with it);
 	// nil: an empty environment.
 	Environ func() []string
+	// Prog is the name the program was invoked as (the base name of
+	// os.Args[0], given by main); what is said to people names it so
+	// ([InvokedAs]). Empty: cloudinitd.
+	Prog string
 	// Signals lets a command take over the stop signals of the process
 	// (SignalContext); nil when nothing relays them (tests in-process).
 	Signals *Signals
