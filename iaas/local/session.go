@@ -108,18 +108,20 @@ func (s *session) run(reqs <-chan *ssh.Request) {
 	wg.Wait()
 }
 
-// hangup ends a command whose client left, as a terminal hangup would:
-// SIGHUP to its process group and SIGKILL to the command itself. Daemons
-// that ignore SIGHUP (started with `nohup … &`) or left the group (setsid)
-// keep running until terminate. This matters for cloudinitd's persistent
-// shell: its boot programs' daemons are in its group, and the shell is
-// still running when the boot closes the connection.
+// hangup ends a command whose client left, as sshd does for a session
+// without a terminal: the command itself is killed (its stdio is gone), and
+// nothing is sent to its process group, so what it started in the
+// background (`nohup … &`, `x &`, `setsid …`) keeps running until
+// terminate. This matters for cloudinitd's persistent shell: its boot
+// programs' daemons are in its group, and the shell is still running when
+// the boot closes the connection. (A SIGHUP to the group, as a terminal
+// hangup would send, killed a `nohup` daemon whose nohup had not yet
+// ignored the signal: a race a loaded host lost.)
 func (s *session) hangup() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.running && s.pgid > 0 {
-		_ = syscall.Kill(-s.pgid, syscall.SIGHUP)
-		_ = syscall.Kill(s.pgid, syscall.SIGKILL)
+		_ = syscall.Kill(s.pgid, syscall.SIGKILL) // the command: its pid is its group's id
 	}
 }
 
