@@ -129,6 +129,7 @@ func commands(env cl.Env) []*cli.Command {
 		reloadCommand(env),
 		hostkeyCommand(env),
 		listCommand(env),
+		pruneCommand(env),
 		logsCommand(env),
 		sshCommand(env),
 		commandsCommand(env),

@@ -20,7 +20,7 @@ func historyCommand(env cl.Env) *cli.Command {
 		Name: "history",
 		Usage: "List every instance a run ever launched, with its service and its state as the cloud " +
 			"reports it now; with -k, terminate those still running or pending.",
-		UsageText: "cloudinitd history RUN [-k] [-g KEY=VALUE]... [--json] [--parallel N]",
+		UsageText: "cloudinitd history RUN [-k] [-g KEY=VALUE]... [--json]",
 		Action: func(c *cli.Context) error {
 			if err := needArgs(c, 1, "the name of a run"); err != nil {
 				return err

@@ -12,11 +12,11 @@ import (
 )
 
 func planCommand(env cl.Env) *cli.Command {
-	sub := func(name, usage string, run func(*plan.Plan, options, cl.IOStreams) error) *cli.Command {
+	sub := func(name, usage, opts string, run func(*plan.Plan, options, cl.IOStreams) error) *cli.Command {
 		return &cli.Command{
 			Name:      name,
 			Usage:     usage,
-			UsageText: "cloudinitd plan " + name + " PLAN [-g KEY=VALUE]... [-G FILE]...",
+			UsageText: "cloudinitd plan " + name + " PLAN [-g KEY=VALUE]... [-G FILE]..." + opts,
 			Action: func(c *cli.Context) error {
 				if err := needArgs(c, 1, "the path of a launch plan's top file"); err != nil {
 					return err
@@ -24,6 +24,9 @@ func planCommand(env cl.Env) *cli.Command {
 				o, err := optionsFrom(c, env)
 				if err != nil {
 					return err
+				}
+				if o.JSON {
+					env.Events.Disable() // stdout is one document, not an event stream
 				}
 				p, err := loadPlan(c.Context, c.Args().First(), o, env)
 				if err != nil {
@@ -38,9 +41,9 @@ func planCommand(env cl.Env) *cli.Command {
 		Usage:  "Read a launch plan without launching anything.",
 		Action: subcommandAction,
 		Subcommands: []*cli.Command{
-			sub("validate", "Load a launch plan and report every problem in it at once; exit 3 if it is invalid.", runPlanValidate),
-			sub("show", "Show a launch plan's levels and services, every resolved value with where it came from, and the dependencies between services.", runPlanShow),
-			sub("graph", "Write a launch plan as a Graphviz DOT graph of levels, services and ${} references.", runPlanGraph),
+			sub("validate", "Load a launch plan and report every problem in it at once; exit 3 if it is invalid.", "", runPlanValidate),
+			sub("show", "Show a launch plan's levels and services, every resolved value with where it came from, and the dependencies between services; --json: as one JSON document.", " [--json]", runPlanShow),
+			sub("graph", "Write a launch plan as a Graphviz DOT graph of levels, services and ${} references.", "", runPlanGraph),
 		},
 	}
 }

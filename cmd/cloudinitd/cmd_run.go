@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -89,11 +90,18 @@ func rebootCommand(env cl.Env) *cli.Command {
 }
 
 func cleanCommand(env cl.Env) *cli.Command {
-	return withStale(env, runCommand(env, "clean",
+	return withStale(env, withoutParallel(runCommand(env, "clean",
 		"Terminate the instances a run left behind: earlier instances of its services, and instances of services that never started.",
 		false, false, func(e *bootlevel.Engine, ctx context.Context) error {
 			_, err := e.Clean(ctx)
 			return err
 		},
-		func(run string) []string { return nil }))
+		func(run string) []string { return nil })))
+}
+
+// withoutParallel drops --parallel from c's usage: clean terminates
+// instances one by one, with no level walk for --parallel to bound.
+func withoutParallel(c *cli.Command) *cli.Command {
+	c.UsageText = strings.Replace(c.UsageText, " [--parallel N]", "", 1)
+	return c
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudinitd/cloudinitd/bootlevel"
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/store"
 )
 
@@ -18,7 +19,7 @@ func terminateCommand(env cl.Env) *cli.Command {
 		Name: "terminate",
 		Usage: "Take runs down: services in reverse level order, each terminate program, then every instance " +
 			"the run ever launched. The record is then deleted, unless --noclean or anything failed.",
-		UsageText: "cloudinitd terminate RUN [RUN...] [-c | -C | --forget] [-g KEY=VALUE]... [--json] [--parallel N]",
+		UsageText: "cloudinitd terminate RUN [RUN...] [-c | -C | --forget] [--keep-logs] [-g KEY=VALUE]... [--json] [--parallel N]",
 		Action: func(c *cli.Context) error {
 			if c.NArg() == 0 {
 				return cl.Usagef("the terminate command requires the name of at least one run")
@@ -46,13 +47,42 @@ func terminateCommand(env cl.Env) *cli.Command {
 // unless --safeclean, forgetting instances that might still run): --safeclean
 // is therefore what always happens. Every run is tried; the exit status says
 // whether any failed.
+//
+// A run without a record has nothing to terminate, and one never booted
+// (its plan recorded, nothing launched) nothing but its record: both
+// succeed, so that a teardown can always be run again. Once a record is
+// gone, what the run left on this machine goes too unless --keep-logs
+// (pruneRun).
 func terminateRun(ctx context.Context, o options, env cl.Env, run string) error {
 	db, err := openRun(ctx, o, run)
+	if errors.Is(err, store.ErrNoRun) {
+		progress(o, env, "Nothing to terminate: run %s has no record in %s", run, o.DBDir)
+		pruneRun(ctx, o, env, iaas.RunID{Name: run})
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return terminateDB(ctx, o, env, db)
+	id := iaas.RunID{Name: run, Incarnation: db.Incarnation()}
+	never, err := neverBooted(ctx, db)
+	if err != nil {
+		return err
+	}
+	if never {
+		progress(o, env, "Nothing to terminate: run %s was never booted (no instance was ever launched)", run)
+		if o.NoClean {
+			return nil
+		}
+		progress(o, env, "Deleting the record %s", db.File())
+		if err := db.Delete(); err != nil {
+			return err
+		}
+	} else if err := terminateDB(ctx, o, env, db); err != nil || o.NoClean {
+		return err
+	}
+	pruneRun(ctx, o, env, id)
+	return nil
 }
 
 // terminateDB terminates the run of db (open for writing) as terminateRun

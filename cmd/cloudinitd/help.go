@@ -59,7 +59,8 @@ func commonOptions() []string {
 func engineOptions() []string { return []string{"json", "parallel", "globalvar"} }
 
 // commandOptions are the options each command (by its path, "plan show")
-// reads besides commonOptions: what its --help lists.
+// reads besides commonOptions: what its --help lists, and all that it
+// accepts (refuseForeign refuses any other, exit 2).
 func commandOptions() map[string][]string {
 	eng := engineOptions()
 	return map[string][]string{
@@ -69,12 +70,13 @@ func commandOptions() map[string][]string {
 		"status":         append([]string{"output"}, eng...),
 		"repair":         append([]string{"output"}, eng...),
 		"reboot":         append([]string{"output"}, eng...),
-		"terminate":      append([]string{"noclean", "safeclean", "forget"}, eng...),
-		"history":        append([]string{"kill"}, eng...),
-		"clean":          append([]string{"stale", "older-than"}, eng...),
+		"terminate":      append([]string{"noclean", "safeclean", "forget", "keep-logs"}, eng...),
+		"history":        {"kill", "json", "globalvar"},
+		"clean":          {"stale", "older-than", "json", "globalvar"},
 		"reload":         {"name", "validate", "globalvar", "globalvarfile"},
 		"hostkey forget": nil,
 		"list":           {"json"},
+		"prune":          {"dryrun"},
 		"logs":           {"follow"},
 		"ssh":            {"globalvar"},
 		"commands":       nil,
@@ -82,7 +84,7 @@ func commandOptions() map[string][]string {
 		"completion":     nil,
 		"man":            nil,
 		"plan validate":  {"globalvar", "globalvarfile"},
-		"plan show":      {"globalvar", "globalvarfile"},
+		"plan show":      {"globalvar", "globalvarfile", "json"},
 		"plan graph":     {"globalvar", "globalvarfile"},
 		"":               {"version"},
 	}

@@ -38,7 +38,8 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "resume", Usage: "boot RUN: continue an interrupted boot from its record"},
 		&cli.BoolFlag{Name: "version", Usage: "print the version (module version and VCS revision) and exit"},
 		&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show the usage of cloudinitd or of the command"},
-		&cli.BoolFlag{Name: "dryrun", Aliases: []string{"y"}, Usage: "walk the plan on a simulated cloud without touching anything"},
+		&cli.BoolFlag{Name: "dryrun", Aliases: []string{"y", "dry-run"}, Usage: "walk the plan on a simulated cloud without touching anything; prune: only list what it would remove"},
+		&cli.BoolFlag{Name: "keep-logs", Usage: "terminate: keep the run's logs and local-driver leftovers ('cloudinitd prune' removes them later)"},
 		&cli.BoolFlag{Name: "keep-on-failure", Usage: "run: keep the run when the boot or COMMAND fails, and say how to reach it and take it down"},
 		&cli.DurationFlag{Name: "timeout", Usage: "run: stop after `DURATION` (boot and COMMAND), then take the run down; exit 124"},
 		&cli.DurationFlag{Name: "grace", Usage: "run: after passing a stop signal to COMMAND, wait `DURATION` before killing it", Value: 10 * time.Second},
@@ -71,6 +72,7 @@ type options struct {
 	Parallel    int
 	NoPrelaunch bool
 	Resume      bool
+	KeepLogs    bool // terminate: no pruning of the run's logs and local leftovers
 	// run (docs/ci.md)
 	KeepOnFailure bool
 	Timeout       time.Duration // 0: none
@@ -124,6 +126,8 @@ func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
 		NoPrelaunch: root.Bool("no-prelaunch"),
 		Resume:      root.Bool("resume"),
 
+		KeepLogs: root.Bool("keep-logs"),
+
 		KeepOnFailure: root.Bool("keep-on-failure"),
 		Timeout:       root.Duration("timeout"),
 		Grace:         root.Duration("grace"),
@@ -138,6 +142,9 @@ func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
 		return o, err
 	}
 	if err := commandOnly(root, "logs", "follow"); err != nil {
+		return o, err
+	}
+	if err := refuseForeign(root); err != nil {
 		return o, err
 	}
 	switch {

@@ -16,8 +16,12 @@ import (
 
 // runPlanShow prints the resolved plan for people: every level, every
 // service, each value and where it came from, each deps row, and the
-// references between services. Secret values are never printed.
-func runPlanShow(p *plan.Plan, _ options, s cl.IOStreams) error {
+// references between services. Secret values are never printed. With
+// --json, the same as one JSON document (printPlanJSON).
+func runPlanShow(p *plan.Plan, o options, s cl.IOStreams) error {
+	if o.JSON {
+		return printPlanJSON(p, s)
+	}
 	rel := relTo(filepath.Dir(p.TopFile))
 	w := tabwriter.NewWriter(s.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "plan %s\n", displayPath(p.TopFile))
