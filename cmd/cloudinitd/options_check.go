@@ -36,10 +36,23 @@ func refuseForeign(c *cli.Context) error {
 		}
 		slices.Sort(takers)
 		err := cl.Usagef("the %s command does not take --%s", path, name)
+		if why := refusalHints()[path+" --"+name]; why != "" {
+			return cl.WithHint(err, why)
+		}
 		if len(takers) > 0 {
 			return cl.WithHint(err, "--"+name+" is an option of: "+strings.Join(takers, ", "))
 		}
 		return err
 	}
 	return nil
+}
+
+// refusalHints say, for an option a command refuses, what to do instead
+// when that is more than the list of commands that take it.
+func refusalHints() map[string]string {
+	return map[string]string{
+		"run --noclean": "run deletes the run's record after taking it down; to keep a failed run, use --keep-on-failure",
+		"run --dryrun":  "run boots a new run for real; for a dry run: cloudinitd boot --dryrun PLAN",
+		"run --resume":  "run boots a new run; to continue an interrupted boot: cloudinitd boot --resume RUN",
+	}
 }
