@@ -112,12 +112,15 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 	run := db.Name()
 	start := time.Now()
 	if !o.DryRun {
-		// A second Ctrl-C exits at once: it still says how to go on.
+		// A second Ctrl-C exits at once: it still says how to go on, also
+		// after the stop, while the error and its hints are not printed yet.
 		env.Signals.ExitHints(fmt.Sprintf("continue with: cloudinitd boot --resume %s", run),
 			fmt.Sprintf("or take it down: cloudinitd terminate %s", run))
-		defer env.Signals.ExitHints()
 	}
 	bootErr := bootEngine(ctx, o, env, db, bo)
+	if bootErr == nil {
+		env.Signals.ExitHints()
+	}
 	var docErr error
 	if bootErr == nil && o.Output != "" {
 		docErr = writeDocument(ctx, db, resolverOptions(o, env), o.Output, o.DryRun)
