@@ -82,7 +82,7 @@ func cmdNoProcs(ts *testscript.TestScript, neg bool, args []string) {
 	dirs, err := filepath.Glob(filepath.Join(args[0], local.Name, "local-*"))
 	ts.Check(err)
 	if len(dirs) == 0 {
-		ts.Fatalf("no local instances under %s: nothing was checked", args[0])
+		ts.Fatalf("no local instances under %s: nothing was checked (terminate removes them once the record is gone: give it --keep-logs before noprocs)", args[0])
 	}
 	ids := map[string]bool{}
 	for _, d := range dirs {
