@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -48,9 +49,11 @@ func runCommand(env cl.Env, name, usage string, clean, doc bool, op func(*bootle
 				}
 				return err
 			})
-			if doc && opErr == nil && o.Output != "" {
+			// status reports: its -o document is written also when a
+			// service is not ready (it holds each service's state).
+			if doc && (opErr == nil || name == "status") && o.Output != "" && ctx.Err() == nil {
 				if err := writeDocument(ctx, db, resolverOptions(o, env), o.Output, false); err != nil {
-					return err
+					return errors.Join(opErr, err)
 				}
 			}
 			if opErr != nil {
