@@ -58,7 +58,22 @@ type Cmd struct {
 	// ForwardAgent forwards the local ssh-agent to the program (ssh -A).
 	// Ignored by *Local, whose programs inherit the environment anyway.
 	ForwardAgent bool
+	// TTY, when set, runs the program on a pseudo-terminal of the host (an
+	// interactive shell): its output reaches Stdout as it comes, unsplit
+	// (the terminal merges stderr into it), and the Result keeps no tail.
+	// A host that offers no terminal fails with ErrNoTTY, as *Local does.
+	TTY *TTY
 }
+
+// TTY describes the terminal a Cmd asks for.
+type TTY struct {
+	Term          string // the TERM value, "xterm" when empty
+	Width, Height int    // in characters; 80x24 when zero
+}
+
+// ErrNoTTY is returned for a Cmd with a TTY on a host that offers no
+// terminal (the local driver's server, local execution).
+var ErrNoTTY = errors.New("no terminal on this host")
 
 // TailLines is how many trailing output lines a Result keeps.
 const TailLines = 20

@@ -103,6 +103,9 @@ func (l *Local) Run(ctx context.Context, cmd Cmd) (Result, error) {
 	if ctx.Err() != nil {
 		return Result{ExitStatus: -1}, deadlineError(ctx, l.Host(), cmd.Argv, false)
 	}
+	if cmd.TTY != nil {
+		return Result{ExitStatus: -1}, fmt.Errorf("%w: %s runs programs without one", ErrNoTTY, l.Host())
+	}
 	var out output
 	stdout, stderr := out.stream(cmd.Stdout), out.stream(cmd.Stderr)
 	c, err := l.start(ctx, cmd, stdout, stderr)

@@ -131,6 +131,9 @@ func (s *SSH) run(ctx context.Context, cmd Cmd, raw io.Writer) (Result, error) {
 		return fail, err
 	}
 	agent := cmd.ForwardAgent && s.conn.forwardAgent(cl)
+	if cmd.TTY != nil {
+		return s.runTTY(ctx, cl, cmd, agent)
+	}
 	if raw == nil && cmd.Stdin == nil {
 		sh, err := s.conn.acquire(ctx, cl, agent)
 		switch {

@@ -44,19 +44,18 @@ func sshCommand(env cl.Env) *cli.Command {
 // host of svc, with this process's standard streams. It only reads the
 // record (no lock: a boot or a status may run beside it); a host whose key
 // was never recorded is refused, since recording it would need the lock.
+// The shell gets a terminal of the host when stdin is one here and the host
+// offers terminals (sshd does, the local driver's server does not); else
+// it runs in line mode.
 func runSSH(ctx context.Context, o options, env cl.Env, run, svc string, argv []string) error {
 	db, err := openRunReadOnly(ctx, o, run)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	var env2 map[string]string
-	if len(argv) == 0 {
-		// No terminal is allocated (the local driver has none): the shell
-		// reads lines, and its output reaches us line by line, so its
-		// prompt ends with a newline to be seen at once.
+	shell := len(argv) == 0
+	if shell {
 		argv = []string{"/bin/sh", "-c", `exec "${SHELL:-/bin/sh}" -i`}
-		env2 = map[string]string{"PS1": run + "/" + svc + " $ \n"}
 	}
 	o.Verbosity = 0 // no progress view around someone else's terminal session
 	var res remote.Result
@@ -68,9 +67,22 @@ func runSSH(ctx context.Context, o options, env cl.Env, run, svc string, argv []
 		defer ex.Close()
 		// In the stage directory, or the login directory when the service
 		// never ran a program there.
-		wrapped := append([]string{"/bin/sh", "-c", `cd "$1" 2>/dev/null; shift; exec "$@"`, "sh", stage}, argv...)
-		res, err = ex.Run(ctx, remote.Cmd{Argv: wrapped, Env: env2,
-			Stdin: env.Streams.In, Stdout: env.Streams.Out, Stderr: env.Streams.Err})
+		cmd := remote.Cmd{Argv: append([]string{"/bin/sh", "-c", `cd "$1" 2>/dev/null; shift; exec "$@"`, "sh", stage}, argv...),
+			Stdin: env.Streams.In, Stdout: env.Streams.Out, Stderr: env.Streams.Err}
+		if shell {
+			if fd, ok := terminalFD(env.Streams.In); ok {
+				res, err = runOnTerminal(ctx, ex, cmd, fd, env)
+				if !errors.Is(err, remote.ErrNoTTY) {
+					return err
+				}
+				fmt.Fprintf(env.Streams.Err, "%v: the shell runs in line mode\n", err)
+			}
+			// No terminal: the shell reads lines, and its output reaches
+			// us line by line, so its prompt ends with a newline to be
+			// seen at once.
+			cmd.Env = map[string]string{"PS1": run + "/" + svc + " $ \n"}
+		}
+		res, err = ex.Run(ctx, cmd)
 		return err
 	})
 	var xe *remote.ExitError
