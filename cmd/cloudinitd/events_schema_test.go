@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
-	"github.com/cloudinitd/cloudinitd/remote"
 	"github.com/cloudinitd/cloudinitd/remote/remotetest"
 )
 
@@ -161,21 +157,10 @@ func TestEventsSchema(t *testing.T) {
 		"boot.sh": "#!/bin/sh\necho out-1\necho err-1 >&2\necho out-2\necho out-3\n",
 		"ok.sh":   "#!/bin/sh\nexit 0\n",
 	})
+	run := inProcess(t, db, work)
 	cli := func(args ...string) (int, string) {
-		var out, errb bytes.Buffer
-		env := cl.Env{
-			Streams: cl.IOStreams{In: strings.NewReader(""), Out: &out, Err: &errb},
-			LookupEnv: func(k string) (string, bool) {
-				if k == remote.WorkDirEnv {
-					return work, true
-				}
-				return "", false
-			},
-			HomeDir: t.TempDir(),
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		return Main(ctx, append(args, "-d", db), env), out.String()
+		code, out, _ := run(args...)
+		return code, out
 	}
 
 	code, out := cli("boot", filepath.Join(dir, "top.conf"), "-n", "ev", "--json", "-X")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -10,12 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/ssh"
 
-	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
-	"github.com/cloudinitd/cloudinitd/remote"
 	"github.com/cloudinitd/cloudinitd/remote/remotetest"
 	"github.com/cloudinitd/cloudinitd/store"
 )
@@ -36,22 +32,10 @@ func TestHostKeyForget(t *testing.T) {
 		"ok.sh": "#!/bin/sh\nexit 0\n",
 	})
 	work := t.TempDir()
+	run := inProcess(t, db, work)
 	cli := func(args ...string) (int, string) {
-		var out, errb bytes.Buffer
-		env := cl.Env{
-			Streams: cl.IOStreams{In: strings.NewReader(""), Out: &out, Err: &errb},
-			LookupEnv: func(k string) (string, bool) {
-				if k == remote.WorkDirEnv {
-					return work, true
-				}
-				return "", false
-			},
-			HomeDir: t.TempDir(),
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		code := Main(ctx, append(args, "-d", db), env)
-		return code, out.String() + errb.String()
+		code, out, errs := run(args...)
+		return code, out + errs
 	}
 	if code, out := cli("boot", filepath.Join(dir, "top.conf"), "-n", "hk"); code != 0 {
 		t.Fatalf("boot: exit %d\n%s", code, out)
