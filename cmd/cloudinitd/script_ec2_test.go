@@ -19,7 +19,9 @@ type ec2Holder struct{ srv *ec2test.Server }
 
 // cmdEC2Cloud is "ec2cloud": it starts a fake EC2 Query API server for the
 // script (closed when the script ends) and sets EC2_URL, EC2_KEY and
-// EC2_SECRET for plans to use as env.NAME.
+// EC2_SECRET for plans to use as env.NAME, and AWS_EC2_METADATA_DISABLED,
+// so that no credential chain of the script asks the instance-metadata
+// address (off this machine).
 func cmdEC2Cloud(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 0 {
 		ts.Fatalf("usage: ec2cloud")
@@ -30,6 +32,7 @@ func cmdEC2Cloud(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("EC2_URL", h.srv.URL())
 	ts.Setenv("EC2_KEY", scriptEC2Key)
 	ts.Setenv("EC2_SECRET", scriptEC2Secret)
+	ts.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
 
 // cmdEC2Down is "ec2down": the script's fake EC2 stops answering (its
