@@ -43,16 +43,21 @@ type Control interface {
 	// (decide period in milliseconds) and "provisioner_vars" (the vars sent
 	// with every later launch, replacing the previous ones).
 	Configure(params Conf) error
-	// Launch asks for one instance of the deployable type on site with
-	// allocation ("" for the domain's own), with extravars added to the
-	// provisioner vars. It registers the instance as REQUESTING at once and
-	// returns its launch and instance ids.
+	// Launch asks for one instance of the deployable type dt on site with
+	// allocation, with extravars added to the provisioner vars. An empty dt
+	// means the domain's deployable type; an empty site or allocation, the
+	// deployable type's own. It registers the instance as REQUESTING at once
+	// (with its Extravars, so a later snapshot shows them) and returns its
+	// launch and instance ids.
 	Launch(dt, site, allocation string, extravars map[string]string) (launchID, instanceID string, err error)
 	// Destroy asks for the termination of instances by id; an id already
 	// terminating is asked again (harmless).
 	Destroy(ids ...string) error
 	// HealthNotChecked reports whether the domain's health monitor is off.
 	HealthNotChecked() bool
+	// Now is the controller's clock (a fake one in tests); engines that
+	// wait, such as the sensor engine's cooldown, read time only here.
+	Now() time.Time
 }
 
 // ErrNoReconfigure is returned by Reconfigure of engines that do not
