@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"epu":                   {},
 	"epu/api":               {"epu"},
 	"epu/engine":            {"epu"},
+	"epu/engine/enginetest": {"epu", "epu/engine"},
 	"cmd/internal/cli":      {"*"},
 	"cmd/internal/archtest": {},
 	"cmd/cloudinitd":        {"*"},
@@ -60,6 +61,9 @@ var testAllowed = map[string][]string{
 	// driver (two records of one run name on each driver; local instances
 	// re-execute the test binary, whose TestMain serves them).
 	"bootlevel": {"iaas/fake", "iaas/ec2", "iaas/ec2/ec2test", "iaas/local", "remote/remotetest"},
+	// The engines' scenario tables run under the original's
+	// instant-RUNNING harness.
+	"epu/engine": {"epu/engine/enginetest"},
 }
 
 // listed is what go list -json says about one package or test variant.
