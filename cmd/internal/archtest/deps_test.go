@@ -35,8 +35,8 @@ var allowed = map[string][]string{
 	"epu":                   {},
 	"epu/api":               {"epu"},
 	"epu/engine":            {"epu"},
+	"epu/controller":        {"epu", "epu/api", "epu/engine"},
 	"epu/engine/enginetest": {"epu", "epu/engine"},
-	"epu/provisioner":       {"epu", "epu/api", "iaas", "plan"},
 	"cmd/internal/cli":      {"*"},
 	"cmd/internal/archtest": {},
 	"cmd/cloudinitd":        {"*"},
@@ -65,9 +65,6 @@ var testAllowed = map[string][]string{
 	// The engines' scenario tables run under the original's
 	// instant-RUNNING harness.
 	"epu/engine": {"epu/engine/enginetest"},
-	// Provisioner tests run on the fake driver (the kill test's child
-	// processes too).
-	"epu/provisioner": {"iaas/fake"},
 }
 
 // listed is what go list -json says about one package or test variant.
