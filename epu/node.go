@@ -22,6 +22,15 @@ type Node struct {
 	PrivateIP      string            `json:"private_ip,omitempty"`
 	PendingTime    time.Time         `json:"pending_timestamp,omitzero"`
 	Vars           map[string]string `json:"vars,omitempty"`
+	// StateChanges is the node's history, oldest first: every state it
+	// reached and when.
+	StateChanges []StateChange `json:"state_changes,omitempty"`
+}
+
+// StateChange is one step of a record's history.
+type StateChange struct {
+	State State     `json:"state"`
+	Time  time.Time `json:"time"`
 }
 
 // Launch is one provision request: a deployable type and its nodes.

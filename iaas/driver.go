@@ -66,6 +66,14 @@ type LaunchSpec struct {
 	// owner's terminatepgm ran.
 	Owner string
 
+	// Tags are labels a service's program puts on the instances it
+	// launches for its run (the provisioner's launch and node ids), so a
+	// later process finds them by [RunFinder] without its records. Drivers
+	// with the RunFinder ability record them and return them in
+	// Instance.Tags; keys are short words ([a-z0-9_]), values short text
+	// (EC2 limits a tag value to 256 characters).
+	Tags map[string]string
+
 	// StartedBy is set when the run is owned by a process that takes it
 	// down itself ("run": 'cloudinitd run' in CI). Drivers record it with
 	// the instance (Instance.StartedBy), so that a sweep by it
@@ -142,6 +150,9 @@ type Instance struct {
 	Service     string
 	ClientToken string
 	Owner       string
+	// Tags are LaunchSpec.Tags, filled by drivers with the RunFinder
+	// ability (nil when the launch had none).
+	Tags map[string]string
 	// StartedBy is LaunchSpec.StartedBy, filled by drivers with the
 	// StartedByFinder ability.
 	StartedBy string

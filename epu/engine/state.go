@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"sort"
+	"slices"
 
 	"github.com/cloudinitd/cloudinitd/epu"
 )
@@ -29,15 +29,21 @@ func (s *State) Sensor(id string) (epu.Sensor, bool) {
 }
 
 // sorted returns the instances that keep, ordered by id so that engines
-// decide the same way for the same snapshot.
+// decide the same way for the same snapshot. It sorts the ids, not the
+// (large) instances, and copies each kept instance once: O(n log n) with
+// small constants over 10,000 instances.
 func (s *State) sorted(keep func(Instance) bool) []Instance {
-	var out []Instance
-	for _, i := range s.Instances {
+	var ids []string
+	for id, i := range s.Instances {
 		if keep(i) {
-			out = append(out, i)
+			ids = append(ids, id)
 		}
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a].InstanceID < out[b].InstanceID })
+	slices.Sort(ids)
+	out := make([]Instance, len(ids))
+	for n, id := range ids {
+		out[n] = s.Instances[id]
+	}
 	return out
 }
 

@@ -188,6 +188,13 @@ func (d *Driver) instance(ti types.Instance, s scope, hostnameFrom string) iaas.
 		ClientToken: aws.ToString(ti.ClientToken),
 	}
 	for _, t := range ti.Tags {
+		if k, ok := strings.CutPrefix(aws.ToString(t.Key), TagPrefix); ok {
+			if inst.Tags == nil {
+				inst.Tags = map[string]string{}
+			}
+			inst.Tags[k] = aws.ToString(t.Value)
+			continue
+		}
 		switch v := aws.ToString(t.Value); aws.ToString(t.Key) {
 		case TagService:
 			inst.Service = v

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -114,6 +116,9 @@ func runInput(spec iaas.LaunchSpec, s scope, o launchOptions) *ec2.RunInstancesI
 	}
 	if spec.StartedBy != "" {
 		tags = append(tags, types.Tag{Key: aws.String(TagStartedBy), Value: aws.String(spec.StartedBy)})
+	}
+	for _, k := range slices.Sorted(maps.Keys(spec.Tags)) {
+		tags = append(tags, types.Tag{Key: aws.String(TagPrefix + k), Value: aws.String(spec.Tags[k])})
 	}
 	for _, kv := range o.Tags {
 		if kv[0] == "Name" {

@@ -41,6 +41,9 @@ const (
 	TagOwner   = "cloudinitd:owner"
 	// TagStartedBy is LaunchSpec.StartedBy ("run"), set only when given.
 	TagStartedBy = "cloudinitd:started-by"
+	// TagPrefix starts the key of each LaunchSpec.Tags entry
+	// ("cloudinitd:tag:node_id").
+	TagPrefix = "cloudinitd:tag:"
 )
 
 // maxUserData is EC2's limit on user data before base64.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
@@ -157,7 +158,7 @@ func (d *Driver) Launch(ctx context.Context, spec iaas.LaunchSpec) (iaas.Instanc
 		return iaas.Instance{}, err
 	}
 	r := record{ID: id, Token: spec.ClientToken, Run: spec.Run.Name, Incarnation: spec.Run.Incarnation,
-		Service: spec.Service, Owner: spec.Owner, StartedBy: spec.StartedBy, DryRun: k.dryRun,
+		Service: spec.Service, Owner: spec.Owner, StartedBy: spec.StartedBy, Tags: maps.Clone(spec.Tags), DryRun: k.dryRun,
 		LaunchedAt: now, RunningDelay: k.runningDelay, DieAfter: k.dieAfter, TerminateDelay: k.terminateDelay}
 	if err := d.st.save(r); err != nil {
 		return iaas.Instance{}, err

@@ -3,6 +3,7 @@ package fake
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
@@ -18,11 +19,12 @@ type record struct {
 	Run   string `json:"run,omitempty"` // the run's name
 	// Incarnation completes Run to the run's full id (iaas.RunID); ""
 	// for instances launched before it was recorded.
-	Incarnation string `json:"incarnation,omitempty"`
-	Service     string `json:"service,omitempty"`
-	Owner       string `json:"owner,omitempty"`      // LaunchSpec.Owner
-	StartedBy   string `json:"started_by,omitempty"` // LaunchSpec.StartedBy
-	DryRun      bool   `json:"dry_run,omitempty"`
+	Incarnation string            `json:"incarnation,omitempty"`
+	Service     string            `json:"service,omitempty"`
+	Owner       string            `json:"owner,omitempty"`      // LaunchSpec.Owner
+	StartedBy   string            `json:"started_by,omitempty"` // LaunchSpec.StartedBy
+	Tags        map[string]string `json:"tags,omitempty"`       // LaunchSpec.Tags
+	DryRun      bool              `json:"dry_run,omitempty"`
 
 	LaunchedAt     time.Time     `json:"launched_at"`
 	RunningDelay   time.Duration `json:"running_delay_ns"`
@@ -84,6 +86,7 @@ func (r *record) instance(now time.Time) iaas.Instance {
 		ClientToken: r.Token,
 		Owner:       r.Owner,
 		StartedBy:   r.StartedBy,
+		Tags:        maps.Clone(r.Tags),
 	}
 	if inst.State != iaas.StatePending {
 		inst.Hostname, inst.PublicIP, inst.PrivateIP = "localhost", "127.0.0.1", "127.0.0.1"

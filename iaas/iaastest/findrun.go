@@ -2,6 +2,7 @@ package iaastest
 
 import (
 	"context"
+	"maps"
 	"testing"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
@@ -31,7 +32,9 @@ func (s *suite) testFindByRun(t *testing.T) {
 	}
 	ia := s.launch(t, d, specFor(a, "find-a", ""))
 	ib := s.launch(t, d, specFor(b, "find-b", ""))
-	io := s.launch(t, d, specFor(a, "find-owned", "find-a"))
+	ownedSpec := specFor(a, "find-owned", "find-a")
+	ownedSpec.Tags = map[string]string{"launch_id": "l-1", "node_id": "n-1"}
+	io := s.launch(t, d, ownedSpec)
 	ix := s.launch(t, d, specFor(other, "find-a", ""))
 
 	f, _ := iaas.As[iaas.RunFinder](s.h.NewDriver(t)) // a fresh process
@@ -67,6 +70,9 @@ func (s *suite) testFindByRun(t *testing.T) {
 		if got.Run != w.run || got.Service != w.svc || got.Owner != w.owner || got.ClientToken != iaas.ClientToken(w.run.String(), w.svc, 1) {
 			t.Errorf("FindByRun: %s has run %q service %q owner %q token %q; want %q %q %q %q", got.ID,
 				got.Run, got.Service, got.Owner, got.ClientToken, w.run, w.svc, w.owner, iaas.ClientToken(w.run.String(), w.svc, 1))
+		}
+		if w.owner != "" && !maps.Equal(got.Tags, ownedSpec.Tags) {
+			t.Errorf("FindByRun: %s has tags %v; want %v", got.ID, got.Tags, ownedSpec.Tags)
 		}
 		if c := a.Claims(got, nil); c != w.claimA {
 			t.Errorf("%s.Claims(%s of %s) = %v, want %v", a, got.ID, got.Run, c, w.claimA)

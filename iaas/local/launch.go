@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -105,8 +106,8 @@ func (d *Driver) reserve(ctx context.Context, spec iaas.LaunchSpec) (m meta, dir
 	ap := ln.Addr().(*net.TCPAddr)
 	m = meta{
 		ID: id, Run: spec.Run.Name, Incarnation: spec.Run.Incarnation, Service: spec.Service, Owner: spec.Owner,
-		StartedBy: spec.StartedBy,
-		Attempt:   spec.Attempt, Token: spec.ClientToken,
+		StartedBy: spec.StartedBy, Tags: maps.Clone(spec.Tags),
+		Attempt: spec.Attempt, Token: spec.ClientToken,
 		Image: spec.Image, Allocation: spec.Allocation,
 		Addr: ap.IP.String(), Port: ap.Port, User: d.user, HostKey: hostKey, ClientKey: keyPath,
 		State: statePending, LaunchedAt: time.Now().UTC().Truncate(time.Millisecond),
@@ -220,6 +221,7 @@ func (d *Driver) instance(dir string, m meta, st iaas.State, err error) iaas.Ins
 		ClientToken: m.Token,
 		Owner:       m.Owner,
 		StartedBy:   m.StartedBy,
+		Tags:        maps.Clone(m.Tags),
 		Err:         err,
 	}
 }

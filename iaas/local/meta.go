@@ -26,24 +26,25 @@ type meta struct {
 	Run string `json:"run"` // the run's name
 	// Incarnation completes Run to the run's full id (iaas.RunID); ""
 	// for instances launched before it was recorded.
-	Incarnation string    `json:"incarnation,omitempty"`
-	Service     string    `json:"service"`
-	Owner       string    `json:"owner,omitempty"`      // LaunchSpec.Owner
-	StartedBy   string    `json:"started_by,omitempty"` // LaunchSpec.StartedBy
-	Attempt     int       `json:"attempt"`
-	Token       string    `json:"token"`
-	Image       string    `json:"image,omitempty"`
-	Allocation  string    `json:"allocation,omitempty"`
-	Addr        string    `json:"addr"`
-	Port        int       `json:"port"`
-	User        string    `json:"user"`
-	HostKey     string    `json:"host_key"`
-	ClientKey   string    `json:"client_key_path"`
-	PID         int       `json:"pid,omitempty"`
-	PIDStart    uint64    `json:"pid_start,omitempty"`
-	State       string    `json:"state"`
-	Error       string    `json:"error,omitempty"`
-	LaunchedAt  time.Time `json:"launched_at"`
+	Incarnation string            `json:"incarnation,omitempty"`
+	Service     string            `json:"service"`
+	Owner       string            `json:"owner,omitempty"`      // LaunchSpec.Owner
+	StartedBy   string            `json:"started_by,omitempty"` // LaunchSpec.StartedBy
+	Tags        map[string]string `json:"tags,omitempty"`       // LaunchSpec.Tags
+	Attempt     int               `json:"attempt"`
+	Token       string            `json:"token"`
+	Image       string            `json:"image,omitempty"`
+	Allocation  string            `json:"allocation,omitempty"`
+	Addr        string            `json:"addr"`
+	Port        int               `json:"port"`
+	User        string            `json:"user"`
+	HostKey     string            `json:"host_key"`
+	ClientKey   string            `json:"client_key_path"`
+	PID         int               `json:"pid,omitempty"`
+	PIDStart    uint64            `json:"pid_start,omitempty"`
+	State       string            `json:"state"`
+	Error       string            `json:"error,omitempty"`
+	LaunchedAt  time.Time         `json:"launched_at"`
 }
 
 // Files of an instance directory.

@@ -37,6 +37,7 @@ var allowed = map[string][]string{
 	"epu/engine":            {"epu"},
 	"epu/controller":        {"epu", "epu/api", "epu/engine"},
 	"epu/engine/enginetest": {"epu", "epu/engine"},
+	"epu/provisioner":       {"epu", "epu/api", "iaas", "plan"},
 	"cmd/internal/cli":      {"*"},
 	"cmd/internal/archtest": {},
 	"cmd/cloudinitd":        {"*"},
@@ -65,6 +66,9 @@ var testAllowed = map[string][]string{
 	// The engines' scenario tables run under the original's
 	// instant-RUNNING harness.
 	"epu/engine": {"epu/engine/enginetest"},
+	// Provisioner tests run on the fake driver (the kill test's child
+	// processes too).
+	"epu/provisioner": {"iaas/fake"},
 }
 
 // listed is what go list -json says about one package or test variant.

@@ -1,0 +1,158 @@
+package provisioner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cloudinitd/cloudinitd/epu"
+	"github.com/cloudinitd/cloudinitd/epu/api"
+)
+
+// DescribeNodes returns the records of the given nodes, or of every node
+// when ids is empty (reference §5.2 9). An unknown id is a 404 naming it.
+// Records never hold secrets.
+func (p *Provisioner) DescribeNodes(ctx context.Context, ids []string) ([]epu.Node, error) {
+	if len(ids) == 0 {
+		all, err := p.store.Nodes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]epu.Node, len(all))
+		for i, n := range all {
+			out[i] = n.public()
+		}
+		return out, nil
+	}
+	out := make([]epu.Node, 0, len(ids))
+	for i, id := range ids {
+		n, err := p.store.Node(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil, api.NotFound(fmt.Sprintf("node_id[%d]", i), "unknown node %q", id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n.public())
+	}
+	return out, nil
+}
+
+// DumpStateResult answers dump_state.
+type DumpStateResult struct {
+	Sent    int      `json:"sent"`    // records queued (one per node and subscriber)
+	Unknown []string `json:"unknown"` // ids sent as 900-FAILED to force_subscribe
+}
+
+// DumpState queues the latest record of each node for its launch's
+// subscribers and req.ForceSubscribe, and {node_id, 900-FAILED} for an
+// unknown id to ForceSubscribe only (reference §5.2 8). Pushes are
+// asynchronous, like every push.
+func (p *Provisioner) DumpState(ctx context.Context, req epu.DumpStateRequest) (DumpStateResult, error) {
+	if req.ForceSubscribe != nil {
+		if err := checkSubscriber("force_subscribe", *req.ForceSubscribe); err != nil {
+			return DumpStateResult{}, err
+		}
+	}
+	for i, id := range req.NodeIDs {
+		if err := checkID(fmt.Sprintf("node_ids[%d]", i), id); err != nil {
+			return DumpStateResult{}, err
+		}
+	}
+	res := DumpStateResult{Unknown: []string{}}
+	for _, id := range req.NodeIDs {
+		n, err := p.store.Node(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			res.Unknown = append(res.Unknown, id)
+			if req.ForceSubscribe != nil {
+				p.notifier.push(*req.ForceSubscribe, epu.Node{NodeID: id, State: epu.Failed, StateDesc: ReasonUnknownNode})
+				res.Sent++
+			}
+			continue
+		}
+		if err != nil {
+			return res, err
+		}
+		subs, err := p.subscribers(ctx, n.LaunchID)
+		if err != nil {
+			return res, err
+		}
+		if req.ForceSubscribe != nil && !containsSub(subs, *req.ForceSubscribe) {
+			subs = append(subs[:len(subs):len(subs)], *req.ForceSubscribe)
+		}
+		p.pushAll(subs, n)
+		res.Sent += len(subs)
+	}
+	return res, nil
+}
+
+func containsSub(subs []epu.Subscriber, s epu.Subscriber) bool {
+	for _, x := range subs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Health is the provisioner's self-report.
+type Health struct {
+	Status   string         `json:"status"` // "OK"
+	Service  string         `json:"service"`
+	RunID    string         `json:"run_id"`
+	Disabled bool           `json:"disabled"`
+	Nodes    map[string]int `json:"nodes"`    // count per state
+	Launches int            `json:"launches"` // every launch recorded
+	Pushes   map[string]int `json:"pushes"`   // records waiting, per "service url"
+}
+
+// Health reports the provisioner's state: counts, the disabled flag, the
+// pushes waiting.
+func (p *Provisioner) Health(ctx context.Context) (Health, error) {
+	disabled, err := p.store.Disabled(ctx)
+	if err != nil {
+		return Health{}, err
+	}
+	nodes, err := p.store.Nodes(ctx)
+	if err != nil {
+		return Health{}, err
+	}
+	launches, err := p.store.Launches(ctx)
+	if err != nil {
+		return Health{}, err
+	}
+	h := Health{Status: "OK", Service: p.cfg.Service, RunID: p.cfg.Run.String(), Disabled: disabled,
+		Nodes: map[string]int{}, Launches: len(launches), Pushes: p.notifier.pending()}
+	for _, n := range nodes {
+		h.Nodes[string(n.State)]++
+	}
+	return h, nil
+}
+
+// State is the dump of every record (GET /v1/state).
+type State struct {
+	Disabled bool         `json:"disabled"`
+	Launches []epu.Launch `json:"launches"`
+	Nodes    []epu.Node   `json:"nodes"`
+}
+
+// Dump returns every launch and node record.
+func (p *Provisioner) Dump(ctx context.Context) (State, error) {
+	disabled, err := p.store.Disabled(ctx)
+	if err != nil {
+		return State{}, err
+	}
+	launches, err := p.store.Launches(ctx)
+	if err != nil {
+		return State{}, err
+	}
+	nodes, err := p.DescribeNodes(ctx, nil)
+	if err != nil {
+		return State{}, err
+	}
+	st := State{Disabled: disabled, Launches: make([]epu.Launch, len(launches)), Nodes: nodes}
+	for i, l := range launches {
+		st.Launches[i] = l.Launch
+	}
+	return st, nil
+}

@@ -1,0 +1,290 @@
+package provisioner
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+)
+
+// DBFile is the name of the records' database in the state directory.
+const DBFile = "provisioner.db"
+
+const schema = `
+CREATE TABLE IF NOT EXISTS launches (
+	launch_id TEXT PRIMARY KEY,
+	seq       INTEGER NOT NULL,
+	state_num INTEGER NOT NULL,
+	record    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nodes (
+	node_id   TEXT PRIMARY KEY,
+	launch_id TEXT NOT NULL,
+	idx       INTEGER NOT NULL,
+	state_num INTEGER NOT NULL,
+	record    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS nodes_launch ON nodes (launch_id, idx);
+CREATE TABLE IF NOT EXISTS flags (
+	name  TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+);
+`
+
+// sqliteStore is the Store in a SQLite file (modernc.org/sqlite), one
+// connection, so transactions are serialized.
+type sqliteStore struct {
+	db *sql.DB
+}
+
+var _ Store = (*sqliteStore)(nil)
+
+// OpenStore opens (creating) the records in dir/provisioner.db: the
+// directory 0700, the file 0600.
+func OpenStore(ctx context.Context, dir string) (Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	path := filepath.Join(dir, DBFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	f.Close()
+	if err := os.Chmod(path, 0o600); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	db, err := sql.Open("sqlite", (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String())
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return &sqliteStore{db: db}, nil
+}
+
+func (s *sqliteStore) Close() error { return s.db.Close() }
+
+func (s *sqliteStore) CreateLaunch(ctx context.Context, l launchRec, nodes []nodeRec) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM launches`).Scan(&seq); err != nil {
+			return err
+		}
+		b, err := json.Marshal(l)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO launches (launch_id, seq, state_num, record) VALUES (?, ?, ?, ?)`,
+			l.LaunchID, seq, l.State.Number(), string(b)); err != nil {
+			return conflict("launch "+l.LaunchID, err)
+		}
+		for _, n := range nodes {
+			if err := insertNode(ctx, tx, n); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (s *sqliteStore) InsertNode(ctx context.Context, n nodeRec) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return insertNode(ctx, tx, n) })
+}
+
+func insertNode(ctx context.Context, tx *sql.Tx, n nodeRec) error {
+	b, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO nodes (node_id, launch_id, idx, state_num, record) VALUES (?, ?, ?, ?, ?)`,
+		n.NodeID, n.LaunchID, n.Index, n.State.Number(), string(b)); err != nil {
+		return conflict("node "+n.NodeID, err)
+	}
+	return nil
+}
+
+// conflict reads a failed insert: a taken key is ErrExists.
+func conflict(what string, err error) error {
+	var taken bool
+	var se interface{ Code() int }
+	if errors.As(err, &se) {
+		taken = se.Code()&0xff == 19 // SQLITE_CONSTRAINT
+	}
+	if taken {
+		return fmt.Errorf("%s: %w", what, ErrExists)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func (s *sqliteStore) Launch(ctx context.Context, id string) (launchRec, error) {
+	var l launchRec
+	err := getJSON(s.db.QueryRowContext(ctx, `SELECT record FROM launches WHERE launch_id = ?`, id), &l)
+	if errors.Is(err, ErrNotFound) {
+		return l, fmt.Errorf("launch %q: %w", id, ErrNotFound)
+	}
+	return l, err
+}
+
+func (s *sqliteStore) Launches(ctx context.Context) ([]launchRec, error) {
+	return list[launchRec](ctx, s.db, `SELECT record FROM launches ORDER BY seq`)
+}
+
+func (s *sqliteStore) Node(ctx context.Context, id string) (nodeRec, error) {
+	var n nodeRec
+	err := getJSON(s.db.QueryRowContext(ctx, `SELECT record FROM nodes WHERE node_id = ?`, id), &n)
+	if errors.Is(err, ErrNotFound) {
+		return n, fmt.Errorf("node %q: %w", id, ErrNotFound)
+	}
+	return n, err
+}
+
+func (s *sqliteStore) Nodes(ctx context.Context) ([]nodeRec, error) {
+	return list[nodeRec](ctx, s.db, `SELECT record FROM nodes ORDER BY launch_id, idx`)
+}
+
+func (s *sqliteStore) LaunchNodes(ctx context.Context, launchID string) ([]nodeRec, error) {
+	return list[nodeRec](ctx, s.db, `SELECT record FROM nodes WHERE launch_id = ? ORDER BY idx`, launchID)
+}
+
+func (s *sqliteStore) Empty(ctx context.Context) (bool, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM launches) + (SELECT COUNT(*) FROM nodes)`).Scan(&n)
+	return n == 0, err
+}
+
+func (s *sqliteStore) UpdateLaunch(ctx context.Context, id string, f func(*launchRec) bool) (launchRec, bool, error) {
+	var cur launchRec
+	var changed bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := getJSON(tx.QueryRowContext(ctx, `SELECT record FROM launches WHERE launch_id = ?`, id), &cur); err != nil {
+			return fmt.Errorf("launch %q: %w", id, err)
+		}
+		next := cur
+		next.Launch.NodeIDs = append([]string(nil), cur.NodeIDs...)
+		if !f(&next) {
+			return nil
+		}
+		if next.State.Before(cur.State) {
+			next.State, next.StateDesc = cur.State, cur.StateDesc
+		}
+		b, err := json.Marshal(next)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE launches SET state_num = ?, record = ? WHERE launch_id = ?`, next.State.Number(), string(b), id); err != nil {
+			return err
+		}
+		cur, changed = next, true
+		return nil
+	})
+	return cur, changed, err
+}
+
+func (s *sqliteStore) UpdateNode(ctx context.Context, id string, f func(*nodeRec) bool) (nodeRec, bool, error) {
+	var cur nodeRec
+	var changed bool
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := getJSON(tx.QueryRowContext(ctx, `SELECT record FROM nodes WHERE node_id = ?`, id), &cur); err != nil {
+			return fmt.Errorf("node %q: %w", id, err)
+		}
+		var next nodeRec
+		b, _ := json.Marshal(cur) // a deep copy, so f cannot touch cur
+		if err := json.Unmarshal(b, &next); err != nil {
+			return err
+		}
+		if !f(&next) {
+			return nil
+		}
+		if next.State.Before(cur.State) {
+			next.State, next.StateDesc, next.StateTime, next.StateChanges = cur.State, cur.StateDesc, cur.StateTime, cur.StateChanges
+		}
+		b, err := json.Marshal(next)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE nodes SET state_num = ?, record = ? WHERE node_id = ?`, next.State.Number(), string(b), id); err != nil {
+			return err
+		}
+		cur, changed = next, true
+		return nil
+	})
+	return cur, changed, err
+}
+
+func (s *sqliteStore) Disabled(ctx context.Context) (bool, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM flags WHERE name = 'disabled'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return v != 0, err
+}
+
+func (s *sqliteStore) SetDisabled(ctx context.Context, disabled bool) error {
+	v := 0
+	if disabled {
+		v = 1
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO flags (name, value) VALUES ('disabled', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, v)
+	return err
+}
+
+func (s *sqliteStore) tx(ctx context.Context, f func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func getJSON(row *sql.Row, v any) error {
+	var rec string
+	if err := row.Scan(&rec); errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	} else if err != nil {
+		return err
+	}
+	return json.Unmarshal([]byte(rec), v)
+}
+
+func list[T any](ctx context.Context, db *sql.DB, query string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var rec string
+		if err := rows.Scan(&rec); err != nil {
+			return nil, err
+		}
+		var v T
+		if err := json.Unmarshal([]byte(rec), &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,53 @@
+package provisioner
+
+import (
+	"context"
+	"errors"
+)
+
+// Store is where the provisioner keeps its records. It is narrow so that
+// another database (PostgreSQL) can take SQLite's place.
+//
+// States only move forward: an update that would give a record an
+// earlier state than the stored one writes the other fields and keeps the
+// state (nodeRec.setState already refuses; the store checks again).
+type Store interface {
+	// CreateLaunch stores a launch and its nodes in one transaction. It
+	// fails with ErrExists when the launch id or a node id is taken.
+	CreateLaunch(ctx context.Context, l launchRec, nodes []nodeRec) error
+	// Launch returns a launch; ErrNotFound for an unknown id.
+	Launch(ctx context.Context, id string) (launchRec, error)
+	// Launches returns every launch, oldest first.
+	Launches(ctx context.Context) ([]launchRec, error)
+	// UpdateLaunch applies f to the stored launch in a transaction and
+	// writes it when f returns true; it returns the launch as stored and
+	// whether it was written. ErrNotFound for an unknown id.
+	UpdateLaunch(ctx context.Context, id string, f func(*launchRec) bool) (launchRec, bool, error)
+
+	// InsertNode stores a node outside any launch (a stub record for a
+	// terminate of an unknown id); ErrExists when the id is taken.
+	InsertNode(ctx context.Context, n nodeRec) error
+	// Node returns a node; ErrNotFound for an unknown id.
+	Node(ctx context.Context, id string) (nodeRec, error)
+	// Nodes returns every node, by launch then index.
+	Nodes(ctx context.Context) ([]nodeRec, error)
+	// LaunchNodes returns the nodes of a launch, by index.
+	LaunchNodes(ctx context.Context, launchID string) ([]nodeRec, error)
+	// UpdateNode is UpdateLaunch for a node.
+	UpdateNode(ctx context.Context, id string, f func(*nodeRec) bool) (nodeRec, bool, error)
+	// Empty reports whether the store holds no launch and no node.
+	Empty(ctx context.Context) (bool, error)
+
+	// Disabled and SetDisabled keep the flag terminate_all sets and
+	// enable clears.
+	Disabled(ctx context.Context) (bool, error)
+	SetDisabled(ctx context.Context, disabled bool) error
+
+	Close() error
+}
+
+// Store errors.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+)

@@ -1,0 +1,93 @@
+package provisioner
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cloudinitd/cloudinitd/epu"
+)
+
+// updateNode applies f to node id in the store; when the record changed
+// in a way subscribers see (its state, addresses or instance), it writes
+// the event of a new state and pushes the record. It returns the record
+// as stored and whether its state moved.
+func (p *Provisioner) updateNode(ctx context.Context, id string, f func(*nodeRec) bool) (nodeRec, bool, error) {
+	var before nodeRec
+	rec, changed, err := p.store.UpdateNode(ctx, id, func(n *nodeRec) bool {
+		before = *n
+		return f(n)
+	})
+	if err != nil || !changed {
+		return rec, false, err
+	}
+	moved := rec.State != before.State
+	if moved || rec.IaaSID != before.IaaSID || rec.Hostname != before.Hostname ||
+		rec.PublicIP != before.PublicIP || rec.PrivateIP != before.PrivateIP {
+		subs, err := p.subscribers(ctx, rec.LaunchID)
+		if err != nil {
+			p.log.Warn("subscribers of launch", "launch_id", rec.LaunchID, "error", err)
+		}
+		if moved {
+			p.changed(ctx, subs, rec)
+		} else {
+			p.pushAll(subs, rec)
+		}
+	}
+	return rec, moved, nil
+}
+
+// changed writes the event of n's state and pushes n to subs.
+func (p *Provisioner) changed(ctx context.Context, subs []epu.Subscriber, n nodeRec) {
+	if ev := stateEvent(n.State); ev != "" {
+		p.nodeEvent(ctx, ev, n.Node)
+	}
+	p.pushAll(subs, n)
+}
+
+// pushAll queues n's public record for every subscriber.
+func (p *Provisioner) pushAll(subs []epu.Subscriber, n nodeRec) {
+	pub := n.public()
+	for _, s := range subs {
+		p.notifier.push(s, pub)
+	}
+}
+
+// subscribers returns a launch's subscribers (none for a node outside any
+// launch), cached: they never change once stored.
+func (p *Provisioner) subscribers(ctx context.Context, launchID string) ([]epu.Subscriber, error) {
+	if launchID == "" {
+		return nil, nil
+	}
+	p.subsMu.Lock()
+	subs, ok := p.subs[launchID]
+	p.subsMu.Unlock()
+	if ok {
+		return subs, nil
+	}
+	l, err := p.store.Launch(ctx, launchID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.subsMu.Lock()
+	p.subs[launchID] = l.Subscribers
+	p.subsMu.Unlock()
+	return l.Subscribers, nil
+}
+
+// updateLaunch sets a launch's state (forward only) and writes its event.
+func (p *Provisioner) updateLaunch(ctx context.Context, id string, s epu.State, why string) (launchRec, bool, error) {
+	l, changed, err := p.store.UpdateLaunch(ctx, id, func(l *launchRec) bool { return l.setState(s, why) })
+	if err != nil || !changed {
+		return l, false, err
+	}
+	switch s {
+	case epu.Failed:
+		p.event(ctx, evLaunchFailed, "launch_id", id, "state_desc", why)
+	case epu.Running:
+		p.event(ctx, evLaunchRunning, "launch_id", id)
+	}
+	return l, true, nil
+}
