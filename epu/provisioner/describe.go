@@ -1,9 +1,12 @@
 package provisioner
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/cloudinitd/cloudinitd/epu"
 	"github.com/cloudinitd/cloudinitd/epu/api"
@@ -104,6 +107,36 @@ type Health struct {
 	Nodes    map[string]int `json:"nodes"`    // count per state
 	Launches int            `json:"launches"` // every launch recorded
 	Pushes   map[string]int `json:"pushes"`   // records waiting, per "service url"
+	// Clouds are where the workers of the deployable types live, one per
+	// distinct iaas value, endpoint and state directory, sorted: what a
+	// teardown sweeps (epumgmt killrun) when the provisioner is gone.
+	Clouds []Cloud `json:"clouds"`
+}
+
+// Cloud is where workers of a deployable type are launched: the type's
+// iaas value and iaas_url, and the drivers' state directory. It holds no
+// credential.
+type Cloud struct {
+	IaaS     string `json:"iaas"`
+	IaaSURL  string `json:"iaas_url,omitempty"`
+	StateDir string `json:"iaas_state_dir,omitempty"`
+}
+
+// clouds lists the distinct clouds of the deployable types, sorted.
+func (c Config) clouds() []Cloud {
+	seen := map[Cloud]bool{}
+	out := []Cloud{}
+	for _, dt := range c.DeployableTypes {
+		cl := Cloud{IaaS: dt.IaaS, IaaSURL: dt.IaaSURL, StateDir: c.IaaSStateDir}
+		if !seen[cl] {
+			seen[cl] = true
+			out = append(out, cl)
+		}
+	}
+	slices.SortFunc(out, func(a, b Cloud) int {
+		return cmp.Or(strings.Compare(a.IaaS, b.IaaS), strings.Compare(a.IaaSURL, b.IaaSURL))
+	})
+	return out
 }
 
 // Health reports the provisioner's state: counts, the disabled flag, the
@@ -122,7 +155,8 @@ func (p *Provisioner) Health(ctx context.Context) (Health, error) {
 		return Health{}, err
 	}
 	h := Health{Status: "OK", Service: p.cfg.Service, RunID: p.cfg.Run.String(), Disabled: disabled,
-		Nodes: map[string]int{}, Launches: len(launches), Pushes: p.notifier.pending()}
+		Nodes: map[string]int{}, Launches: len(launches), Pushes: p.notifier.pending(),
+		Clouds: p.cfg.clouds()}
 	for _, n := range nodes {
 		h.Nodes[string(n.State)]++
 	}
