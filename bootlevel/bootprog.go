@@ -113,10 +113,28 @@ func (e *run) program(r *Resolver, s store.Service, key, stage string, log *serv
 		return remote.Program{}, err
 	}
 	return remote.Program{
-		Path: p, StageDir: stage, Args: args,
+		Path: p, StageDir: stage, Args: args, Env: e.programEnv(),
 		Stdout: log.stream(key, "stdout"), Stderr: log.stream(key, "stderr"),
 		ForwardAgent: !flag(s, "local_exe"),
 	}, nil
+}
+
+// Environment variables every program of a service gets.
+const (
+	// EnvCommand is the command running the program (CommandBoot, ...).
+	EnvCommand = "CLOUDINITD_COMMAND"
+	// EnvExe is the absolute path of the running cloudinitd program.
+	EnvExe = "CLOUDINITD_EXE"
+)
+
+// programEnv is the environment the command's programs get (on SSH hosts
+// exported by the command line remote builds, see remote.Cmd.Env).
+func (e *run) programEnv() map[string]string {
+	env := map[string]string{EnvCommand: e.command}
+	if exe := e.exePath(); exe != "" {
+		env[EnvExe] = exe
+	}
+	return env
 }
 
 // fetchBootout reads bootout.json: its top-level keys, in document order,

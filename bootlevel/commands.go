@@ -29,7 +29,7 @@ type BootOptions struct {
 // level fails and later levels do not start. The error joins every
 // *ServiceError.
 func (e *Engine) Boot(ctx context.Context, o BootOptions) error {
-	rn, err := e.begin(ctx)
+	rn, err := e.begin(ctx, CommandBoot)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func (e *run) bootService(ctx context.Context, lv int, s store.Service) error {
 // level, going on after failures. A terminated service, a service never
 // booted, or an instance that is no longer running is an error.
 func (e *Engine) Status(ctx context.Context) error {
-	rn, err := e.begin(ctx)
+	rn, err := e.begin(ctx, CommandStatus)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ const MaxRestarts = 2
 // MaxRestarts times; then later levels are checked. A level that stays
 // failed stops the repair. A healthy run is left alone.
 func (e *Engine) Repair(ctx context.Context) error {
-	rn, err := e.begin(ctx)
+	rn, err := e.begin(ctx, CommandRepair)
 	if err != nil {
 		return err
 	}
@@ -160,13 +160,13 @@ func (e *run) repair(ctx context.Context) error {
 // which are reported as warnings) and boots the run again without
 // pre-launch; each launched service gets a new instance.
 func (e *Engine) Reboot(ctx context.Context) error {
-	if err := e.Terminate(ctx); err != nil {
+	if err := e.terminateAs(ctx, CommandReboot); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
 		e.emit(ctx, Event{Kind: KindWarning, Step: StepTerminate, Detail: "reboot: " + err.Error()})
 	}
-	rn, err := e.begin(ctx) // the image of the record as terminate left it
+	rn, err := e.begin(ctx, CommandReboot) // the image of the record as terminate left it
 	if err != nil {
 		return err
 	}

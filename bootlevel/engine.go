@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,12 +68,19 @@ type Engine struct {
 	// CleanupTimeout bounds clean-up work that runs after ctx was canceled
 	// (recording a launched instance, terminating) (default 2 minutes).
 	CleanupTimeout time.Duration
+	// Exe is the absolute path of the running cloudinitd program, which
+	// the services' programs get as CLOUDINITD_EXE (os.Executable when
+	// empty), so that a program on this machine (local_exe, the local
+	// driver) can run it.
+	Exe string
 
 	mu      sync.Mutex
 	own     *Secrets     // Secrets when the caller gave none
 	logger  *slog.Logger // Logger, masking secrets
 	drivers map[iaas.Selector]iaas.Driver
 	scopes  scopes // drivers told where the run's instances live (scope.go)
+	exeOnce sync.Once
+	exe     string // Exe, or os.Executable
 }
 
 // Waits are the polling budgets of the pipelines; nil fields take the
@@ -100,6 +108,23 @@ func (e *Engine) log() *slog.Logger {
 		e.logger = slog.New(e.secretsLocked().Handler(e.Logger.Handler()))
 	}
 	return e.logger
+}
+
+// exePath returns Exe, else the running program's path (os.Executable,
+// once); "" when that is unknown, which is logged.
+func (e *Engine) exePath() string {
+	e.exeOnce.Do(func() {
+		if e.exe = e.Exe; e.exe != "" {
+			return
+		}
+		p, err := os.Executable()
+		if err != nil {
+			e.log().Warn("programs get no CLOUDINITD_EXE: the path of the running program is unknown", "err", err)
+			return
+		}
+		e.exe = p
+	})
+	return e.exe
 }
 
 func (e *Engine) getenv(k string) string {

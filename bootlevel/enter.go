@@ -17,7 +17,7 @@ import (
 // hostname: is reached there. It writes nothing but a first host key
 // (refused on a read-only record). The caller closes the executor.
 func (e *Engine) Host(ctx context.Context, svc string) (remote.Executor, string, error) {
-	rn, err := e.begin(ctx)
+	rn, err := e.begin(ctx, CommandSSH)
 	if err != nil {
 		return nil, "", err
 	}

@@ -91,7 +91,7 @@ func (h *harness) token(svc string, attempt int) string { return h.run().clientT
 // the record as it is now), for tests of the engine's helpers.
 func (h *harness) run() *run {
 	h.t.Helper()
-	rn, err := h.eng.begin(testCtx(h.t))
+	rn, err := h.eng.begin(testCtx(h.t), CommandBoot)
 	if err != nil {
 		h.t.Fatal(err)
 	}

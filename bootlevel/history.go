@@ -70,7 +70,7 @@ func (e *Engine) History(ctx context.Context, kill bool) ([]HistoryEntry, error)
 	if kill && e.DB.ReadOnly() {
 		return nil, fmt.Errorf("history: terminating instances needs the run's record open for writing: %w", store.ErrReadOnly)
 	}
-	rn, err := e.begin(ctx)
+	rn, err := e.begin(ctx, CommandHistory)
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +241,7 @@ func (e *run) describeHistory(ctx context.Context, r *Resolver, rows []store.His
 // (HistoryEntry.Owner) nor another record's (HistoryEntry.OtherRun). The CLI runs it after boot, status, repair and reboot. It
 // returns the ids it terminated.
 func (e *Engine) Clean(ctx context.Context) ([]string, error) {
-	rn, err := e.begin(ctx)
+	rn, err := e.begin(ctx, CommandClean)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,9 @@ var columnKeys = map[string]string{
 // bag is the deps rows then the bootout rows in record order, expanded in
 // that order, each row seeing the rows before it; the fields are hostname
 // (set only when known), instance_id, run_name, run_id (the run's full id,
-// iaas.RunID: name.incarnation), iaas_state_dir (the drivers' state
+// iaas.RunID: name.incarnation), run_secret (the record's secret,
+// store.DB.RunSecret: a secret, added to the Secrets like every secret it
+// hands out; unset when the record has none), iaas_state_dir (the drivers' state
 // directory, Engine.StateDir; unset without one) and the stored columns by
 // their column names (keyname, localkey, username, image, state, ...).
 // An attribute a service does not have is an error, except for a service
@@ -151,6 +153,9 @@ func (r *Resolver) Field(svc, attr string) (string, bool, error) {
 		return r.v.run.Name, true, nil
 	case "run_id":
 		return r.v.run.String(), true, nil
+	case "run_secret":
+		r.secrets.Add(r.v.secret)
+		return r.v.secret, r.v.secret != "", nil
 	case "iaas_state_dir":
 		return r.stateDir, r.stateDir != "", nil
 	case "state":

@@ -80,12 +80,14 @@ func (r *Resolver) bagValue(svc string, a store.Attr) (string, bool, error) {
 }
 
 // learnSecrets adds every secret of the run the resolver can resolve to its
-// Secrets: credentials and secret deps rows from the environment, secret
-// bootout.json rows, secret globals of the record and the command line.
+// Secrets: the run's secret (run_secret), credentials and secret deps rows
+// from the environment, secret bootout.json rows, secret globals of the
+// record and the command line.
 func (r *Resolver) learnSecrets() {
 	if r.secrets == nil {
 		return
 	}
+	r.secrets.Add(r.v.secret)
 	for _, gs := range []map[string]string{r.globals, r.v.globals} {
 		for name, v := range gs {
 			if plan.IsSecret(name) {

@@ -26,10 +26,29 @@ type run struct {
 	id     iaas.RunID
 	v      *view
 	levels []store.Level
+	// command is the command at work (CommandBoot, ...): the programs it
+	// runs get it as CLOUDINITD_COMMAND.
+	command string
 }
 
-// begin starts a command: it reads the image of the record once.
-func (e *Engine) begin(ctx context.Context) (*run, error) {
+// Commands of the engine, as the programs they run see them in
+// CLOUDINITD_COMMAND. Reboot's terminate and boot halves are both
+// "reboot"; repair's restarts are "repair".
+const (
+	CommandBoot      = "boot"
+	CommandStatus    = "status"
+	CommandRepair    = "repair"
+	CommandReboot    = "reboot"
+	CommandTerminate = "terminate"
+	CommandHistory   = "history"
+	CommandClean     = "clean"
+	CommandValidate  = "validate"
+	CommandSSH       = "ssh"
+	CommandSweep     = "sweep"
+)
+
+// begin starts command: it reads the image of the record once.
+func (e *Engine) begin(ctx context.Context, command string) (*run, error) {
 	ls, err := e.DB.Levels(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read levels: %w", err)
@@ -39,7 +58,7 @@ func (e *Engine) begin(ctx context.Context) (*run, error) {
 		return nil, err
 	}
 	newResolver(v, e.resolverOptions()).learnSecrets()
-	return &run{Engine: e, id: v.run, v: v, levels: ls}, nil
+	return &run{Engine: e, id: v.run, v: v, levels: ls, command: command}, nil
 }
 
 // grouped returns the levels of the run with their services as the image

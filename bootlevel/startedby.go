@@ -34,7 +34,7 @@ type Swept struct {
 func (e *Engine) SweepStartedBy(ctx context.Context, by string, cutoff time.Time, keep func(iaas.RunID) bool) ([]Swept, error) {
 	cctx, cancel := e.cleanup(ctx)
 	defer cancel()
-	r, err := e.begin(cctx)
+	r, err := e.begin(cctx, CommandSweep)
 	if err != nil {
 		return nil, err
 	}

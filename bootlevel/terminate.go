@@ -33,7 +33,12 @@ import (
 // terminated, each with a warning naming the owner. Instances of the
 // run's name that belong to another record are never touched.
 func (e *Engine) Terminate(ctx context.Context) error {
-	rn, err := e.begin(ctx)
+	return e.terminateAs(ctx, CommandTerminate)
+}
+
+// terminateAs is Terminate as part of command (terminate, reboot).
+func (e *Engine) terminateAs(ctx context.Context, command string) error {
+	rn, err := e.begin(ctx, command)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ const StepValidate = "validate"
 // that already have their instance are not checked against the cloud.
 // The error joins every problem, each naming the service.
 func (e *Engine) Validate(ctx context.Context) error {
-	rn, err := e.begin(ctx)
+	rn, err := e.begin(ctx, CommandValidate)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,10 @@ import (
 // loads its own image from it. Host keys are the exception: the SSH
 // connector keeps them in the record only (the image's HostKey is stale).
 type view struct {
-	run     iaas.RunID
+	run iaas.RunID
+	// secret is the run's secret (store.DB.RunSecret), the attribute
+	// run_secret; the resolver adds it to the command's Secrets.
+	secret  string
 	globals map[string]string // never changes after load
 	// startedBy is the command that owns the run (store.Owner, "run" for
 	// 'cloudinitd run'; "" for none): it goes on every launch spec
@@ -63,7 +66,7 @@ func loadView(ctx context.Context, db *store.DB) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &view{run: iaas.RunID{Name: db.Name(), Incarnation: db.Incarnation()}, globals: map[string]string{},
+	v := &view{run: iaas.RunID{Name: db.Name(), Incarnation: db.Incarnation()}, secret: db.RunSecret(), globals: map[string]string{},
 		startedBy: row.Owner.Command, services: make(map[string]*store.Service, len(ss)),
 		order: make([]string, 0, len(ss)), attrs: bags, history: map[string][]store.HistoryRow{}}
 	for i := range ss {

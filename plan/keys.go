@@ -105,14 +105,14 @@ var keyAliases = map[string]string{
 
 // builtInColumns are the attributes every service exposes besides its
 // configuration columns: ${svc.hostname} and friends.
-var builtInColumns = []string{"hostname", "instance_id", "run_name", "run_id", "iaas_state_dir", "state", "last_error", "name"}
+var builtInColumns = []string{"hostname", "instance_id", "run_name", "run_id", "run_secret", "iaas_state_dir", "state", "last_error", "name"}
 
 // BeforeBag reports whether attr is a built-in attribute looked up before
-// a service's bag (hostname, instance_id, run_name, run_id,
+// a service's bag (hostname, instance_id, run_name, run_id, run_secret,
 // iaas_state_dir): a bag row of that name is never what ${.attr} reads.
 func BeforeBag(attr string) bool {
 	switch attr {
-	case "hostname", "instance_id", "run_name", "run_id", "iaas_state_dir":
+	case "hostname", "instance_id", "run_name", "run_id", "run_secret", "iaas_state_dir":
 		return true
 	}
 	return false

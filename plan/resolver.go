@@ -8,7 +8,7 @@ import (
 
 // Resolver returns a [Resolver] over the plan as loaded, before anything
 // ran: the bag of a service is its deps rows; hostname, instance_id,
-// run_id, iaas_state_dir and last_error are unset (tokens stay in place);
+// run_id, run_secret, iaas_state_dir and last_error are unset (tokens stay in place);
 // run_name is runName, unset if empty; the fields are the service's
 // settings under their DB column names (keyname, localkey, username, ...),
 // state "0" and name. An attribute that only a bootout.json could provide
@@ -32,7 +32,7 @@ func (r planResolver) Field(svc, attr string) (string, bool, error) {
 		return "", false, fmt.Errorf("%q: %w", svc, ErrUnknownService)
 	}
 	switch attr {
-	case "hostname", "instance_id", "last_error", "run_id", "iaas_state_dir":
+	case "hostname", "instance_id", "last_error", "run_id", "run_secret", "iaas_state_dir":
 		return "", false, nil // known once the run is recorded and running
 	case "run_name":
 		return r.run, r.run != "", nil

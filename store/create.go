@@ -41,7 +41,7 @@ func Create(ctx context.Context, dir, run string, r Run) (*DB, error) {
 	// Under the lock no other cloudinitd makes this run: the temporary name
 	// is fixed, and a leftover of a killed Create is simply replaced.
 	tmp := filepath.Join(dir, "."+filepath.Base(file)+".new")
-	err = build(ctx, tmp, r)
+	err = build(ctx, tmp, r, randomHex(secretBytes))
 	if err == nil {
 		if _, lerr := os.Lstat(file); lerr == nil {
 			err = fmt.Errorf("%w: %s", ErrExists, file)
@@ -70,9 +70,9 @@ func Create(ctx context.Context, dir, run string, r Run) (*DB, error) {
 }
 
 // build writes a complete new record for r at file: mode 0600, the newest
-// schema and the run row, in rollback-journal mode so that the one file
+// schema and the run row (with the run's secret), in rollback-journal mode so that the one file
 // holds everything once build returns (open switches it to WAL).
-func build(ctx context.Context, file string, r Run) error {
+func build(ctx context.Context, file string, r Run, secret string) error {
 	if err := removeFiles(file); err != nil {
 		return err
 	}
@@ -103,8 +103,8 @@ func build(ctx context.Context, file string, r Run) error {
 	}
 	now := stamp(time.Now())
 	if _, err := sdb.ExecContext(ctx,
-		`INSERT INTO run (id, name, topconf, created_at, updated_at, status, tool_version, incarnation) VALUES (1, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Name, r.TopConf, now, now, string(r.Status), r.ToolVersion, r.Incarnation); err != nil {
+		`INSERT INTO run (id, name, topconf, created_at, updated_at, status, tool_version, incarnation, secret) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Name, r.TopConf, now, now, string(r.Status), r.ToolVersion, r.Incarnation, secret); err != nil {
 		return err
 	}
 	return sdb.Close()

@@ -34,6 +34,7 @@ type DB struct {
 	path     string
 	readOnly bool
 	incarn   string // the run's incarnation, read at open
+	secret   string // the run's secret, read at open (see RunSecret)
 	lock     *lock
 	commit   committer
 	stmts    stmtCache
@@ -66,7 +67,30 @@ func Open(ctx context.Context, dir, run string) (*DB, error) {
 			return nil, err
 		}
 	}
+	if db.secret == "" {
+		if err := db.giveSecret(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	return db, nil
+}
+
+// secretBytes is the size of a run's secret (64 hex digits).
+const secretBytes = 32
+
+// giveSecret gives a record made before run secrets existed its own,
+// once, when it is first opened for writing, without a word: from then on
+// it is like any record's.
+func (db *DB) giveSecret(ctx context.Context) error {
+	if _, err := db.sql.ExecContext(ctx, `UPDATE run SET secret = ? WHERE id = 1 AND secret = ''`, randomHex(secretBytes)); err != nil {
+		return fmt.Errorf("open run %s: give the record a secret: %w", db.run, err)
+	}
+	err := db.sql.QueryRowContext(ctx, `SELECT secret FROM run WHERE id = 1`).Scan(&db.secret)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // a Create that died before the run row: nothing to give it to
+	}
+	return err
 }
 
 // giveIncarnation gives a record made before incarnations existed its
@@ -175,7 +199,7 @@ func open(ctx context.Context, dir, run string, readOnly bool) (*DB, error) {
 		return nil, fmt.Errorf("open run %s: %s: %w", run, file, err)
 	}
 	db := &DB{sql: sdb, run: run, dir: dir, path: file, readOnly: readOnly}
-	err = sdb.QueryRowContext(ctx, `SELECT incarnation FROM run WHERE id = 1`).Scan(&db.incarn)
+	err = sdb.QueryRowContext(ctx, `SELECT incarnation, secret FROM run WHERE id = 1`).Scan(&db.incarn, &db.secret)
 	if err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open run %s: %w", run, err)
@@ -221,6 +245,14 @@ func (db *DB) Name() string { return db.run }
 // writing (read-only, it has ""). Two records of the same name (one after
 // the other, or in two record directories) have different incarnations.
 func (db *DB) Incarnation() string { return db.incarn }
+
+// RunSecret returns the run's secret: 64 random hex digits made with the
+// record (a record made before secrets existed gets one when Open first
+// opens it for writing; read-only, it may have ""). It is the built-in
+// attribute run_secret. It is kept only in the record (mode 0600) and is
+// never part of Run, so that nothing rendering the run row can show it;
+// whoever hands it out masks it (plan.IsSecret("run_secret") holds).
+func (db *DB) RunSecret() string { return db.secret }
 
 // ReadOnly reports whether the record was opened by OpenReadOnly: its
 // writing methods fail with ErrReadOnly and it holds no lock.

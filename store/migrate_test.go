@@ -97,13 +97,13 @@ func TestOlderSchemaUpgradedByWriter(t *testing.T) {
 	db.Close()
 	// Pretend the record predates the last migration: reset the version
 	// and drop what the migrations after version 1 create (v2 the run's
-	// incarnation, v3 its owner).
+	// incarnation, v3 its owner, v4 its secret).
 	name, _ := dsn(Path(dir, "r1"), false)
 	sdb, err := sql.Open("sqlite", name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, col := range []string{"incarnation", "owner_command", "owner_host", "owner_pid", "owner_start"} {
+	for _, col := range []string{"incarnation", "owner_command", "owner_host", "owner_pid", "owner_start", "secret"} {
 		if _, err := sdb.Exec("ALTER TABLE run DROP COLUMN " + col); err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +127,10 @@ func TestOlderSchemaUpgradedByWriter(t *testing.T) {
 	}
 	// A record from before incarnations gets its own when first opened for
 	// writing, and keeps it.
-	inc := db.Incarnation()
+	inc, secret := db.Incarnation(), db.RunSecret()
+	if !isHex(secret, 64) {
+		t.Errorf("a record from before run secrets has secret of %d bytes after Open, want 64 hex digits", len(secret))
+	}
 	if len(inc) != 8 {
 		t.Errorf("a record from before incarnations has incarnation %q after Open, want 8 hex digits", inc)
 	}
@@ -137,5 +140,8 @@ func TestOlderSchemaUpgradedByWriter(t *testing.T) {
 	}
 	if got := db.Incarnation(); got != inc {
 		t.Errorf("reopened: incarnation %q, want the one given at the first open %q", got, inc)
+	}
+	if db.RunSecret() != secret {
+		t.Errorf("reopened: the run secret changed; want the one given at the first open")
 	}
 }

@@ -29,6 +29,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"ec2instances": cmdEC2Instances,
 	"ec2down":      cmdEC2Down,
 	"nosecret":     cmdNoSecret,
+	"secretword":   cmdSecretWord,
 	"fakeowned":    cmdFakeOwned,
 	"json":         cmdJSON,
 	"recordrun":    cmdRecordRun,

@@ -49,3 +49,18 @@ func cmdNoSecret(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Logf("nosecret: %d files checked", files)
 }
+
+// cmdSecretWord is "secretword FILE": the content of FILE (a secret
+// captured by a boot program, without its line end) joins $SECRET_WORDS.
+func cmdSecretWord(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: secretword FILE")
+	}
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	w := strings.TrimSpace(string(b))
+	if len(w) < 8 || strings.ContainsAny(w, " \t\n") {
+		ts.Fatalf("secretword: %s does not hold one word of 8 bytes or more", args[0])
+	}
+	ts.Setenv("SECRET_WORDS", ts.Getenv("SECRET_WORDS")+" "+w)
+}
