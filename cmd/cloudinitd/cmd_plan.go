@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/iaas/drivers"
 	"github.com/cloudinitd/cloudinitd/plan"
 )
 
@@ -57,7 +58,7 @@ func loadPlan(ctx context.Context, path string, o options, env cl.Env) (*plan.Pl
 		GlobalVars:  o.Globals,
 		LookupEnv:   env.LookupEnv,
 		HomeDir:     env.HomeDir,
-		IaaS:        cl.PlanIaaS(cl.Drivers()),
+		IaaS:        drivers.PlanIaaS(drivers.Registry()),
 	})
 	if errors.Is(err, plan.ErrInvalid) {
 		return nil, cl.WithHint(err, "fix the problems above; docs/plan-format.md describes every key")

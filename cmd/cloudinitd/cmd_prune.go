@@ -13,6 +13,7 @@ import (
 
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/iaas/drivers"
 	"github.com/cloudinitd/cloudinitd/iaas/local"
 	"github.com/cloudinitd/cloudinitd/store"
 )
@@ -149,9 +150,9 @@ func pruneLogs(o options, keep func(iaas.RunID) bool, run *iaas.RunID) ([]pruned
 	if err != nil {
 		return nil, fmt.Errorf("prune logs in %s: %w", o.LogDir, err)
 	}
-	drivers := map[string]bool{}
-	for _, n := range cl.Drivers().Names() {
-		drivers[n] = true
+	driverDirs := map[string]bool{}
+	for _, n := range drivers.Registry().Names() {
+		driverDirs[n] = true
 	}
 	var out []pruned
 	var errs []error
@@ -163,7 +164,7 @@ func pruneLogs(o options, keep func(iaas.RunID) bool, run *iaas.RunID) ([]pruned
 				continue
 			}
 			name, what = base, "run log"
-		} else if drivers[name] || !onlyLogs(filepath.Join(o.LogDir, name)) {
+		} else if driverDirs[name] || !onlyLogs(filepath.Join(o.LogDir, name)) {
 			continue
 		}
 		if store.ValidateName(name) != nil || keep(iaas.RunID{Name: name}) || (run != nil && name != run.Name) {

@@ -13,6 +13,7 @@ import (
 	"github.com/cloudinitd/cloudinitd/bootlevel"
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/iaas/drivers"
 	"github.com/cloudinitd/cloudinitd/iaas/fake"
 	"github.com/cloudinitd/cloudinitd/remote"
 	"github.com/cloudinitd/cloudinitd/store"
@@ -173,7 +174,7 @@ func runLogger(o options, run string) (*slog.Logger, func(), error) {
 // in cloudinit.d) uses the fake cloud for every value. A dry run uses one
 // in-memory fake cloud whose every launch is a dry run, built here.
 func driverOpener(o options, env cl.Env, logger *slog.Logger, tracer *cl.Tracer, dryRun bool) func(iaas.Selector) (iaas.Driver, error) {
-	reg := cl.Drivers()
+	reg := drivers.Registry()
 	var mu sync.Mutex
 	opened := map[string]iaas.Driver{}
 	open := func(name string, cfg iaas.Config) (iaas.Driver, error) {

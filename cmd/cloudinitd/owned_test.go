@@ -10,8 +10,8 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/iaas/drivers"
 	"github.com/cloudinitd/cloudinitd/iaas/fake"
 )
 
@@ -30,7 +30,7 @@ func launchWorker(args []string) int {
 		fmt.Fprintln(os.Stderr, "launch-worker:", err)
 		return 2
 	}
-	d, err := cl.Drivers().Open(args[0], iaas.Config{StateDir: args[1]})
+	d, err := drivers.Registry().Open(args[0], iaas.Config{StateDir: args[1]})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "launch-worker:", err)
 		return 1

@@ -11,7 +11,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/cloudinitd/cloudinitd/bootlevel"
-	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/iaas/drivers"
 	"github.com/cloudinitd/cloudinitd/plan"
 	"github.com/cloudinitd/cloudinitd/store"
 )
@@ -80,7 +80,7 @@ func cmdRecordRun(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: recordrun DBDIR RUN PLAN")
 	}
 	ctx := context.Background()
-	p, err := plan.Load(ctx, ts.MkAbs(args[2]), plan.Options{IaaS: cl.PlanIaaS(cl.Drivers())})
+	p, err := plan.Load(ctx, ts.MkAbs(args[2]), plan.Options{IaaS: drivers.PlanIaaS(drivers.Registry())})
 	ts.Check(err)
 	db, err := store.Create(ctx, ts.MkAbs(args[0]), args[1], store.Run{TopConf: p.TopFile})
 	ts.Check(err)

@@ -25,6 +25,7 @@ var allowed = map[string][]string{
 	"iaas/fake":             {"iaas"},
 	"iaas/local":            {"iaas"},
 	"iaas/ec2":              {"iaas"},
+	"iaas/drivers":          {"iaas", "iaas/local", "iaas/fake", "iaas/ec2", "plan"},
 	"iaas/ec2/ec2test":      {"iaas", "iaas/ec2"},
 	"iaas/iaastest":         {"iaas"},
 	"remote":                {},

@@ -1,4 +1,4 @@
-package cli
+package drivers
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/iaas/fake"
 )
 
 // TestDriversResolve: the registry maps every iaas value a plan may hold
@@ -13,7 +14,7 @@ import (
 // error (was: silently EC2), unless the service sets iaas_url (a region
 // of that EC2-compatible cloud).
 func TestDriversResolve(t *testing.T) {
-	r := Drivers()
+	r := Registry()
 	cases := map[string]string{
 		"local": "local", "LOCAL": "local", "fake": "fake", "ec2": "ec2", "aws": "ec2",
 		"NimBus": "ec2", "eucalyptus": "ec2", "us-west-2": "ec2", "": "ec2",
@@ -40,7 +41,7 @@ func TestDriversResolve(t *testing.T) {
 // TestPlanIaaS: what plan.Load checks iaas values against is the
 // registry's: its names and aliases, and what it resolves.
 func TestPlanIaaS(t *testing.T) {
-	n := PlanIaaS(Drivers())
+	n := PlanIaaS(Registry())
 	if want := []string{"aws", "ec2", "eucalyptus", "fake", "local", "nimbus"}; !slices.Equal(n.Names, want) {
 		t.Errorf("Names = %v, want %v", n.Names, want)
 	}
@@ -55,5 +56,27 @@ func TestPlanIaaS(t *testing.T) {
 		if got := n.Known(c.value, c.endpoint); got != c.known {
 			t.Errorf("Known(%q, endpoint %v) = %v, want %v", c.value, c.endpoint, got, c.known)
 		}
+	}
+}
+
+// TestOpen: Open resolves the value, opens that driver with the config and
+// wraps it as its entry says; an unknown value is ErrUnknownDriver.
+func TestOpen(t *testing.T) {
+	r := Registry()
+	d, err := Open(r, iaas.Selector{Value: "FAKE"}, iaas.Config{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Name() != "fake" {
+		t.Errorf("Open(FAKE) opened %q, want fake", d.Name())
+	}
+	if _, bare := d.(*fake.Driver); bare {
+		t.Error("Open returned the bare driver, want it wrapped (retries, limits)")
+	}
+	if _, ok := iaas.As[*fake.Driver](d); !ok {
+		t.Error("the wrapped driver does not unwrap to the fake driver")
+	}
+	if _, err := Open(r, iaas.Selector{Value: "lokal"}, iaas.Config{}); !errors.Is(err, iaas.ErrUnknownDriver) {
+		t.Errorf("Open(lokal) = %v, want ErrUnknownDriver", err)
 	}
 }
