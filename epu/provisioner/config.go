@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -81,15 +82,14 @@ type Push struct {
 // Duration is a time.Duration written as a Go string in JSON ("10s").
 type Duration time.Duration
 
-// UnmarshalJSON reads "10s".
+// UnmarshalJSON reads "10s". Its error is a *json.UnmarshalTypeError,
+// so the decoder names the key.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("want a duration string such as \"10s\"")
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil || v < 0 {
-		return fmt.Errorf("invalid duration %q: want such as \"10s\", not negative", s)
+	err := json.Unmarshal(b, &s)
+	v, perr := time.ParseDuration(s)
+	if err != nil || perr != nil || v < 0 {
+		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[Duration]()}
 	}
 	*d = Duration(v)
 	return nil
@@ -142,7 +142,11 @@ func jsonProblem(err error) string {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &te):
-		return fmt.Sprintf("%s: want %s, got JSON %s", te.Field, te.Type, te.Value)
+		want := te.Type.String()
+		if te.Type == reflect.TypeFor[Duration]() {
+			want = `a duration such as "10s", not negative`
+		}
+		return fmt.Sprintf("%s: want %s, got %s", te.Field, want, te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		return "unknown key " + strings.TrimPrefix(err.Error(), "json: unknown field ")
 	}

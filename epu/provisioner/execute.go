@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cloudinitd/cloudinitd/epu"
 	"github.com/cloudinitd/cloudinitd/iaas"
@@ -49,7 +50,7 @@ func (p *Provisioner) execute(ctx context.Context, launchID string) {
 		if !n.State.Before(epu.Pending) {
 			continue
 		}
-		if err := p.waitBackoff(ctx, l.DeployableType, n.Site); err != nil {
+		if err := p.waitBackoff(ctx, n); err != nil {
 			break // shutting down: recovery re-executes
 		}
 		mu.Lock()
@@ -95,12 +96,21 @@ func (p *Provisioner) execute(ctx context.Context, launchID string) {
 }
 
 // waitBackoff waits while launches of dt on site back off.
-func (p *Provisioner) waitBackoff(ctx context.Context, dt, site string) error {
+// The node's state_desc says so meanwhile.
+func (p *Provisioner) waitBackoff(ctx context.Context, n nodeRec) error {
 	for {
-		until, _, ok := p.backoffs.active(dt, site)
+		until, why, ok := p.backoffs.active(n.DeployableType, n.Site)
 		if !ok {
 			return nil
 		}
+		desc := fmt.Sprintf("BACKOFF: launches of %s on %s wait until %s after: %s", n.DeployableType, n.Site, until.UTC().Format(time.RFC3339), why)
+		p.store.UpdateNode(ctx, n.NodeID, func(r *nodeRec) bool {
+			if r.State != epu.Requested || r.StateDesc == desc {
+				return false
+			}
+			r.StateDesc = desc
+			return true
+		})
 		if err := p.clock.Sleep(ctx, until.Sub(p.clock.Now())); err != nil {
 			return err
 		}
@@ -114,7 +124,14 @@ func (p *Provisioner) waitBackoff(ctx context.Context, dt, site string) error {
 // terminator once its instance is recorded.
 func (p *Provisioner) launchNode(ctx context.Context, l launchRec, n nodeRec, dt DeployableType) error {
 	p.setInflight(n.NodeID, true)
-	defer p.setInflight(n.NodeID, false)
+	defer func() {
+		// The terminator skips a node whose call is in flight: once the
+		// call is over, a node terminated meanwhile is its again.
+		p.setInflight(n.NodeID, false)
+		if r, err := p.store.Node(context.WithoutCancel(ctx), n.NodeID); err == nil && (r.State == epu.Terminating || (r.State.Final() && r.Cloud.mayExist())) {
+			p.wake()
+		}
+	}()
 	rec, changed, err := p.store.UpdateNode(ctx, n.NodeID, func(r *nodeRec) bool {
 		if !r.State.Before(epu.Pending) || r.Cloud == cloudLive {
 			return false
@@ -145,7 +162,7 @@ func (p *Provisioner) launchNode(ctx context.Context, l launchRec, n nodeRec, dt
 		return err
 	}
 	now := p.clock.Now()
-	rec, _, err = p.updateNode(context.WithoutCancel(ctx), n.NodeID, func(r *nodeRec) bool {
+	_, _, err = p.updateNode(context.WithoutCancel(ctx), n.NodeID, func(r *nodeRec) bool {
 		r.Cloud, r.IaaSID, r.Handle = cloudLive, inst.ID, inst.Handle
 		r.Hostname, r.PublicIP, r.PrivateIP = inst.Hostname, inst.PublicIP, inst.PrivateIP
 		r.PendingTime = now
@@ -154,10 +171,6 @@ func (p *Provisioner) launchNode(ctx context.Context, l launchRec, n nodeRec, dt
 	})
 	if err != nil {
 		p.log.Error("record launched instance", "node_id", n.NodeID, "iaas_id", inst.ID, "error", err)
-		return nil
-	}
-	if !rec.State.Before(epu.Terminating) {
-		p.wake()
 	}
 	return nil
 }
@@ -193,9 +206,6 @@ func (p *Provisioner) failLaunch(ctx context.Context, n nodeRec, err error, mayE
 		r.setState(epu.Failed, reason+": "+err.Error(), p.clock.Now())
 		return true
 	})
-	if mayExist {
-		p.wake()
-	}
 }
 
 // spec is the launch request of node n.

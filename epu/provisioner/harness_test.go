@@ -7,7 +7,9 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -215,3 +217,71 @@ func (s *syncBuffer) String() string {
 }
 
 var errCtx = errors.New("contextualization failed on purpose")
+
+// offline opens the harness's state without running it, for a test to
+// shape records as a crash would have left them; Close before start.
+func (h *harness) offline() *Provisioner {
+	h.t.Helper()
+	p, err := New(h.cfg, Deps{Registry: testRegistry(), Clock: h.clock, Contextualizer: h.ctxz,
+		Logger: slog.New(slog.NewJSONHandler(h.logs, nil))})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// toRunning provisions nodes under launchID and brings them to RUNNING.
+func (h *harness) toRunning(launchID string, nodes ...string) {
+	h.t.Helper()
+	h.provision(launchID, nodes...)
+	h.waitState(epu.Pending, nodes...)
+	h.clock.Advance(5 * time.Second)
+	h.query()
+	h.waitState(epu.Running, nodes...)
+}
+
+// liveIDs returns the ids of the run's live instances, sorted.
+func (h *harness) liveIDs() []string {
+	var ids []string
+	for _, in := range h.live() {
+		ids = append(ids, in.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+func decodeBody(t *testing.T, resp *http.Response, v any) {
+	t.Helper()
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// advanceUntil moves the fake clock by step until cond holds (10 s of
+// real time at most): for waits whose sleeper may not be asleep yet.
+func (h *harness) advanceUntil(what string, step time.Duration, cond func() bool) {
+	h.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("timed out waiting for %s\nlog:\n%s", what, h.logs.String())
+		}
+		h.clock.Advance(step)
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// is reports whether node id is in state s.
+func (h *harness) is(id string, s epu.State) bool {
+	ns, err := h.client.DescribeNodes(context.Background(), id)
+	return err == nil && len(ns) == 1 && ns[0].State == s
+}
+
+func refOf(n nodeRec) iaas.Ref { return iaas.Ref{ID: n.IaaSID, Handle: n.Handle} }
+
+func sortedCopy(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}

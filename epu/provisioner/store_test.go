@@ -1,0 +1,64 @@
+package provisioner
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cloudinitd/cloudinitd/epu"
+)
+
+// TestStoreForwardOnly: an update carrying an older state than the stored
+// one keeps the newer state (its other fields are written); the history
+// records each state reached once; taken ids are ErrExists; the file is
+// 0600 in a 0700 directory; the disabled flag persists across opens.
+func TestStoreForwardOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	ctx := context.Background()
+	s, err := OpenStore(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1e9, 0)
+	n := nodeRec{Node: epu.Node{NodeID: "n1", LaunchID: "l1"}}
+	n.setState(epu.Requested, "", now)
+	l := launchRec{Launch: epu.Launch{LaunchID: "l1", State: epu.Requested, NodeIDs: []string{"n1"}}}
+	if err := s.CreateLaunch(ctx, l, []nodeRec{n}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateLaunch(ctx, l, []nodeRec{n}); !errors.Is(err, ErrExists) {
+		t.Errorf("second CreateLaunch: %v, want ErrExists", err)
+	}
+	s.UpdateNode(ctx, "n1", func(r *nodeRec) bool { return r.setState(epu.Running, "", now) })
+	got, _, err := s.UpdateNode(ctx, "n1", func(r *nodeRec) bool {
+		r.State = epu.Pending // a stale writer
+		r.IaaSID = "i-1"
+		return true
+	})
+	if err != nil || got.State != epu.Running || got.IaaSID != "i-1" || len(got.StateChanges) != 2 {
+		t.Errorf("stale update: %+v %v; want RUNNING kept, iaas id written, 2 changes", got, err)
+	}
+	if err := s.SetDisabled(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	for path, mode := range map[string]os.FileMode{dir: 0o700, filepath.Join(dir, DBFile): 0o600} {
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("%s: %v %v, want %v", path, fi.Mode().Perm(), err, mode)
+		}
+	}
+	s, err = OpenStore(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if d, err := s.Disabled(ctx); err != nil || !d {
+		t.Errorf("disabled after reopen: %v %v", d, err)
+	}
+	if _, err := s.Node(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown node: %v", err)
+	}
+}
