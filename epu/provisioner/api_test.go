@@ -80,10 +80,10 @@ func TestBadRequests(t *testing.T) {
 	}
 	// Shapes the typed client cannot send.
 	for body, field := range map[string]string{
-		`{"launch_id": 3}`:             "launch_id",
-		`{"launch_id": "l", "x": 1}`:   "x",
-		`{"node_ids": "n1"}`:           "node_ids",
-		`not json`:                     "",
+		`{"launch_id": 3}`:            "launch_id",
+		`{"launch_id": "l", "x": 1}`:  "x",
+		`{"node_ids": "n1"}`:          "node_ids",
+		`not json`:                    "",
 		`{"launch_id": "l"} {"x": 1}`: "",
 	} {
 		req, _ := http.NewRequest("POST", h.client.API.BaseURL+"/v1/provision", strings.NewReader(body))
