@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"regexp"
 	"time"
 
@@ -71,22 +72,22 @@ const (
 // Duration is a time.Duration written as a Go string in JSON ("90s").
 type Duration time.Duration
 
-// UnmarshalJSON reads "5s".
+// UnmarshalJSON reads "5s". Its errors are *json.UnmarshalTypeError, to
+// which the decoder adds the key.
 func (d *Duration) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("want a duration string such as \"5s\"")
+		return &json.UnmarshalTypeError{Value: string(b), Type: durationType}
 	}
 	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("want a duration such as \"5s\", got %q", s)
-	}
-	if v < 0 {
-		return fmt.Errorf("negative duration %q", s)
+	if err != nil || v < 0 {
+		return &json.UnmarshalTypeError{Value: string(b), Type: durationType}
 	}
 	*d = Duration(v)
 	return nil
 }
+
+var durationType = reflect.TypeFor[Duration]()
 
 // MarshalJSON writes "5s".
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
@@ -141,6 +142,8 @@ func decodeStrict(file, prefix string, b []byte, v any) error {
 	var te *json.UnmarshalTypeError
 	var ue *json.UnmarshalFieldError
 	switch {
+	case errors.As(err, &te) && te.Type == durationType:
+		return fmt.Errorf("%s: %s%s: want a duration such as \"5s\", got %s: %w", file, prefix, te.Field, te.Value, ErrConfig)
 	case errors.As(err, &te):
 		return fmt.Errorf("%s: %s%s: want %s, got JSON %s: %w", file, prefix, te.Field, te.Type, te.Value, ErrConfig)
 	case errors.As(err, &ue):

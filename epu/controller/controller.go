@@ -26,7 +26,7 @@ const APIURLFile = "api_url"
 // Deps are what a controller is given rather than builds.
 type Deps struct {
 	Engines     Engines      // the engines domains may name (engine.Builtin())
-	Provisioner Provisioner  // where launches and terminations go
+	Provisioner Provisioner  // where launches and terminations go; nil: the API at provisioner.url
 	Clock       Clock        // nil: the wall clock
 	Logger      *slog.Logger // JSON event lines; nil: discarded
 }
@@ -50,11 +50,15 @@ func New(cfg Config, deps Deps) (*Controller, error) {
 	if deps.Engines == nil {
 		return nil, errors.New("controller: no engine registry")
 	}
-	if deps.Provisioner == nil {
-		return nil, errors.New("controller: no provisioner client")
-	}
 	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("controller: %w", err)
+	}
+	if deps.Provisioner == nil {
+		p, err := newHTTPProvisioner(cfg.Provisioner, cfg.RunSecret)
+		if err != nil {
+			return nil, fmt.Errorf("controller: provisioner: %w", err)
+		}
+		deps.Provisioner = p
 	}
 	clock := deps.Clock
 	if clock == nil {

@@ -2,13 +2,14 @@ package controller
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/cloudinitd/cloudinitd/epu"
+	"github.com/cloudinitd/cloudinitd/epu/api"
 	"github.com/cloudinitd/cloudinitd/epu/engine"
 )
 
-// Provisioner is what the controller asks of the provisioner; the
-// provisioner package's Client is one. Every call is idempotent (provision
+// Provisioner is what the controller asks of the provisioner. Every call is idempotent (provision
 // by launch id), so a call whose answer was lost is sent again.
 type Provisioner interface {
 	// Provision asks for the launch of req.NodeIDs.
@@ -25,4 +26,31 @@ type Engines interface {
 	// New returns a fresh engine of that name, or an error naming the
 	// engines it knows.
 	New(name string) (engine.Engine, error)
+}
+
+// httpProvisioner calls the provisioner's API (docs/epu-api.md,
+// "Provisioner") with the token derived for its service: what New uses
+// when Deps.Provisioner is nil, from the provisioner's service and URL in
+// the configuration. Answers are not needed beyond success: the records
+// come back as pushes.
+type httpProvisioner struct{ c api.Client }
+
+func newHTTPProvisioner(p Peer, secret string) (*httpProvisioner, error) {
+	tok, err := api.ServiceToken(secret, p.Service)
+	if err != nil {
+		return nil, err
+	}
+	return &httpProvisioner{c: api.Client{BaseURL: p.URL, Token: tok}}, nil
+}
+
+func (h *httpProvisioner) Provision(ctx context.Context, req epu.ProvisionRequest) error {
+	return h.c.Call(ctx, http.MethodPost, "/v1/provision", req, nil)
+}
+
+func (h *httpProvisioner) TerminateNodes(ctx context.Context, ids []string) error {
+	return h.c.Call(ctx, http.MethodPost, "/v1/terminate_nodes", epu.NodeIDs{NodeIDs: ids}, nil)
+}
+
+func (h *httpProvisioner) DumpState(ctx context.Context, req epu.DumpStateRequest) error {
+	return h.c.Call(ctx, http.MethodPost, "/v1/dump_state", req, nil)
 }
