@@ -106,7 +106,10 @@ func TestParseOptions(t *testing.T) {
 	if diff := cmp.Diff([]int{5, 7}, o.ns); diff != "" {
 		t.Errorf("ns (-want +got):\n%s", diff)
 	}
-	for _, bad := range [][]string{{"-n", "0"}, {"-suites", "nope"}, {"-reps", "0"}, {"extra"}} {
+	if diff := cmp.Diff([]int{10000}, o.epu); diff != "" {
+		t.Errorf("epu (-want +got):\n%s", diff)
+	}
+	for _, bad := range [][]string{{"-n", "0"}, {"-suites", "nope"}, {"-reps", "0"}, {"extra"}, {"-epu-n", "x"}} {
 		if _, err := parseOptions(bad, &bytes.Buffer{}); err == nil {
 			t.Errorf("parseOptions(%q) succeeded, want an error", bad)
 		}
@@ -184,6 +187,11 @@ func TestReportGolden(t *testing.T) {
 		Overlap: []overlapResult{
 			{Plan: "5 levels × 3, pre-launch", Wall: 7200 * time.Millisecond, Critical: 7 * s, Max: 1.05},
 			{Plan: "5 levels × 3, no pre-launch", Wall: 16 * s, Critical: 15 * s},
+		},
+		EPU: []epuResult{
+			{Workers: 1000, Up: 3 * s, FloorUp: s, Down: s, FloorDown: s, MaxRSS: 40 << 20, FloorRSS: 20 << 20, Launched: 1000},
+			{Workers: 10000, Up: 30 * s, FloorUp: 10 * s, Down: 3 * s, FloorDown: 2 * s, MaxRSS: 250 << 20, FloorRSS: 60 << 20, Launched: 10000},
+			{Workers: 10000, Err: "killed after 5m0s (-epu-timeout): signal: killed\nmore"},
 		},
 	}
 	var b bytes.Buffer

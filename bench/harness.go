@@ -89,6 +89,15 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 					return err
 				}
 			}
+		case "epu":
+			env := epuEnv{self: self, work: work, timeout: o.epuLimit, cpuProfile: o.epuProfile, progress: stderr}
+			for _, n := range o.epu {
+				res, err := runEPU(ctx, env, n)
+				r.EPU = append(r.EPU, res)
+				if err != nil {
+					return err
+				}
+			}
 		case "overlap":
 			res, err := runOverlap(ctx, self, work, stderr)
 			r.Overlap = append(r.Overlap, res...)
@@ -126,6 +135,10 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "floor":
 		err = floorMain(ctx, args[1:], stderr)
+	case "epu-provisioner":
+		err = epuProvisionerMain(ctx, args[1:], stdout, stderr)
+	case "epu-floor":
+		err = epuFloorMain(ctx, args[1:], stdout, stderr)
 	default:
 		err = childEngine(ctx, args[0], args[1:], stdout, stderr)
 	}

@@ -32,6 +32,9 @@ type options struct {
 	runTimeout time.Duration
 	scaleRSS   int64
 	scaleLimit time.Duration
+	epu        []int
+	epuLimit   time.Duration
+	epuProfile string
 	out        string
 	keep       bool
 	user       string // the account contenders log in to the hosts as
@@ -44,10 +47,11 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\nMeasures cloudinitd against its peers in one run; see docs/performance.md.\n\n")
 		fs.PrintDefaults()
 	}
-	suites := fs.String("suites", "ssh,scale,overlap", "suites to run: ssh, scale, overlap")
+	suites := fs.String("suites", "ssh,scale,overlap,epu", "suites to run: ssh, scale, overlap, epu")
 	ns := fs.String("n", "20,50", "SSH fan-out sizes (hosts)")
 	contenders := fs.String("contenders", "floor,parallel-ssh,ansible,cloudinitd,cloudinitd-cli", "SSH fan-out contenders (cloudinitd-cli builds ./cmd/cloudinitd)")
 	scale := fs.String("scale", "1000,10000", "scale suite sizes (services)")
+	epuN := fs.String("epu-n", "10000", "epu suite sizes (workers)")
 	o := options{}
 	fs.IntVar(&o.levels, "levels", 10, "levels of the scale plans")
 	fs.IntVar(&o.reps, "reps", 3, "timed repetitions per contender (the median is reported)")
@@ -56,6 +60,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.runTimeout, "run-timeout", 10*time.Minute, "limit for one contender run")
 	scaleRSS := fs.Int64("scale-max-rss", 2048, "MiB: kill a scale child whose resident set grows past this")
 	fs.DurationVar(&o.scaleLimit, "scale-timeout", 2*time.Minute, "kill a scale child that runs longer")
+	fs.DurationVar(&o.epuLimit, "epu-timeout", 5*time.Minute, "kill an epu child (provisioner or floor) that runs longer")
+	fs.StringVar(&o.epuProfile, "epu-cpuprofile", "", "write the CPU profile of the epu suite's provisioner to this file")
 	fs.StringVar(&o.user, "user", "root", "account every SSH contender logs in as (must exist; see docs/performance.md)")
 	fs.StringVar(&o.out, "o", "", "also write the report as markdown to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, logs) for inspection")
@@ -75,9 +81,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	if o.scale, err = intList("-scale", *scale); err != nil {
 		return o, err
 	}
+	if o.epu, err = intList("-epu-n", *epuN); err != nil {
+		return o, err
+	}
 	for _, s := range o.suites {
-		if s != "ssh" && s != "scale" && s != "overlap" {
-			return o, fmt.Errorf("-suites: unknown suite %q (want ssh, scale, overlap)", s)
+		if s != "ssh" && s != "scale" && s != "overlap" && s != "epu" {
+			return o, fmt.Errorf("-suites: unknown suite %q (want ssh, scale, overlap, epu)", s)
 		}
 	}
 	if o.reps < 1 || o.warmup < 0 {

@@ -17,6 +17,7 @@ type report struct {
 	Fanout  []fanoutResult
 	Scale   []scaleResult
 	Overlap []overlapResult
+	EPU     []epuResult
 }
 
 // ratioTarget is a ratio of medians the engine issue sets a goal for.
@@ -96,6 +97,9 @@ func (r report) write(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %.3f | %s | %s |\n", o.Plan, secs(o.Wall), secs(o.Critical), v, target, met)
 		}
+	}
+	if len(r.EPU) > 0 {
+		writeEPU(&b, r.EPU)
 	}
 	if r.LoadEnd != "" {
 		fmt.Fprintf(&b, "\nload average at end (1, 5, 15 min): %s\n", r.LoadEnd)
