@@ -3,7 +3,12 @@
 // (reference §2.5–2.6). An engine sees a snapshot of the domain's
 // instances and sensors and acts only through the Control it is given;
 // engines are chosen by name from a Registry (Builtin: npreserving,
-// queuelen, sensor; an unknown name is ErrUnknownEngine).
+// queuelen, sensor, autoscale; an unknown name is ErrUnknownEngine).
+//
+// An engine may also be a Requester: the autoscale engine takes requests
+// between decides (autoscale targets, a worker asking to stop) with
+// CycleCloud's cluster-side semantics (docs/autoscale.md); the controller
+// hands them over in the domain's slot.
 //
 // The contract (reference §5.3): Initialize returns before the first
 // Decide; Decide and Reconfigure never run at once (the controller holds

@@ -21,12 +21,13 @@ type Registry struct {
 }
 
 // Builtin returns a new registry with the built-in engines: npreserving,
-// queuelen and sensor.
+// queuelen, sensor and autoscale.
 func Builtin() *Registry {
 	r := &Registry{}
 	r.mustRegister("npreserving", func() Engine { return NewNpreserving() })
 	r.mustRegister("queuelen", func() Engine { return NewQueueLength() })
 	r.mustRegister("sensor", func() Engine { return NewSensor() })
+	r.mustRegister("autoscale", func() Engine { return NewAutoscale() })
 	return r
 }
 

@@ -12,11 +12,12 @@ import (
 
 func TestBuiltin(t *testing.T) {
 	r := engine.Builtin()
-	if diff := cmp.Diff([]string{"npreserving", "queuelen", "sensor"}, r.Names()); diff != "" {
+	if diff := cmp.Diff([]string{"autoscale", "npreserving", "queuelen", "sensor"}, r.Names()); diff != "" {
 		t.Errorf("names (-want +got):\n%s", diff)
 	}
 	for name, want := range map[string]any{
 		"npreserving": &engine.Npreserving{}, "queuelen": &engine.QueueLength{}, "sensor": &engine.Sensor{},
+		"autoscale": &engine.Autoscale{},
 	} {
 		e, err := r.New(name)
 		if err != nil {
@@ -43,12 +44,12 @@ func typeName(v any) string { return fmt.Sprintf("%T", v) }
 func TestUnknownEngine(t *testing.T) {
 	r := engine.Builtin()
 	for _, tc := range []struct{ name, want string }{
-		{"npreserv", `unknown engine "npreserv" (known: npreserving, queuelen, sensor); did you mean "npreserving"?`},
-		{"Sensor", `unknown engine "Sensor" (known: npreserving, queuelen, sensor); did you mean "sensor"?`},
-		{"epu.decisionengine.impls.NpreservingEngine", `unknown engine "epu.decisionengine.impls.NpreservingEngine" (known: npreserving, queuelen, sensor); did you mean "npreserving"?`},
-		{"QueueLengthBoundedEngine", `unknown engine "QueueLengthBoundedEngine" (known: npreserving, queuelen, sensor); did you mean "queuelen"?`},
-		{"autoscale", `unknown engine "autoscale" (known: npreserving, queuelen, sensor)`},
-		{"", `unknown engine "" (known: npreserving, queuelen, sensor)`},
+		{"npreserv", `unknown engine "npreserv" (known: autoscale, npreserving, queuelen, sensor); did you mean "npreserving"?`},
+		{"Sensor", `unknown engine "Sensor" (known: autoscale, npreserving, queuelen, sensor); did you mean "sensor"?`},
+		{"epu.decisionengine.impls.NpreservingEngine", `unknown engine "epu.decisionengine.impls.NpreservingEngine" (known: autoscale, npreserving, queuelen, sensor); did you mean "npreserving"?`},
+		{"QueueLengthBoundedEngine", `unknown engine "QueueLengthBoundedEngine" (known: autoscale, npreserving, queuelen, sensor); did you mean "queuelen"?`},
+		{"autoscaler", `unknown engine "autoscaler" (known: autoscale, npreserving, queuelen, sensor); did you mean "autoscale"?`},
+		{"", `unknown engine "" (known: autoscale, npreserving, queuelen, sensor)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, err := r.New(tc.name)
