@@ -25,6 +25,7 @@ type Config struct {
 	Provisioner     Peer         `json:"provisioner"`       // where launches and terminations go
 	DecidePeriod    Duration     `json:"decide_period"`     // default 5s; an engine may change it (timed-pulse-irregular)
 	MinDecidePeriod Duration     `json:"min_decide_period"` // floor of every decide period, the engine's included; default 1s
+	MaxDecidePeriod Duration     `json:"max_decide_period"` // ceiling of every decide period, the engine's included (tests force fast decides); default none
 	RetryPeriod     Duration     `json:"retry_period"`      // a failed provisioner call is sent again after this; default 5s
 	StopLoss        float64      `json:"stop_loss"`         // fraction of a domain turning unhealthy at once that stops replacing; default 0.5
 	Domains         []DomainConf `json:"domains"`
@@ -185,6 +186,9 @@ func (c *Config) check() error {
 	c.defaults()
 	if c.DecidePeriod < c.MinDecidePeriod {
 		return bad("decide_period", "%v is below min_decide_period %v", time.Duration(c.DecidePeriod), time.Duration(c.MinDecidePeriod))
+	}
+	if c.MaxDecidePeriod != 0 && c.MaxDecidePeriod < c.DecidePeriod {
+		return bad("max_decide_period", "%v is below decide_period %v", time.Duration(c.MaxDecidePeriod), time.Duration(c.DecidePeriod))
 	}
 	seen := map[string]bool{}
 	for i := range c.Domains {

@@ -38,7 +38,7 @@ var _ engine.Control = control{}
 func (d *domain) control(ctx context.Context) control { return control{d: d, ctx: ctx} }
 
 // Configure sets "timed-pulse-irregular" (the decide period in
-// milliseconds, raised to min_decide_period) and "provisioner_vars" (the
+// milliseconds, kept within min_decide_period and max_decide_period) and "provisioner_vars" (the
 // vars of every later launch), read by engine.ParseParams: everything is
 // checked before anything changes; an unknown parameter is an error.
 func (c control) Configure(params engine.Conf) error {
@@ -47,10 +47,12 @@ func (c control) Configure(params engine.Conf) error {
 		return fmt.Errorf("configure: %w", err)
 	}
 	if p.HasPulse {
-		period := p.Pulse
-		if period < c.d.env.minPeriod {
-			c.d.logger().Warn("decide period raised to min_decide_period", "asked", period.String(), "period", c.d.env.minPeriod.String())
-			period = c.d.env.minPeriod
+		period := max(p.Pulse, c.d.env.minPeriod)
+		if c.d.env.maxPeriod > 0 {
+			period = min(period, c.d.env.maxPeriod)
+		}
+		if period != p.Pulse {
+			c.d.logger().Info("decide period kept within min_decide_period and max_decide_period", "asked", p.Pulse.String(), "period", period.String())
 		}
 		c.d.period = period
 	}

@@ -219,16 +219,18 @@ func TestLoopSurvivesEngineFailures(t *testing.T) {
 	}
 }
 
-// timed-pulse-irregular changes the period, never below the floor.
+// timed-pulse-irregular changes the period, within the floor and ceiling.
 func TestConfigurePulse(t *testing.T) {
 	for _, tc := range []struct {
 		ms   any
 		want time.Duration
-	}{{7000.0, 7 * time.Second}, {"2500", 2500 * time.Millisecond}, {10.0, time.Second}} {
+	}{{7000.0, 7 * time.Second}, {"2500", 2500 * time.Millisecond}, {10.0, time.Second}, {60000.0, 30 * time.Second}} {
 		e := &scriptedEngine{decide: func(_ int, c engine.Control, _ *engine.State) error {
 			return c.Configure(engine.Conf{"timed-pulse-irregular": tc.ms})
 		}}
-		h := newHarness(t, testConfig(t.TempDir(), "scripted", nil), e)
+		cfg := testConfig(t.TempDir(), "scripted", nil)
+		cfg.MaxDecidePeriod = Duration(30 * time.Second)
+		h := newHarness(t, cfg, e)
 		h.cycle()
 		if got := h.domain().currentPeriod(); got != tc.want {
 			t.Errorf("pulse %v: period %v; want %v", tc.ms, got, tc.want)

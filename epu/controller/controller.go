@@ -79,7 +79,7 @@ func New(cfg Config, deps Deps) (*Controller, error) {
 	}
 	c := &Controller{cfg: cfg, domains: map[string]*domain{}, auth: api.NewAuthenticator(admin), token: admin,
 		env: &env{clock: clock, log: logger, store: st, prov: deps.Provisioner,
-			minPeriod: time.Duration(cfg.MinDecidePeriod), retryPeriod: time.Duration(cfg.RetryPeriod), stopLoss: cfg.StopLoss}}
+			minPeriod: time.Duration(cfg.MinDecidePeriod), maxPeriod: time.Duration(cfg.MaxDecidePeriod), retryPeriod: time.Duration(cfg.RetryPeriod), stopLoss: cfg.StopLoss}}
 	for i, dc := range cfg.Domains {
 		d, err := c.startDomain(ctx, i, dc, deps.Engines)
 		if err != nil {

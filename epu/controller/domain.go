@@ -43,6 +43,7 @@ type env struct {
 	prov        Provisioner
 	self        epu.Subscriber // this controller, as the provisioner reaches it; set by Run before the loops start
 	minPeriod   time.Duration
+	maxPeriod   time.Duration // 0: none
 	retryPeriod time.Duration
 	stopLoss    float64
 }

@@ -70,6 +70,9 @@ var testAllowed = map[string][]string{
 	// Provisioner tests run on the fake driver (the kill test's child
 	// processes too).
 	"epu/provisioner": {"iaas/fake"},
+	// One controller test runs against the real provisioner on the fake
+	// driver over HTTP (and checks the cloud's instances through it).
+	"epu/controller": {"epu/provisioner", "iaas", "iaas/fake", "plan"},
 }
 
 // listed is what go list -json says about one package or test variant.
