@@ -20,6 +20,9 @@ const progName = "cloudinitd"
 // (see cl.Transcript); it is opened once the options are read and closed
 // here, after the error, if any, was written to it too.
 func Main(ctx context.Context, args []string, env cl.Env) int {
+	if len(args) > 0 && args[0] == epuName {
+		return epuMain(ctx, args[1:], env) // epu.go: not cloudinitd's options
+	}
 	if env.Transcript == nil {
 		env.Transcript = &cl.Transcript{}
 	}
@@ -137,6 +140,7 @@ func commands(env cl.Env) []*cli.Command {
 		helpCommand(env),
 		completionCommand(env),
 		manCommand(env),
+		epuCommand(env),
 	}
 	hideHelp(cmds)
 	return cmds

@@ -83,6 +83,7 @@ func commandOptions() map[string][]string {
 		"help":           nil,
 		"completion":     nil,
 		"man":            nil,
+		"epu":            nil,
 		"plan validate":  {"globalvar", "globalvarfile"},
 		"plan show":      {"globalvar", "globalvarfile", "json"},
 		"plan graph":     {"globalvar", "globalvarfile"},
@@ -184,6 +185,10 @@ func writeAppHelp(w io.Writer, app *cli.App) {
 }
 
 func writeCommandHelp(w io.Writer, app *cli.App, path string, cmd *cli.Command) {
+	if path == epuName {
+		writeEpuHelp(w, cl.Name+" "+epuName) // epu has its own options
+		return
+	}
 	usage := cmd.UsageText
 	if usage == "" {
 		usage = app.Name + " " + path + " SUBCOMMAND"

@@ -23,6 +23,10 @@ func run() int {
 	}
 	env := cli.ProcessEnv()
 	env.Prog = filepath.Base(os.Args[0])
+	// The epu program is another name of this binary (epu.go).
+	if args, ok := epuArgs(env.Prog, os.Args[1:]); ok {
+		return epuProcess(args, env)
+	}
 	errw := io.MultiWriter(cli.InvokedAs(env.Streams.Err, env.Prog), env.Transcript)
 	ctx, stop := cli.SignalContext(context.Background(), errw, env.Prog,
 		"stopping gracefully", env.Signals)
