@@ -46,7 +46,8 @@ type (
 
 // Handler serves the controller's API (docs/epu-api.md, "Controller").
 // Every endpoint but health takes the admin token; heartbeat also takes
-// the node token of the node's domain.
+// the node token of the node's domain, and the node calls (node_api.go:
+// autoscale, shutdown, log) the node token of the path's domain.
 func (c *Controller) Handler() http.Handler {
 	mux := http.NewServeMux()
 	admin := func(pattern string, f func(*http.Request) (any, error)) {
@@ -71,6 +72,7 @@ func (c *Controller) Handler() http.Handler {
 	admin("POST /v1/domains/{domain}/resume", c.inDomain(func(d *domain, _ *http.Request) (any, error) {
 		return ResumeAnswer{Resumed: d.resume()}, nil
 	}))
+	c.nodeRoutes(mux)
 	return mux
 }
 

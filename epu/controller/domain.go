@@ -31,6 +31,7 @@ type domain struct {
 	provVars      map[string]string
 	pending       []*action
 	stop          stopLoss
+	notes         map[string][]NodeMessage // node → the last messages it logged, medium priority or more (node_log.go)
 
 	kick chan struct{} // wakes the loop to send pending actions
 }

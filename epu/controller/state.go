@@ -20,13 +20,15 @@ type WholeState struct {
 
 // InstanceState is one instance in WholeState.
 type InstanceState struct {
-	IaaSID         string     `json:"iaas_id"`
-	PublicIP       string     `json:"public_ip"`
-	PrivateIP      string     `json:"private_ip"`
-	IaaSState      epu.State  `json:"iaas_state"`
-	IaaSStateTime  int64      `json:"iaas_state_time"`
-	HeartbeatTime  int64      `json:"heartbeat_time"` // -1: never heard, or the monitor is off
-	HeartbeatState epu.Health `json:"heartbeat_state"`
+	IaaSID         string        `json:"iaas_id"`
+	PublicIP       string        `json:"public_ip"`
+	PrivateIP      string        `json:"private_ip"`
+	IaaSState      epu.State     `json:"iaas_state"`
+	IaaSStateTime  int64         `json:"iaas_state_time"`
+	HeartbeatTime  int64         `json:"heartbeat_time"` // -1: never heard, or the monitor is off
+	HeartbeatState epu.Health    `json:"heartbeat_state"`
+	Errors         []string      `json:"errors,omitempty"`   // of the heartbeat that set the health
+	Messages       []NodeMessage `json:"messages,omitempty"` // the last messages the node logged, medium priority or more
 }
 
 // DEStateAnswer answers de_state.
@@ -72,7 +74,8 @@ func (d *domain) wholeState() WholeState {
 			st = in.StateTime.Unix()
 		}
 		ws.Instances[id] = InstanceState{IaaSID: in.IaaSID, PublicIP: in.PublicIP, PrivateIP: in.PrivateIP,
-			IaaSState: in.State, IaaSStateTime: st, HeartbeatTime: hb, HeartbeatState: in.Health}
+			IaaSState: in.State, IaaSStateTime: st, HeartbeatTime: hb, HeartbeatState: in.Health,
+			Errors: in.Errors, Messages: d.nodeMessages(id)}
 	}
 	for id, s := range d.sensors {
 		ws.Sensors[id] = valueString(s.Value)
