@@ -106,6 +106,19 @@ func TestRun(t *testing.T) {
 	if _, err := c.Health(context.Background()); err == nil {
 		t.Error("the API still answers after Run returned")
 	}
+	// Neither the secret nor a token derived from it reaches the log or
+	// the store.
+	node, _ := api.NodeToken(testSecret, "d")
+	h.c.Close()
+	db, err := os.ReadFile(filepath.Join(dir, StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{testSecret, mustToken(t), node} {
+		if strings.Contains(h.logs.String(), s) || strings.Contains(string(db), s) {
+			t.Errorf("a secret (%.6s…) in the log or the store", s)
+		}
+	}
 }
 
 func mustToken(t *testing.T) string {
