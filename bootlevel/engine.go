@@ -135,20 +135,6 @@ func (e *Engine) getenv(k string) string {
 	return v
 }
 
-func (e *Engine) runningBackoff() verify.Backoff {
-	if e.Waits.Running != nil {
-		return *e.Waits.Running
-	}
-	return verify.RunningBackoff()
-}
-
-func (e *Engine) sshBackoff() verify.Backoff {
-	if e.Waits.SSH != nil {
-		return *e.Waits.SSH
-	}
-	return verify.SSHBackoff()
-}
-
 // cleanup returns a context for work that must finish even after ctx was
 // canceled (Ctrl-C): ctx's values, no cancellation, its own timeout.
 func (e *Engine) cleanup(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -48,7 +48,7 @@ func (e *Engine) Host(ctx context.Context, svc string) (remote.Executor, string,
 	if err != nil {
 		return nil, "", fmt.Errorf("service %q: %w", svc, err)
 	}
-	if pl.hostname == "" {
+	if pl.Hostname == "" {
 		return nil, "", fmt.Errorf("service %q: no hostname: the service has neither an instance nor a hostname", svc)
 	}
 	t, err := rn.target(r, s, pl, true)

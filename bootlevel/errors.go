@@ -7,24 +7,26 @@ import (
 	"strings"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/pipeline"
 	"github.com/cloudinitd/cloudinitd/remote"
 )
 
-// Steps of the service pipelines, as named in errors and events.
+// Steps of the service pipelines, as named in errors and events (package
+// pipeline's).
 const (
-	StepLaunch       = "launch"
-	StepRunning      = "running"
-	StepHostname     = "hostname"
-	StepConnect      = "connect"
-	StepSSH          = "ssh"
-	StepBootConf     = "bootconf"
-	StepBootPgm      = "bootpgm"
-	StepReadyPgm     = "readypgm"
-	StepAlive        = "alive"
-	StepTerminatePgm = "terminatepgm"
-	StepStage        = "stage"
-	StepTerminate    = "terminate"
-	StepCheck        = "check"
+	StepLaunch       = pipeline.StepLaunch
+	StepRunning      = pipeline.StepRunning
+	StepHostname     = pipeline.StepHostname
+	StepConnect      = pipeline.StepConnect
+	StepSSH          = pipeline.StepSSH
+	StepBootConf     = pipeline.StepBootConf
+	StepBootPgm      = pipeline.StepBootPgm
+	StepReadyPgm     = pipeline.StepReadyPgm
+	StepAlive        = pipeline.StepAlive
+	StepTerminatePgm = pipeline.StepTerminatePgm
+	StepStage        = pipeline.StepStage
+	StepTerminate    = pipeline.StepTerminate
+	StepCheck        = pipeline.StepCheck
 )
 
 // ServiceError is the failure of one step of one service. It reads like a

@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/pipeline"
 	"github.com/cloudinitd/cloudinitd/plan"
 	"github.com/cloudinitd/cloudinitd/store"
-	"github.com/cloudinitd/cloudinitd/verify"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -186,51 +186,14 @@ func (e *run) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, tok
 	return spec, nil
 }
 
-// waitRunning polls the instance of s until it runs, within the service's
-// pgm_timeout, and returns the driver's view of it.
-func (e *run) waitRunning(ctx context.Context, d iaas.Driver, s store.Service) (iaas.Instance, error) {
-	tctx, cancel := context.WithTimeout(ctx, pgmTimeout(s))
-	defer cancel()
-	var inst iaas.Instance
-	err := verify.WaitRunning(tctx, e.runningBackoff(), func(ctx context.Context) (bool, error) {
-		got, err := e.describe(ctx, d, s)
-		if err != nil {
-			return false, err
-		}
-		inst = got
-		switch got.State {
-		case iaas.StateRunning:
-			return true, nil
-		case iaas.StatePending, iaas.StateUnknown:
-			return false, nil
-		}
-		return false, verify.Permanent(instanceGone(got))
-	})
-	return inst, err
-}
-
-// describe returns the driver's view of s's current instance.
+// describe returns the driver's view of s's current instance
+// (pipeline.Describe).
 func (e *run) describe(ctx context.Context, d iaas.Driver, s store.Service) (iaas.Instance, error) {
-	is, err := d.Describe(ctx, iaas.Ref{ID: s.InstanceID, Handle: s.Handle})
-	if err != nil {
-		if !iaas.Retryable(err) {
-			err = verify.Permanent(err)
-		}
-		return iaas.Instance{}, fmt.Errorf("describe %s: %w", s.InstanceID, err)
-	}
-	if len(is) != 1 {
-		return iaas.Instance{}, verify.Permanent(fmt.Errorf("describe %s: driver returned %d instances", s.InstanceID, len(is)))
-	}
-	return is[0], nil
+	return pipeline.Describe(ctx, d, iaas.Ref{ID: s.InstanceID, Handle: s.Handle})
 }
 
 // instanceGone explains an instance that will not run (again).
-func instanceGone(inst iaas.Instance) error {
-	if inst.Err != nil {
-		return fmt.Errorf("instance %s is %s: %w", inst.ID, inst.State, inst.Err)
-	}
-	return fmt.Errorf("instance %s is %s", inst.ID, inst.State)
-}
+func instanceGone(inst iaas.Instance) error { return pipeline.InstanceGone(inst) }
 
 // prelaunch launches, concurrently (bounded by Parallel), every service of
 // every level that needs an instance, before level 1 starts: machine start-up

@@ -1,90 +1,19 @@
 package bootlevel
 
 import (
-	"context"
-	"errors"
-	"io"
-	"io/fs"
 	"time"
 
+	"github.com/cloudinitd/cloudinitd/pipeline"
 	"github.com/cloudinitd/cloudinitd/remote"
 )
 
-// loggedExecutor writes to the service log what a step does on the host:
-// each command with its working directory before it runs, then its exit
-// status (or error) and duration, each upload and fetch. Program output
-// goes to the log through the program's streams (serviceLog.stream).
-type loggedExecutor struct {
-	remote.Executor
-	log  *serviceLog
-	step string
-}
-
-// executor wraps ex so that step's commands are logged.
+// executor wraps ex so that step's commands are logged
+// (pipeline.LoggedExecutor).
 func (l *serviceLog) executor(ex remote.Executor, step string) remote.Executor {
-	return &loggedExecutor{Executor: ex, log: l, step: step}
+	return pipeline.LoggedExecutor(ex, l, step, l.e.now)
 }
-
-func (x *loggedExecutor) Prepare(ctx context.Context, stageDir string) error {
-	err := x.Executor.Prepare(ctx, stageDir)
-	x.log.Printf("%s: prepare %s on %s: %s", x.step, stageDir, x.Host(), outcome(err))
-	return err
-}
-
-func (x *loggedExecutor) Upload(ctx context.Context, dst string, data io.Reader, mode fs.FileMode) error {
-	err := x.Executor.Upload(ctx, dst, data, mode)
-	x.log.Printf("%s: upload %s (mode %04o): %s", x.step, dst, mode.Perm(), outcome(err))
-	return err
-}
-
-func (x *loggedExecutor) Run(ctx context.Context, cmd remote.Cmd) (remote.Result, error) {
-	where := x.Host()
-	if cmd.Dir != "" {
-		where += " in " + cmd.Dir
-	}
-	x.log.Printf("%s: $ %s (on %s)", x.step, remote.QuoteArgv(cmd.Argv), where)
-	start := x.log.e.now()
-	res, err := x.Executor.Run(ctx, cmd)
-	took := x.log.e.now().Sub(start).Seconds()
-	var xe *remote.ExitError
-	switch {
-	case err == nil:
-		x.log.Printf("%s: exit status 0 (%.1fs)", x.step, took)
-	case errors.As(err, &xe):
-		x.log.Printf("%s: exit status %d (%.1fs)", x.step, res.ExitStatus, took)
-	default:
-		x.log.Printf("%s: failed after %.1fs: %v", x.step, took, err)
-	}
-	return res, err
-}
-
-func (x *loggedExecutor) Fetch(ctx context.Context, p string) ([]byte, error) {
-	b, err := x.Executor.Fetch(ctx, p)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		x.log.Printf("%s: fetch %s: none", x.step, p)
-	case err != nil:
-		x.log.Printf("%s: fetch %s: %v", x.step, p, err)
-	default:
-		x.log.Printf("%s: fetch %s: %d bytes", x.step, p, len(b))
-	}
-	return b, err
-}
-
-func outcome(err error) string {
-	if err != nil {
-		return err.Error()
-	}
-	return "ok"
-}
-
-var _ remote.Executor = (*loggedExecutor)(nil)
 
 // logCheck writes the outcome of a ready check to the service log.
 func (l *serviceLog) logCheck(what string, start time.Time, err error) {
-	if err != nil {
-		l.Printf("%s: failed after %.1fs: %v", what, l.e.now().Sub(start).Seconds(), err)
-		return
-	}
-	l.Printf("%s: ok (%.1fs)", what, l.e.now().Sub(start).Seconds())
+	pipeline.LogCheck(l, l.e.now(), what, start, err)
 }

@@ -142,8 +142,9 @@ func (l *serviceLog) rotate() {
 	l.f, l.size = f, 0
 }
 
-// stream returns a writer for one output stream of one step's program.
-func (l *serviceLog) stream(step, name string) io.Writer {
+// Stream returns a writer for one output stream of one step's program
+// (pipeline.Log).
+func (l *serviceLog) Stream(step, name string) io.Writer {
 	return lineWriter(func(line string) {
 		line = strings.TrimRight(line, "\r\n")
 		l.write(step + " " + name + ": " + line)

@@ -2,14 +2,10 @@ package bootlevel
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
-	"github.com/cloudinitd/cloudinitd/plan"
-	"github.com/cloudinitd/cloudinitd/remote"
+	"github.com/cloudinitd/cloudinitd/pipeline"
 	"github.com/cloudinitd/cloudinitd/store"
-	"github.com/cloudinitd/cloudinitd/verify"
 )
 
 // runService runs the pipeline of one service (reference §2.3): with boot,
@@ -36,164 +32,129 @@ func (e *run) runService(ctx context.Context, lv int, s store.Service, boot bool
 	return nil
 }
 
+// pipeline runs package pipeline's steps on s, reporting to the record
+// (serviceSink), and returns the failed step and its cause.
 func (e *run) pipeline(ctx context.Context, lv int, s store.Service, log *serviceLog, boot bool) (string, error) {
-	stepCtx := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, pgmTimeout(s)) }
+	// The bag is rebuilt once the hostname is known (§8.15): r reads the
+	// command's image, which holds every write made so far.
 	r := e.resolver()
-	launched := flag(s, "iaas_launch")
-	var inst *iaas.Instance
-	var d iaas.Driver
-	var err error
-	if launched {
-		if d, err = e.serviceDriver(r, s.Name); err != nil {
-			return StepRunning, err
-		}
-		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepRunning, Detail: s.InstanceID})
-		var got iaas.Instance
-		if boot {
-			got, err = e.waitRunning(ctx, d, s)
-		} else if got, err = e.describe(ctx, d, s); err == nil && got.State != iaas.StateRunning {
-			err = instanceGone(got)
-		}
+	host := pipeline.Host{Place: func(ctx context.Context, inst *iaas.Instance) (pipeline.Place, error) {
+		return e.placeOf(ctx, r, s.Name, inst, 0)
+	}}
+	if flag(s, "iaas_launch") {
+		d, err := e.serviceDriver(r, s.Name)
 		if err != nil {
 			return StepRunning, err
 		}
-		inst = &got
-		if boot && (s.State == store.StateLaunched || s.State == store.StateLaunching) {
-			if err := e.setRunning(ctx, lv, s.Name, got.Hostname); err != nil { // hostname and state, one write
-				return StepRunning, err
-			}
-		} else if got.Hostname != s.Hostname {
-			if err := e.setHostname(context.WithoutCancel(ctx), s.Name, got.Hostname); err != nil {
-				return StepHostname, err
-			}
-		}
-		log.Printf("instance %s running on %s", got.ID, got.Hostname)
+		host.Driver, host.Ref = d, iaas.Ref{ID: s.InstanceID, Handle: s.Handle}
 	}
-	// The bag is rebuilt now that the hostname is known (§8.15): r reads
-	// the command's image, which holds every write made so far.
-	pl, err := e.placeOf(ctx, r, s.Name, inst, 0)
-	if err != nil {
-		return StepHostname, err
+	o := pipeline.Options{
+		Boot: boot, RunBoot: boot && !booted(s.State), Contextualized: booted(s.State),
+		StepTimeout: pgmTimeout(s), Running: e.Waits.Running, SSH: e.Waits.SSH,
+		Env: e.programEnv(), Getenv: e.getenv, Now: e.now,
 	}
-	if pl.hostname == "" {
-		return StepHostname, fmt.Errorf("no hostname: the service has neither an instance nor a hostname")
-	}
-	if !launched && pl.hostname != s.Hostname {
-		if err := e.setHostname(context.WithoutCancel(ctx), s.Name, pl.hostname); err != nil {
-			return StepHostname, err
-		}
-	}
-	name := s.Name
-	s, ok := r.Service(name)
-	if !ok {
-		return StepHostname, fmt.Errorf("%q: %w", name, plan.ErrUnknownService)
-	}
-	runBoot := boot && !booted(s.State)
-	_, hasBoot := s.Setting("bootpgm")
-	_, hasReady := s.Setting("readypgm")
-	sshCheck := true
-	if v, ok := s.Setting("ssh_check"); ok && strings.EqualFold(v, "false") {
-		sshCheck = false
-	}
-	if !(runBoot && hasBoot) && !hasReady && !sshCheck && !flag(s, "local_exe") {
-		return e.finish(ctx, lv, s, d, boot, runBoot)
-	}
-
-	t, err := e.target(r, s, pl, booted(s.State))
-	if err != nil {
-		return StepConnect, err
-	}
-	e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepConnect, Detail: t.Host})
-	start := e.now()
-	cctx, cancel := stepCtx()
-	ex, err := e.Connector.Connect(cctx, t)
-	cancel()
-	if err != nil {
-		return StepConnect, err
-	}
-	defer ex.Close()
-	log.logCheck(StepConnect+" "+ex.Host(), start, nil)
-	if !t.Local {
-		start := e.now()
-		cctx, cancel := stepCtx()
-		err := verify.WaitSSH(cctx, ex, e.sshBackoff())
-		cancel()
-		log.logCheck(StepSSH+" check ('true' on "+ex.Host()+")", start, err)
-		if err != nil {
-			return StepSSH, err
-		}
-	}
-	stage := e.stageDir(s, pl)
-	if runBoot && hasBoot {
-		if err := e.setState(ctx, lv, s.Name, store.StateBooting, ""); err != nil {
-			return StepBootPgm, err
-		}
-		bctx, cancel := stepCtx()
-		step, err := e.bootProgram(bctx, lv, r, s, log.executor(ex, StepBootPgm), stage, log)
-		cancel()
-		if err != nil {
-			return step, err
-		}
-	}
-	if runBoot {
-		if err := e.setState(ctx, lv, s.Name, store.StateContextualized, ""); err != nil {
-			return StepBootPgm, err
-		}
-		s.State = store.StateContextualized
-	}
-	if hasReady {
-		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepReadyPgm})
-		rctx, cancel := stepCtx()
-		start := e.now()
-		err := e.readyProgram(rctx, r, s, log.executor(ex, StepReadyPgm), stage, log)
-		cancel()
-		log.logCheck(StepReadyPgm+" check", start, err)
-		if err != nil {
-			return StepReadyPgm, err
-		}
-	}
-	return e.finish(ctx, lv, s, d, boot, runBoot)
+	p := pipeline.Pipeline{Connector: e.Connector}
+	return pipeline.StepOf(p.Run(ctx, e.pipelineService(lv, r, s, log, boot), host, o))
 }
 
-// finish checks that a launched instance is still running (it may have died
-// during the boot program) and records the service ready.
-func (e *run) finish(ctx context.Context, lv int, s store.Service, d iaas.Driver, boot, ranBoot bool) (string, error) {
-	if d != nil && s.InstanceID != "" {
-		got, err := e.describe(ctx, d, s)
-		if err == nil && got.State != iaas.StateRunning {
-			err = instanceGone(got)
-		}
-		if err != nil {
-			return StepAlive, err
-		}
-	}
-	if ranBoot && !booted(s.State) {
-		if err := e.setState(ctx, lv, s.Name, store.StateContextualized, ""); err != nil {
-			return StepCheck, err
-		}
-	}
-	if boot || s.State == store.StateContextualized {
-		if err := e.setState(ctx, lv, s.Name, store.StateReady, ""); err != nil {
-			return StepCheck, err
-		}
-	}
-	if s.LastError != "" {
-		if err := e.setLastError(context.WithoutCancel(ctx), s.Name, ""); err != nil {
-			return StepCheck, err
-		}
-	}
-	return "", nil
+// pipelineService is s as package pipeline sees it: its settings as
+// recorded, its values from r, its transitions and bootout.json to the
+// record, its log.
+func (e *run) pipelineService(lv int, r *Resolver, s store.Service, log *serviceLog, boot bool) pipeline.Service {
+	sink := &serviceSink{e: e, r: r, lv: lv, s: s, boot: boot}
+	return pipeline.Service{Name: s.Name, Settings: s, Attrs: e.attrs(r, s.Name), State: sink, Bootout: sink, Log: log}
 }
 
-// readyProgram runs the readypgm in the stage dir.
-func (e *run) readyProgram(ctx context.Context, r *Resolver, s store.Service, ex remote.Executor, stage string, log *serviceLog) error {
-	p, err := e.program(r, s, "readypgm", stage, log, ex)
+// serviceSink records what the pipeline of one service tells: events,
+// state transitions, hostname, bootout.json attributes.
+type serviceSink struct {
+	e    *run
+	r    *Resolver
+	lv   int
+	s    store.Service // the row as the pipeline began
+	boot bool
+}
+
+var (
+	_ pipeline.StateSink   = (*serviceSink)(nil)
+	_ pipeline.BootoutSink = (*serviceSink)(nil)
+)
+
+func (k *serviceSink) Step(ctx context.Context, step, detail string) {
+	k.e.emit(ctx, Event{Level: k.lv, Service: k.s.Name, Kind: KindStep, Step: step, Detail: detail})
+}
+
+func (k *serviceSink) Warn(ctx context.Context, step, detail string) {
+	k.e.emit(ctx, Event{Level: k.lv, Service: k.s.Name, Kind: KindWarning, Step: step, Detail: detail})
+}
+
+// Running records state running with the hostname in one write when the
+// boot finds the service launched; otherwise (status, a resumed boot) a
+// changed hostname.
+func (k *serviceSink) Running(ctx context.Context, hostname string) error {
+	if k.boot && (k.s.State == store.StateLaunched || k.s.State == store.StateLaunching) {
+		return k.e.setRunning(ctx, k.lv, k.s.Name, hostname) // hostname and state, one write
+	}
+	if hostname != k.s.Hostname {
+		if err := k.e.setHostname(context.WithoutCancel(ctx), k.s.Name, hostname); err != nil {
+			return &pipeline.StepError{Step: StepHostname, Err: err}
+		}
+	}
+	return nil
+}
+
+// Hostname records a changed hostname of a service the run did not launch.
+func (k *serviceSink) Hostname(ctx context.Context, hostname string) error {
+	if hostname == k.s.Hostname {
+		return nil
+	}
+	return k.e.setHostname(ctx, k.s.Name, hostname)
+}
+
+func (k *serviceSink) Booting(ctx context.Context) error {
+	return k.e.setState(ctx, k.lv, k.s.Name, store.StateBooting, "")
+}
+
+func (k *serviceSink) Contextualized(ctx context.Context) error {
+	return k.e.setState(ctx, k.lv, k.s.Name, store.StateContextualized, "")
+}
+
+// Ready records the service contextualized (a boot with nothing to run on
+// the host) and ready (a boot, or a status of a service contextualized
+// but not ready), and clears its last error.
+func (k *serviceSink) Ready(ctx context.Context, ranBoot bool) error {
+	cur, err := k.e.service(k.s.Name)
 	if err != nil {
 		return err
 	}
-	if err := ex.Prepare(ctx, stage); err != nil {
-		return fmt.Errorf("prepare %s: %w", stage, err)
+	if ranBoot && !booted(cur.State) {
+		if err := k.e.setState(ctx, k.lv, cur.Name, store.StateContextualized, ""); err != nil {
+			return err
+		}
+		cur.State = store.StateContextualized
 	}
-	_, err = verify.RunReady(ctx, ex, p)
-	return err
+	if k.boot || cur.State == store.StateContextualized {
+		if err := k.e.setState(ctx, k.lv, cur.Name, store.StateReady, ""); err != nil {
+			return err
+		}
+	}
+	if cur.LastError != "" {
+		return k.e.setLastError(context.WithoutCancel(ctx), cur.Name, "")
+	}
+	return nil
+}
+
+// Bootout keeps why bootout.json was ignored (for a later "has no
+// attribute" error) and appends its attributes to the bag (origin
+// bootout).
+func (k *serviceSink) Bootout(ctx context.Context, attrs []pipeline.Attr, ignored string) error {
+	k.r.v.setBootoutProblem(k.s.Name, ignored)
+	if len(attrs) == 0 {
+		return nil
+	}
+	rows := make([]store.Attr, len(attrs))
+	for i, a := range attrs {
+		rows[i] = store.Attr{Key: a.Key, Value: a.Value}
+	}
+	return k.e.appendAttrs(ctx, k.s.Name, store.OriginBootout, rows)
 }

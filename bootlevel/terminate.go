@@ -148,7 +148,7 @@ func (e *run) hostCleanup(ctx context.Context, lv int, r *Resolver, s store.Serv
 	step := ""
 	if _, ok := s.Setting("terminatepgm"); ok {
 		e.emit(ctx, Event{Level: lv, Service: s.Name, Kind: KindStep, Step: StepTerminatePgm})
-		p, err := e.program(r, s, "terminatepgm", stage, log, ex)
+		p, err := e.program(r, s, "terminatepgm", stage, log)
 		if err == nil {
 			if err = ex.Prepare(tctx, stage); err == nil {
 				_, err = remote.RunProgram(tctx, ex, p)

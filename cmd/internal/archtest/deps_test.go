@@ -32,7 +32,8 @@ var allowed = map[string][]string{
 	"remote/remotetest":     {"remote"},
 	"verify":                {"remote"},
 	"store":                 {},
-	"bootlevel":             {"plan", "iaas", "remote", "verify", "store"},
+	"pipeline":              {"plan", "iaas", "remote", "verify"},
+	"bootlevel":             {"plan", "iaas", "remote", "verify", "store", "pipeline"},
 	"epu":                   {},
 	"epu/api":               {"epu"},
 	"epu/engine":            {"epu"},
@@ -64,6 +65,9 @@ var testAllowed = map[string][]string{
 	// driver (two records of one run name on each driver; local instances
 	// re-execute the test binary, whose TestMain serves them).
 	"bootlevel": {"iaas/fake", "iaas/ec2", "iaas/ec2/ec2test", "iaas/local", "remote/remotetest"},
+	// The pipeline's tests run on an instance of the fake driver whose host
+	// is the in-process SSH server.
+	"pipeline": {"iaas/fake", "remote/remotetest"},
 	// The engines' scenario tables run under the original's
 	// instant-RUNNING harness.
 	"epu/engine": {"epu/engine/enginetest"},
