@@ -40,9 +40,12 @@ var allowed = map[string][]string{
 	"epu/controller":        {"epu", "epu/api", "epu/engine"},
 	"epu/engine/enginetest": {"epu", "epu/engine"},
 	"epu/provisioner":       {"epu", "epu/api", "iaas", "plan"},
+	"epu/mgmt": {"epu", "epu/api", "epu/engine", "epu/controller", "epu/provisioner", "bootlevel", "plan", "iaas",
+		"remote", "verify", "store"},
 	"cmd/internal/cli":      {"*"},
 	"cmd/internal/archtest": {},
 	"cmd/cloudinitd":        {"*"},
+	"cmd/epumgmt":           {"*"},
 	"bench":                 {"*"},
 }
 
@@ -77,6 +80,8 @@ var testAllowed = map[string][]string{
 	// One controller test runs against the real provisioner on the fake
 	// driver over HTTP (and checks the cloud's instances through it).
 	"epu/controller": {"epu/provisioner", "iaas", "iaas/fake", "plan"},
+	// epumgmt's teardown and sweep tests run on the fake driver.
+	"epu/mgmt": {"iaas/fake"},
 }
 
 // listed is what go list -json says about one package or test variant.
