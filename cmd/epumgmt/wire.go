@@ -12,6 +12,7 @@ import (
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
 	"github.com/cloudinitd/cloudinitd/epu/mgmt"
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/iaas/drivers"
 	"github.com/cloudinitd/cloudinitd/remote"
 	"github.com/cloudinitd/cloudinitd/store"
 )
@@ -65,10 +66,11 @@ func newManager(env cl.Env, dbDir, runLogDir, run string) (*mgmt.Manager, func()
 	return m, closeFn, nil
 }
 
-// driverOpener opens drivers from the registry, wrapped as their entries
-// say (retries, limits), one per registry name and state directory.
+// driverOpener opens drivers as cloudinitd does (iaas/drivers.Open: the
+// registry's driver, wrapped as its entry says), one per registry name
+// and state directory.
 func driverOpener(env cl.Env, logger *slog.Logger) func(iaas.Selector, iaas.Config) (iaas.Driver, error) {
-	reg := cl.Drivers()
+	reg := drivers.Registry()
 	var mu sync.Mutex
 	opened := map[[2]string]iaas.Driver{}
 	return func(sel iaas.Selector, cfg iaas.Config) (iaas.Driver, error) {
@@ -88,11 +90,10 @@ func driverOpener(env cl.Env, logger *slog.Logger) func(iaas.Selector, iaas.Conf
 		if d, ok := opened[key]; ok {
 			return d, nil
 		}
-		d, err := reg.Open(name, cfg)
+		d, err := drivers.Open(reg, sel, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("open the %s driver: %w", name, err)
 		}
-		d = reg.Wrap(d, cfg)
 		opened[key] = d
 		return d, nil
 	}
