@@ -191,7 +191,7 @@ func TestReportGolden(t *testing.T) {
 		EPU: []epuResult{
 			{Workers: 1000, Up: 3 * s, FloorUp: s, Down: s, FloorDown: s, MaxRSS: 40 << 20, FloorRSS: 20 << 20, Launched: 1000},
 			{Workers: 10000, Up: 30 * s, FloorUp: 10 * s, Down: 3 * s, FloorDown: 2 * s, MaxRSS: 250 << 20, FloorRSS: 60 << 20, Launched: 10000},
-			{Workers: 10000, Err: "killed after 5m0s (-epu-timeout): signal: killed\nmore"},
+			{Workers: 10000, Err: "killed after 5m0s (-epu-timeout) with 2000 of 10000 provision requests answered\nmore", MaxRSS: 90 << 20, FloorRSS: 60 << 20},
 		},
 	}
 	var b bytes.Buffer

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -45,6 +46,7 @@ type epuResult struct {
 	MaxRSS         int64 // the provisioner child's peak RSS
 	FloorRSS       int64
 	Launched, Live int // the provisioner's driver at the end
+	Answered       int // provision requests answered (all n unless it failed)
 	Err            string
 }
 
@@ -108,7 +110,7 @@ func runEPU(ctx context.Context, env epuEnv, n int) (epuResult, error) {
 	_ = stdinR.Close()
 	res.MaxRSS, res.Launched, res.Live = rr.MaxRSS, st.Launched, st.Live
 	if cctx.Err() != nil && ctx.Err() == nil {
-		driveErr = fmt.Errorf("killed after %s (-epu-timeout): %v", env.timeout, firstErr(driveErr, childErr))
+		driveErr = fmt.Errorf("killed after %s (-epu-timeout) with %d of %d provision requests answered", env.timeout, res.Answered, n)
 	}
 	if err := firstErr(driveErr, childErr); err != nil {
 		return epuFailed(ctx, env, res, err)
@@ -193,15 +195,21 @@ func driveProvisioner(ctx context.Context, stateDir string, n int, res *epuResul
 	t0 := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
+	var answered atomic.Int64
 	for i := range n {
 		g.Go(func() error {
 			_, err := c.Provision(gctx, epu.ProvisionRequest{
 				LaunchID: fmt.Sprintf("l-%05d", i), DeployableType: epuWorkerType, NodeIDs: []string{fmt.Sprintf("n-%05d", i)},
 			})
+			if err == nil {
+				answered.Add(1)
+			}
 			return err
 		})
 	}
-	if err := g.Wait(); err != nil {
+	err = g.Wait()
+	res.Answered = int(answered.Load())
+	if err != nil {
 		return fmt.Errorf("provision: %w", err)
 	}
 	for {
@@ -287,6 +295,9 @@ func writeEPU(b *strings.Builder, rs []epuResult) {
 	for _, r := range rs {
 		if r.Err != "" {
 			fmt.Fprintf(b, "| %d | failed | | | | | %s |\n", r.Workers, firstLine(r.Err))
+			if r.MaxRSS > 0 {
+				fmt.Fprintf(b, "| %d | peak RSS until then | %s | %s | | | |\n", r.Workers, mib(r.MaxRSS), mib(r.FloorRSS))
+			}
 			continue
 		}
 		goal := r.Workers == epuGoalAt

@@ -63,8 +63,8 @@ func (h *Harness) Configure(params engine.Conf) error {
 	return nil
 }
 
-// Launch adds a RUNNING instance with ids i-0001, i-0002, … (so id order
-// is launch order) and launch ids l-0001, ….
+// Launch adds a RUNNING instance with ids i-0001, i-0002, … and launch
+// ids l-0001, … (id order is launch order up to the 9,999th).
 func (h *Harness) Launch(dt, site, allocation string, extravars map[string]string) (string, string, error) {
 	h.next++
 	l := Launch{
