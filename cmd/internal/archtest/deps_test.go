@@ -40,7 +40,7 @@ var allowed = map[string][]string{
 	"epu/controller":        {"epu", "epu/api", "epu/engine"},
 	"epu/engine/enginetest": {"epu", "epu/engine"},
 	"epu/provisioner":       {"epu", "epu/api", "iaas", "plan"},
-	"epu/mgmt": {"epu", "epu/api", "epu/engine", "epu/controller", "epu/provisioner", "bootlevel", "plan", "iaas",
+	"epu/mgmt": {"epu", "epu/api", "epu/engine", "epu/controller", "epu/provisioner", "bootlevel", "pipeline", "plan", "iaas",
 		"remote", "verify", "store"},
 	"cmd/internal/cli":      {"*"},
 	"cmd/internal/archtest": {},
