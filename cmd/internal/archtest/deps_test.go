@@ -42,6 +42,7 @@ var allowed = map[string][]string{
 	"epu/provisioner":       {"epu", "epu/api", "iaas", "plan"},
 	"epu/mgmt": {"epu", "epu/api", "epu/engine", "epu/controller", "epu/provisioner", "bootlevel", "pipeline", "plan", "iaas",
 		"remote", "verify", "store"},
+	"epu/agent":             {"epu", "epu/api", "epu/engine", "epu/controller", "plan"},
 	"cmd/internal/cli":      {"*"},
 	"cmd/internal/archtest": {},
 	"cmd/cloudinitd":        {"*"},
