@@ -7,6 +7,7 @@ import (
 
 	"github.com/cloudinitd/cloudinitd/epu"
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/iaas/fake"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -33,7 +34,8 @@ func TestAdoptOrReap(t *testing.T) {
 	}
 	cloud := h.cloud()
 	launch := func(token, owner string, run iaas.RunID, tags map[string]string) string {
-		in, err := cloud.Launch(ctx, iaas.LaunchSpec{Run: run, Service: token, Owner: owner, ClientToken: token, Tags: tags})
+		in, err := cloud.Launch(ctx, iaas.LaunchSpec{Run: run, Service: token, Owner: owner, ClientToken: token, Tags: tags,
+			Options: map[string]string{fake.KeyTerminateDelay: "0"}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,10 +32,10 @@ func TestProvisionToRunning(t *testing.T) {
 	h.clock.Advance(5 * time.Second)
 	h.query()
 	h.waitState(epu.Running, "n1", "n2", "n3")
-	st, err := h.client.State(context.Background())
-	if err != nil || len(st.Launches) != 1 || st.Launches[0].State != epu.Running {
-		t.Fatalf("state: %+v %v", st.Launches, err)
-	}
+	h.waitFor("launch l1 RUNNING", func() bool {
+		st, err := h.client.State(context.Background())
+		return err == nil && len(st.Launches) == 1 && st.Launches[0].State == epu.Running
+	})
 	if got := len(h.events(evNodeStarted)); got != 3 {
 		t.Errorf("%d node_started events, want 3", got)
 	}
