@@ -140,11 +140,16 @@ func (d *domain) send(ctx context.Context, a *action) error {
 func (d *domain) loop(ctx context.Context) error {
 	d.flush(ctx)
 	tick := d.env.clock.After(d.currentPeriod())
+	resync := d.env.clock.After(d.env.resync)
 	retry := d.retryTimer()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-resync:
+			d.queueResync()
+			d.flush(ctx)
+			resync = d.env.clock.After(d.env.resync)
 		case <-tick:
 			d.decide(ctx)
 			d.flush(ctx)
@@ -172,4 +177,33 @@ func (d *domain) currentPeriod() time.Duration {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.period
+}
+
+// queueResync asks the provisioner to push again the records of the
+// instances it acknowledged and that are not TERMINATED, to this
+// controller as it is reached now: a push lost (the provisioner's are
+// bounded) or sent to the URL of an earlier run of this controller is
+// made good. REQUESTING instances whose provision call is still owed are
+// left out: the provisioner would answer FAILED for a node it does not
+// have yet.
+func (d *domain) queueResync() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	owed := map[string]bool{}
+	for _, a := range d.pending {
+		if a.kind == launchAction {
+			owed[a.req.NodeIDs[0]] = true
+		}
+	}
+	var ids []string
+	for id, in := range d.instances {
+		if in.State.Before(epu.Terminated) && !owed[id] {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	slices.Sort(ids)
+	d.queue(&action{kind: dumpAction, ids: ids})
 }

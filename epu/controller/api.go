@@ -2,6 +2,7 @@ package controller
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -104,12 +105,18 @@ func (c *Controller) instanceState(r *http.Request) (any, error) {
 		if !d.has(n.NodeID) {
 			continue
 		}
-		applied, reason, err := d.ingestNode(r.Context(), n)
+		applied, dup, reason, err := d.ingestNode(r.Context(), n)
 		if err != nil {
 			return nil, err
 		}
 		if !applied {
-			d.logger().Warn("instance record dropped", "node_id", n.NodeID, "state", string(n.State), "reason", reason)
+			// A record of the current state is a resync's echo; an older
+			// one arrived out of order.
+			level := slog.LevelWarn
+			if dup {
+				level = slog.LevelDebug
+			}
+			d.logger().Log(r.Context(), level, "instance record dropped", "node_id", n.NodeID, "state", string(n.State), "reason", reason)
 		}
 		return IngestAnswer{Applied: applied, Domain: name, Reason: reason}, nil
 	}

@@ -26,6 +26,7 @@ type Config struct {
 	DecidePeriod    Duration     `json:"decide_period"`     // default 5s; an engine may change it (timed-pulse-irregular)
 	MinDecidePeriod Duration     `json:"min_decide_period"` // floor of every decide period, the engine's included; default 1s
 	MaxDecidePeriod Duration     `json:"max_decide_period"` // ceiling of every decide period, the engine's included (tests force fast decides); default none
+	ResyncPeriod    Duration     `json:"resync_period"`     // each domain asks dump_state of its acknowledged instances this often; default 60s
 	RetryPeriod     Duration     `json:"retry_period"`      // a failed provisioner call is sent again after this; default 5s
 	StopLoss        float64      `json:"stop_loss"`         // fraction of a domain turning unhealthy at once that stops replacing; default 0.5
 	Domains         []DomainConf `json:"domains"`
@@ -62,6 +63,7 @@ const (
 	DefaultDecidePeriod    = 5 * time.Second
 	DefaultMinDecidePeriod = time.Second
 	DefaultRetryPeriod     = 5 * time.Second
+	DefaultResyncPeriod    = 60 * time.Second
 	DefaultStopLoss        = 0.5
 	DefaultBootTimeout     = 300 * time.Second
 	DefaultMissingTimeout  = 120 * time.Second
@@ -225,6 +227,7 @@ func (c *Config) defaults() {
 	def(&c.DecidePeriod, DefaultDecidePeriod)
 	def(&c.MinDecidePeriod, DefaultMinDecidePeriod)
 	def(&c.RetryPeriod, DefaultRetryPeriod)
+	def(&c.ResyncPeriod, DefaultResyncPeriod)
 	if c.StopLoss == 0 {
 		c.StopLoss = DefaultStopLoss
 	}

@@ -79,7 +79,7 @@ func New(cfg Config, deps Deps) (*Controller, error) {
 	}
 	c := &Controller{cfg: cfg, domains: map[string]*domain{}, auth: api.NewAuthenticator(admin), token: admin,
 		env: &env{clock: clock, log: logger, store: st, prov: deps.Provisioner,
-			minPeriod: time.Duration(cfg.MinDecidePeriod), maxPeriod: time.Duration(cfg.MaxDecidePeriod), retryPeriod: time.Duration(cfg.RetryPeriod), stopLoss: cfg.StopLoss}}
+			minPeriod: time.Duration(cfg.MinDecidePeriod), maxPeriod: time.Duration(cfg.MaxDecidePeriod), retryPeriod: time.Duration(cfg.RetryPeriod), resync: time.Duration(cfg.ResyncPeriod), stopLoss: cfg.StopLoss}}
 	for i, dc := range cfg.Domains {
 		d, err := c.startDomain(ctx, i, dc, deps.Engines)
 		if err != nil {
@@ -132,11 +132,12 @@ func (c *Controller) startDomain(ctx context.Context, i int, dc DomainConf, engi
 	var dump []string
 	for _, in := range s.instances {
 		d.instances[in.InstanceID] = in
+		// As the original: every instance not yet TERMINATED, REQUESTING
+		// ones included (one the provisioner never got comes back FAILED
+		// and the engine replaces it; its launch is not sent again, which
+		// could race with that answer).
 		if in.State.Before(epu.Terminated) {
 			dump = append(dump, in.InstanceID)
-		}
-		if in.State == epu.Requesting {
-			d.queueLaunch(in) // provision is idempotent by launch id
 		}
 	}
 	for _, sn := range s.sensors {

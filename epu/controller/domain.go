@@ -46,6 +46,7 @@ type env struct {
 	minPeriod   time.Duration
 	maxPeriod   time.Duration // 0: none
 	retryPeriod time.Duration
+	resync      time.Duration
 	stopLoss    float64
 }
 

@@ -153,7 +153,7 @@ func (h *harness) cycle() {
 // push delivers a node record as the provisioner would.
 func (h *harness) push(id string, s epu.State) {
 	h.t.Helper()
-	if _, _, err := h.domain().ingestNode(context.Background(), epu.Node{NodeID: id, State: s, IaaSID: "i-" + id[:4]}); err != nil {
+	if _, _, _, err := h.domain().ingestNode(context.Background(), epu.Node{NodeID: id, State: s, IaaSID: "i-" + id[:4]}); err != nil {
 		h.t.Fatal(err)
 	}
 }

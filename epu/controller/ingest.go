@@ -14,15 +14,16 @@ import (
 // lacks (a FAILED record may be partial) are kept from the previous one;
 // TERMINATING or later resets the health to UNKNOWN; the state time is
 // the arrival time.
-func (d *domain) ingestNode(ctx context.Context, n epu.Node) (applied bool, reason string, err error) {
+// dup reports a record of the current state.
+func (d *domain) ingestNode(ctx context.Context, n epu.Node) (applied, dup bool, reason string, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	in, ok := d.instances[n.NodeID]
 	if !ok {
-		return false, "unknown instance", nil
+		return false, false, "unknown instance", nil
 	}
 	if !n.State.After(in.State) {
-		return false, fmt.Sprintf("state %s is not after %s: out of order or duplicate", n.State, in.State), nil
+		return false, n.State == in.State, fmt.Sprintf("state %s is not after %s: out of order or duplicate", n.State, in.State), nil
 	}
 	in.State = n.State
 	in.StateTime = d.env.clock.Now()
@@ -45,11 +46,11 @@ func (d *domain) ingestNode(ctx context.Context, n epu.Node) (applied bool, reas
 		in.Errors = append(append([]string(nil), in.Errors...), n.StateDesc)
 	}
 	if err := d.put(ctx, in); err != nil {
-		return false, "", err
+		return false, false, "", err
 	}
 	d.logger().Info("instance state", "event", "instance_state", "node_id", in.InstanceID, "iaas_id", in.IaaSID,
 		"state", string(in.State), "public_ip", in.PublicIP, "private_ip", in.PrivateIP)
-	return true, "", nil
+	return true, false, "", nil
 }
 
 // ingestSensor takes in a reading. Every reading joins the changes the

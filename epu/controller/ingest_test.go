@@ -76,7 +76,7 @@ func TestIngestNode(t *testing.T) {
 			for i, n := range tt.records {
 				n.NodeID = id
 				h.clock.Advance(time.Second)
-				ok, _, err := h.domain().ingestNode(context.Background(), n)
+				ok, _, _, err := h.domain().ingestNode(context.Background(), n)
 				if err != nil {
 					t.Fatalf("record %d: %v", i, err)
 				}
@@ -106,7 +106,7 @@ func TestIngestNode(t *testing.T) {
 
 func TestIngestUnknownInstanceDropped(t *testing.T) {
 	h := newHarness(t, testConfig(t.TempDir(), "scripted", nil), &scriptedEngine{})
-	ok, reason, err := h.domain().ingestNode(context.Background(), epu.Node{NodeID: "nobody", State: epu.Running})
+	ok, _, reason, err := h.domain().ingestNode(context.Background(), epu.Node{NodeID: "nobody", State: epu.Running})
 	if ok || err != nil || reason != "unknown instance" {
 		t.Fatalf("ingest of an unknown instance = %v, %q, %v; want dropped as unknown", ok, reason, err)
 	}

@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 
@@ -15,8 +14,8 @@ import (
 
 // At start the controller asks the provisioner to dump the state of every
 // stored instance before TERMINATED (and nothing without instances), with
-// itself as forced subscriber, and sends again the provision request of
-// instances still REQUESTING.
+// itself as forced subscriber; a REQUESTING instance is asked about, not
+// launched again.
 func TestRecovery(t *testing.T) {
 	t.Run("without instances", func(t *testing.T) {
 		h := newHarness(t, testConfig(t.TempDir(), "scripted", nil), &scriptedEngine{})
@@ -47,11 +46,8 @@ func TestRecovery(t *testing.T) {
 		if d := cmp.Diff(want, h.prov.dumps); d != "" {
 			t.Errorf("dump_state (-want +got):\n%s", d)
 		}
-		if len(h.prov.provisions) != 1 || !slices.Equal(h.prov.provisions[0].NodeIDs, ids[:1]) {
-			t.Errorf("provisions at start %+v; want the REQUESTING instance %s again", h.prov.provisions, ids[0])
-		}
-		if got := h.prov.provisions[0].LaunchID; got != h.instance(ids[0]).LaunchID {
-			t.Errorf("launch id sent again %s; want the recorded %s", got, h.instance(ids[0]).LaunchID)
+		if len(h.prov.provisions) != 0 {
+			t.Errorf("provisions at start %+v; want none (a REQUESTING instance is asked about, not launched again)", h.prov.provisions)
 		}
 		// Every stored instance is back, in its state.
 		for i, s := range states {
@@ -122,5 +118,28 @@ func TestStartErrors(t *testing.T) {
 	_, err = New(cfg, Deps{Engines: engine.Builtin(), Provisioner: &fakeProvisioner{}})
 	if err == nil || !strings.Contains(err.Error(), `domain "d"`) || !strings.Contains(err.Error(), "preserve_n") {
 		t.Fatalf("bad engine_conf: %v; want an error naming the domain and preserve_n", err)
+	}
+}
+
+// Each resync_period the domain asks dump_state of the instances the
+// provisioner acknowledged and that are not TERMINATED, leaving out those
+// whose provision call is still owed.
+func TestResync(t *testing.T) {
+	e := &scriptedEngine{decide: launchN(1)}
+	h := newHarness(t, testConfig(t.TempDir(), "scripted", nil), e)
+	h.cycle() // a: provisioned
+	h.cycle() // b: provisioned
+	ids := h.ids(epu.Requesting)
+	h.push(ids[0], epu.Running)
+	h.push(ids[1], epu.Terminated)
+	h.prov.setFail(true)
+	h.cycle() // c: its provision call failed, still owed
+	h.prov.setFail(false)
+	d := h.domain()
+	d.queueResync()
+	h.prov.dumps = nil
+	d.flush(context.Background())
+	if d := cmp.Diff([]epu.DumpStateRequest{{NodeIDs: ids[:1], ForceSubscribe: &h.self}}, h.prov.dumps); d != "" {
+		t.Errorf("resync dump_state (-want +got):\n%s", d)
 	}
 }

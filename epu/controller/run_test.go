@@ -89,6 +89,8 @@ func TestRun(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, StoreFile)); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("store file: %v %v; want mode 0600", fi, err)
 	}
+	h.clock.Advance(DefaultResyncPeriod)
+	waitFor(t, "dump_state of the resync", func() bool { _, _, d := h.prov.counts(); return d == 2 })
 	c := NewClient(url, mustToken(t))
 	waitFor(t, "the sensor command's reading", func() bool {
 		ws, err := c.WholeState(ctx, "d")
