@@ -55,18 +55,29 @@ func (m *Manager) FindWorkers(ctx context.Context, o Options) error {
 	return tw.Flush()
 }
 
+// nodeEvents are the provisioner's node events (docs/epu-api.md) and
+// epumgmt's own fetch_killed: what find-workers folds. Other daemons'
+// events naming a node (a controller's instance_state) are not the
+// provisioner's word on it.
+func nodeEvents() map[string]bool {
+	return map[string]bool{"new_node": true, "node_started": true, "node_running": true, "node_ctx_failed": true,
+		"node_terminating": true, "node_terminated": true, "node_failed": true, "node_rejected": true,
+		"node_adopted": true, "node_reaped": true, "fetch_killed": true}
+}
+
 // workersFromEvents folds node events, in time order, into one row per
-// node: a worker appears with new_node or node_started; later events of
-// a known node update it. Events of epumgmt itself (fetch_killed) count.
+// node: a worker appears with new_node, node_started or node_adopted;
+// later events of a known node update it.
 func workersFromEvents(evs []Event) []FoundWorker {
 	byID := map[string]*FoundWorker{}
+	known := nodeEvents()
 	for _, e := range evs {
-		if e.NodeID == "" {
+		if e.NodeID == "" || !known[e.Event] {
 			continue
 		}
 		w := byID[e.NodeID]
 		if w == nil {
-			if e.Event != "new_node" && e.Event != "node_started" {
+			if e.Event != "new_node" && e.Event != "node_started" && e.Event != "node_adopted" {
 				continue
 			}
 			w = &FoundWorker{NodeID: e.NodeID}
