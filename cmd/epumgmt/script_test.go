@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/cloudinitd/cloudinitd/epu/mgmt"
+	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/iaas/local"
+	"github.com/cloudinitd/cloudinitd/store"
+)
+
+func TestMain(m *testing.M) {
+	// Local-driver instances this test's epumgmt terminates re-execute it.
+	if code, ok := local.MaybeServe(); ok {
+		os.Exit(code)
+	}
+	testscript.Main(m, map[string]func(){
+		"epumgmt": func() { os.Exit(run()) },
+	})
+}
+
+// TestScripts runs the scripts in testdata/script: cloudinitd boots
+// examples/epu on the local driver (the cloudinitd binary is built from
+// this tree, since the epu daemons run as it), epumgmt works on the run.
+// $REPO is the repository root; HOME is fresh per script.
+func TestScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots examples/epu")
+	}
+	repo, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(repo, "examples/epu/top.conf")); err != nil {
+		t.Skip("examples/epu is not in this tree yet")
+	}
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "cloudinitd"), "./cmd/cloudinitd")
+	build.Dir = repo
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build cloudinitd: %v\n%s", err, out)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":     cmdExits,
+			"waitpool":  cmdWaitPool,
+			"live":      cmdLive,
+			"signal":    cmdSignal,
+			"jsonfield": cmdJSONField,
+			"runstatus": cmdRunStatus,
+		},
+		Setup: func(e *testscript.Env) error {
+			home := filepath.Join(e.WorkDir, "home")
+			if err := os.MkdirAll(home, 0o755); err != nil {
+				return err
+			}
+			e.Setenv("HOME", home)
+			e.Setenv("REPO", repo)
+			e.Setenv("PATH", bin+string(os.PathListSeparator)+e.Getenv("PATH"))
+			work := e.WorkDir
+			e.Defer(func() { reapLocal(work) })
+			return nil
+		},
+	})
+}
+
+// cmdExits is "exits CODE PROG ARGS...": PROG's exit status is exactly CODE.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: bad code %q", args[0])
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exits: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdWaitPool is "waitpool RUN N": it runs 'epumgmt status --json -n RUN'
+// until exactly N workers of the first domain are 600-RUNNING and no other
+// worker is live (2 minutes at most).
+func cmdWaitPool(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: waitpool RUN N")
+	}
+	want, _ := strconv.Atoi(args[1])
+	var last string
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if err := ts.Exec("epumgmt", "status", "--json", "-n", args[0]); err != nil {
+			last = err.Error()
+			continue
+		}
+		var rep mgmt.Report
+		if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &rep); err != nil {
+			ts.Fatalf("status --json does not parse: %v", err)
+		}
+		if len(rep.Controllers) == 0 || len(rep.Controllers[0].Domains) == 0 {
+			last = "no domain"
+			continue
+		}
+		running, other := 0, 0
+		for _, w := range rep.Controllers[0].Domains[0].Workers {
+			switch {
+			case w.State == "600-RUNNING":
+				running++
+			case !w.State.Final():
+				other++
+			}
+		}
+		last = fmt.Sprintf("%d running, %d other live", running, other)
+		if running == want && other == 0 {
+			return
+		}
+	}
+	ts.Fatalf("waitpool %s %d: %s", args[0], want, last)
+}
+
+// cmdLive is "live DBDIR RUN N": the local driver of DBDIR has exactly N
+// instances of RUN (its full id, from the record) that are not final, its
+// own services' and its workers'.
+func cmdLive(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: live DBDIR RUN N")
+	}
+	dir := ts.MkAbs(args[0])
+	ctx := context.Background()
+	db, err := store.OpenReadOnly(ctx, dir, args[1])
+	ts.Check(err)
+	id := iaas.RunID{Name: args[1], Incarnation: db.Incarnation()}
+	db.Close()
+	d, err := local.New(local.Config{StateDir: filepath.Join(dir, local.Name)})
+	ts.Check(err)
+	is, err := d.FindByRun(ctx, id)
+	ts.Check(err)
+	var alive []string
+	for _, in := range is {
+		if !in.State.Final() && id.Claims(in, nil) {
+			alive = append(alive, in.ID+" ("+in.Service+")")
+		}
+	}
+	if want, _ := strconv.Atoi(args[2]); len(alive) != want {
+		ts.Fatalf("%d live instances of %s, want %s: %v", len(alive), id, args[2], alive)
+	}
+}
+
+// cmdSignal is "signal SIG DBDIR RUN SERVICE": it sends SIG (STOP, CONT,
+// KILL) to the daemon of SERVICE, whose pid file is <epu_state_dir>/<role>.pid.
+func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: signal STOP|CONT|KILL DBDIR RUN SERVICE")
+	}
+	sig := map[string]syscall.Signal{"STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT, "KILL": syscall.SIGKILL}[args[0]]
+	if sig == 0 {
+		ts.Fatalf("signal: unknown signal %s", args[0])
+	}
+	ctx := context.Background()
+	db, err := store.OpenReadOnly(ctx, ts.MkAbs(args[1]), args[2])
+	ts.Check(err)
+	sys, err := mgmt.LoadSystem(ctx, db, "")
+	db.Close()
+	ts.Check(err)
+	for _, s := range sys.Services {
+		if s.Name != args[3] {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(s.StateDir, string(s.Role)+".pid"))
+		ts.Check(err)
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		ts.Check(err)
+		ts.Check(syscall.Kill(pid, sig))
+		return
+	}
+	ts.Fatalf("signal: no service %s", args[3])
+}
+
+// cmdJSONField is "jsonfield FILE PATH WANT": the value at PATH (dot-
+// separated keys and indexes) of the JSON document in FILE is WANT.
+func cmdJSONField(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: jsonfield FILE PATH WANT")
+	}
+	var v any
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &v); err != nil {
+		ts.Fatalf("%s: %v", args[0], err)
+	}
+	for _, k := range strings.Split(args[1], ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[k]
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i >= len(x) {
+				ts.Fatalf("jsonfield: %s: no index %s", args[1], k)
+			}
+			v = x[i]
+		case nil:
+			ts.Fatalf("jsonfield: %s: nothing at %s", args[1], k)
+		}
+	}
+	got := fmt.Sprint(v)
+	if b, err := json.Marshal(v); err == nil {
+		if _, isStr := v.(string); !isStr {
+			got = string(b)
+		}
+	}
+	if (got == args[2]) == neg {
+		ts.Fatalf("jsonfield %s: %s, want %s%s", args[1], got, map[bool]string{true: "not ", false: ""}[neg], args[2])
+	}
+}
+
+// cmdRunStatus is "runstatus DBDIR RUN STATUS": the record of RUN is
+// there with that status.
+func cmdRunStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: runstatus DBDIR RUN STATUS")
+	}
+	db, err := store.OpenReadOnly(context.Background(), ts.MkAbs(args[0]), args[1])
+	ts.Check(err)
+	defer db.Close()
+	r, err := db.Run(context.Background())
+	ts.Check(err)
+	if string(r.Status) != args[2] {
+		ts.Fatalf("run %s is %s, want %s", args[1], r.Status, args[2])
+	}
+}
+
+// reapLocal terminates what a script left on the local drivers under work.
+func reapLocal(work string) {
+	states := map[string][]iaas.Ref{}
+	_ = filepath.WalkDir(work, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && strings.HasPrefix(d.Name(), "local-") && filepath.Base(filepath.Dir(p)) == local.Name {
+			states[filepath.Dir(p)] = append(states[filepath.Dir(p)], iaas.Ref{ID: d.Name()})
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	for dir, refs := range states {
+		d, err := local.New(local.Config{StateDir: dir})
+		if err != nil {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_ = d.Terminate(ctx, refs...)
+		cancel()
+	}
+}
