@@ -42,8 +42,9 @@ func (d *domain) queue(a *action) {
 }
 
 // due removes the actions made moot by what the provisioner said since
-// (a launch it acknowledged, a termination under way) and returns those
-// due at now. Callers hold mu.
+// (a launch it acknowledged, an instance ended) and returns those due at
+// now. A termination of an instance TERMINATING is still sent: it may be
+// stuck there. Callers hold mu.
 func (d *domain) due(now time.Time) []*action {
 	var out []*action
 	d.pending = slices.DeleteFunc(d.pending, func(a *action) bool {
@@ -55,7 +56,7 @@ func (d *domain) due(now time.Time) []*action {
 		case terminateAction:
 			a.ids = slices.DeleteFunc(a.ids, func(id string) bool {
 				in, ok := d.instances[id]
-				return !ok || !in.State.Before(epu.Terminating)
+				return !ok || in.State.Final()
 			})
 			if len(a.ids) == 0 {
 				return true

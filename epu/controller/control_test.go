@@ -165,11 +165,20 @@ func TestRetryAfterFailure(t *testing.T) {
 	if got := h.prov.terminated(); !cmp.Equal(got, []string{id, id}) {
 		t.Fatalf("terminations %v; want %s twice", got, id)
 	}
-	// Once the provisioner says TERMINATING, nothing more is owed.
-	h.push(id, epu.Terminating)
+	// Once the instance ended, nothing more is owed, even after a failure.
+	h.prov.setFail(true)
+	d.mu.Lock()
+	err := d.control(context.Background()).Destroy(id)
+	d.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.flush(context.Background())
+	h.prov.setFail(false)
+	h.push(id, epu.Terminated)
 	flushAt(time.Minute)
-	if _, term, _ := h.prov.counts(); term != 2 {
-		t.Fatalf("terminate calls after TERMINATING: %d; want 2", term)
+	if _, term, _ := h.prov.counts(); term != 3 {
+		t.Fatalf("terminate calls after TERMINATED: %d; want 3", term)
 	}
 }
 
@@ -235,5 +244,25 @@ func TestConfigurePulse(t *testing.T) {
 		if got := h.domain().currentPeriod(); got != tc.want {
 			t.Errorf("pulse %v: period %v; want %v", tc.ms, got, tc.want)
 		}
+	}
+}
+
+// A destroy of an instance stuck in TERMINATING is sent again; unknown
+// ids are refused, the others still sent.
+func TestDestroyTerminating(t *testing.T) {
+	h := newHarness(t, testConfig(t.TempDir(), "scripted", nil), &scriptedEngine{decide: launchN(1)})
+	h.cycle()
+	id := h.ids(epu.Requesting)[0]
+	h.push(id, epu.Terminating)
+	d := h.domain()
+	d.mu.Lock()
+	err := d.control(context.Background()).Destroy("ghost", id)
+	d.mu.Unlock()
+	if !errors.Is(err, ErrUnknownInstance) {
+		t.Errorf("destroy of an unknown id: %v; want ErrUnknownInstance", err)
+	}
+	d.flush(context.Background())
+	if got := h.prov.terminated(); !cmp.Equal(got, []string{id}) {
+		t.Fatalf("terminated %v; want %s asked again", got, id)
 	}
 }

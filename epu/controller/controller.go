@@ -103,7 +103,7 @@ func New(cfg Config, deps Deps) (*Controller, error) {
 func (c *Controller) startDomain(ctx context.Context, i int, dc DomainConf, engines Engines) (*domain, error) {
 	eng, err := engines.New(dc.Engine)
 	if err != nil {
-		return nil, fmt.Errorf("%s: domains[%d].engine: %w", c.cfg.Service, i, err)
+		return nil, fmt.Errorf("domains[%d].engine: %w", i, err)
 	}
 	d := newDomain(dc, c.env, eng, time.Duration(c.cfg.DecidePeriod))
 	s, err := c.env.store.load(ctx, dc.Name)
