@@ -116,11 +116,11 @@ func (c *Controller) instanceState(r *http.Request) (any, error) {
 			if dup {
 				level = slog.LevelDebug
 			}
-			d.logger().Log(r.Context(), level, "instance record dropped", "node_id", n.NodeID, "state", string(n.State), "reason", reason)
+			d.logger().Log(r.Context(), level, "instance record dropped", "event", "instance_dropped", "node_id", n.NodeID, "state", string(n.State), "reason", reason)
 		}
 		return IngestAnswer{Applied: applied, Domain: name, Reason: reason}, nil
 	}
-	c.env.log.Warn("instance record dropped", "node_id", n.NodeID, "state", string(n.State), "reason", "unknown instance")
+	c.env.log.Warn("instance record dropped", "event", "instance_dropped", "node_id", n.NodeID, "state", string(n.State), "reason", "unknown instance")
 	return IngestAnswer{Reason: "unknown instance"}, nil
 }
 

@@ -52,7 +52,7 @@ func (c control) Configure(params engine.Conf) error {
 			period = min(period, c.d.env.maxPeriod)
 		}
 		if period != p.Pulse {
-			c.d.logger().Info("decide period kept within min_decide_period and max_decide_period", "asked", p.Pulse.String(), "period", period.String())
+			c.d.logger().Info("decide period kept within min_decide_period and max_decide_period", "event", "decide_period", "asked", p.Pulse.String(), "period", period.String())
 		}
 		c.d.period = period
 	}

@@ -174,7 +174,7 @@ func (t target) setHealth(id string, h epu.Health, errs []string, reason string)
 	from := in.Health
 	in.Health, in.Errors = h, errs
 	if err := t.d.put(t.ctx, in); err != nil {
-		t.d.logger().Error("health not recorded", "node_id", id, "health", string(h), "error", err.Error())
+		t.d.logger().Error("health not recorded", "event", "store_error", "node_id", id, "health", string(h), "error", err.Error())
 		return
 	}
 	t.d.logger().Info("health changed", "event", "health_changed", "node_id", id, "iaas_id", in.IaaSID,

@@ -61,7 +61,7 @@ func (d *domain) ingestSensor(ctx context.Context, s epu.Sensor) (current bool, 
 	defer d.mu.Unlock()
 	d.sensorChanges = append(d.sensorChanges, s)
 	if prev, ok := d.sensors[s.SensorID]; ok && s.Time < prev.Time {
-		d.logger().Warn("out of order sensor reading kept only in the changes", "sensor_id", s.SensorID, "time", s.Time, "current_time", prev.Time)
+		d.logger().Warn("out of order sensor reading kept only in the changes", "event", "sensor_out_of_order", "sensor_id", s.SensorID, "time", s.Time, "current_time", prev.Time)
 		return false, nil
 	}
 	if err := d.env.store.putSensor(ctx, d.conf.Name, s); err != nil {
