@@ -119,6 +119,13 @@ func TestStartErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `domain "d"`) || !strings.Contains(err.Error(), "preserve_n") {
 		t.Fatalf("bad engine_conf: %v; want an error naming the domain and preserve_n", err)
 	}
+	// An engine panicking in initialize is an error, not a crash.
+	reg := engine.Builtin()
+	reg.Register("broken", func() engine.Engine { return &panicky{} })
+	_, err = New(testConfig(t.TempDir(), "broken", nil), Deps{Engines: reg, Provisioner: &fakeProvisioner{}})
+	if err == nil || !strings.Contains(err.Error(), "initialize panicked: no conf") {
+		t.Fatalf("panicking initialize: %v", err)
+	}
 }
 
 // Each resync_period the domain asks dump_state of the instances the
@@ -143,3 +150,8 @@ func TestResync(t *testing.T) {
 		t.Errorf("resync dump_state (-want +got):\n%s", d)
 	}
 }
+
+// panicky is an engine that panics in Initialize.
+type panicky struct{ scriptedEngine }
+
+func (*panicky) Initialize(engine.Control, *engine.State, engine.Conf) error { panic("no conf") }
