@@ -146,19 +146,19 @@ func (p *Provisioner) Health(ctx context.Context) (Health, error) {
 	if err != nil {
 		return Health{}, err
 	}
-	nodes, err := p.store.Nodes(ctx)
+	counts, err := p.store.CountByState(ctx)
 	if err != nil {
 		return Health{}, err
 	}
-	launches, err := p.store.Launches(ctx)
+	launches, err := p.store.CountLaunches(ctx, "", "")
 	if err != nil {
 		return Health{}, err
 	}
 	h := Health{Status: "OK", Service: p.cfg.Service, RunID: p.cfg.Run.String(), Disabled: disabled,
-		Nodes: map[string]int{}, Launches: len(launches), Pushes: p.notifier.pending(),
+		Nodes: map[string]int{}, Launches: launches, Pushes: p.notifier.pending(),
 		Clouds: p.cfg.clouds()}
-	for _, n := range nodes {
-		h.Nodes[string(n.State)]++
+	for s, n := range counts {
+		h.Nodes[string(s)] = n
 	}
 	return h, nil
 }

@@ -150,14 +150,12 @@ func (p *Provisioner) admit(ctx context.Context, req epu.ProvisionRequest) (epu.
 
 // liveNodes counts the nodes that have, or may get, an instance.
 func (p *Provisioner) liveNodes(ctx context.Context) (int, error) {
-	nodes, err := p.store.Nodes(ctx)
-	n := 0
-	for _, r := range nodes {
-		if !r.State.Final() || r.Cloud.mayExist() {
-			n++
-		}
+	a, err := p.store.CountNodes(ctx, notFinal)
+	if err != nil {
+		return 0, err
 	}
-	return n, err
+	b, err := p.store.CountNodes(ctx, finalMaybe)
+	return a + b, err
 }
 
 // clientToken is a node's idempotency token: the run's full id, the

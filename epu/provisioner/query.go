@@ -30,15 +30,13 @@ func (p *Provisioner) queryLoop(ctx context.Context) {
 // NODE_DISAPPEARED; a TERMINATING one becomes TERMINATED. Every STARTED
 // node is then contextualized (once at a time per node).
 func (p *Provisioner) Query(ctx context.Context) error {
-	nodes, err := p.store.Nodes(ctx)
+	nodes, err := p.store.NodesWhere(ctx, toQuery)
 	if err != nil {
 		return err
 	}
 	byDriver := map[string][]nodeRec{}
 	for _, n := range nodes {
-		if n.Cloud == cloudLive && n.State.Between(epu.Pending, epu.Terminated) {
-			byDriver[n.Driver] = append(byDriver[n.Driver], n)
-		}
+		byDriver[n.Driver] = append(byDriver[n.Driver], n)
 	}
 	var errs []error
 	for name, ns := range byDriver {

@@ -3,6 +3,8 @@ package provisioner
 import (
 	"context"
 	"errors"
+
+	"github.com/cloudinitd/cloudinitd/epu"
 )
 
 // Store is where the provisioner keeps its records. It is narrow so that
@@ -19,6 +21,11 @@ type Store interface {
 	Launch(ctx context.Context, id string) (launchRec, error)
 	// Launches returns every launch, oldest first.
 	Launches(ctx context.Context) ([]launchRec, error)
+	// LaunchesIn returns the launches with from ≤ state < to (by
+	// number; a zero bound is open), oldest first.
+	LaunchesIn(ctx context.Context, from, to epu.State) ([]launchRec, error)
+	// CountLaunches counts the launches with from ≤ state < to.
+	CountLaunches(ctx context.Context, from, to epu.State) (int, error)
 	// UpdateLaunch applies f to the stored launch in a transaction and
 	// writes it when f returns true; it returns the launch as stored and
 	// whether it was written. ErrNotFound for an unknown id.
@@ -31,6 +38,12 @@ type Store interface {
 	Node(ctx context.Context, id string) (nodeRec, error)
 	// Nodes returns every node, by launch then index.
 	Nodes(ctx context.Context) ([]nodeRec, error)
+	// NodesWhere returns the nodes f selects, by launch then index.
+	NodesWhere(ctx context.Context, f NodeFilter) ([]nodeRec, error)
+	// CountNodes counts the nodes f selects.
+	CountNodes(ctx context.Context, f NodeFilter) (int, error)
+	// CountByState counts the nodes in each state.
+	CountByState(ctx context.Context) (map[epu.State]int, error)
 	// LaunchNodes returns the nodes of a launch, by index.
 	LaunchNodes(ctx context.Context, launchID string) ([]nodeRec, error)
 	// UpdateNode is UpdateLaunch for a node.
@@ -45,6 +58,25 @@ type Store interface {
 
 	Close() error
 }
+
+// NodeFilter selects nodes: From ≤ state < To by number (a zero bound is
+// open) and, when Clouds is not empty, whose instance is in one of those
+// cloud states.
+type NodeFilter struct {
+	From, To epu.State
+	Clouds   []cloudState
+}
+
+// Filters the provisioner uses.
+var (
+	// maybeLive: nodes that have, or may get, an instance: short of a
+	// final state, or final with an instance that may exist.
+	notFinal    = NodeFilter{To: epu.Terminated}
+	finalMaybe  = NodeFilter{From: epu.Terminated, Clouds: []cloudState{cloudIntent, cloudLive}}
+	toQuery     = NodeFilter{From: epu.Pending, To: epu.Terminated, Clouds: []cloudState{cloudLive}}
+	terminating = NodeFilter{From: epu.Terminating, To: epu.Terminated}
+	beforeTerm  = NodeFilter{To: epu.Terminating}
+)
 
 // Store errors.
 var (

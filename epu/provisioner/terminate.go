@@ -110,26 +110,22 @@ func (p *Provisioner) TerminateAll(ctx context.Context) (epu.TerminateAllResult,
 	if err := p.store.SetDisabled(ctx, true); err != nil {
 		return epu.TerminateAllResult{}, err
 	}
-	launches, err := p.store.Launches(ctx)
+	launches, err := p.store.LaunchesIn(ctx, "", epu.Terminating)
 	if err != nil {
 		return epu.TerminateAllResult{}, err
 	}
 	for _, l := range launches {
-		if !l.State.Final() {
-			if _, err := p.terminateLaunch(ctx, l.LaunchID); err != nil {
-				return epu.TerminateAllResult{}, err
-			}
+		if _, _, err := p.updateLaunch(ctx, l.LaunchID, epu.Terminating, "terminate_all"); err != nil {
+			return epu.TerminateAllResult{}, err
 		}
 	}
-	nodes, err := p.store.Nodes(ctx)
+	nodes, err := p.store.NodesWhere(ctx, beforeTerm)
 	if err != nil {
 		return epu.TerminateAllResult{}, err
 	}
 	for _, n := range nodes {
-		if n.State.Before(epu.Terminating) {
-			if _, err := p.terminateNode(ctx, n.NodeID); err != nil {
-				return epu.TerminateAllResult{}, err
-			}
+		if _, err := p.terminateNode(ctx, n.NodeID); err != nil {
+			return epu.TerminateAllResult{}, err
 		}
 	}
 	p.wake()
@@ -138,27 +134,18 @@ func (p *Provisioner) TerminateAll(ctx context.Context) (epu.TerminateAllResult,
 
 // remaining counts the nodes an instance of which may still exist.
 func (p *Provisioner) remaining(ctx context.Context) (epu.TerminateAllResult, error) {
-	nodes, err := p.store.Nodes(ctx)
+	n, err := p.liveNodes(ctx)
 	if err != nil {
 		return epu.TerminateAllResult{}, err
 	}
-	n := 0
-	for _, r := range nodes {
-		if !r.State.Final() || r.Cloud.mayExist() || p.isInflight(r.NodeID) {
-			n++
-		}
-	}
-	launches, err := p.store.Launches(ctx)
+	open, err := p.store.CountLaunches(ctx, "", epu.Terminated)
 	if err != nil {
 		return epu.TerminateAllResult{}, err
 	}
-	open := 0
-	for _, l := range launches {
-		if !l.State.Final() {
-			open++
-		}
-	}
-	return epu.TerminateAllResult{Done: n == 0 && open == 0, Remaining: n}, nil
+	p.mu.Lock()
+	inflight := len(p.inflight)
+	p.mu.Unlock()
+	return epu.TerminateAllResult{Done: n == 0 && open == 0 && inflight == 0, Remaining: n}, nil
 }
 
 // Enable lets provisioning start again after TerminateAll.

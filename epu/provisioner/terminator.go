@@ -42,13 +42,17 @@ func (p *Provisioner) terminatorLoop(ctx context.Context) {
 // (iaas.RunFinder); none found means none exists. Launches TERMINATING
 // whose nodes are all done become TERMINATED.
 func (p *Provisioner) terminatePass(ctx context.Context) error {
-	nodes, err := p.store.Nodes(ctx)
+	nodes, err := p.store.NodesWhere(ctx, terminating)
+	if err != nil {
+		return err
+	}
+	maybe, err := p.store.NodesWhere(ctx, finalMaybe)
 	if err != nil {
 		return err
 	}
 	byDriver := map[string][]nodeRec{}
-	for _, n := range nodes {
-		if (n.State == epu.Terminating || (n.State.Final() && n.Cloud.mayExist())) && !p.isInflight(n.NodeID) {
+	for _, n := range append(nodes, maybe...) {
+		if !p.isInflight(n.NodeID) {
 			byDriver[n.Driver] = append(byDriver[n.Driver], n)
 		}
 	}
@@ -148,14 +152,11 @@ func (p *Provisioner) findByToken(ctx context.Context, drv iaas.Driver) (map[str
 // settleLaunches marks TERMINATED the TERMINATING launches none of whose
 // nodes can still have an instance.
 func (p *Provisioner) settleLaunches(ctx context.Context) error {
-	launches, err := p.store.Launches(ctx)
+	launches, err := p.store.LaunchesIn(ctx, epu.Terminating, epu.Terminated)
 	if err != nil {
 		return err
 	}
 	for _, l := range launches {
-		if l.State != epu.Terminating {
-			continue
-		}
 		nodes, err := p.store.LaunchNodes(ctx, l.LaunchID)
 		if err != nil {
 			return err
