@@ -38,7 +38,7 @@ func epuArgs(prog string, args []string) ([]string, bool) {
 func epuProcess(args []string, env cl.Env) int {
 	ctx := context.Background()
 	switch sub := firstWord(args); sub {
-	case "provisioner", "controller":
+	case "provisioner", "controller", "agent":
 		signal.Ignore(syscall.SIGHUP)
 		var stop context.CancelFunc
 		ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
@@ -70,7 +70,7 @@ func runEpu(ctx context.Context, args []string, env cl.Env, self string) error {
 	if sub == "" || isHelpFlag(sub) {
 		if len(args) == 0 {
 			writeEpuHelp(env.Streams.Err, self)
-			return epuUsage(self, "missing subcommand: provisioner, controller, ctl or help")
+			return epuUsage(self, "missing subcommand: provisioner, controller, ctl, agent, node or help")
 		}
 		writeEpuHelp(env.Streams.Out, self)
 		return nil
@@ -91,6 +91,18 @@ func runEpu(ctx context.Context, args []string, env cl.Env, self string) error {
 			return nil
 		}
 		return runCtl(ctx, env, self, rest)
+	case "agent":
+		if wantsHelp(rest) {
+			writeAgentHelp(env.Streams.Out, self)
+			return nil
+		}
+		return runAgentCommand(ctx, self, rest)
+	case "node":
+		if wantsHelp(rest) {
+			writeNodeHelp(env.Streams.Out, self)
+			return nil
+		}
+		return runNode(ctx, env, self, rest)
 	}
 	err := epuUsage(self, "unknown subcommand %q", sub)
 	if s := cl.Suggest(sub, epuSubcommands); s != "" {
@@ -100,7 +112,7 @@ func runEpu(ctx context.Context, args []string, env cl.Env, self string) error {
 }
 
 // epuSubcommands are the words after "epu".
-var epuSubcommands = []string{"provisioner", "controller", "ctl", "help"}
+var epuSubcommands = []string{"provisioner", "controller", "ctl", "agent", "node", "help"}
 
 // epuUsage is a usage error (exit 2) whose hint names epu's help.
 func epuUsage(self, format string, args ...any) error {

@@ -16,6 +16,8 @@ func writeEpuHelp(w io.Writer, self string) {
 		{"provisioner --config FILE [--log FILE]", "run the provisioner daemon: launches and terminates workers"},
 		{"controller --config FILE [--log FILE]", "run the controller daemon: domains whose engines decide how many workers"},
 		{"ctl [--state-dir DIR] CALL [ARGS]", "call the daemon whose state directory is DIR; JSON out"},
+		{"agent --config FILE [--log FILE]", "run the node agent of a worker: heartbeats, health checks, keepalive"},
+		{"node [--home DIR] VERB [ARGS]", "what scripts on a worker call: config, log, keepalive, shutdown, autoscale..."},
 		{"help [SUBCOMMAND]", "show this help or a subcommand's"},
 	}, 40)
 	fmt.Fprintf(w, "\n'%s help ctl' lists the calls.\n\n%s", self, epuExitStatus)
@@ -79,6 +81,10 @@ func epuHelpCommand(w io.Writer, self string, args []string) error {
 		writeEpuDaemonHelp(w, self, args[0])
 	case "ctl":
 		writeCtlHelp(w, self)
+	case "agent":
+		writeAgentHelp(w, self)
+	case "node":
+		writeNodeHelp(w, self)
 	case "help":
 		writeEpuHelp(w, self)
 	default:

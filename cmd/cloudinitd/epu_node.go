@@ -1,0 +1,400 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/epu/agent"
+	"github.com/cloudinitd/cloudinitd/epu/engine"
+)
+
+// nodeVerb is one verb of 'epu node'.
+type nodeVerb struct {
+	name, args, usage string
+	run               func(ctx context.Context, v nodeRun) error
+}
+
+// nodeRun is what a verb works with.
+type nodeRun struct {
+	self string
+	env  cl.Env
+	fs   *flag.FlagSet
+	args []string // after the verb
+	home agent.Home
+}
+
+func nodeVerbs() []nodeVerb {
+	return []nodeVerb{
+		{"config", "KEY [--json]", "a value given to this node: node_id, instance_id, domain, controller, home, the plan values (--json: all, or {KEY: value})", nodeConfig},
+		{"log", "MESSAGE [--level info|warn|error] [--priority low|medium|high]", "send a message to the controller (error defaults to high priority, others medium; only medium and above are shown)", nodeLog},
+		{"keepalive", "[DURATION|forever]", "suppress the local health verdict for DURATION (default 1h) or forever", nodeKeepAlive},
+		{"shutdown", "[--unhealthy]", "ask the controller to stop this node; it answers granted (exit 0) or refused (exit 1)", nodeShutdown},
+		{"run_on_shutdown", "SCRIPT", "run SCRIPT (an absolute path) before this node is terminated", nodeRunOnShutdown},
+		{"run_shutdown_hooks", "[--timeout DURATION]", "run the registered run_on_shutdown scripts (what the provisioner runs over SSH)", nodeRunHooks},
+		{"test", "[--timeout DURATION]", "run this node's ready program", nodeTest},
+		{"report_issue", "[--dir DIR]", "zip the agent's logs and print the archive's path", nodeReportIssue},
+		{"autoscale", "--instancecount N | --corecount N [--name ARRAY] | --file JSON", "set the autoscale target of this node's domain (docs/autoscale.md)", nodeAutoscale},
+	}
+}
+
+// runNode is 'epu node [--home DIR] VERB [ARGS]'.
+func runNode(ctx context.Context, env cl.Env, self string, args []string) error {
+	homeFlag := ""
+	if len(args) > 0 && (args[0] == "--home" || strings.HasPrefix(args[0], "--home=")) {
+		if v, ok := strings.CutPrefix(args[0], "--home="); ok {
+			homeFlag, args = v, args[1:]
+		} else if len(args) > 1 {
+			homeFlag, args = args[1], args[2:]
+		} else {
+			return epuUsage(self, "%s node: --home needs a directory", self)
+		}
+	}
+	verb := firstWord(args)
+	if verb == "" {
+		return epuUsage(self, "%s node: missing verb (%s)", self, strings.Join(nodeVerbNames(), ", "))
+	}
+	for _, v := range nodeVerbs() {
+		if v.name != verb {
+			continue
+		}
+		home, err := nodeHome(env, homeFlag)
+		if err != nil {
+			return err
+		}
+		return v.run(ctx, nodeRun{self: self, env: env, fs: flag.NewFlagSet(verb, flag.ContinueOnError), args: args[1:], home: home})
+	}
+	err := epuUsage(self, "%s node: unknown verb %q", self, verb)
+	if s := cl.Suggest(verb, nodeVerbNames()); s != "" {
+		return cl.WithHint(err, fmt.Sprintf("did you mean %q?", s))
+	}
+	return err
+}
+
+func nodeVerbNames() []string {
+	var out []string
+	for _, v := range nodeVerbs() {
+		out = append(out, v.name)
+	}
+	return out
+}
+
+// nodeHome is --home, else $EPU_AGENT_HOME, else ~/.epu-agent.
+func nodeHome(env cl.Env, flagValue string) (agent.Home, error) {
+	if flagValue != "" {
+		return agent.Home(flagValue), nil
+	}
+	if h, ok := env.LookupEnv(agent.HomeEnv); ok && h != "" {
+		return agent.Home(h), nil
+	}
+	if env.HomeDir == "" {
+		return "", fmt.Errorf("node: no agent home: give --home or set $%s", agent.HomeEnv)
+	}
+	return agent.Home(filepath.Join(env.HomeDir, ".epu-agent")), nil
+}
+
+// parse parses the verb's flags; want bounds the positional arguments.
+func (v nodeRun) parse(minArgs, maxArgs int) ([]string, error) {
+	pos, err := parseEpuFlags(v.fs, v.self, "node "+v.fs.Name(), v.args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) < minArgs || (maxArgs >= 0 && len(pos) > maxArgs) {
+		for _, nv := range nodeVerbs() {
+			if nv.name == v.fs.Name() {
+				return nil, epuUsage(v.self, "usage: %s node %s %s", v.self, nv.name, nv.args)
+			}
+		}
+	}
+	return pos, nil
+}
+
+// open finds the running agent: without one, an error saying how to
+// start one.
+func (v nodeRun) open() (*agent.Node, error) {
+	n, err := agent.OpenNode(v.home)
+	if errors.Is(err, agent.ErrNoAgent) {
+		return nil, cl.WithHint(err, "the worker's boot program starts it: nohup "+v.self+" agent --config FILE &",
+			"docs/agent.md describes its configuration")
+	}
+	return n, err
+}
+
+// usageOf turns the agent package's usage errors into exit-2 errors.
+func (v nodeRun) usageOf(err error) error {
+	if errors.Is(err, agent.ErrUsage) {
+		return epuUsage(v.self, "%s node %v", v.self, strings.TrimPrefix(err.Error(), agent.ErrUsage.Error()+": "))
+	}
+	return err
+}
+
+func (v nodeRun) printJSON(x any) error {
+	enc := json.NewEncoder(v.env.Streams.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(x)
+}
+
+func nodeConfig(_ context.Context, v nodeRun) error {
+	asJSON := v.fs.Bool("json", false, "")
+	pos, err := v.parse(0, 1)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 && !*asJSON {
+		return epuUsage(v.self, "usage: %s node config KEY [--json] (or --json alone for every key)", v.self)
+	}
+	n, err := v.open()
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return v.printJSON(n.ConfigValues())
+	}
+	val, err := n.Config(pos[0])
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return v.printJSON(map[string]string{pos[0]: val})
+	}
+	_, err = fmt.Fprintln(v.env.Streams.Out, val)
+	return err
+}
+
+func nodeLog(ctx context.Context, v nodeRun) error {
+	level := v.fs.String("level", "", "")
+	priority := v.fs.String("priority", "", "")
+	pos, err := v.parse(1, -1)
+	if err != nil {
+		return err
+	}
+	n, err := v.open()
+	if err != nil {
+		return err
+	}
+	ans, err := n.Log(ctx, strings.Join(pos, " "), *level, *priority)
+	if err != nil {
+		return v.usageOf(err)
+	}
+	return v.printJSON(ans)
+}
+
+func nodeKeepAlive(_ context.Context, v nodeRun) error {
+	pos, err := v.parse(0, 1)
+	if err != nil {
+		return err
+	}
+	arg := ""
+	if len(pos) == 1 {
+		arg = pos[0]
+	}
+	if _, _, err := agent.ParseKeepAlive(arg); err != nil {
+		return epuUsage(v.self, "%s node %v", v.self, err)
+	}
+	n, err := v.open()
+	if err != nil {
+		return err
+	}
+	until, forever, err := n.KeepAlive(arg, time.Now())
+	if err != nil {
+		return v.usageOf(err)
+	}
+	if forever {
+		_, err = fmt.Fprintln(v.env.Streams.Out, "keepalive: forever (the local health verdict is not reported)")
+	} else {
+		_, err = fmt.Fprintf(v.env.Streams.Out, "keepalive: until %s\n", until.UTC().Format(time.RFC3339))
+	}
+	return err
+}
+
+func nodeShutdown(ctx context.Context, v nodeRun) error {
+	unhealthy := v.fs.Bool("unhealthy", false, "")
+	if _, err := v.parse(0, 0); err != nil {
+		return err
+	}
+	n, err := v.open()
+	if err != nil {
+		return err
+	}
+	ans, err := n.Shutdown(ctx, *unhealthy)
+	if err != nil {
+		return err
+	}
+	if err := v.printJSON(ans); err != nil {
+		return err
+	}
+	if !ans.Granted {
+		return fmt.Errorf("shutdown refused: %s", ans.Reason)
+	}
+	return nil
+}
+
+func nodeRunOnShutdown(_ context.Context, v nodeRun) error {
+	pos, err := v.parse(1, 1)
+	if err != nil {
+		return err
+	}
+	n, err := v.open()
+	if err != nil {
+		return err
+	}
+	return n.RunOnShutdown(pos[0])
+}
+
+func nodeRunHooks(ctx context.Context, v nodeRun) error {
+	timeout := v.fs.Duration("timeout", agent.DefaultShutdownHookTimeout, "")
+	if _, err := v.parse(0, 0); err != nil {
+		return err
+	}
+	n, err := v.open()
+	if err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(filepath.Join(n.Home.LogDir(), "agent.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	log := slog.New(slog.NewJSONHandler(logf, nil)).With("node_id", n.Cfg.NodeID)
+	failed, err := agent.RunHooks(ctx, n.Home, *timeout, log, v.env.Streams.Err)
+	if err != nil {
+		return err
+	}
+	if failed > 0 {
+		return fmt.Errorf("run_on_shutdown: %d script(s) failed (see %s/agent.log)", failed, n.Home.LogDir())
+	}
+	return nil
+}
+
+func nodeTest(ctx context.Context, v nodeRun) error {
+	timeout := v.fs.Duration("timeout", 10*time.Minute, "")
+	if _, err := v.parse(0, 0); err != nil {
+		return err
+	}
+	n, err := v.open()
+	if err != nil {
+		return err
+	}
+	return n.Test(ctx, v.env.Streams.Out, *timeout)
+}
+
+func nodeReportIssue(_ context.Context, v nodeRun) error {
+	dir := v.fs.String("dir", "", "")
+	if _, err := v.parse(0, 0); err != nil {
+		return err
+	}
+	n, err := v.open()
+	if err != nil {
+		return err
+	}
+	p, err := n.ReportIssue(*dir)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(v.env.Streams.Out, p)
+	return err
+}
+
+func nodeAutoscale(ctx context.Context, v nodeRun) error {
+	instances := v.fs.Int("instancecount", -1, "")
+	cores := v.fs.Int("corecount", -1, "")
+	name := v.fs.String("name", "", "")
+	file := v.fs.String("file", "", "")
+	if _, err := v.parse(0, 0); err != nil {
+		return err
+	}
+	req, err := autoscaleRequest(*instances, *cores, *name, *file)
+	if err != nil {
+		return epuUsage(v.self, "%s node autoscale: %v", v.self, err)
+	}
+	n, err := v.open()
+	if err != nil {
+		return err
+	}
+	st, err := n.Autoscale(ctx, req)
+	if err != nil {
+		return err
+	}
+	return v.printJSON(st)
+}
+
+// autoscaleRequest builds the request of 'epu node autoscale': a count
+// for one array (the domain's default without --name), or a file holding
+// a request object or a JSON list of array definitions (CycleCloud's
+// --file).
+func autoscaleRequest(instances, cores int, name, file string) (engine.AutoscaleRequest, error) {
+	counts := 0
+	for _, c := range []int{instances, cores} {
+		if c >= 0 {
+			counts++
+		}
+	}
+	switch {
+	case file != "" && (counts > 0 || name != ""):
+		return engine.AutoscaleRequest{}, errors.New("--file takes the whole request: no --instancecount, --corecount or --name with it")
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return engine.AutoscaleRequest{}, err
+		}
+		return parseAutoscaleFile(file, b)
+	case counts != 1:
+		return engine.AutoscaleRequest{}, errors.New("give one of --instancecount N, --corecount N or --file JSON")
+	case instances < -1 || cores < -1:
+		return engine.AutoscaleRequest{}, errors.New("counts are not negative")
+	}
+	if name == "" {
+		name = engine.DefaultArray
+	}
+	ar := engine.ArrayRequest{Name: name}
+	if instances >= 0 {
+		ar.TargetCount = &instances
+	} else {
+		ar.TargetCoreCount = &cores
+	}
+	return engine.AutoscaleRequest{Arrays: []engine.ArrayRequest{ar}}, nil
+}
+
+// parseAutoscaleFile reads a request object or a list of array
+// definitions; unknown keys are errors naming them.
+func parseAutoscaleFile(name string, b []byte) (engine.AutoscaleRequest, error) {
+	var req engine.AutoscaleRequest
+	trimmed := strings.TrimSpace(string(b))
+	dec := json.NewDecoder(strings.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	var err error
+	if strings.HasPrefix(trimmed, "[") {
+		err = dec.Decode(&req.Arrays)
+	} else {
+		err = dec.Decode(&req)
+	}
+	if err != nil {
+		return req, fmt.Errorf("%s: %w", name, err)
+	}
+	if req.Arrays == nil {
+		req.Arrays = []engine.ArrayRequest{}
+	}
+	return req, nil
+}
+
+func writeNodeHelp(w io.Writer, self string) {
+	fmt.Fprintf(w, "Usage: %s node [--home DIR] VERB [ARGS]\n\n", self)
+	writeWrapped(w, "", "What scripts on a worker call (Jetpack's commands, docs/agent.md), through the agent "+
+		"running on this node: its home is --home, else $"+agent.HomeEnv+", else ~/.epu-agent. Without a running "+
+		"agent every verb fails and says how to start one.")
+	fmt.Fprintln(w, "\nVerbs:")
+	var rows [][2]string
+	for _, v := range nodeVerbs() {
+		rows = append(rows, [2]string{v.name + " " + v.args, v.usage})
+	}
+	writeTable(w, rows, 44)
+}
