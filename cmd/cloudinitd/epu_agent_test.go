@@ -29,7 +29,7 @@ func (l *launches) Provision(_ context.Context, r epu.ProvisionRequest) error {
 	l.ids = append(l.ids, r.NodeIDs...)
 	return nil
 }
-func (l *launches) TerminateNodes(context.Context, []string) error         { return nil }
+func (l *launches) TerminateNodes(context.Context, []string) error        { return nil }
 func (l *launches) DumpState(context.Context, epu.DumpStateRequest) error { return nil }
 func (l *launches) count() int                                            { l.mu.Lock(); defer l.mu.Unlock(); return len(l.ids) }
 
