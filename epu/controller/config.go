@@ -23,7 +23,7 @@ type Config struct {
 	Listen          string       `json:"listen"`            // host:port; port 0 allowed
 	AdvertiseURL    string       `json:"advertise_url"`     // the URL the provisioner and workers reach; default http://<listen address>
 	Provisioner     Peer         `json:"provisioner"`       // where launches and terminations go
-	DecidePeriod    Duration     `json:"decide_period"`     // default 5s; an engine may change it (timed-pulse-irregular)
+	DecidePeriod    Duration     `json:"decide_period"`     // set: the period, whatever the engine asks; unset (0): 5s, and the engine may change it (timed-pulse-irregular)
 	MinDecidePeriod Duration     `json:"min_decide_period"` // floor of every decide period, the engine's included; default 1s
 	MaxDecidePeriod Duration     `json:"max_decide_period"` // ceiling of every decide period, the engine's included (tests force fast decides); default none
 	ResyncPeriod    Duration     `json:"resync_period"`     // each domain asks dump_state of its acknowledged instances this often; default 60s
@@ -186,11 +186,11 @@ func (c *Config) check() error {
 		return bad("listen", "want host:port: %v", err)
 	}
 	c.defaults()
-	if c.DecidePeriod < c.MinDecidePeriod {
+	if c.DecidePeriod != 0 && c.DecidePeriod < c.MinDecidePeriod {
 		return bad("decide_period", "%v is below min_decide_period %v", time.Duration(c.DecidePeriod), time.Duration(c.MinDecidePeriod))
 	}
-	if c.MaxDecidePeriod != 0 && c.MaxDecidePeriod < c.DecidePeriod {
-		return bad("max_decide_period", "%v is below decide_period %v", time.Duration(c.MaxDecidePeriod), time.Duration(c.DecidePeriod))
+	if c.MaxDecidePeriod != 0 && c.MaxDecidePeriod < max(c.DecidePeriod, c.MinDecidePeriod) {
+		return bad("max_decide_period", "%v is below decide_period or min_decide_period", time.Duration(c.MaxDecidePeriod))
 	}
 	seen := map[string]bool{}
 	for i := range c.Domains {
@@ -224,7 +224,6 @@ func (c *Config) defaults() {
 			*d = Duration(v)
 		}
 	}
-	def(&c.DecidePeriod, DefaultDecidePeriod)
 	def(&c.MinDecidePeriod, DefaultMinDecidePeriod)
 	def(&c.RetryPeriod, DefaultRetryPeriod)
 	def(&c.ResyncPeriod, DefaultResyncPeriod)

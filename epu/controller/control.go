@@ -38,7 +38,8 @@ var _ engine.Control = control{}
 func (d *domain) control(ctx context.Context) control { return control{d: d, ctx: ctx} }
 
 // Configure sets "timed-pulse-irregular" (the decide period in
-// milliseconds, kept within min_decide_period and max_decide_period) and "provisioner_vars" (the
+// milliseconds, kept within min_decide_period and max_decide_period; not
+// applied when decide_period is configured) and "provisioner_vars" (the
 // vars of every later launch), read by engine.ParseParams: everything is
 // checked before anything changes; an unknown parameter is an error.
 func (c control) Configure(params engine.Conf) error {
@@ -46,13 +47,15 @@ func (c control) Configure(params engine.Conf) error {
 	if err != nil {
 		return fmt.Errorf("configure: %w", err)
 	}
-	if p.HasPulse {
-		period := max(p.Pulse, c.d.env.minPeriod)
-		if c.d.env.maxPeriod > 0 {
-			period = min(period, c.d.env.maxPeriod)
-		}
+	switch {
+	case p.HasPulse && c.d.pinned:
+		c.d.logger().Info("the engine's decide period is not applied: decide_period is configured", "event", "decide_period",
+			"asked", p.Pulse.String(), "period", c.d.period.String())
+	case p.HasPulse:
+		period := c.d.env.clampPeriod(p.Pulse)
 		if period != p.Pulse {
-			c.d.logger().Info("decide period kept within min_decide_period and max_decide_period", "event", "decide_period", "asked", p.Pulse.String(), "period", period.String())
+			c.d.logger().Info("decide period kept within min_decide_period and max_decide_period", "event", "decide_period",
+				"asked", p.Pulse.String(), "period", period.String())
 		}
 		c.d.period = period
 	}

@@ -266,3 +266,25 @@ func TestDestroyTerminating(t *testing.T) {
 		t.Fatalf("terminated %v; want %s asked again", got, id)
 	}
 }
+
+// A configured decide_period is the period: the engine's is not applied,
+// and the log says so; unset, the default is 5 s.
+func TestDecidePeriodPinned(t *testing.T) {
+	e := &scriptedEngine{decide: func(_ int, c engine.Control, _ *engine.State) error {
+		return c.Configure(engine.Conf{"timed-pulse-irregular": 5000.0})
+	}}
+	cfg := testConfig(t.TempDir(), "scripted", nil)
+	cfg.DecidePeriod = Duration(2 * time.Second)
+	h := newHarness(t, cfg, e)
+	h.cycle()
+	if got := h.domain().currentPeriod(); got != 2*time.Second {
+		t.Errorf("period %v; want the configured 2s", got)
+	}
+	if !strings.Contains(h.logs.String(), `"event":"decide_period","asked":"5s","period":"2s"`) {
+		t.Errorf("no decide_period event saying the engine's period is not applied:\n%s", h.logs)
+	}
+	h2 := newHarness(t, testConfig(t.TempDir(), "scripted", nil), &scriptedEngine{})
+	if got := h2.domain().currentPeriod(); got != DefaultDecidePeriod {
+		t.Errorf("default period %v; want %v", got, DefaultDecidePeriod)
+	}
+}

@@ -28,6 +28,7 @@ type domain struct {
 	sensorChanges []epu.Sensor
 	health        *healthMonitor // nil: monitor off
 	period        time.Duration
+	pinned        bool // decide_period was configured: engines' periods are not applied
 	provVars      map[string]string
 	pending       []*action
 	stop          stopLoss
@@ -50,8 +51,14 @@ type env struct {
 	stopLoss    float64
 }
 
+// newDomain makes a domain; a period of 0 is the default, which the engine
+// may change.
 func newDomain(conf DomainConf, e *env, eng engine.Engine, period time.Duration) *domain {
-	d := &domain{conf: conf, env: e, engine: eng, period: period,
+	pinned := period != 0
+	if !pinned {
+		period = e.clampPeriod(DefaultDecidePeriod)
+	}
+	d := &domain{conf: conf, env: e, engine: eng, period: period, pinned: pinned,
 		instances: map[string]engine.Instance{}, sensors: map[string]epu.Sensor{},
 		kick: make(chan struct{}, 1)}
 	if conf.MonitorHealth {
@@ -59,6 +66,16 @@ func newDomain(conf DomainConf, e *env, eng engine.Engine, period time.Duration)
 			time.Duration(conf.HealthZombieTimeout), e.clock.Now())
 	}
 	return d
+}
+
+// clampPeriod keeps a decide period within min_decide_period and
+// max_decide_period.
+func (e *env) clampPeriod(p time.Duration) time.Duration {
+	p = max(p, e.minPeriod)
+	if e.maxPeriod > 0 {
+		p = min(p, e.maxPeriod)
+	}
+	return p
 }
 
 // logger returns the domain's logger.
