@@ -162,7 +162,7 @@ func (p *Provisioner) launchNode(ctx context.Context, l launchRec, n nodeRec, dt
 		return err
 	}
 	now := p.clock.Now()
-	_, _, err = p.updateNode(context.WithoutCancel(ctx), n.NodeID, func(r *nodeRec) bool {
+	rec, _, err = p.updateNode(context.WithoutCancel(ctx), n.NodeID, func(r *nodeRec) bool {
 		r.Cloud, r.IaaSID, r.Handle = cloudLive, inst.ID, inst.Handle
 		r.Hostname, r.PublicIP, r.PrivateIP = inst.Hostname, inst.PublicIP, inst.PrivateIP
 		r.PendingTime = now
@@ -171,6 +171,13 @@ func (p *Provisioner) launchNode(ctx context.Context, l launchRec, n nodeRec, dt
 	})
 	if err != nil {
 		p.log.Error("record launched instance", "node_id", n.NodeID, "iaas_id", inst.ID, "error", err)
+		return nil
+	}
+	if inst.State == iaas.StateRunning && rec.State == epu.Pending {
+		// The cloud says it runs already: no need to wait for a query.
+		if rec, err = p.observe(ctx, rec, inst); err == nil && rec.State == epu.Started {
+			p.contextualize(rec, inst)
+		}
 	}
 	return nil
 }

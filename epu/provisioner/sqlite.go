@@ -9,39 +9,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
-
-	"github.com/cloudinitd/cloudinitd/epu"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
 
 // DBFile is the name of the records' database in the state directory.
 const DBFile = "provisioner.db"
-
-const schema = `
-CREATE TABLE IF NOT EXISTS launches (
-	launch_id TEXT PRIMARY KEY,
-	seq       INTEGER NOT NULL,
-	state_num INTEGER NOT NULL,
-	record    TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS nodes (
-	node_id   TEXT PRIMARY KEY,
-	launch_id TEXT NOT NULL,
-	idx       INTEGER NOT NULL,
-	state_num INTEGER NOT NULL,
-	cloud     TEXT NOT NULL DEFAULT '',
-	record    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS nodes_launch ON nodes (launch_id, idx);
-CREATE INDEX IF NOT EXISTS nodes_state ON nodes (state_num, cloud);
-CREATE INDEX IF NOT EXISTS launches_state ON launches (state_num, seq);
-CREATE TABLE IF NOT EXISTS flags (
-	name  TEXT PRIMARY KEY,
-	value INTEGER NOT NULL
-);
-`
 
 // sqliteStore is the Store in a SQLite file (modernc.org/sqlite), one
 // connection, so transactions are serialized.
@@ -146,98 +119,6 @@ func (s *sqliteStore) Launch(ctx context.Context, id string) (launchRec, error) 
 		return l, fmt.Errorf("launch %q: %w", id, ErrNotFound)
 	}
 	return l, err
-}
-
-// migrate creates the schema; a records file made before the cloud
-// column existed gets it.
-func migrate(ctx context.Context, db *sql.DB) error {
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('nodes')`).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		var has int
-		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('nodes') WHERE name = 'cloud'`).Scan(&has); err != nil {
-			return err
-		}
-		if has == 0 {
-			if _, err := db.ExecContext(ctx, `ALTER TABLE nodes ADD COLUMN cloud TEXT NOT NULL DEFAULT ''`); err != nil {
-				return err
-			}
-			if _, err := db.ExecContext(ctx, `UPDATE nodes SET cloud = COALESCE(json_extract(record, '$.cloud'), '')`); err != nil {
-				return err
-			}
-		}
-	}
-	_, err := db.ExecContext(ctx, schema)
-	return err
-}
-
-func (s *sqliteStore) NodesWhere(ctx context.Context, f NodeFilter) ([]nodeRec, error) {
-	where, args := f.sql()
-	return list[nodeRec](ctx, s.db, `SELECT record FROM nodes WHERE `+where+` ORDER BY launch_id, idx`, args...)
-}
-
-func (s *sqliteStore) CountNodes(ctx context.Context, f NodeFilter) (int, error) {
-	where, args := f.sql()
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM nodes WHERE `+where, args...).Scan(&n)
-	return n, err
-}
-
-func (s *sqliteStore) CountByState(ctx context.Context) (map[epu.State]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT state_num, COUNT(*) FROM nodes GROUP BY state_num`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	byNum := map[int]epu.State{}
-	for _, st := range epu.States {
-		byNum[st.Number()] = st
-	}
-	out := map[epu.State]int{}
-	for rows.Next() {
-		var num, n int
-		if err := rows.Scan(&num, &n); err != nil {
-			return nil, err
-		}
-		out[byNum[num]] = n
-	}
-	return out, rows.Err()
-}
-
-func (s *sqliteStore) LaunchesIn(ctx context.Context, from, to epu.State) ([]launchRec, error) {
-	hi := to.Number()
-	if to == "" {
-		hi = 1 << 30
-	}
-	return list[launchRec](ctx, s.db, `SELECT record FROM launches WHERE state_num >= ? AND state_num < ? ORDER BY seq`, from.Number(), hi)
-}
-
-func (s *sqliteStore) CountLaunches(ctx context.Context, from, to epu.State) (int, error) {
-	hi := to.Number()
-	if to == "" {
-		hi = 1 << 30
-	}
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM launches WHERE state_num >= ? AND state_num < ?`, from.Number(), hi).Scan(&n)
-	return n, err
-}
-
-// sql is f as a WHERE clause and its arguments.
-func (f NodeFilter) sql() (string, []any) {
-	hi := f.To.Number()
-	if f.To == "" {
-		hi = 1 << 30
-	}
-	where, args := `state_num >= ? AND state_num < ?`, []any{f.From.Number(), hi}
-	if len(f.Clouds) > 0 {
-		where += ` AND cloud IN (?` + strings.Repeat(`, ?`, len(f.Clouds)-1) + `)`
-		for _, c := range f.Clouds {
-			args = append(args, string(c))
-		}
-	}
-	return where, args
 }
 
 func (s *sqliteStore) Launches(ctx context.Context) ([]launchRec, error) {

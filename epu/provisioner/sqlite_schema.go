@@ -1,0 +1,55 @@
+package provisioner
+
+import (
+	"context"
+	"database/sql"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS launches (
+	launch_id TEXT PRIMARY KEY,
+	seq       INTEGER NOT NULL,
+	state_num INTEGER NOT NULL,
+	record    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nodes (
+	node_id   TEXT PRIMARY KEY,
+	launch_id TEXT NOT NULL,
+	idx       INTEGER NOT NULL,
+	state_num INTEGER NOT NULL,
+	cloud     TEXT NOT NULL DEFAULT '',
+	record    TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS nodes_launch ON nodes (launch_id, idx);
+CREATE INDEX IF NOT EXISTS nodes_state ON nodes (state_num, cloud);
+CREATE INDEX IF NOT EXISTS launches_state ON launches (state_num, seq);
+CREATE TABLE IF NOT EXISTS flags (
+	name  TEXT PRIMARY KEY,
+	value INTEGER NOT NULL
+);
+`
+
+// migrate creates the schema; a records file made before the cloud
+// column existed gets it.
+func migrate(ctx context.Context, db *sql.DB) error {
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('nodes')`).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		var has int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('nodes') WHERE name = 'cloud'`).Scan(&has); err != nil {
+			return err
+		}
+		if has == 0 {
+			if _, err := db.ExecContext(ctx, `ALTER TABLE nodes ADD COLUMN cloud TEXT NOT NULL DEFAULT ''`); err != nil {
+				return err
+			}
+			if _, err := db.ExecContext(ctx, `UPDATE nodes SET cloud = COALESCE(json_extract(record, '$.cloud'), '')`); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := db.ExecContext(ctx, schema)
+	return err
+}
