@@ -153,7 +153,9 @@ func (d *domain) queueLaunch(in engine.Instance) {
 		vars = map[string]string{}
 	}
 	maps.Copy(vars, in.Extravars)
-	vars["node_id"] = in.InstanceID
+	// node_id and domain tell the worker's agent who it is and which
+	// domain's node token it carries (docs/agent.md).
+	vars["node_id"], vars["domain"] = in.InstanceID, d.conf.Name
 	d.queue(&action{kind: launchAction, req: epu.ProvisionRequest{LaunchID: in.LaunchID, DeployableType: d.conf.DeployableType,
 		NodeIDs: []string{in.InstanceID}, Site: in.Site, Allocation: in.Allocation, Vars: vars}})
 }
