@@ -13,6 +13,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/cloudinitd/cloudinitd/epu"
+	"github.com/cloudinitd/cloudinitd/epu/api"
 	"github.com/cloudinitd/cloudinitd/epu/provisioner"
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/plan"
@@ -27,18 +28,21 @@ import (
 // directory <work dir>/<node id>, bootconf.json filled from the bag and
 // bootenv.sh (0600), the bootpgm, then the readypgm. The bag is the
 // deployable type's deps, then the node's vars, then node_id, launch_id
-// and hostname. A deployable type without programs is ready once its
+// and hostname, and node_token when the node's vars name its domain (the
+// token of that domain's workers, derived from the run's secret: the
+// worker's agent carries it, docs/agent.md). A deployable type without programs is ready once its
 // instance runs. Relative program paths are relative to the configuration
 // file, as its other paths. (The provisioner calls it again after a restart: every
 // step may run again on the same instance.)
 type workerContextualizer struct {
-	pool *remote.Pool
-	dir  string // relative program paths are relative to it: the configuration's directory
-	log  *slog.Logger
+	pool   *remote.Pool
+	secret string // the run's secret, for the node tokens; never logged
+	dir    string // relative program paths are relative to it: the configuration's directory
+	log    *slog.Logger
 }
 
-func newWorkerContextualizer(configPath string, log *slog.Logger) *workerContextualizer {
-	return &workerContextualizer{pool: remote.NewPool(remote.SSHOptions{Logger: log}), dir: filepath.Dir(configPath), log: log}
+func newWorkerContextualizer(configPath, secret string, log *slog.Logger) *workerContextualizer {
+	return &workerContextualizer{pool: remote.NewPool(remote.SSHOptions{Logger: log}), secret: secret, dir: filepath.Dir(configPath), log: log}
 }
 
 // Contextualize runs the worker's programs; an error says which step
@@ -63,7 +67,10 @@ func (w *workerContextualizer) Contextualize(ctx context.Context, node epu.Node,
 	if err := ex.Prepare(ctx, stage); err != nil {
 		return fmt.Errorf("prepare %s: %w", stage, err)
 	}
-	bag := workerBag(node, inst, dt)
+	bag, err := workerBag(node, inst, dt, w.secret)
+	if err != nil {
+		return err
+	}
 	if dt.BootConf != "" {
 		if err := uploadWorkerConf(ctx, ex, stage, dt.BootConf, bag); err != nil {
 			return fmt.Errorf("bootconf: %w", err)
@@ -122,7 +129,7 @@ func workerTarget(inst iaas.Instance, dt provisioner.DeployableType) (remote.Tar
 	return t, nil
 }
 
-func workerBag(node epu.Node, inst iaas.Instance, dt provisioner.DeployableType) map[string]string {
+func workerBag(node epu.Node, inst iaas.Instance, dt provisioner.DeployableType, secret string) (map[string]string, error) {
 	bag := map[string]string{}
 	for k, v := range dt.Deps {
 		bag[k] = v
@@ -131,7 +138,14 @@ func workerBag(node epu.Node, inst iaas.Instance, dt provisioner.DeployableType)
 		bag[k] = v
 	}
 	bag["node_id"], bag["launch_id"], bag["hostname"] = node.NodeID, node.LaunchID, inst.Hostname
-	return bag
+	if d := node.Vars["domain"]; d != "" {
+		tok, err := api.NodeToken(secret, d)
+		if err != nil {
+			return nil, fmt.Errorf("node token of domain %q: %w", d, err)
+		}
+		bag["node_token"] = tok
+	}
+	return bag, nil
 }
 
 func lookup(bag map[string]string) func(string) (string, bool) {

@@ -27,7 +27,7 @@ func loadDaemonConfig(role, path string) (daemonConfig, error) {
 			return provisioner.New(cfg, provisioner.Deps{
 				Registry:       drivers.Registry(),
 				Logger:         log,
-				Contextualizer: newWorkerContextualizer(path, log),
+				Contextualizer: newWorkerContextualizer(path, cfg.RunSecret, log),
 			})
 		}}, nil
 	case "controller":
