@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -44,6 +45,8 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	parallel := fs.Int("parallel", 0, "services of a level at once (0: all)")
 	workDir := fs.String("workdir", "", "REMOTE_WORKING_DIR_ENV for the stage directories")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole child here")
+	memProfile := fs.String("memprofile", "", "write a heap profile here at the end of the boot (allocations since start, and what is live)")
+	memRate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate for -memprofile (0: Go's default, one sample per 512 KiB)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,6 +60,9 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memProfile != "" && *memRate > 0 {
+		runtime.MemProfileRate = *memRate
 	}
 	env := map[string]string{}
 	if *workDir != "" {
@@ -83,6 +89,11 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	if err := bootlevel.Record(ctx, db, p); err != nil {
 		return fmt.Errorf("record plan: %w", err)
 	}
+	// Like `cloudinitd boot`, the boot does not keep the loaded plan alive
+	// (p is not used past here): the record holds it.
+	for _, l := range p.Levels {
+		st.Services += len(l.Services)
+	}
 	t2 := time.Now()
 	driver, err := fake.New(fake.Options{Memory: true, LookupEnv: lookup})
 	if err != nil {
@@ -107,8 +118,10 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	if err != nil {
 		return fmt.Errorf("boot: %w", err)
 	}
-	for _, l := range p.Levels {
-		st.Services += len(l.Services)
+	if *memProfile != "" {
+		if err := writeHeapProfile(*memProfile); err != nil {
+			return err
+		}
 	}
 	st.LoadMS = ms(t1.Sub(t0))
 	st.RecordMS = ms(t2.Sub(t1))
@@ -116,6 +129,16 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	st.VmHWM = procStatusBytes(0, "VmHWM:")
 	st.Steps = steps.Stats()
 	return json.NewEncoder(stdout).Encode(st)
+}
+
+// writeHeapProfile writes the heap profile (allocations since the start
+// and what is live now) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(pprof.Lookup("heap").WriteTo(f, 0), f.Close())
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -45,7 +45,8 @@ func command(ctx context.Context, name string, args ...string) *exec.Cmd {
 // runResult is what one timed child run gives back.
 type runResult struct {
 	Wall   time.Duration
-	MaxRSS int64 // peak resident set of the child, bytes
+	CPU    time.Duration // user and system time of the child (and its waited-for children)
+	MaxRSS int64         // peak resident set of the child, bytes
 }
 
 // runTimed runs cmd to completion and measures its wall time from start to
@@ -89,6 +90,7 @@ func runWatched(cmd *exec.Cmd, maxRSS int64) (runResult, error) {
 	res := runResult{Wall: wall}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		res.MaxRSS = ru.Maxrss * 1024 // Linux reports KiB
+		res.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
 	if capped.Load() {
 		err = fmt.Errorf("%w (%d MiB)", errRSSCap, maxRSS>>20)

@@ -69,14 +69,14 @@ func (r report) write(w io.Writer) error {
 	}
 	if len(r.Scale) > 0 {
 		b.WriteString("\n### Scale (fake driver in memory, zero latency, dry-run executor)\n\n")
-		b.WriteString("| services | levels | wall | of which boot | peak RSS | record size | target | met |\n|---:|---:|---:|---:|---:|---:|---|---|\n")
+		b.WriteString("| services | levels | wall | of which boot | CPU | peak RSS | record size | target | met |\n|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
 		for _, s := range r.Scale {
 			if s.Err != "" {
-				fmt.Fprintf(&b, "| %d | %d | %s (failed) | | %s | | %s | %s |\n", s.Services, s.Levels, secs(s.Wall), mib(s.MaxRSS), s.target(), firstLine(s.Err))
+				fmt.Fprintf(&b, "| %d | %d | %s (failed) | | | %s | | %s | %s |\n", s.Services, s.Levels, secs(s.Wall), mib(s.MaxRSS), s.target(), firstLine(s.Err))
 				continue
 			}
-			fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %s | %s |\n", s.Services, s.Levels, secs(s.Wall),
-				secs(s.BootWall), mib(s.MaxRSS), mib(s.RecordBytes), s.target(), s.met())
+			fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", s.Services, s.Levels, secs(s.Wall),
+				secs(s.BootWall), secs(s.CPU), mib(s.MaxRSS), mib(s.RecordBytes), s.target(), s.met())
 		}
 	}
 	if len(r.Overlap) > 0 {

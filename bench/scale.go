@@ -17,6 +17,7 @@ type scaleResult struct {
 	Services, Levels int
 	Wall             time.Duration // the child process, start to exit
 	BootWall         time.Duration // of which Engine.Boot
+	CPU              time.Duration // user and system time of the child
 	MaxRSS           int64         // peak RSS of the child process, bytes
 	RecordBytes      int64         // the SQLite record (with its WAL, if any)
 	Err              string

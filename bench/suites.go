@@ -177,11 +177,11 @@ func runScale(ctx context.Context, env scaleEnv, n int) (scaleResult, error) {
 		fmt.Fprintf(progress, "  FAILED after %.2fs at peak RSS %s: %v\n", rr.Wall.Seconds(), mib(rr.MaxRSS), err)
 		return res, nil
 	}
-	res.Wall, res.MaxRSS = rr.Wall, rr.MaxRSS
+	res.Wall, res.MaxRSS, res.CPU = rr.Wall, rr.MaxRSS, rr.CPU
 	res.BootWall = time.Duration(stats.BootMS * float64(time.Millisecond))
 	res.RecordBytes = fileSize(store.Path(db, runName)) + fileSize(store.Path(db, runName)+"-wal")
-	fmt.Fprintf(progress, "  %.2fs (boot %.2fs), peak RSS %s, record %s\n",
-		res.Wall.Seconds(), res.BootWall.Seconds(), mib(res.MaxRSS), mib(res.RecordBytes))
+	fmt.Fprintf(progress, "  %.2fs (boot %.2fs, %.2f CPU-s), peak RSS %s, record %s\n",
+		res.Wall.Seconds(), res.BootWall.Seconds(), res.CPU.Seconds(), mib(res.MaxRSS), mib(res.RecordBytes))
 	return res, nil
 }
 

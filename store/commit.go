@@ -129,7 +129,8 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 		return false, err
 	}
 	defer sqlTx.Rollback()
-	tx := &txn{tx: sqlTx, cache: &db.stmts, bound: map[string]*sql.Stmt{}, missed: missed}
+	tx := &txn{tx: sqlTx, cache: &db.stmts, bound: map[string]*sql.Stmt{}, missed: missed,
+		ids: &db.ids, seen: map[string]int64{}}
 	ok := 0
 	for _, w := range ws {
 		wctx := context.WithoutCancel(w.ctx)
@@ -163,5 +164,9 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 	if _, err := tx.ExecContext(ctx, `UPDATE run SET updated_at = ? WHERE id = 1`, now); err != nil {
 		return failed, err
 	}
-	return failed, sqlTx.Commit()
+	if err := sqlTx.Commit(); err != nil {
+		return failed, err
+	}
+	db.ids.keep(tx.seen)
+	return failed, nil
 }

@@ -158,6 +158,32 @@ func TestLaunchDoneClearsHostKey(t *testing.T) {
 	}
 }
 
+// TestLaunchDoneReturnsRecord: LaunchDone completes the row it read before
+// its update instead of reading it again; what it returns is what the
+// record holds, with and without a handle.
+func TestLaunchDoneReturnsRecord(t *testing.T) {
+	db, _ := newRun(t)
+	twoLevels(t, db)
+	ctx := context.Background()
+	for i, handle := range [][]byte{nil, {0, 1, 2}} {
+		in, err := db.LaunchIntent(ctx, "web", i+1, fmt.Sprintf("tok-%d", i+1), "fake")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.LaunchDone(ctx, in.ID, fmt.Sprintf("i-%d", i+1), handle)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs, err := db.InstanceHistory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(hs[len(hs)-1], got); diff != "" {
+			t.Errorf("handle %v: LaunchDone returned (-record +returned):\n%s", handle, diff)
+		}
+	}
+}
+
 // TestSetRunning records hostname and state in one write, journaled once.
 func TestSetRunning(t *testing.T) {
 	db, _ := newRun(t)

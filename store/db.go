@@ -38,6 +38,7 @@ type DB struct {
 	lock     *lock
 	commit   committer
 	stmts    stmtCache
+	ids      serviceIDs
 }
 
 // Open opens the existing record of run for writing: it takes the run's lock

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ErrNoIntent is returned for an intent id the record does not hold.
@@ -61,7 +62,13 @@ func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, 
 func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string, handle []byte) (HistoryRow, error) {
 	var row HistoryRow
 	err := db.write(ctx, fmt.Sprintf("launch %d done", intentID), func(ctx context.Context, tx *txn, now string) error {
-		sid, svc, attempt, driver, err := intent(ctx, tx, intentID)
+		// The row read before the update, completed here as the update
+		// writes it: one query per launch instead of two.
+		h, err := historyRow(ctx, tx, intentID)
+		if err != nil {
+			return err
+		}
+		sid, err := serviceID(ctx, tx, h.Service)
 		if err != nil {
 			return err
 		}
@@ -71,17 +78,22 @@ func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string,
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE service SET instance_id = ?, driver = ?, handle = ?, attempt = ?, state = ?, host_key = NULL, updated_at = ? WHERE id = ?`,
-			instanceID, null(driver), nullBytes(handle), attempt, string(StateLaunched), now, sid)
+			instanceID, null(h.Driver), nullBytes(handle), h.Attempt, string(StateLaunched), now, sid)
 		if err != nil {
 			return err
 		}
-		_, err = appendEvent(ctx, tx, Event{Service: svc, Event: "launched", State: StateLaunched,
+		_, err = appendEvent(ctx, tx, Event{Service: h.Service, Event: "launched", State: StateLaunched,
 			Detail: "instance " + instanceID}, now)
 		if err != nil {
 			return err
 		}
-		row, err = historyRow(ctx, tx, intentID)
-		return err
+		h.InstanceID, h.Handle, h.State = instanceID, nil, HistoryLaunched
+		if len(handle) > 0 {
+			h.Handle = slices.Clone(handle)
+		}
+		h.Launched = parseStamp(sql.NullString{String: now, Valid: true})
+		row = h
+		return nil
 	})
 	if err != nil {
 		return HistoryRow{}, err
@@ -152,16 +164,18 @@ func (db *DB) MarkInstance(ctx context.Context, instanceID string, state History
 	return rows, nil
 }
 
-// historyRow reads one history row in tx.
+// historyRow reads one history row in tx, through the statement cache:
+// every launch reads back the row it wrote, so a statement parsed each
+// time cost the record's single writer more than the writes themselves.
 func historyRow(ctx context.Context, tx *txn, id int64) (HistoryRow, error) {
-	hs, err := queryHistory(ctx, tx, `WHERE h.id = ?`, id)
-	if err != nil {
-		return HistoryRow{}, err
-	}
-	if len(hs) != 1 {
+	h, err := scanHistory(tx.QueryRowContext(ctx, historySelect+`WHERE h.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
 		return HistoryRow{}, ErrNoIntent
 	}
-	return hs[0], nil
+	if err != nil {
+		return HistoryRow{}, fmt.Errorf("instance history: %w", err)
+	}
+	return h, nil
 }
 
 // InstanceHistory returns every history row, oldest first.
@@ -175,30 +189,42 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// historySelect reads history rows; a WHERE clause over h may follow.
+const historySelect = `SELECT h.id, s.name, h.attempt, h.client_token, h.driver, h.instance_id,
+		h.handle, h.requested_at, h.launched_at, h.state, h.terminated_at, h.detail
+		FROM instance_history h JOIN service s ON s.id = h.service_id `
+
 // queryHistory returns the history rows selected by where (a WHERE
 // clause over h, the history, or ""), oldest first.
 func queryHistory(ctx context.Context, q querier, where string, args ...any) ([]HistoryRow, error) {
-	rows, err := q.QueryContext(ctx, `SELECT h.id, s.name, h.attempt, h.client_token, h.driver, h.instance_id,
-		h.handle, h.requested_at, h.launched_at, h.state, h.terminated_at, h.detail
-		FROM instance_history h JOIN service s ON s.id = h.service_id `+where+` ORDER BY h.id`, args...)
+	rows, err := q.QueryContext(ctx, historySelect+where+` ORDER BY h.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("instance history: %w", err)
 	}
 	defer rows.Close()
 	var hs []HistoryRow
 	for rows.Next() {
-		var h HistoryRow
-		var inst, requested, launched, terminated, detail sql.NullString
-		if err := rows.Scan(&h.ID, &h.Service, &h.Attempt, &h.ClientToken, &h.Driver, &inst,
-			&h.Handle, &requested, &launched, &h.State, &terminated, &detail); err != nil {
+		h, err := scanHistory(rows)
+		if err != nil {
 			return nil, fmt.Errorf("instance history: %w", err)
 		}
-		h.InstanceID, h.Detail = inst.String, detail.String
-		h.Requested, h.Launched, h.Terminated = parseStamp(requested), parseStamp(launched), parseStamp(terminated)
 		hs = append(hs, h)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("instance history: %w", err)
 	}
 	return hs, nil
+}
+
+// scanHistory reads one row of historySelect (*sql.Row or *sql.Rows).
+func scanHistory(r interface{ Scan(...any) error }) (HistoryRow, error) {
+	var h HistoryRow
+	var inst, requested, launched, terminated, detail sql.NullString
+	if err := r.Scan(&h.ID, &h.Service, &h.Attempt, &h.ClientToken, &h.Driver, &inst,
+		&h.Handle, &requested, &launched, &h.State, &terminated, &detail); err != nil {
+		return HistoryRow{}, err
+	}
+	h.InstanceID, h.Detail = inst.String, detail.String
+	h.Requested, h.Launched, h.Terminated = parseStamp(requested), parseStamp(launched), parseStamp(terminated)
+	return h, nil
 }

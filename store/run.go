@@ -5,20 +5,59 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // ErrNoService is returned for a service name the record does not hold.
 var ErrNoService = errors.New("no such service")
 
 // serviceID returns the row id of the service named name, or ErrNoService
-// (callers name the service in their error prefix).
+// (callers name the service in their error prefix). A service row is never
+// deleted and its id never changes, so ids read in a committed transaction
+// are kept (serviceIDs) and the launch of each service does not look its
+// id up again.
 func serviceID(ctx context.Context, tx *txn, name string) (int64, error) {
+	if id, ok := tx.ids.get(name); ok {
+		return id, nil
+	}
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM service WHERE name = ?`, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNoService
 	}
+	if err == nil {
+		tx.seen[name] = id
+	}
 	return id, err
+}
+
+// serviceIDs are the ids of services read by committed transactions.
+type serviceIDs struct {
+	mu sync.RWMutex
+	m  map[string]int64
+}
+
+func (c *serviceIDs) get(name string) (int64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	id, ok := c.m[name]
+	return id, ok
+}
+
+// keep adds the ids a transaction read, once it has committed: a row
+// inserted by a transaction that rolled back must not be remembered.
+func (c *serviceIDs) keep(seen map[string]int64) {
+	if len(seen) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]int64, len(seen))
+	}
+	for k, v := range seen {
+		c.m[k] = v
+	}
 }
 
 // Run returns the run row.

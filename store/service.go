@@ -148,13 +148,17 @@ func (db *DB) SetState(ctx context.Context, svc string, state State, detail stri
 // SetState in one write.
 func (db *DB) SetRunning(ctx context.Context, svc, hostname, detail string) error {
 	return db.write(ctx, fmt.Sprintf("service %q: set running", svc), func(ctx context.Context, tx *txn, now string) error {
-		if err := setColumn(ctx, tx, now, svc, "hostname", null(hostname)); err != nil {
+		res, err := tx.ExecContext(ctx, `UPDATE service SET hostname = ?, state = ?, updated_at = ? WHERE name = ?`,
+			null(hostname), string(StateRunning), now, svc)
+		if err != nil {
 			return err
 		}
-		if err := setColumn(ctx, tx, now, svc, "state", string(StateRunning)); err != nil {
+		if n, err := res.RowsAffected(); err != nil {
 			return err
+		} else if n == 0 {
+			return ErrNoService
 		}
-		_, err := appendEvent(ctx, tx, Event{Service: svc, Event: "state", State: StateRunning, Detail: detail}, now)
+		_, err = appendEvent(ctx, tx, Event{Service: svc, Event: "state", State: StateRunning, Detail: detail}, now)
 		return err
 	})
 }

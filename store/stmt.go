@@ -60,6 +60,8 @@ type txn struct {
 	cache  *stmtCache
 	bound  map[string]*sql.Stmt
 	missed map[string]bool
+	ids    *serviceIDs      // service ids of committed transactions
+	seen   map[string]int64 // service ids read in this one (kept once it commits)
 }
 
 func (t *txn) stmt(ctx context.Context, q string) *sql.Stmt {
