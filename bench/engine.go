@@ -23,9 +23,12 @@ import (
 // bootStats is what "child boot" prints on stdout, one JSON object.
 type bootStats struct {
 	LoadMS, RecordMS, BootMS float64
-	Services                 int
-	VmHWM                    int64 // bytes, from /proc/self/status at the end
-	Steps                    []stepStat
+	// With -then: each later command on the booted record, by a new
+	// Engine (which reads the record again, as a new process would).
+	StatusMS, TerminateMS float64
+	Services              int
+	VmHWM                 int64 // bytes, from /proc/self/status at the end
+	Steps                 []stepStat
 }
 
 // childEngine runs the engine modes: "boot" loads a plan, records it in a
@@ -44,6 +47,7 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	prelaunch := fs.Bool("prelaunch", true, "launch every level's instances before level 1")
 	parallel := fs.Int("parallel", 0, "services of a level at once (0: all)")
 	workDir := fs.String("workdir", "", "REMOTE_WORKING_DIR_ENV for the stage directories")
+	then := fs.String("then", "", "commands to run after the boot, each on a new Engine: status, terminate (in that order)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole child here")
 	memProfile := fs.String("memprofile", "", "write a heap profile here at the end of the boot (allocations since start, and what is live)")
 	memRate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate for -memprofile (0: Go's default, one sample per 512 KiB)")
@@ -114,19 +118,38 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	}
 	err = e.Boot(ctx, bootlevel.BootOptions{Prelaunch: *prelaunch})
 	t3 := time.Now()
-	err = errors.Join(err, c.Close())
 	if err != nil {
-		return fmt.Errorf("boot: %w", err)
+		return errors.Join(fmt.Errorf("boot: %w", err), c.Close())
 	}
+	st.VmHWM = procStatusBytes(0, "VmHWM:") // the boot's peak, before any -then command
 	if *memProfile != "" {
 		if err := writeHeapProfile(*memProfile); err != nil {
-			return err
+			return errors.Join(err, c.Close())
 		}
+	}
+	for _, cmd := range splitList(*then) {
+		later := &bootlevel.Engine{DB: db, Drivers: e.Drivers, Connector: c, LookupEnv: lookup}
+		t := time.Now()
+		switch cmd {
+		case "status":
+			err = later.Status(ctx)
+			st.StatusMS = ms(time.Since(t))
+		case "terminate":
+			err = later.Terminate(ctx)
+			st.TerminateMS = ms(time.Since(t))
+		default:
+			err = fmt.Errorf("-then: unknown command %q (want status, terminate)", cmd)
+		}
+		if err != nil {
+			return errors.Join(fmt.Errorf("%s: %w", cmd, err), c.Close())
+		}
+	}
+	if err := c.Close(); err != nil {
+		return fmt.Errorf("close connector: %w", err)
 	}
 	st.LoadMS = ms(t1.Sub(t0))
 	st.RecordMS = ms(t2.Sub(t1))
 	st.BootMS = ms(t3.Sub(t2))
-	st.VmHWM = procStatusBytes(0, "VmHWM:")
 	st.Steps = steps.Stats()
 	return json.NewEncoder(stdout).Encode(st)
 }

@@ -50,7 +50,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	suites := fs.String("suites", "ssh,scale,overlap,epu", "suites to run: ssh, scale, overlap, epu")
 	ns := fs.String("n", "20,50", "SSH fan-out sizes (hosts)")
 	contenders := fs.String("contenders", "floor,parallel-ssh,ansible,cloudinitd,cloudinitd-cli", "SSH fan-out contenders (cloudinitd-cli builds ./cmd/cloudinitd)")
-	scale := fs.String("scale", "1000,10000", "scale suite sizes (services)")
+	scale := fs.String("scale", "1000,10000,100000", "scale suite sizes (services)")
 	epuN := fs.String("epu-n", "10000", "epu suite sizes (workers)")
 	o := options{}
 	fs.IntVar(&o.levels, "levels", 10, "levels of the scale plans")
@@ -59,7 +59,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.port, "port", 0, "sshd port on every host address (0: the first free from 2222)")
 	fs.DurationVar(&o.runTimeout, "run-timeout", 10*time.Minute, "limit for one contender run")
 	scaleRSS := fs.Int64("scale-max-rss", 2048, "MiB: kill a scale child whose resident set grows past this")
-	fs.DurationVar(&o.scaleLimit, "scale-timeout", 2*time.Minute, "kill a scale child that runs longer")
+	fs.DurationVar(&o.scaleLimit, "scale-timeout", 5*time.Minute, "kill a scale child that runs longer")
 	fs.DurationVar(&o.epuLimit, "epu-timeout", 5*time.Minute, "kill an epu child (provisioner or floor) that runs longer")
 	fs.StringVar(&o.epuProfile, "epu-cpuprofile", "", "write the CPU profile of the epu suite's provisioner to this file")
 	fs.StringVar(&o.user, "user", "root", "account every SSH contender logs in as (must exist; see docs/performance.md)")

@@ -69,14 +69,20 @@ func (r report) write(w io.Writer) error {
 	}
 	if len(r.Scale) > 0 {
 		b.WriteString("\n### Scale (fake driver in memory, zero latency, dry-run executor)\n\n")
-		b.WriteString("| services | levels | wall | of which boot | CPU | peak RSS | record size | target | met |\n|---:|---:|---:|---:|---:|---:|---:|---|---|\n")
+		b.WriteString("| services | levels | wall | of which boot | CPU | peak RSS | record size | status | terminate |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range r.Scale {
 			if s.Err != "" {
-				fmt.Fprintf(&b, "| %d | %d | %s (failed) | | | %s | | %s | %s |\n", s.Services, s.Levels, secs(s.Wall), mib(s.MaxRSS), s.target(), firstLine(s.Err))
+				fmt.Fprintf(&b, "| %d | %d | %s (failed: %s) | | | %s | | | |\n", s.Services, s.Levels, secs(s.Wall), firstLine(s.Err), mib(s.MaxRSS))
 				continue
 			}
 			fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", s.Services, s.Levels, secs(s.Wall),
-				secs(s.BootWall), secs(s.CPU), mib(s.MaxRSS), mib(s.RecordBytes), s.target(), s.met())
+				secs(s.BootWall), secs(s.CPU), mib(s.MaxRSS), mib(s.RecordBytes), secs(s.Status), secs(s.Terminate))
+		}
+		b.WriteString("\nwall: the child process (plan load, record, boot); CPU: its user and system time. " +
+			"status and terminate: each by a new Engine on the booted record, in a second child.\n\n")
+		b.WriteString("| target | value | goal | met |\n|---|---:|---:|---|\n")
+		for _, t := range scaleTargets(r.Scale) {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.What, t.Value, t.Target, t.Met)
 		}
 	}
 	if len(r.Overlap) > 0 {

@@ -180,8 +180,29 @@ func runScale(ctx context.Context, env scaleEnv, n int) (scaleResult, error) {
 	res.Wall, res.MaxRSS, res.CPU = rr.Wall, rr.MaxRSS, rr.CPU
 	res.BootWall = time.Duration(stats.BootMS * float64(time.Millisecond))
 	res.RecordBytes = fileSize(store.Path(db, runName)) + fileSize(store.Path(db, runName)+"-wal")
+	if n == scaleStatusAt {
+		// The fake driver in memory lives in the booting process: status
+		// and terminate run in a second child after its own boot, so the
+		// first child's peak RSS is the boot's alone.
+		cmd := command(cctx, env.self, "child", "boot", "-plan", top, "-db", db+"-then", "-connector", "dryrun", "-then", "status,terminate")
+		cmd.Env = append(os.Environ(), "CLOUDINITD_FAKE_MEMORY=true")
+		st, _, err := runBootChild(cmd, env.maxRSS)
+		if err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			res.Err = fmt.Sprintf("status and terminate: %v", err)
+			fmt.Fprintf(progress, "  status/terminate FAILED: %v\n", err)
+			return res, nil
+		}
+		res.Status = time.Duration(st.StatusMS * float64(time.Millisecond))
+		res.Terminate = time.Duration(st.TerminateMS * float64(time.Millisecond))
+	}
 	fmt.Fprintf(progress, "  %.2fs (boot %.2fs, %.2f CPU-s), peak RSS %s, record %s\n",
 		res.Wall.Seconds(), res.BootWall.Seconds(), res.CPU.Seconds(), mib(res.MaxRSS), mib(res.RecordBytes))
+	if res.Status > 0 {
+		fmt.Fprintf(progress, "  then status %.2fs, terminate %.2fs\n", res.Status.Seconds(), res.Terminate.Seconds())
+	}
 	return res, nil
 }
 

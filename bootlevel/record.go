@@ -25,13 +25,26 @@ func Record(ctx context.Context, db *store.DB, p *plan.Plan) error {
 		return fmt.Errorf("record plan: %w", err)
 	}
 	var ls []store.Level
-	var ss []store.Service
+	n := 0
+	for _, l := range p.Levels {
+		n += len(l.Services)
+	}
+	ss := make([]store.Service, 0, n)
+	// Most settings come from the same few lines ([defaults], a cloud
+	// section): their source is formatted once, and every service shares
+	// the string.
+	sources := map[plan.Source]string{}
 	for i, l := range p.Levels {
 		ls = append(ls, store.Level{Number: l.Number, Key: l.Key, ConfFile: l.File, Position: i})
 		for j, s := range l.Services {
-			rs := store.Service{Name: s.Name, Level: l.Number, Position: j}
+			rs := store.Service{Name: s.Name, Level: l.Number, Position: j, Settings: make([]store.Setting, 0, len(s.Settings))}
 			for _, set := range s.Settings {
-				st := store.Setting{Key: set.Key, Value: set.Value, Source: set.Source.String()}
+				src, ok := sources[set.Source]
+				if !ok {
+					src = set.Source.String()
+					sources[set.Source] = src
+				}
+				st := store.Setting{Key: set.Key, Value: set.Value, Source: src}
 				if plan.IsSecret(set.Key) {
 					st.Value, st.Redacted = secretRef(set.Source.Env)
 				}
