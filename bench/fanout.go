@@ -24,6 +24,7 @@ type contender struct {
 
 // fanoutResult is one contender at one N.
 type fanoutResult struct {
+	Login     string // the account the contenders logged in as
 	N         int
 	Contender string
 	Walls     []time.Duration // timed repetitions, warm-ups excluded
@@ -55,15 +56,23 @@ type fanoutEnv struct {
 	login login // the account the contenders log in as
 }
 
+// hostsContender names the result of an N whose hosts could not start.
+const hostsContender = "hosts"
+
 // runFanout starts n sshd hosts, measures every contender on them (the
 // contenders interleaved within each repetition, so drift hits all alike)
 // and stops the hosts and every stray process before returning.
 func runFanout(ctx context.Context, env fanoutEnv, n int) (_ []fanoutResult, err error) {
-	dir := filepath.Join(env.work, fmt.Sprintf("fanout-%d", n))
-	fmt.Fprintf(env.progress, "ssh fan-out N=%d: starting %d sshd hosts\n", n, n)
+	dir := filepath.Join(env.work, fmt.Sprintf("fanout-%s-%d", env.login.Name, n))
+	fmt.Fprintf(env.progress, "ssh fan-out N=%d as %s: starting %d sshd hosts\n", n, env.login.Name, n)
 	h, err := startHosts(ctx, filepath.Join(dir, "hosts"), n, env.port, env.login)
 	if err != nil {
-		return nil, fmt.Errorf("N=%d: %w", n, err)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// Where the machine cannot hold n hosts, the report says so.
+		fmt.Fprintf(env.progress, "  N=%d: the machine does not hold %d sshd hosts: %v\n", n, n, err)
+		return []fanoutResult{{Login: env.login.Name, N: n, Contender: hostsContender, Err: err.Error()}}, nil
 	}
 	defer func() {
 		err = errors.Join(err, h.Stop(), reapStrays(nil))
@@ -79,7 +88,7 @@ func runFanout(ctx context.Context, env fanoutEnv, n int) (_ []fanoutResult, err
 		if err != nil {
 			return nil, fmt.Errorf("N=%d: %s: %w", n, name, err)
 		}
-		results = append(results, fanoutResult{N: n, Contender: name, Skipped: skip})
+		results = append(results, fanoutResult{Login: env.login.Name, N: n, Contender: name, Skipped: skip})
 		cs = append(cs, c)
 	}
 	for rep := -env.warmup; rep < env.reps; rep++ {
@@ -120,6 +129,8 @@ func makeContender(name string, env fanoutEnv, h *Hosts, progs Programs, dir str
 	switch name {
 	case "floor":
 		c = floorContender(h, env.self)
+	case "samework":
+		c = sameworkContender(h, progs, env.self)
 	case "parallel-ssh":
 		c = psshContender(h, progs, dir)
 	case "ansible":
@@ -141,7 +152,7 @@ func makeContender(name string, env fanoutEnv, h *Hosts, progs Programs, dir str
 			return contender{}, "", err
 		}
 	default:
-		return contender{}, "", fmt.Errorf("unknown contender (want floor, parallel-ssh, ansible, cloudinitd or cloudinitd-cli)")
+		return contender{}, "", fmt.Errorf("unknown contender (want floor, samework, parallel-ssh, ansible, cloudinitd or cloudinitd-cli)")
 	}
 	for _, exe := range c.needs {
 		if _, err := exec.LookPath(exe); err != nil {

@@ -5,13 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"os"
-	"strings"
-	"time"
 
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -42,30 +37,12 @@ func floorMain(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	b, err := os.ReadFile(*hostsFile)
+	cfg, addrs, err := clientConfig(*hostsFile, *keyPath, *known, *user)
 	if err != nil {
 		return err
-	}
-	keyPEM, err := os.ReadFile(*keyPath)
-	if err != nil {
-		return err
-	}
-	signer, err := ssh.ParsePrivateKey(keyPEM)
-	if err != nil {
-		return fmt.Errorf("key: %w", err)
-	}
-	hostKeys, err := knownhosts.New(*known)
-	if err != nil {
-		return fmt.Errorf("known hosts: %w", err)
-	}
-	cfg := &ssh.ClientConfig{
-		User:            *user,
-		Auth:            []ssh.AuthMethod{ssh.PublicKeys(signer)},
-		HostKeyCallback: hostKeys,
-		Timeout:         30 * time.Second,
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	for _, addr := range strings.Fields(string(b)) {
+	for _, addr := range addrs {
 		g.Go(func() error {
 			if err := runTrue(ctx, addr, cfg); err != nil {
 				return fmt.Errorf("%s: %w", addr, err)
@@ -78,20 +55,11 @@ func floorMain(ctx context.Context, args []string, stderr io.Writer) error {
 
 // runTrue connects to addr and runs `true` in one session.
 func runTrue(ctx context.Context, addr string, cfg *ssh.ClientConfig) error {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	client, closeClient, err := dial(ctx, addr, cfg)
 	if err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	defer stop()
-	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
-	if err != nil {
-		_ = conn.Close()
-		return err
-	}
-	client := ssh.NewClient(c, chans, reqs)
-	defer client.Close()
+	defer closeClient()
 	s, err := client.NewSession()
 	if err != nil {
 		return err

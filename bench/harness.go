@@ -21,17 +21,12 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return fmt.Errorf("find own executable: %w", err)
 	}
-	var acct login
-	if slices.Contains(o.suites, "ssh") {
-		if acct, err = lookupLogin(o.user); err != nil {
-			return err
-		}
-	}
 	work, err := os.MkdirTemp("", "bench-")
 	if err != nil {
 		return err
 	}
-	// The hosts' sessions run as acct and must reach their directories.
+	// The hosts' sessions run as the login accounts and must reach their
+	// directories.
 	if err := os.Chmod(work, 0o755); err != nil {
 		return err
 	}
@@ -49,21 +44,44 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 		Reps:    o.reps,
 		Warmup:  o.warmup,
 	}
-	if acct.Name != "" {
-		r.Machine = append(r.Machine, acct.describe(ctx))
-	}
 	defer func() {
 		// A partial report is still worth printing.
 		r.LoadEnd = loadAverage()
 		err = errors.Join(err, writeReport(r, o.out, stdout))
 	}()
+	var accts []login
+	if slices.Contains(o.suites, "ssh") {
+		for _, u := range o.users {
+			if u != newLogin {
+				l, err := lookupLogin(u)
+				if err != nil {
+					return err
+				}
+				accts = append(accts, l)
+				continue
+			}
+			l, remove, err := makeLogin(ctx)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				// No process of the account may be left for userdel.
+				err = errors.Join(err, reapStrays(nil), remove())
+			}()
+			fmt.Fprintf(stderr, "bench: made the throwaway account %s (removed at the end)\n", l.Name)
+			accts = append(accts, l)
+		}
+		for _, l := range accts {
+			r.Machine = append(r.Machine, l.describe(ctx))
+		}
+	}
 	for _, suite := range o.suites {
 		switch suite {
 		case "ssh":
 			env := fanoutEnv{
 				work: work, self: self, contenders: o.contenders,
 				reps: o.reps, warmup: o.warmup, port: o.port,
-				runTimeout: o.runTimeout, progress: stderr, login: acct,
+				runTimeout: o.runTimeout, progress: stderr,
 				cloudinitd: cloudinitdFanout(self),
 			}
 			if slices.Contains(o.contenders, "cloudinitd-cli") {
@@ -73,11 +91,17 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 				}
 				env.cli = cloudinitdCLI(bin)
 			}
-			for _, n := range o.ns {
-				res, err := runFanout(ctx, env, n)
-				r.Fanout = append(r.Fanout, res...)
-				if err != nil {
-					return err
+			for _, l := range accts {
+				env.login = l
+				for _, n := range o.ns {
+					res, err := runFanout(ctx, env, n)
+					r.Fanout = append(r.Fanout, res...)
+					if err != nil {
+						return err
+					}
+					if len(res) == 1 && res[0].Contender == hostsContender {
+						break // the machine holds no more hosts: larger N neither
+					}
 				}
 			}
 		case "scale":
@@ -139,6 +163,8 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 		err = epuProvisionerMain(ctx, args[1:], stdout, stderr)
 	case "epu-floor":
 		err = epuFloorMain(ctx, args[1:], stdout, stderr)
+	case "samework":
+		err = sameworkMain(ctx, args[1:], stderr)
 	default:
 		err = childEngine(ctx, args[0], args[1:], stdout, stderr)
 	}

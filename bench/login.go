@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,14 +16,53 @@ import (
 )
 
 // login is the account every contender logs in to the hosts as (-user).
-// root is the default; any other account must exist with a home directory
-// and a login shell (the harness does not create accounts), and the
-// harness hands it the directories its sessions write to.
+// The standard setting is an ordinary login account, as on a cloud image:
+// by default (newLogin) the harness makes a throwaway one and removes it
+// at the end. root, or any existing account with a home directory and a
+// login shell, can be named instead; the harness hands the account the
+// directories its sessions write to.
 type login struct {
 	Name     string
 	UID, GID int
 	Home     string
 	Shell    string
+}
+
+// newLogin is the -user value of a throwaway ordinary account.
+const newLogin = "new"
+
+// makeLogin makes a throwaway ordinary account as a cloud image has one:
+// `useradd -m -s /bin/bash` (Debian's skeleton .bashrc, which returns at
+// once when not interactive), unlocked for key login with `usermod -p
+// '*'`. remove deletes it with its home directory (userdel -r); call it
+// once no process of the account is left.
+func makeLogin(ctx context.Context) (l login, remove func() error, err error) {
+	if os.Geteuid() != 0 {
+		return login{}, nil, fmt.Errorf("-user %s: making an account needs root; name an existing one with -user", newLogin)
+	}
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return login{}, nil, err
+	}
+	name := "bench" + hex.EncodeToString(b[:])
+	if out, err := command(ctx, "useradd", "-m", "-s", "/bin/bash", name).CombinedOutput(); err != nil {
+		return login{}, nil, fmt.Errorf("useradd %s: %w%s", name, err, tail(string(out), 5))
+	}
+	remove = func() error {
+		// Not bound to ctx: the account goes also after an interrupt.
+		out, err := command(context.WithoutCancel(ctx), "userdel", "-r", name).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("userdel -r %s: %w%s", name, err, tail(string(out), 5))
+		}
+		return nil
+	}
+	if out, err := command(ctx, "usermod", "-p", "*", name).CombinedOutput(); err != nil {
+		return login{}, nil, errors.Join(fmt.Errorf("usermod -p '*' %s: %w%s", name, err, tail(string(out), 5)), remove())
+	}
+	if l, err = lookupLogin(name); err != nil {
+		return login{}, nil, errors.Join(err, remove())
+	}
+	return l, remove, nil
 }
 
 // lookupLogin resolves name from the password database.

@@ -37,7 +37,7 @@ type options struct {
 	epuProfile string
 	out        string
 	keep       bool
-	user       string // the account contenders log in to the hosts as
+	users      []string // the accounts contenders log in to the hosts as, one setting each
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -48,8 +48,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		fs.PrintDefaults()
 	}
 	suites := fs.String("suites", "ssh,scale,overlap,epu", "suites to run: ssh, scale, overlap, epu")
-	ns := fs.String("n", "20,50", "SSH fan-out sizes (hosts)")
-	contenders := fs.String("contenders", "floor,parallel-ssh,ansible,cloudinitd,cloudinitd-cli", "SSH fan-out contenders (cloudinitd-cli builds ./cmd/cloudinitd)")
+	ns := fs.String("n", "20,50,100", "SSH fan-out sizes (hosts)")
+	contenders := fs.String("contenders", "floor,samework,parallel-ssh,ansible,cloudinitd,cloudinitd-cli", "SSH fan-out contenders (cloudinitd-cli builds ./cmd/cloudinitd)")
 	scale := fs.String("scale", "1000,10000,100000", "scale suite sizes (services)")
 	epuN := fs.String("epu-n", "10000", "epu suite sizes (workers)")
 	o := options{}
@@ -62,7 +62,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.scaleLimit, "scale-timeout", 5*time.Minute, "kill a scale child that runs longer")
 	fs.DurationVar(&o.epuLimit, "epu-timeout", 5*time.Minute, "kill an epu child (provisioner or floor) that runs longer")
 	fs.StringVar(&o.epuProfile, "epu-cpuprofile", "", "write the CPU profile of the epu suite's provisioner to this file")
-	fs.StringVar(&o.user, "user", "root", "account every SSH contender logs in as (must exist; see docs/performance.md)")
+	users := fs.String("user", newLogin, "accounts the SSH contenders log in as, one setting each: "+newLogin+" (a throwaway ordinary account, made with useradd -m and removed after), root, or an existing account")
 	fs.StringVar(&o.out, "o", "", "also write the report as markdown to this file")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (configs, logs) for inspection")
 	if err := fs.Parse(args); err != nil {
@@ -74,6 +74,10 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	o.scaleRSS = *scaleRSS << 20
 	o.suites = splitList(*suites)
 	o.contenders = splitList(*contenders)
+	o.users = splitList(*users)
+	if len(o.users) == 0 {
+		return o, errors.New("-user: name at least one account")
+	}
 	var err error
 	if o.ns, err = intList("-n", *ns); err != nil {
 		return o, err
