@@ -139,6 +139,7 @@ func (d *domain) send(ctx context.Context, a *action) error {
 // decide, then the pending provisioner calls; between periods, calls
 // queued by a reconfigure or due again after a failure.
 func (d *domain) loop(ctx context.Context) error {
+	d.tryAdopt(ctx)
 	d.flush(ctx)
 	tick := d.env.clock.After(d.currentPeriod())
 	resync := d.env.clock.After(d.env.resync)
@@ -152,6 +153,10 @@ func (d *domain) loop(ctx context.Context) error {
 			d.flush(ctx)
 			resync = d.env.clock.After(d.env.resync)
 		case <-tick:
+			if !d.tryAdopt(ctx) {
+				tick = d.env.clock.After(d.env.retryPeriod)
+				continue
+			}
 			d.decide(ctx)
 			d.flush(ctx)
 			tick = d.env.clock.After(d.currentPeriod())
@@ -207,4 +212,17 @@ func (d *domain) queueResync() {
 	}
 	slices.Sort(ids)
 	d.queue(&action{kind: dumpAction, ids: ids})
+}
+
+// tryAdopt runs adopt if it is still owed; false while it fails (no
+// decide then: the engine would launch a second pool beside the first).
+func (d *domain) tryAdopt(ctx context.Context) bool {
+	if !d.needsAdoption() {
+		return true
+	}
+	if err := d.adopt(ctx); err != nil {
+		d.logger().Warn("no decide until the provisioner's nodes are listed", "event", "adopt_failed", "retry_in", d.env.retryPeriod.String(), "error", err.Error())
+		return false
+	}
+	return true
 }

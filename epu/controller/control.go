@@ -154,8 +154,10 @@ func (d *domain) queueLaunch(in engine.Instance) {
 	}
 	maps.Copy(vars, in.Extravars)
 	// node_id and domain tell the worker's agent who it is and which
-	// domain's node token it carries (docs/agent.md).
-	vars["node_id"], vars["domain"] = in.InstanceID, d.conf.Name
+	// domain's node token it carries (docs/agent.md); epu_controller and
+	// domain let a controller that lost its store find its pool (adopt.go).
+	vars["node_id"] = in.InstanceID
+	vars[VarController], vars[VarDomain] = d.env.service, d.conf.Name
 	d.queue(&action{kind: launchAction, req: epu.ProvisionRequest{LaunchID: in.LaunchID, DeployableType: d.conf.DeployableType,
 		NodeIDs: []string{in.InstanceID}, Site: in.Site, Allocation: in.Allocation, Vars: vars}})
 }

@@ -15,7 +15,8 @@ import (
 
 // Launch registers the instance as REQUESTING before the provision
 // request leaves, with provisioner_vars + extravars + node_id + domain +
-// heartbeat_dest and this controller as the only subscriber.
+// heartbeat_dest (+ epu_controller, the service that owns the worker) and
+// this controller as the only subscriber.
 func TestLaunchRequest(t *testing.T) {
 	e := &scriptedEngine{decide: func(_ int, c engine.Control, _ *engine.State) error {
 		if err := c.Configure(engine.Conf{"provisioner_vars": map[string]any{"a": "b", "shared": "from-vars"}}); err != nil {
@@ -37,7 +38,8 @@ func TestLaunchRequest(t *testing.T) {
 	id := req.NodeIDs[0]
 	want := epu.ProvisionRequest{LaunchID: h.instance(id).LaunchID, DeployableType: "worker", NodeIDs: []string{id},
 		Site: "site-a", Allocation: "small",
-		Vars:        map[string]string{"a": "b", "shared": "from-extra", "unique": "1", "node_id": id, "domain": "d", "heartbeat_dest": h.self.URL},
+		Vars: map[string]string{"a": "b", "shared": "from-extra", "unique": "1", "node_id": id, "domain": "d", "heartbeat_dest": h.self.URL,
+			"epu_controller": "epu-test"},
 		Subscribers: []epu.Subscriber{h.self}}
 	if d := cmp.Diff(want, req); d != "" {
 		t.Errorf("provision request (-want +got):\n%s", d)

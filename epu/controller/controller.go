@@ -78,7 +78,7 @@ func New(cfg Config, deps Deps) (*Controller, error) {
 		return nil, fmt.Errorf("controller: %w", err)
 	}
 	c := &Controller{cfg: cfg, domains: map[string]*domain{}, auth: api.NewAuthenticator(admin), token: admin,
-		env: &env{clock: clock, log: logger, store: st, prov: deps.Provisioner,
+		env: &env{clock: clock, log: logger, store: st, prov: deps.Provisioner, service: cfg.Service,
 			minPeriod: time.Duration(cfg.MinDecidePeriod), maxPeriod: time.Duration(cfg.MaxDecidePeriod), retryPeriod: time.Duration(cfg.RetryPeriod), resync: time.Duration(cfg.ResyncPeriod), stopLoss: cfg.StopLoss}}
 	for i, dc := range cfg.Domains {
 		d, err := c.startDomain(ctx, i, dc, deps.Engines)
@@ -146,6 +146,8 @@ func (c *Controller) startDomain(ctx context.Context, i int, dc DomainConf, engi
 	if len(dump) > 0 {
 		d.queue(&action{kind: dumpAction, ids: dump})
 	}
+	_, canList := c.env.prov.(NodeLister)
+	d.adopting = len(s.instances) == 0 && canList
 	d.logger().Info("domain recovered", "event", "domain_recovered", "instances", len(s.instances),
 		"dump_state", len(dump), "sensors", len(s.sensors), "reconfigurations", len(s.reconfs))
 	if err := d.initialize(ctx, conf); err != nil {

@@ -29,6 +29,7 @@ type domain struct {
 	health        *healthMonitor // nil: monitor off
 	period        time.Duration
 	pinned        bool // decide_period was configured: engines' periods are not applied
+	adopting      bool // the store had no instance: adopt the provisioner's nodes of this domain before the first decide
 	provVars      map[string]string
 	pending       []*action
 	stop          stopLoss
@@ -43,6 +44,7 @@ type env struct {
 	log         *slog.Logger
 	store       store
 	prov        Provisioner
+	service     string         // this controller's service name (marks its workers' vars)
 	self        epu.Subscriber // this controller, as the provisioner reaches it; set by Run before the loops start
 	minPeriod   time.Duration
 	maxPeriod   time.Duration // 0: none

@@ -21,6 +21,16 @@ type Provisioner interface {
 	DumpState(ctx context.Context, req epu.DumpStateRequest) error
 }
 
+// NodeLister is the optional ability of a Provisioner to list every node
+// record it keeps (describe_nodes without ids), with their public vars. A
+// controller whose store is empty (its host was replaced) adopts the
+// nodes its vars mark as its domain's before the first decide.
+type NodeLister interface {
+	Nodes(ctx context.Context) ([]epu.Node, error)
+}
+
+var _ NodeLister = (*httpProvisioner)(nil)
+
 // Engines makes decision engines by name; *engine.Registry is one.
 type Engines interface {
 	// New returns a fresh engine of that name, or an error naming the
@@ -53,4 +63,12 @@ func (h *httpProvisioner) TerminateNodes(ctx context.Context, ids []string) erro
 
 func (h *httpProvisioner) DumpState(ctx context.Context, req epu.DumpStateRequest) error {
 	return h.c.Call(ctx, http.MethodPost, "/v1/dump_state", req, nil)
+}
+
+func (h *httpProvisioner) Nodes(ctx context.Context) ([]epu.Node, error) {
+	var out struct {
+		Nodes []epu.Node `json:"nodes"`
+	}
+	err := h.c.Call(ctx, http.MethodGet, "/v1/nodes", nil, &out)
+	return out.Nodes, err
 }

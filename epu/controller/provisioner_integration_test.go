@@ -3,6 +3,7 @@ package controller_test
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -121,13 +122,29 @@ func TestWithProvisioner(t *testing.T) {
 	waitFor(t, "1 worker after reconfigure", func() bool { return running() == 1 && live() == 1 })
 
 	stop()
-	cl, _ = start()
-	waitFor(t, "the restarted controller's stable verdict", func() bool {
+	cl, stop = start()
+	stable := func() bool {
 		a, err := cl.DEState(context.Background(), "sleeper")
 		return err == nil && a.DEState == epu.DEStable
-	})
+	}
+	waitFor(t, "the restarted controller's stable verdict", stable)
 	if n := live(); n != 1 {
 		t.Fatalf("live instances after the controller's restart: %d; want 1 (the reconfigured N)", n)
+	}
+
+	// The controller's host replaced: its state directory is gone. It
+	// adopts the worker it had instead of launching a new pool (N is 3
+	// again, the initial configuration: the reconfiguration was lost
+	// with the store, so 2 are launched beside the adopted one).
+	stop()
+	if err := os.RemoveAll(ccfg.StateDir); err != nil {
+		t.Fatal(err)
+	}
+	cl, _ = start()
+	waitFor(t, "3 workers after a start with no state", func() bool { return running() == 3 && live() == 3 })
+	waitFor(t, "stable after a start with no state", stable)
+	if n := live(); n != 3 {
+		t.Fatalf("live instances after a start with no state: %d; want 3 (the adopted one and 2 new)", n)
 	}
 }
 
