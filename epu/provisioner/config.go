@@ -36,6 +36,7 @@ type Config struct {
 	QueryPeriod       Duration `json:"query_period,omitempty"`       // default 10s
 	DisappearAfter    Duration `json:"disappear_after,omitempty"`    // default 60s after the pending time
 	ContextTimeout    Duration `json:"context_timeout,omitempty"`    // contextualization of one node, default 10m
+	ShutdownTimeout   Duration `json:"shutdown_timeout,omitempty"`   // a worker's terminatepgm before its termination, default 1m
 	Backoff           Backoff  `json:"backoff,omitzero"`
 	Push              Push     `json:"push,omitzero"`
 
@@ -56,6 +57,7 @@ type DeployableType struct {
 	BootPgmArgs  string            `json:"bootpgm_args,omitempty"`
 	ReadyPgm     string            `json:"readypgm,omitempty"`
 	ReadyPgmArgs string            `json:"readypgm_args,omitempty"`
+	TerminatePgm string            `json:"terminatepgm,omitempty"` // run on the worker before its termination (a ShutdownRunner), e.g. 'epu node run_shutdown_hooks'
 	Deps         map[string]string `json:"deps,omitempty"`
 	BootConf     string            `json:"bootconf,omitempty"` // bootconf template path
 	// Options are driver keys passed as LaunchSpec.Options
@@ -108,6 +110,7 @@ const (
 	DefaultQueryPeriod       = 10 * time.Second
 	DefaultDisappearAfter    = 60 * time.Second
 	DefaultContextTimeout    = 10 * time.Minute
+	DefaultShutdownTimeout   = time.Minute
 	DefaultCapacityBackoff   = 5 * time.Minute
 	DefaultThrottledBackoff  = time.Minute
 )
@@ -244,6 +247,7 @@ func (c *Config) defaults() {
 	defD(&c.QueryPeriod, DefaultQueryPeriod)
 	defD(&c.DisappearAfter, DefaultDisappearAfter)
 	defD(&c.ContextTimeout, DefaultContextTimeout)
+	defD(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	defD(&c.Backoff.Capacity, DefaultCapacityBackoff)
 	defD(&c.Backoff.Throttled, DefaultThrottledBackoff)
 	defD(&c.Push.Backoff, time.Second)

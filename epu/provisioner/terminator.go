@@ -108,6 +108,7 @@ func (p *Provisioner) terminateOn(ctx context.Context, name string, ns []nodeRec
 		}
 	}
 	if len(refs) > 0 {
+		p.runShutdownPrograms(ctx, drv, done)
 		for _, chunk := range iaas.Chunk(refs, 500) {
 			if err := drv.Terminate(ctx, chunk...); err != nil {
 				return fmt.Errorf("terminate %d instances on %s: %w", len(chunk), name, err)
