@@ -2,6 +2,7 @@ package provisioner
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -38,5 +39,29 @@ func TestProvisionToRunning(t *testing.T) {
 	})
 	if got := len(h.events(evNodeStarted)); got != 3 {
 		t.Errorf("%d node_started events, want 3", got)
+	}
+}
+
+// TestLaunchAnsweredRunning: a launch the cloud answers running goes
+// PENDING and STARTED in one step (no query needed), both events written
+// in order, then RUNNING.
+func TestLaunchAnsweredRunning(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		dt := c.DeployableTypes["sleeper"]
+		dt.Options["fake_running_delay"] = "0"
+		c.DeployableTypes["sleeper"] = dt
+	})
+	h.start()
+	h.provision("l1", "a")
+	h.waitState(epu.Running, "a")
+	var states []epu.State
+	for _, c := range h.node("a").StateChanges {
+		states = append(states, c.State)
+	}
+	if want := []epu.State{epu.Requested, epu.Pending, epu.Started, epu.Running}; !slices.Equal(states, want) {
+		t.Errorf("history %v, want %v", states, want)
+	}
+	if len(h.events(evNewNode)) != 1 || len(h.events(evNodeStarted)) != 1 {
+		t.Errorf("%d new_node, %d node_started events; want 1 each", len(h.events(evNewNode)), len(h.events(evNodeStarted)))
 	}
 }

@@ -166,18 +166,17 @@ func (p *Provisioner) launchNode(ctx context.Context, l launchRec, n nodeRec, dt
 		r.Cloud, r.IaaSID, r.Handle = cloudLive, inst.ID, inst.Handle
 		r.Hostname, r.PublicIP, r.PrivateIP = inst.Hostname, inst.PublicIP, inst.PrivateIP
 		r.PendingTime = now
-		r.setState(epu.Pending, "", now) // refused when terminated meanwhile
-		return true
+		if r.setState(epu.Pending, "", now) && inst.State == iaas.StateRunning {
+			r.setState(epu.Started, "", now) // the cloud says it runs already
+		}
+		return true // the instance is recorded even when terminated meanwhile
 	})
 	if err != nil {
 		p.log.Error("record launched instance", "node_id", n.NodeID, "iaas_id", inst.ID, "error", err)
 		return nil
 	}
-	if inst.State == iaas.StateRunning && rec.State == epu.Pending {
-		// The cloud says it runs already: no need to wait for a query.
-		if rec, err = p.observe(ctx, rec, inst); err == nil && rec.State == epu.Started {
-			p.contextualize(rec, inst)
-		}
+	if rec.State == epu.Started {
+		p.contextualize(rec, inst)
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func (p *Provisioner) Provision(ctx context.Context, req epu.ProvisionRequest) (
 		return res, nil
 	}
 	for _, n := range nodes {
-		p.changed(ctx, l.Subscribers, n)
+		p.changed(ctx, l.Subscribers, n, 0)
 	}
 	switch l.State {
 	case epu.Requested:

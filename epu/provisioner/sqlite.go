@@ -152,64 +152,120 @@ func (s *sqliteStore) UpdateLaunch(ctx context.Context, id string, f func(*launc
 	var cur launchRec
 	var changed bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := getJSON(tx.QueryRowContext(ctx, `SELECT record FROM launches WHERE launch_id = ?`, id), &cur); err != nil {
-			return fmt.Errorf("launch %q: %w", id, err)
-		}
-		next := cur
-		next.Launch.NodeIDs = append([]string(nil), cur.NodeIDs...)
-		if !f(&next) {
-			return nil
-		}
-		if next.State.Before(cur.State) {
-			next.State, next.StateDesc = cur.State, cur.StateDesc
-		}
-		b, err := json.Marshal(next)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE launches SET state_num = ?, record = ? WHERE launch_id = ?`, next.State.Number(), string(b), id); err != nil {
-			return err
-		}
-		cur, changed = next, true
-		return nil
+		var err error
+		cur, changed, err = updateLaunchTx(ctx, tx, id, f)
+		return err
 	})
 	return cur, changed, err
+}
+
+func (s *sqliteStore) UpdateLaunches(ctx context.Context, ids []string, f func(*launchRec) bool) ([]launchRec, error) {
+	var out []launchRec
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		for _, id := range ids {
+			rec, changed, err := updateLaunchTx(ctx, tx, id, f)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if changed {
+				out = append(out, rec)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// updateLaunchTx applies f to launch id within tx; see Store.UpdateLaunch.
+func updateLaunchTx(ctx context.Context, tx *sql.Tx, id string, f func(*launchRec) bool) (launchRec, bool, error) {
+	var cur launchRec
+	if err := getJSON(tx.QueryRowContext(ctx, `SELECT record FROM launches WHERE launch_id = ?`, id), &cur); err != nil {
+		return cur, false, fmt.Errorf("launch %q: %w", id, err)
+	}
+	next := cur
+	next.Launch.NodeIDs = append([]string(nil), cur.NodeIDs...)
+	if !f(&next) {
+		return cur, false, nil
+	}
+	if next.State.Before(cur.State) {
+		next.State, next.StateDesc = cur.State, cur.StateDesc
+	}
+	b, err := json.Marshal(next)
+	if err != nil {
+		return cur, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE launches SET state_num = ?, record = ? WHERE launch_id = ?`, next.State.Number(), string(b), id); err != nil {
+		return cur, false, err
+	}
+	return next, true, nil
 }
 
 func (s *sqliteStore) UpdateNode(ctx context.Context, id string, f func(*nodeRec) bool) (nodeRec, bool, error) {
 	var cur nodeRec
 	var changed bool
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var raw string
-		if err := tx.QueryRowContext(ctx, `SELECT record FROM nodes WHERE node_id = ?`, id).Scan(&raw); errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("node %q: %w", id, ErrNotFound)
-		} else if err != nil {
-			return fmt.Errorf("node %q: %w", id, err)
-		}
-		if err := json.Unmarshal([]byte(raw), &cur); err != nil {
-			return err
-		}
-		var next nodeRec // a deep copy, so f cannot touch cur
-		if err := json.Unmarshal([]byte(raw), &next); err != nil {
-			return err
-		}
-		if !f(&next) {
-			return nil
-		}
-		if next.State.Before(cur.State) {
-			next.State, next.StateDesc, next.StateTime, next.StateChanges = cur.State, cur.StateDesc, cur.StateTime, cur.StateChanges
-		}
-		b, err := json.Marshal(next)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE nodes SET state_num = ?, cloud = ?, record = ? WHERE node_id = ?`, next.State.Number(), string(next.Cloud), string(b), id); err != nil {
-			return err
-		}
-		cur, changed = next, true
-		return nil
+		var err error
+		cur, changed, err = updateNodeTx(ctx, tx, id, f)
+		return err
 	})
 	return cur, changed, err
+}
+
+func (s *sqliteStore) UpdateNodes(ctx context.Context, ids []string, f func(*nodeRec) bool) ([]nodeRec, error) {
+	var out []nodeRec
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		for _, id := range ids {
+			rec, changed, err := updateNodeTx(ctx, tx, id, f)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if changed {
+				out = append(out, rec)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// updateNodeTx applies f to node id within tx; see Store.UpdateNode.
+func updateNodeTx(ctx context.Context, tx *sql.Tx, id string, f func(*nodeRec) bool) (nodeRec, bool, error) {
+	var cur nodeRec
+	var raw string
+	if err := tx.QueryRowContext(ctx, `SELECT record FROM nodes WHERE node_id = ?`, id).Scan(&raw); errors.Is(err, sql.ErrNoRows) {
+		return cur, false, fmt.Errorf("node %q: %w", id, ErrNotFound)
+	} else if err != nil {
+		return cur, false, fmt.Errorf("node %q: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(raw), &cur); err != nil {
+		return cur, false, err
+	}
+	var next nodeRec // a deep copy, so f cannot touch cur
+	if err := json.Unmarshal([]byte(raw), &next); err != nil {
+		return cur, false, err
+	}
+	if !f(&next) {
+		return cur, false, nil
+	}
+	if next.State.Before(cur.State) {
+		next.State, next.StateDesc, next.StateTime, next.StateChanges = cur.State, cur.StateDesc, cur.StateTime, cur.StateChanges
+	}
+	b, err := json.Marshal(next)
+	if err != nil {
+		return cur, false, err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE nodes SET state_num = ?, cloud = ?, record = ? WHERE node_id = ?`, next.State.Number(), string(next.Cloud), string(b), id); err != nil {
+		return cur, false, err
+	}
+	return next, true, nil
 }
 
 func (s *sqliteStore) Disabled(ctx context.Context) (bool, error) {

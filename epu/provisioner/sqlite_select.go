@@ -73,3 +73,22 @@ func (f NodeFilter) sql() (string, []any) {
 	}
 	return where, args
 }
+
+func (s *sqliteStore) SettledLaunches(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT launch_id FROM launches l WHERE state_num = ? AND NOT EXISTS
+		(SELECT 1 FROM nodes n WHERE n.launch_id = l.launch_id AND (n.state_num < ? OR n.cloud IN (?, ?))) ORDER BY seq`,
+		epu.Terminating.Number(), epu.Terminated.Number(), string(cloudIntent), string(cloudLive))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}

@@ -30,6 +30,9 @@ type Store interface {
 	// writes it when f returns true; it returns the launch as stored and
 	// whether it was written. ErrNotFound for an unknown id.
 	UpdateLaunch(ctx context.Context, id string, f func(*launchRec) bool) (launchRec, bool, error)
+	// UpdateLaunches applies f to each launch of ids in one transaction
+	// and returns the records it wrote; unknown ids are skipped.
+	UpdateLaunches(ctx context.Context, ids []string, f func(*launchRec) bool) ([]launchRec, error)
 
 	// InsertNode stores a node outside any launch (a stub record for a
 	// terminate of an unknown id); ErrExists when the id is taken.
@@ -48,6 +51,12 @@ type Store interface {
 	LaunchNodes(ctx context.Context, launchID string) ([]nodeRec, error)
 	// UpdateNode is UpdateLaunch for a node.
 	UpdateNode(ctx context.Context, id string, f func(*nodeRec) bool) (nodeRec, bool, error)
+	// UpdateNodes applies f to each node of ids in one transaction and
+	// returns the records it wrote; unknown ids are skipped.
+	UpdateNodes(ctx context.Context, ids []string, f func(*nodeRec) bool) ([]nodeRec, error)
+	// SettledLaunches returns the TERMINATING launches none of whose nodes
+	// may still have an instance (all final, none with a possible one).
+	SettledLaunches(ctx context.Context) ([]string, error)
 	// Empty reports whether the store holds no launch and no node.
 	Empty(ctx context.Context) (bool, error)
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 
 	"github.com/cloudinitd/cloudinitd/epu"
 	"github.com/cloudinitd/cloudinitd/epu/api"
@@ -91,12 +92,25 @@ func (p *Provisioner) terminateLaunch(ctx context.Context, id string) (launchRec
 	if err != nil {
 		return l, err
 	}
-	for _, nid := range l.NodeIDs {
-		if _, err := p.terminateNode(ctx, nid); err != nil {
-			return l, err
+	return l, p.terminateNodes(ctx, l.NodeIDs)
+}
+
+// terminateNodes is terminateNode for many nodes, in one transaction.
+func (p *Provisioner) terminateNodes(ctx context.Context, ids []string) error {
+	p.mu.Lock()
+	inflight := maps.Clone(p.inflight)
+	p.mu.Unlock()
+	_, err := p.updateNodes(ctx, ids, func(r *nodeRec) bool {
+		if !r.State.Before(epu.Terminating) {
+			return false
 		}
-	}
-	return l, nil
+		now := p.clock.Now()
+		if r.Cloud == cloudNone && !inflight[r.NodeID] {
+			return r.setState(epu.Terminated, ReasonNeverLaunched, now)
+		}
+		return r.setState(epu.Terminating, "terminate requested", now)
+	})
+	return err
 }
 
 // TerminateAll disables provisioning (persistently: a restart keeps it
@@ -114,19 +128,23 @@ func (p *Provisioner) TerminateAll(ctx context.Context) (epu.TerminateAllResult,
 	if err != nil {
 		return epu.TerminateAllResult{}, err
 	}
-	for _, l := range launches {
-		if _, _, err := p.updateLaunch(ctx, l.LaunchID, epu.Terminating, "terminate_all"); err != nil {
-			return epu.TerminateAllResult{}, err
-		}
+	lids := make([]string, len(launches))
+	for i, l := range launches {
+		lids[i] = l.LaunchID
+	}
+	if err := p.updateLaunches(ctx, lids, epu.Terminating, "terminate_all"); err != nil {
+		return epu.TerminateAllResult{}, err
 	}
 	nodes, err := p.store.NodesWhere(ctx, beforeTerm)
 	if err != nil {
 		return epu.TerminateAllResult{}, err
 	}
-	for _, n := range nodes {
-		if _, err := p.terminateNode(ctx, n.NodeID); err != nil {
-			return epu.TerminateAllResult{}, err
-		}
+	nids := make([]string, len(nodes))
+	for i, n := range nodes {
+		nids[i] = n.NodeID
+	}
+	if err := p.terminateNodes(ctx, nids); err != nil {
+		return epu.TerminateAllResult{}, err
 	}
 	p.wake()
 	return p.remaining(ctx)

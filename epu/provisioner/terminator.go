@@ -116,18 +116,20 @@ func (p *Provisioner) terminateOn(ctx context.Context, name string, ns []nodeRec
 		}
 	}
 	now := p.clock.Now()
-	for _, n := range done {
-		iaasID := n.IaaSID
-		p.updateNode(ctx, n.NodeID, func(r *nodeRec) bool {
-			if r.Cloud == cloudIntent && r.IaaSID == "" {
-				r.IaaSID = iaasID
-			}
-			r.Cloud = cloudGone
-			r.setState(epu.Terminated, "", now)
-			return true
-		})
+	found := map[string]string{} // node id -> instance found by token
+	ids := make([]string, len(done))
+	for i, n := range done {
+		ids[i], found[n.NodeID] = n.NodeID, n.IaaSID
 	}
-	return nil
+	_, err := p.updateNodes(ctx, ids, func(r *nodeRec) bool {
+		if r.Cloud == cloudIntent && r.IaaSID == "" {
+			r.IaaSID = found[r.NodeID]
+		}
+		r.Cloud = cloudGone
+		r.setState(epu.Terminated, "", now)
+		return true
+	})
+	return err
 }
 
 // findByToken returns the run's instances on drv that this provisioner
@@ -153,24 +155,33 @@ func (p *Provisioner) findByToken(ctx context.Context, drv iaas.Driver) (map[str
 // settleLaunches marks TERMINATED the TERMINATING launches none of whose
 // nodes can still have an instance.
 func (p *Provisioner) settleLaunches(ctx context.Context) error {
-	launches, err := p.store.LaunchesIn(ctx, epu.Terminating, epu.Terminated)
-	if err != nil {
+	ids, err := p.store.SettledLaunches(ctx)
+	if err != nil || len(ids) == 0 {
 		return err
 	}
-	for _, l := range launches {
-		nodes, err := p.store.LaunchNodes(ctx, l.LaunchID)
-		if err != nil {
-			return err
-		}
-		open := false
+	p.mu.Lock()
+	inflight := len(p.inflight)
+	p.mu.Unlock()
+	if inflight > 0 {
+		// A node's call in flight has its intent recorded (so its launch
+		// is not settled) unless it is about to be refused: settle after.
+		ids = p.withoutInflight(ctx, ids)
+	}
+	return p.updateLaunches(ctx, ids, epu.Terminated, "")
+}
+
+// withoutInflight drops the launches with a node whose call is in flight.
+func (p *Provisioner) withoutInflight(ctx context.Context, ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		nodes, err := p.store.LaunchNodes(ctx, id)
+		busy := err != nil
 		for _, n := range nodes {
-			open = open || !n.State.Final() || n.Cloud.mayExist() || p.isInflight(n.NodeID)
+			busy = busy || p.isInflight(n.NodeID)
 		}
-		if !open {
-			if _, _, err := p.updateLaunch(ctx, l.LaunchID, epu.Terminated, ""); err != nil {
-				return err
-			}
+		if !busy {
+			out = append(out, id)
 		}
 	}
-	return nil
+	return out
 }

@@ -28,7 +28,7 @@ func (p *Provisioner) updateNode(ctx context.Context, id string, f func(*nodeRec
 			p.log.Warn("subscribers of launch", "launch_id", rec.LaunchID, "error", err)
 		}
 		if moved {
-			p.changed(ctx, subs, rec)
+			p.changed(ctx, subs, rec, len(before.StateChanges))
 		} else {
 			p.pushAll(subs, rec)
 		}
@@ -36,10 +36,43 @@ func (p *Provisioner) updateNode(ctx context.Context, id string, f func(*nodeRec
 	return rec, moved, nil
 }
 
-// changed writes the event of n's state and pushes n to subs.
-func (p *Provisioner) changed(ctx context.Context, subs []epu.Subscriber, n nodeRec) {
-	if ev := stateEvent(n.State); ev != "" {
-		p.nodeEvent(ctx, ev, n.Node)
+// updateNodes is updateNode for many nodes in one transaction; it
+// returns the records whose state moved.
+func (p *Provisioner) updateNodes(ctx context.Context, ids []string, f func(*nodeRec) bool) ([]nodeRec, error) {
+	before := map[string]epu.State{}
+	seen := map[string]int{} // state changes before
+	recs, err := p.store.UpdateNodes(ctx, ids, func(n *nodeRec) bool {
+		before[n.NodeID], seen[n.NodeID] = n.State, len(n.StateChanges)
+		return f(n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var moved []nodeRec
+	for _, rec := range recs {
+		subs, err := p.subscribers(ctx, rec.LaunchID)
+		if err != nil {
+			p.log.Warn("subscribers of launch", "launch_id", rec.LaunchID, "error", err)
+		}
+		if rec.State != before[rec.NodeID] {
+			p.changed(ctx, subs, rec, seen[rec.NodeID])
+			moved = append(moved, rec)
+		} else {
+			p.pushAll(subs, rec)
+		}
+	}
+	return moved, nil
+}
+
+// changed writes the event of each state n reached since its history had
+// from changes, and pushes n to subs.
+func (p *Provisioner) changed(ctx context.Context, subs []epu.Subscriber, n nodeRec, from int) {
+	for _, c := range n.StateChanges[min(from, len(n.StateChanges)):] {
+		if ev := stateEvent(c.State); ev != "" {
+			at := n.Node
+			at.State = c.State
+			p.nodeEvent(ctx, ev, at)
+		}
 	}
 	p.pushAll(subs, n)
 }
@@ -90,4 +123,19 @@ func (p *Provisioner) updateLaunch(ctx context.Context, id string, s epu.State, 
 		p.event(ctx, evLaunchRunning, "launch_id", id)
 	}
 	return l, true, nil
+}
+
+// updateLaunches sets launches' state (forward only) in one transaction
+// and writes their events.
+func (p *Provisioner) updateLaunches(ctx context.Context, ids []string, s epu.State, why string) error {
+	recs, err := p.store.UpdateLaunches(ctx, ids, func(l *launchRec) bool { return l.setState(s, why) })
+	for _, l := range recs {
+		switch s {
+		case epu.Failed:
+			p.event(ctx, evLaunchFailed, "launch_id", l.LaunchID, "state_desc", why)
+		case epu.Running:
+			p.event(ctx, evLaunchRunning, "launch_id", l.LaunchID)
+		}
+	}
+	return err
 }
