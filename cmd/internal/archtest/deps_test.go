@@ -81,8 +81,9 @@ var testAllowed = map[string][]string{
 	// One controller test runs against the real provisioner on the fake
 	// driver over HTTP (and checks the cloud's instances through it).
 	"epu/controller": {"epu/provisioner", "iaas", "iaas/fake", "plan"},
-	// epumgmt's teardown and sweep tests run on the fake driver.
-	"epu/mgmt": {"iaas/fake"},
+	// epumgmt's teardown and sweep tests run on the fake driver, and on
+	// the EC2 driver against the fake EC2 server.
+	"epu/mgmt": {"iaas/fake", "iaas/ec2", "iaas/ec2/ec2test"},
 }
 
 // listed is what go list -json says about one package or test variant.
