@@ -29,6 +29,7 @@ type Config struct {
 	ResyncPeriod    Duration     `json:"resync_period"`     // each domain asks dump_state of its acknowledged instances this often; default 60s
 	RetryPeriod     Duration     `json:"retry_period"`      // a failed provisioner call is sent again after this; default 5s
 	StopLoss        float64      `json:"stop_loss"`         // fraction of a domain turning unhealthy at once that stops replacing; default 0.5
+	StopLossWindow  Duration     `json:"stop_loss_window"`  // "at once": instances turned unhealthy within this count together, and one is not destroy-worthy before; default 60s
 	Domains         []DomainConf `json:"domains"`
 }
 
@@ -65,6 +66,7 @@ const (
 	DefaultRetryPeriod     = 5 * time.Second
 	DefaultResyncPeriod    = 60 * time.Second
 	DefaultStopLoss        = 0.5
+	DefaultStopLossWindow  = 60 * time.Second
 	DefaultBootTimeout     = 300 * time.Second
 	DefaultMissingTimeout  = 120 * time.Second
 	DefaultZombieTimeout   = 120 * time.Second
@@ -227,6 +229,7 @@ func (c *Config) defaults() {
 	def(&c.MinDecidePeriod, DefaultMinDecidePeriod)
 	def(&c.RetryPeriod, DefaultRetryPeriod)
 	def(&c.ResyncPeriod, DefaultResyncPeriod)
+	def(&c.StopLossWindow, DefaultStopLossWindow)
 	if c.StopLoss == 0 {
 		c.StopLoss = DefaultStopLoss
 	}

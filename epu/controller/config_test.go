@@ -41,7 +41,7 @@ func TestLoadConfig(t *testing.T) {
 	}
 	want := Config{Service: "epu-sleeper", RunSecret: "xyz", StateDir: "/var/lib/epu", Listen: "127.0.0.1:0",
 		Provisioner: Peer{Service: "provisioner", URL: "http://10.0.0.1:8000"}, DecidePeriod: Duration(2 * time.Second),
-		MinDecidePeriod: Duration(time.Second), RetryPeriod: Duration(5 * time.Second), ResyncPeriod: Duration(time.Minute), StopLoss: 0.5,
+		MinDecidePeriod: Duration(time.Second), RetryPeriod: Duration(5 * time.Second), ResyncPeriod: Duration(time.Minute), StopLoss: 0.5, StopLossWindow: Duration(time.Minute),
 		Domains: []DomainConf{{Name: "sleeper", DeployableType: "sleeper", Engine: "npreserving",
 			EngineConf: engine.Conf{"preserve_n": 3.0}, MaxSize: 6, MonitorHealth: true,
 			HealthBootTimeout: Duration(300 * time.Second), HealthMissingTimeout: Duration(30 * time.Second),

@@ -79,7 +79,7 @@ func New(cfg Config, deps Deps) (*Controller, error) {
 	}
 	c := &Controller{cfg: cfg, domains: map[string]*domain{}, auth: api.NewAuthenticator(admin), token: admin,
 		env: &env{clock: clock, log: logger, store: st, prov: deps.Provisioner, service: cfg.Service,
-			minPeriod: time.Duration(cfg.MinDecidePeriod), maxPeriod: time.Duration(cfg.MaxDecidePeriod), retryPeriod: time.Duration(cfg.RetryPeriod), resync: time.Duration(cfg.ResyncPeriod), stopLoss: cfg.StopLoss}}
+			minPeriod: time.Duration(cfg.MinDecidePeriod), maxPeriod: time.Duration(cfg.MaxDecidePeriod), retryPeriod: time.Duration(cfg.RetryPeriod), resync: time.Duration(cfg.ResyncPeriod), stopLoss: cfg.StopLoss, stopLossWindow: time.Duration(cfg.StopLossWindow)}}
 	for i, dc := range cfg.Domains {
 		d, err := c.startDomain(ctx, i, dc, deps.Engines)
 		if err != nil {

@@ -40,17 +40,18 @@ type domain struct {
 
 // env is what every domain of a controller shares.
 type env struct {
-	clock       Clock
-	log         *slog.Logger
-	store       store
-	prov        Provisioner
-	service     string         // this controller's service name (marks its workers' vars)
-	self        epu.Subscriber // this controller, as the provisioner reaches it; set by Run before the loops start
-	minPeriod   time.Duration
-	maxPeriod   time.Duration // 0: none
-	retryPeriod time.Duration
-	resync      time.Duration
-	stopLoss    float64
+	clock          Clock
+	log            *slog.Logger
+	store          store
+	prov           Provisioner
+	service        string         // this controller's service name (marks its workers' vars)
+	self           epu.Subscriber // this controller, as the provisioner reaches it; set by Run before the loops start
+	minPeriod      time.Duration
+	maxPeriod      time.Duration // 0: none
+	retryPeriod    time.Duration
+	resync         time.Duration
+	stopLoss       float64
+	stopLossWindow time.Duration
 }
 
 // newDomain makes a domain; a period of 0 is the default, which the engine
@@ -95,13 +96,13 @@ func (d *domain) put(ctx context.Context, in engine.Instance) error {
 }
 
 // snapshot returns the engine's view and clears the changes. Instances
-// held by stop-loss show UNKNOWN health, so the engine does not replace
-// them. Callers hold mu.
+// held by stop-loss, or unhealthy for less than stop_loss_window, show
+// UNKNOWN health, so the engine does not replace them. Callers hold mu.
 func (d *domain) snapshot() *engine.State {
 	s := &engine.State{Instances: make(map[string]engine.Instance, len(d.instances)),
 		Sensors: make(map[string]epu.Sensor, len(d.sensors)), InstanceChanges: d.instChanges, SensorChanges: d.sensorChanges}
 	for id, in := range d.instances {
-		if d.stop.held[id] && !in.Health.Healthy() {
+		if d.stop.masked(id) && !in.Health.Healthy() {
 			in.Health = epu.HealthUnknown
 		}
 		s.Instances[id] = in
@@ -144,7 +145,7 @@ func (d *domain) decide(ctx context.Context) {
 	if d.health != nil {
 		d.health.update(target{d: d, ctx: ctx}, now)
 	}
-	d.checkStopLoss()
+	d.checkStopLoss(now)
 	st := d.snapshot()
 	err := d.callEngine("decide", func() error { return d.engine.Decide(d.control(ctx), st) })
 	d.mu.Unlock()

@@ -113,6 +113,7 @@ func (d *domain) markUnhealthy(ctx context.Context, id string) (engine.StopAnswe
 		return engine.StopAnswer{NodeID: id, Granted: true, Reason: fmt.Sprintf("already %s", in.State)}, nil
 	}
 	target{d: d, ctx: ctx}.setHealth(id, epu.HealthProcessError, []string{"the node asked to stop: unhealthy"}, "shutdown --unhealthy")
+	d.stop.confirm(id) // the node's own word, not a lost network: replaced without waiting for stop_loss_window
 	d.wake()
 	return engine.StopAnswer{NodeID: id, Granted: true,
 		Reason: fmt.Sprintf("marked %s; engine %q replaces unhealthy nodes at its next decide", epu.HealthProcessError, d.conf.Engine)}, nil
@@ -138,7 +139,7 @@ func (d *domain) withRequester(ctx context.Context, what string, f func(engine.R
 func (d *domain) view() *engine.State {
 	s := &engine.State{Instances: make(map[string]engine.Instance, len(d.instances)), Sensors: make(map[string]epu.Sensor, len(d.sensors))}
 	for id, in := range d.instances {
-		if d.stop.held[id] && !in.Health.Healthy() {
+		if d.stop.masked(id) && !in.Health.Healthy() {
 			in.Health = epu.HealthUnknown
 		}
 		s.Instances[id] = in

@@ -4,22 +4,47 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/cloudinitd/cloudinitd/epu"
 )
 
 // stopLoss is a domain's guard against replacing workers whose health was
 // lost all at once, which says more about the controller's network than
-// about the workers. When more than the stop_loss fraction of the live
-// instances (and at least two) turn unhealthy within one decide period,
-// the domain holds them: the engine sees them with UNKNOWN health and
-// Destroy refuses them. It resumes when the unhealthy are no longer more
-// than that fraction, or when an operator calls resume.
+// about the workers. Workers heartbeat on their own periods (30 s by
+// default), so a network loss turns them MISSING over that period, not in
+// one decide: "at once" is within stop_loss_window (default 60 s).
+//
+//   - A worker turned unhealthy less than the window ago is not yet shown
+//     to the engine as such (UNKNOWN health): it is not destroy-worthy
+//     until it stayed unhealthy for the window.
+//   - When more than the stop_loss fraction of the live instances (and at
+//     least two) turned unhealthy within the window, the domain holds
+//     every unhealthy one: the engine sees them with UNKNOWN health and
+//     Destroy refuses them.
+//   - It resumes when the unhealthy are no longer more than that fraction,
+//     or when an operator calls resume; then they are the engine's to
+//     replace.
 type stopLoss struct {
 	engaged bool
 	held    map[string]bool
-	reason  string          // "stop-loss engaged: N of M unhealthy at once"
-	prev    map[string]bool // instances unhealthy at the previous check
+	reason  string               // "stop-loss engaged: N of M unhealthy at once"
+	since   map[string]time.Time // live instances unhealthy by health, and since when (zero: long enough)
+	recent  map[string]bool      // those turned unhealthy within the window
+}
+
+// masked reports whether the engine sees id with UNKNOWN health: held by
+// stop-loss, or unhealthy for less than the window.
+func (s *stopLoss) masked(id string) bool { return s.held[id] || s.recent[id] }
+
+// confirm records that id is unhealthy by its own word (it asked to stop
+// as unhealthy): it is neither counted as turned unhealthy at once nor
+// kept from the engine for the window.
+func (s *stopLoss) confirm(id string) {
+	if s.since == nil {
+		s.since = map[string]time.Time{}
+	}
+	s.since[id] = time.Time{}
 }
 
 // unhealthyLive returns the live instances (before TERMINATING) whose
@@ -42,22 +67,36 @@ func (d *domain) unhealthyLive() (map[string]bool, int) {
 
 // checkStopLoss runs once per decide, after the health monitor. Callers
 // hold mu.
-func (d *domain) checkStopLoss() {
+func (d *domain) checkStopLoss(now time.Time) {
 	bad, live := d.unhealthyLive()
 	s := &d.stop
-	newly := 0
+	if s.since == nil {
+		s.since = map[string]time.Time{}
+	}
+	for id := range s.since {
+		if !bad[id] {
+			delete(s.since, id)
+		}
+	}
+	s.recent = map[string]bool{}
 	for id := range bad {
-		if !s.prev[id] {
-			newly++
+		t, seen := s.since[id]
+		if !seen {
+			t = now
+			s.since[id] = t
+		}
+		if !t.IsZero() && now.Sub(t) < d.env.stopLossWindow {
+			s.recent[id] = true
 		}
 	}
 	limit := d.env.stopLoss * float64(live)
 	switch {
-	case !s.engaged && newly >= 2 && float64(newly) > limit:
+	case !s.engaged && len(s.recent) >= 2 && float64(len(s.recent)) > limit:
 		s.engaged, s.held = true, maps.Clone(bad)
-		s.reason = fmt.Sprintf("stop-loss engaged: %d of %d unhealthy at once", newly, live)
+		s.reason = fmt.Sprintf("stop-loss engaged: %d of %d unhealthy at once", len(s.recent), live)
 		d.logger().Error("stop-loss engaged: not replacing unhealthy instances until health returns or an operator resumes",
-			"event", "stop_loss_engaged", "unhealthy", newly, "live", live, "node_ids", slices.Sorted(maps.Keys(bad)))
+			"event", "stop_loss_engaged", "unhealthy", len(s.recent), "live", live, "window", d.env.stopLossWindow.String(),
+			"node_ids", slices.Sorted(maps.Keys(bad)))
 	case s.engaged && float64(len(bad)) <= limit:
 		d.resumeLocked(fmt.Sprintf("health returned: %d of %d unhealthy", len(bad), live))
 	case s.engaged:
@@ -65,22 +104,24 @@ func (d *domain) checkStopLoss() {
 			s.held[id] = true
 		}
 		for id := range s.held {
-			if in, ok := d.instances[id]; !ok || !in.State.Before(epu.Terminating) {
+			if !bad[id] {
 				delete(s.held, id)
 			}
 		}
 	}
-	s.prev = bad
 }
 
-// resumeLocked ends stop-loss; the held instances are the engine's again.
-// Callers hold mu.
+// resumeLocked ends stop-loss: the unhealthy instances are the engine's
+// to replace at once. Callers hold mu.
 func (d *domain) resumeLocked(why string) bool {
 	if !d.stop.engaged {
 		return false
 	}
 	d.logger().Warn("stop-loss resumed", "event", "stop_loss_resumed", "reason", why, "held", len(d.stop.held))
-	d.stop.engaged, d.stop.held, d.stop.reason = false, nil, ""
+	for id := range d.stop.since {
+		d.stop.since[id] = time.Time{} // counted: they neither engage stop-loss again nor wait
+	}
+	d.stop.engaged, d.stop.held, d.stop.reason, d.stop.recent = false, nil, "", nil
 	return true
 }
 

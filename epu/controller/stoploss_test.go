@@ -109,7 +109,7 @@ func TestStopLoss(t *testing.T) {
 			t.Fatalf("second resume: %+v %v; want resumed false", a, err)
 		}
 	})
-	t.Run("one worker lost is replaced", func(t *testing.T) {
+	t.Run("one worker lost is replaced once the window passed", func(t *testing.T) {
 		h, ids := stopLossHarness(t)
 		h.clock.Advance(5 * time.Second)
 		h.beat(ids[1:]...)
@@ -118,11 +118,43 @@ func TestStopLoss(t *testing.T) {
 		if ws := h.domain().wholeState(); ws.StopLoss != nil {
 			t.Fatalf("stop-loss engaged for one of four: %s", *ws.StopLoss)
 		}
+		if got := h.prov.terminated(); len(got) != 0 {
+			t.Fatalf("terminated %v within the window; want none yet", got)
+		}
+		for range 3 { // 60 s, the others heard every 4 s
+			for range 5 {
+				h.clock.Advance(4 * time.Second)
+				h.beat(ids[1:]...)
+			}
+			h.cycle()
+		}
 		if got := h.prov.terminated(); !cmp.Equal(got, ids[:1]) {
 			t.Fatalf("terminated %v; want %v", got, ids[:1])
 		}
 		if p, _, _ := h.prov.counts(); p != 5 {
 			t.Fatalf("provisions %d; want 5 (one replacement)", p)
+		}
+	})
+	t.Run("a loss spread over several decides still engages", func(t *testing.T) {
+		// The workers' last heartbeats were 2 s apart: they go MISSING
+		// one decide after another (missing timeout 5 s).
+		h, ids := stopLossHarness(t)
+		for i := range ids {
+			h.clock.Advance(2 * time.Second)
+			h.beat(ids[i+1:]...)
+		}
+		h.clock.Advance(time.Second) // ids[0] silent 9 s, ids[3] 3 s
+		h.cycle()
+		for range 3 {
+			h.clock.Advance(2 * time.Second)
+			h.cycle()
+		}
+		ws := h.domain().wholeState()
+		if ws.StopLoss == nil || *ws.StopLoss != "stop-loss engaged: 3 of 4 unhealthy at once" {
+			t.Fatalf("stop_loss %v; want engaged at 3 of 4", ws.StopLoss)
+		}
+		if p, term, _ := h.prov.counts(); p != 4 || term != 0 {
+			t.Fatalf("provisions %d terminations %d; want no replacement (4, 0)", p, term)
 		}
 	})
 }
