@@ -150,12 +150,7 @@ func (p *Provisioner) admit(ctx context.Context, req epu.ProvisionRequest) (epu.
 
 // liveNodes counts the nodes that have, or may get, an instance.
 func (p *Provisioner) liveNodes(ctx context.Context) (int, error) {
-	a, err := p.store.CountNodes(ctx, notFinal)
-	if err != nil {
-		return 0, err
-	}
-	b, err := p.store.CountNodes(ctx, finalMaybe)
-	return a + b, err
+	return p.store.CountLive(ctx)
 }
 
 // clientToken is a node's idempotency token: the run's full id, the

@@ -100,6 +100,10 @@ func (p *Provisioner) observe(ctx context.Context, n nodeRec, inst iaas.Instance
 		return rec, err
 	}
 	state, why := mapState(inst)
+	if !state.After(n.State) && inst.State != iaas.StateTerminated && (inst.Hostname == "" ||
+		(inst.Hostname == n.Hostname && inst.PublicIP == n.PublicIP && inst.PrivateIP == n.PrivateIP)) {
+		return n, nil // nothing new (the usual case): no write
+	}
 	rec, _, err := p.updateNode(ctx, n.NodeID, func(r *nodeRec) bool {
 		changed := r.setState(state, why, now)
 		if inst.State == iaas.StateTerminated {

@@ -1,6 +1,7 @@
 package provisioner
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -69,4 +70,12 @@ func (n nodeRec) public() epu.Node {
 	out.Vars = publicVars(n.Vars)
 	out.StateChanges = slices.Clone(n.StateChanges)
 	return out
+}
+
+// clone is a deep copy of n.
+func (n nodeRec) clone() nodeRec {
+	n.Vars = maps.Clone(n.Vars)
+	n.StateChanges = slices.Clone(n.StateChanges)
+	n.Handle = slices.Clone(n.Handle)
+	return n
 }

@@ -248,10 +248,7 @@ func updateNodeTx(ctx context.Context, tx *sql.Tx, id string, f func(*nodeRec) b
 	if err := json.Unmarshal([]byte(raw), &cur); err != nil {
 		return cur, false, err
 	}
-	var next nodeRec // a deep copy, so f cannot touch cur
-	if err := json.Unmarshal([]byte(raw), &next); err != nil {
-		return cur, false, err
-	}
+	next := cur.clone() // f cannot touch cur
 	if !f(&next) {
 		return cur, false, nil
 	}

@@ -23,6 +23,21 @@ CREATE TABLE IF NOT EXISTS nodes (
 CREATE INDEX IF NOT EXISTS nodes_launch ON nodes (launch_id, idx);
 CREATE INDEX IF NOT EXISTS nodes_state ON nodes (state_num, cloud);
 CREATE INDEX IF NOT EXISTS launches_state ON launches (state_num, seq);
+CREATE TABLE IF NOT EXISTS tally (
+	name TEXT PRIMARY KEY,
+	n    INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO tally (name, n) SELECT 'live', COUNT(*) FROM nodes WHERE state_num < 800 OR cloud IN ('intent', 'live');
+CREATE TRIGGER IF NOT EXISTS nodes_live_insert AFTER INSERT ON nodes BEGIN
+	UPDATE tally SET n = n + (NEW.state_num < 800 OR NEW.cloud IN ('intent', 'live')) WHERE name = 'live';
+END;
+CREATE TRIGGER IF NOT EXISTS nodes_live_update AFTER UPDATE OF state_num, cloud ON nodes BEGIN
+	UPDATE tally SET n = n - (OLD.state_num < 800 OR OLD.cloud IN ('intent', 'live'))
+		+ (NEW.state_num < 800 OR NEW.cloud IN ('intent', 'live')) WHERE name = 'live';
+END;
+CREATE TRIGGER IF NOT EXISTS nodes_live_delete AFTER DELETE ON nodes BEGIN
+	UPDATE tally SET n = n - (OLD.state_num < 800 OR OLD.cloud IN ('intent', 'live')) WHERE name = 'live';
+END;
 CREATE TABLE IF NOT EXISTS flags (
 	name  TEXT PRIMARY KEY,
 	value INTEGER NOT NULL

@@ -92,3 +92,9 @@ func (s *sqliteStore) SettledLaunches(ctx context.Context) ([]string, error) {
 	}
 	return out, rows.Err()
 }
+
+func (s *sqliteStore) CountLive(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT n FROM tally WHERE name = 'live'`).Scan(&n)
+	return n, err
+}

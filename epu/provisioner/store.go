@@ -45,6 +45,10 @@ type Store interface {
 	NodesWhere(ctx context.Context, f NodeFilter) ([]nodeRec, error)
 	// CountNodes counts the nodes f selects.
 	CountNodes(ctx context.Context, f NodeFilter) (int, error)
+	// CountLive counts the nodes that have, or may get, an instance:
+	// short of a final state, or final with an instance that may exist
+	// (kept up to date by the store itself: no scan).
+	CountLive(ctx context.Context) (int, error)
 	// CountByState counts the nodes in each state.
 	CountByState(ctx context.Context) (map[epu.State]int, error)
 	// LaunchNodes returns the nodes of a launch, by index.

@@ -62,3 +62,37 @@ func TestStoreForwardOnly(t *testing.T) {
 		t.Errorf("unknown node: %v", err)
 	}
 }
+
+// TestCountLive: the store's tally of nodes that may have an instance
+// agrees with a count of the records through inserts and updates.
+func TestCountLive(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenStore(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Unix(1e9, 0)
+	var nodes []nodeRec
+	for _, id := range []string{"a", "b", "c"} {
+		n := nodeRec{Node: epu.Node{NodeID: id, LaunchID: "l"}}
+		n.setState(epu.Requested, "", now)
+		nodes = append(nodes, n)
+	}
+	s.CreateLaunch(ctx, launchRec{Launch: epu.Launch{LaunchID: "l", State: epu.Requested}}, nodes)
+	check := func(want int) {
+		t.Helper()
+		got, err := s.CountLive(ctx)
+		a, _ := s.CountNodes(ctx, notFinal)
+		b, _ := s.CountNodes(ctx, finalMaybe)
+		if err != nil || got != want || a+b != want {
+			t.Errorf("CountLive = %d (%v), scan %d; want %d", got, err, a+b, want)
+		}
+	}
+	check(3)
+	s.UpdateNode(ctx, "a", func(r *nodeRec) bool { r.Cloud = cloudIntent; return r.setState(epu.Failed, "", now) })
+	check(3) // failed, but its instance may exist
+	s.UpdateNode(ctx, "a", func(r *nodeRec) bool { r.Cloud = cloudGone; return true })
+	s.UpdateNodes(ctx, []string{"b", "x"}, func(r *nodeRec) bool { return r.setState(epu.Terminated, "", now) })
+	check(1)
+}
