@@ -154,8 +154,10 @@ func (d *domain) decide(ctx context.Context) {
 	}
 }
 
-// reconfigure applies conf and, once the engine took it, persists it.
+// reconfigure applies conf and, once the engine took it, persists it. A
+// client that goes away does not stop it half-way (applied, not stored).
 func (d *domain) reconfigure(ctx context.Context, conf engine.Conf) error {
+	ctx = context.WithoutCancel(ctx)
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.callEngine("reconfigure", func() error { return d.engine.Reconfigure(d.control(ctx), conf) }); err != nil {
