@@ -75,6 +75,15 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 			r.Machine = append(r.Machine, l.describe(ctx))
 		}
 	}
+	var bin string // the cloudinitd program, built once when a suite needs it
+	cli := func() (string, error) {
+		if bin != "" {
+			return bin, nil
+		}
+		b, err := buildCLI(ctx, work)
+		bin = b
+		return b, err
+	}
 	for _, suite := range o.suites {
 		switch suite {
 		case "ssh":
@@ -85,7 +94,7 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 				cloudinitd: cloudinitdFanout(self),
 			}
 			if slices.Contains(o.contenders, "cloudinitd-cli") {
-				bin, err := buildCLI(ctx, work)
+				bin, err := cli()
 				if err != nil {
 					return err
 				}
@@ -121,6 +130,16 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 				if err != nil {
 					return err
 				}
+			}
+		case "local":
+			b, err := cli()
+			if err != nil {
+				return err
+			}
+			res, err := runLocal(ctx, localEnv{work: work, cli: b, n: o.localN, progress: stderr})
+			r.Local = append(r.Local, res)
+			if err != nil {
+				return err
 			}
 		case "overlap":
 			res, err := runOverlap(ctx, self, work, stderr)

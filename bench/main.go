@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ type options struct {
 	ns         []int
 	contenders []string
 	scale      []int
+	localN     int
 	levels     int
 	reps       int
 	warmup     int
@@ -47,13 +49,14 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\nMeasures cloudinitd against its peers in one run; see docs/performance.md.\n\n")
 		fs.PrintDefaults()
 	}
-	suites := fs.String("suites", "ssh,scale,overlap,epu", "suites to run: ssh, scale, overlap, epu")
+	suites := fs.String("suites", "ssh,scale,overlap,local,epu", "suites to run: ssh, scale, overlap, local, epu")
 	ns := fs.String("n", "20,50,100", "SSH fan-out sizes (hosts)")
 	contenders := fs.String("contenders", "floor,samework,parallel-ssh,ansible,cloudinitd,cloudinitd-cli", "SSH fan-out contenders (cloudinitd-cli builds ./cmd/cloudinitd)")
 	scale := fs.String("scale", "1000,10000,100000", "scale suite sizes (services)")
 	epuN := fs.String("epu-n", "10000", "epu suite sizes (workers)")
 	o := options{}
 	fs.IntVar(&o.levels, "levels", 10, "levels of the scale plans")
+	fs.IntVar(&o.localN, "local-n", localServices, "services of the local suite's boot")
 	fs.IntVar(&o.reps, "reps", 3, "timed repetitions per contender (the median is reported)")
 	fs.IntVar(&o.warmup, "warmup", 1, "untimed warm-up runs per contender")
 	fs.IntVar(&o.port, "port", 0, "sshd port on every host address (0: the first free from 2222)")
@@ -89,8 +92,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, err
 	}
 	for _, s := range o.suites {
-		if s != "ssh" && s != "scale" && s != "overlap" && s != "epu" {
-			return o, fmt.Errorf("-suites: unknown suite %q (want ssh, scale, overlap, epu)", s)
+		if !slices.Contains([]string{"ssh", "scale", "overlap", "local", "epu"}, s) {
+			return o, fmt.Errorf("-suites: unknown suite %q (want ssh, scale, overlap, local, epu)", s)
 		}
 	}
 	if o.reps < 1 || o.warmup < 0 {

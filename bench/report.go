@@ -18,6 +18,7 @@ type report struct {
 	Scale   []scaleResult
 	Overlap []overlapResult
 	EPU     []epuResult
+	Local   []localResult
 }
 
 // ratioTarget is a ratio of medians issue 17 sets a goal for; Max 0 is a
@@ -120,6 +121,35 @@ func (r report) write(w io.Writer) error {
 	}
 	if len(r.EPU) > 0 {
 		writeEPU(&b, r.EPU)
+	}
+	if len(r.Local) > 0 {
+		b.WriteString("\n### Local driver (one level of services, `cloudinitd boot` and `terminate` of the built program)\n\n")
+		b.WriteString("| services | boot | terminate | idle instance RSS (median, max) | PSS (median) | machine peak | note |\n|---:|---:|---:|---:|---:|---:|---|\n")
+		for _, l := range r.Local {
+			note := ""
+			if l.Err != "" {
+				note = "failed: " + firstLine(l.Err)
+			}
+			fmt.Fprintf(&b, "| %d | %s | %s | %s, %s | %s | +%s | %s |\n", l.Services, secs(l.Boot), secs(l.Terminate),
+				mib(l.RSSMedian), mib(l.RSSMax), mib(l.PSSMedian), mib(l.MachinePeak), note)
+		}
+		b.WriteString("\nidle: 5 s after the boot, no connection for longer than the server's trim delay. " +
+			"machine peak: the most MemTotal - MemAvailable rose above its level before the boot, during the boot and the idle wait.\n\n")
+		b.WriteString("| target | value | goal | met |\n|---|---:|---:|---|\n")
+		for _, l := range r.Local {
+			if l.Services != localServices {
+				continue
+			}
+			ok := l.Err == ""
+			met := func(v bool) string {
+				if !ok {
+					return "n/a"
+				}
+				return yesNo(v)
+			}
+			fmt.Fprintf(&b, "| %d local services: boot | %s | ≤ %s | %s |\n", l.Services, secs(l.Boot), secs(localMaxBoot), met(l.Boot <= localMaxBoot))
+			fmt.Fprintf(&b, "| resident set of an idle instance (max) | %s | ≤ %s | %s |\n", mib(l.RSSMax), mib(localMaxRSS), met(l.RSSMax > 0 && l.RSSMax <= localMaxRSS))
+		}
 	}
 	if r.LoadEnd != "" {
 		fmt.Fprintf(&b, "\nload average at end (1, 5, 15 min): %s\n", r.LoadEnd)

@@ -183,12 +183,22 @@ func newServer(dir string, log *slog.Logger) (*server, error) {
 // for their sessions (whose running commands are killed).
 func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns = map[net.Conn]bool{}
-		done  = make(chan struct{})
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		conns   = map[net.Conn]bool{}
+		done    = make(chan struct{})
+		changed = make(chan struct{}, 1) // conns changed, for trimWhenIdle
 	)
-	wg.Add(1)
+	open := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns)
+	}
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		trimWhenIdle(done, changed, open, trimQuiet, trimIdle)
+	}()
 	go func() {
 		defer wg.Done()
 		select {
@@ -214,6 +224,7 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 		mu.Lock()
 		conns[c] = true
 		mu.Unlock()
+		wake(changed)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -221,6 +232,7 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 			mu.Lock()
 			delete(conns, c)
 			mu.Unlock()
+			wake(changed)
 		}()
 	}
 	close(done)

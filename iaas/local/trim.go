@@ -1,0 +1,107 @@
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// trimQuiet is how long a server stays without a connection before it
+// gives its memory back (trimIdle).
+const trimQuiet = 2 * time.Second
+
+// trimWhenIdle gives the server's memory back each time it has had no
+// connection for quiet: at start, once the listener is up, and after the
+// last connection of a burst closes. changed is signalled after every
+// change of the number of open connections, which open reports. It
+// returns when done closes.
+//
+// An instance is the whole cloudinitd executable re-executed, and most of
+// what an idle one holds resident is that file's pages that start-up and
+// the SSH sessions touched (the package initialisers of every dependency,
+// crypto, SFTP), not memory of its own. Those pages are shared with every
+// other instance and cloudinitd itself through the page cache; trimIdle
+// lets go of them, so that an idle instance keeps resident only what it
+// touches while idle.
+func trimWhenIdle(done <-chan struct{}, changed <-chan struct{}, open func() int, quiet time.Duration, trim func()) {
+	t := time.NewTimer(quiet)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-changed:
+			t.Stop()
+			if open() == 0 {
+				t.Reset(quiet)
+			}
+		case <-t.C:
+			if open() == 0 {
+				trim()
+			}
+		}
+	}
+}
+
+// wake wakes the receiver of ch (capacity 1) unless it is already due to
+// wake: signals coalesce, the receiver reads the state itself.
+func wake(ch chan<- struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// trimIdle returns the free heap to the system and drops this process's
+// mappings of its executable's read-only pages (code and read-only data):
+// they are read again from the file, shared through the page cache, on
+// their next use. Writable mappings are left alone: they hold the
+// program's variables. Errors are ignored: trimming is an economy, not a
+// duty.
+func trimIdle() {
+	debug.FreeOSMemory()
+	exe, err := os.Executable()
+	if err != nil {
+		return
+	}
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return
+	}
+	for _, r := range readOnlyMappings(maps, exe) {
+		_, _, _ = syscall.Syscall(syscall.SYS_MADVISE, r.start, r.end-r.start, syscall.MADV_DONTNEED)
+	}
+}
+
+// mapping is an address range of /proc/self/maps.
+type mapping struct{ start, end uintptr }
+
+// readOnlyMappings are the ranges of maps (the text of /proc/PID/maps)
+// that map the file path without write permission.
+func readOnlyMappings(maps []byte, path string) []mapping {
+	var out []mapping
+	s := bufio.NewScanner(bytes.NewReader(maps))
+	for s.Scan() {
+		// 00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/x
+		f := strings.Fields(s.Text())
+		if len(f) < 6 || strings.Join(f[5:], " ") != path || strings.Contains(f[1], "w") {
+			continue
+		}
+		lo, hi, ok := strings.Cut(f[0], "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil || end <= start {
+			continue
+		}
+		out = append(out, mapping{uintptr(start), uintptr(end)})
+	}
+	return out
+}
