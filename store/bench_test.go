@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // planOf returns n services spread over 10 levels, each with the 20 or so
@@ -91,4 +93,75 @@ func BenchmarkSetState(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLaunchWrites is the record's side of booting one service, the
+// hot path of the scale profile (docs/performance.md): the writes every
+// service makes through the single writer — launch intent and done, the
+// step journal rows, running, booting, contextualized, ready — for 1,000
+// services at once, as the engine's pipelines make them.
+func BenchmarkLaunchWrites1k(b *testing.B) {
+	ctx := context.Background()
+	ls, ss := planOf(1000)
+	dir := b.TempDir()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		db, err := Create(ctx, dir, fmt.Sprintf("b%d", i), Run{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := db.PutPlan(ctx, ls, ss); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		var g errgroup.Group
+		for _, s := range ss {
+			g.Go(func() error { return launchWrites(ctx, db, s.Name) })
+		}
+		if err := g.Wait(); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		db.Delete()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(ss)), "services/op")
+}
+
+// launchWrites makes the writes of one service's boot, in the engine's
+// order.
+func launchWrites(ctx context.Context, db *DB, svc string) error {
+	step := func(s string) error {
+		_, err := db.AppendEvent(ctx, Event{Level: "DEBUG", Service: svc, Event: "step", Detail: s})
+		return err
+	}
+	in, err := db.LaunchIntent(ctx, svc, 1, "tok-"+svc, "fake")
+	if err != nil {
+		return err
+	}
+	if err := step("launch"); err != nil {
+		return err
+	}
+	if _, err := db.LaunchDone(ctx, in.ID, "i-"+svc, nil); err != nil {
+		return err
+	}
+	if err := step("running"); err != nil {
+		return err
+	}
+	if err := db.SetRunning(ctx, svc, "host-"+svc, "hostname host-"+svc); err != nil {
+		return err
+	}
+	if err := step("connect"); err != nil {
+		return err
+	}
+	for _, st := range []State{StateBooting, StateContextualized} {
+		if err := db.SetState(ctx, svc, st, ""); err != nil {
+			return err
+		}
+	}
+	if err := step("readypgm"); err != nil {
+		return err
+	}
+	return db.SetState(ctx, svc, StateReady, "")
 }

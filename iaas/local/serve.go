@@ -197,7 +197,7 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		trimWhenIdle(done, changed, open, trimQuiet, trimIdle)
+		trimWhenIdle(done, changed, open, trimQuiet, trimAgain, trimIdle)
 	}()
 	go func() {
 		defer wg.Done()

@@ -49,7 +49,7 @@ func TestTrimIdle(t *testing.T) {
 }
 
 // TestTrimWhenIdle: once the last connection has closed, the server trims
-// after the quiet delay.
+// after the quiet delay, and again while it stays idle.
 func TestTrimWhenIdle(t *testing.T) {
 	var open atomic.Int64
 	open.Store(1)
@@ -59,16 +59,23 @@ func TestTrimWhenIdle(t *testing.T) {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		trimWhenIdle(done, changed, func() int { return int(open.Load()) }, time.Millisecond,
-			func() { trims <- struct{}{} })
+		trimWhenIdle(done, changed, func() int { return int(open.Load()) }, time.Millisecond, time.Millisecond,
+			func() {
+				select {
+				case trims <- struct{}{}:
+				default:
+				}
+			})
 	}()
 	defer func() { close(done); <-finished }()
 	open.Store(0) // the last connection closes
-
 	wake(changed)
-	select {
-	case <-trims:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no trim after the last connection closed")
+	// A trim after the quiet delay, and more while it stays idle.
+	for i := range 2 {
+		select {
+		case <-trims:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("trim %d did not come while idle", i+1)
+		}
 	}
 }
