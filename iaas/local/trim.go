@@ -89,14 +89,18 @@ func trimIdle() {
 type mapping struct{ start, end uintptr }
 
 // readOnlyMappings are the ranges of maps (the text of /proc/PID/maps)
-// that map the file path without write permission.
+// that map the file path without write permission. A file removed since
+// (`go run` removes its binary when it exits, and the instance outlives
+// it) is named "path (deleted)": its pages are read again from the
+// removed file, which the mapping keeps.
 func readOnlyMappings(maps []byte, path string) []mapping {
 	var out []mapping
 	s := bufio.NewScanner(bytes.NewReader(maps))
 	for s.Scan() {
 		// 00400000-00452000 r-xp 00000000 08:02 173521      /usr/bin/x
 		f := strings.Fields(s.Text())
-		if len(f) < 6 || strings.Join(f[5:], " ") != path || strings.Contains(f[1], "w") {
+		name := strings.Join(f[min(5, len(f)):], " ")
+		if len(f) < 6 || (name != path && name != path+" (deleted)") || strings.Contains(f[1], "w") {
 			continue
 		}
 		lo, hi, ok := strings.Cut(f[0], "-")

@@ -16,6 +16,7 @@ func TestReadOnlyMappings(t *testing.T) {
 c000000000-c000400000 rw-p 00000000 00:00 0
 7ffd8160b000-7ffd8162c000 rw-p 00000000 00:00 0                          [stack]
 zz-yy r--p 00000000 08:02 173521                                         /usr/bin/cloud init
+01600000-01700000 r-xp 00000000 08:02 55                                 /tmp/go-build1/exe/cid (deleted)
 `
 	tests := []struct {
 		name, path string
@@ -24,6 +25,7 @@ zz-yy r--p 00000000 08:02 173521                                         /usr/bi
 		{"read-only and code of the file, not its data", "/usr/bin/cloud init", []mapping{{0x400000, 0xa00000}, {0xa00000, 0x1400000}}},
 		{"another file", "/usr/bin/other", []mapping{{0x1500000, 0x1600000}}},
 		{"no such file", "/usr/bin/none", nil},
+		{"a removed executable (go run)", "/tmp/go-build1/exe/cid", []mapping{{0x1600000, 0x1700000}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
