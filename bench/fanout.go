@@ -63,7 +63,9 @@ const hostsContender = "hosts"
 // contenders interleaved within each repetition, so drift hits all alike)
 // and stops the hosts and every stray process before returning.
 func runFanout(ctx context.Context, env fanoutEnv, n int) (_ []fanoutResult, err error) {
-	dir := filepath.Join(env.work, fmt.Sprintf("fanout-%s-%d", env.login.Name, n))
+	// Short: parallel-ssh's ssh ControlPath (a socket, at most 107 bytes)
+	// lives under it.
+	dir := filepath.Join(env.work, fmt.Sprintf("f%d-%d", n, env.login.UID))
 	fmt.Fprintf(env.progress, "ssh fan-out N=%d as %s: starting %d sshd hosts\n", n, env.login.Name, n)
 	h, err := startHosts(ctx, filepath.Join(dir, "hosts"), n, env.port, env.login)
 	if err != nil {
