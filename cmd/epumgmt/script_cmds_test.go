@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/cloudinitd/cloudinitd/epu/mgmt"
+	"github.com/cloudinitd/cloudinitd/iaas/local"
+	"github.com/cloudinitd/cloudinitd/store"
+)
+
+// cmdSignal is "signal SIG DBDIR RUN SERVICE": it sends SIG (STOP, CONT,
+// KILL) to the daemon of SERVICE, whose pid file is <epu_state_dir>/<role>.pid.
+func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: signal STOP|CONT|KILL DBDIR RUN SERVICE")
+	}
+	sig := map[string]syscall.Signal{"STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT, "KILL": syscall.SIGKILL}[args[0]]
+	if sig == 0 {
+		ts.Fatalf("signal: unknown signal %s", args[0])
+	}
+	ctx := context.Background()
+	db, err := store.OpenReadOnly(ctx, ts.MkAbs(args[1]), args[2])
+	ts.Check(err)
+	sys, err := mgmt.LoadSystem(ctx, db, "")
+	db.Close()
+	ts.Check(err)
+	for _, s := range sys.Services {
+		if s.Name != args[3] {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(s.StateDir, string(s.Role)+".pid"))
+		ts.Check(err)
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		ts.Check(err)
+		ts.Check(syscall.Kill(pid, sig))
+		return
+	}
+	ts.Fatalf("signal: no service %s", args[3])
+}
+
+// cmdJSONField is "jsonfield FILE PATH WANT": the value at PATH (dot-
+// separated keys and indexes) of the JSON document in FILE is WANT.
+func cmdJSONField(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: jsonfield FILE PATH WANT")
+	}
+	var v any
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &v); err != nil {
+		ts.Fatalf("%s: %v", args[0], err)
+	}
+	for _, k := range strings.Split(args[1], ".") {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[k]
+		case []any:
+			i, err := strconv.Atoi(k)
+			if err != nil || i >= len(x) {
+				ts.Fatalf("jsonfield: %s: no index %s", args[1], k)
+			}
+			v = x[i]
+		case nil:
+			ts.Fatalf("jsonfield: %s: nothing at %s", args[1], k)
+		}
+	}
+	got := fmt.Sprint(v)
+	if b, err := json.Marshal(v); err == nil {
+		if _, isStr := v.(string); !isStr {
+			got = string(b)
+		}
+	}
+	if (got == args[2]) == neg {
+		ts.Fatalf("jsonfield %s: %s, want %s%s", args[1], got, map[bool]string{true: "not ", false: ""}[neg], args[2])
+	}
+}
+
+// cmdRunStatus is "runstatus DBDIR RUN STATUS": the record of RUN is
+// there with that status.
+func cmdRunStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: runstatus DBDIR RUN STATUS")
+	}
+	db, err := store.OpenReadOnly(context.Background(), ts.MkAbs(args[0]), args[1])
+	ts.Check(err)
+	defer db.Close()
+	r, err := db.Run(context.Background())
+	ts.Check(err)
+	if string(r.Status) != args[2] {
+		ts.Fatalf("run %s is %s, want %s", args[1], r.Status, args[2])
+	}
+}
+
+// cmdNoProcs is "noprocs DBDIR": no process of any local instance under
+// DBDIR is alive (the daemons the services started included: they carry
+// their instance's marker in their environment).
+func cmdNoProcs(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: noprocs DBDIR")
+	}
+	dirs, err := filepath.Glob(filepath.Join(ts.MkAbs(args[0]), local.Name, "local-*"))
+	ts.Check(err)
+	if len(dirs) == 0 {
+		ts.Fatalf("no local instances under %s: nothing was checked", args[0])
+	}
+	ids := map[string]bool{}
+	for _, d := range dirs {
+		ids[filepath.Base(d)] = true
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
+	for _, p := range procs {
+		env, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		for _, kv := range bytes.Split(env, []byte{0}) {
+			id, ok := strings.CutPrefix(string(kv), local.EnvMarker+"=")
+			if ok && ids[id] && !zombie(filepath.Dir(p)) {
+				cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
+				ts.Fatalf("process %s of instance %s is still alive: %q", filepath.Base(filepath.Dir(p)), id,
+					bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+			}
+		}
+	}
+}
+
+func zombie(procDir string) bool {
+	b, err := os.ReadFile(filepath.Join(procDir, "stat"))
+	if err != nil {
+		return true
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
+}
