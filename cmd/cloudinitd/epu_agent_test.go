@@ -15,8 +15,6 @@ import (
 	"github.com/cloudinitd/cloudinitd/epu/api"
 	"github.com/cloudinitd/cloudinitd/epu/controller"
 	"github.com/cloudinitd/cloudinitd/epu/engine"
-	"github.com/cloudinitd/cloudinitd/epu/provisioner"
-	"github.com/cloudinitd/cloudinitd/iaas"
 )
 
 // launches records a controller's provision requests.
@@ -142,20 +140,5 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// A worker's bag carries the node token of the domain its vars name, so
-// its bootconf can give the agent that token; a node of no domain gets
-// none.
-func TestWorkerBagNodeToken(t *testing.T) {
-	want, _ := api.NodeToken("s3", "w")
-	bag, err := workerBag(epu.Node{NodeID: "n", Vars: map[string]string{"domain": "w"}}, iaas.Instance{}, provisioner.DeployableType{}, "s3")
-	if err != nil || bag["node_token"] != want || bag["domain"] != "w" {
-		t.Errorf("bag %v, %v; want node_token of domain w", bag, err)
-	}
-	bag, err = workerBag(epu.Node{NodeID: "n"}, iaas.Instance{}, provisioner.DeployableType{}, "s3")
-	if _, ok := bag["node_token"]; err != nil || ok {
-		t.Errorf("a node without a domain: %v, %v", bag, err)
 	}
 }

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 
 	"github.com/cloudinitd/cloudinitd/epu/controller"
 	"github.com/cloudinitd/cloudinitd/epu/engine"
 	"github.com/cloudinitd/cloudinitd/epu/provisioner"
+	"github.com/cloudinitd/cloudinitd/epu/workerctx"
 	"github.com/cloudinitd/cloudinitd/iaas/drivers"
+	"github.com/cloudinitd/cloudinitd/remote"
 )
 
 // loadDaemonConfig loads the configuration of a daemon of role (its
@@ -24,10 +27,20 @@ func loadDaemonConfig(role, path string) (daemonConfig, error) {
 			return daemonConfig{}, err
 		}
 		return daemonConfig{Listen: cfg.Listen, StateDir: cfg.StateDir, build: func(log *slog.Logger) (epuDaemon, error) {
+			// Workers are contextualized by the service pipeline
+			// (epu/workerctx), their host keys pinned in the
+			// provisioner's store; relative program paths are read from
+			// the configuration's directory; a worker of a domain gets
+			// its domain's node token (from the run's secret).
+			ctxz, err := workerctx.New(workerctx.Config{Run: cfg.Run, RunSecret: cfg.RunSecret, Dir: filepath.Dir(path),
+				SSH: remote.SSHOptions{Logger: log}, Logger: log})
+			if err != nil {
+				return nil, err
+			}
 			return provisioner.New(cfg, provisioner.Deps{
 				Registry:       drivers.Registry(),
 				Logger:         log,
-				Contextualizer: newWorkerContextualizer(path, cfg.RunSecret, log),
+				Contextualizer: ctxz,
 			})
 		}}, nil
 	case "controller":

@@ -26,7 +26,8 @@ type Deps struct {
 	// Logger receives the JSON event lines and diagnostics (discarded when nil).
 	Logger *slog.Logger
 	// Contextualizer makes a STARTED worker RUNNING (required; the dry
-	// run is DryRunContextualizer).
+	// run is DryRunContextualizer). A HostKeyPinner is given the store
+	// to pin the workers' host keys in.
 	Contextualizer Contextualizer
 	// HTTP makes the pushes to subscribers (a client with no timeout of
 	// its own when nil; each push has push.timeout).
@@ -97,6 +98,9 @@ func New(cfg Config, deps Deps) (*Provisioner, error) {
 	p.store, err = OpenStore(context.Background(), cfg.StateDir)
 	if err != nil {
 		return nil, err
+	}
+	if hp, ok := p.ctxz.(HostKeyPinner); ok {
+		p.ctxz = hp.PinHostKeys(p.store)
 	}
 	hc := deps.HTTP
 	if hc == nil {

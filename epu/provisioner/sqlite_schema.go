@@ -65,6 +65,6 @@ func migrate(ctx context.Context, db *sql.DB) error {
 			}
 		}
 	}
-	_, err := db.ExecContext(ctx, schema)
+	_, err := db.ExecContext(ctx, schema+hostKeysSchema)
 	return err
 }

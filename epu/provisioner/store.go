@@ -69,6 +69,9 @@ type Store interface {
 	Disabled(ctx context.Context) (bool, error)
 	SetDisabled(ctx context.Context, disabled bool) error
 
+	// HostKeys pins the workers' SSH host keys (see HostKeyPinner).
+	HostKeys
+
 	Close() error
 }
 

@@ -43,6 +43,7 @@ var allowed = map[string][]string{
 	"epu/mgmt": {"epu", "epu/api", "epu/engine", "epu/controller", "epu/provisioner", "bootlevel", "pipeline", "plan", "iaas",
 		"remote", "verify", "store"},
 	"epu/agent":             {"epu", "epu/api", "epu/engine", "epu/controller", "plan"},
+	"epu/workerctx":         {"epu", "epu/api", "epu/provisioner", "pipeline", "plan", "iaas", "remote", "verify"},
 	"cmd/internal/cli":      {"*"},
 	"cmd/internal/archtest": {},
 	"cmd/cloudinitd":        {"*"},
@@ -72,6 +73,10 @@ var testAllowed = map[string][]string{
 	// The pipeline's tests run on an instance of the fake driver whose host
 	// is the in-process SSH server.
 	"pipeline": {"iaas/fake", "remote/remotetest"},
+	// The contextualizer's tests run workers on the in-process SSH server
+	// and, through a real provisioner, on local-driver instances (which
+	// re-execute the test binary).
+	"epu/workerctx": {"remote/remotetest", "iaas/local"},
 	// The engines' scenario tables run under the original's
 	// instant-RUNNING harness.
 	"epu/engine": {"epu/engine/enginetest"},
