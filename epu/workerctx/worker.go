@@ -44,7 +44,7 @@ func newWorker(c *Contextualizer, node epu.Node, inst iaas.Instance, dt provisio
 	for k, v := range map[string]string{
 		"bootpgm": dt.BootPgm, "bootpgm_args": dt.BootPgmArgs, "readypgm": dt.ReadyPgm,
 		"readypgm_args": dt.ReadyPgmArgs, "bootconf": dt.BootConf, "ssh_username": dt.SSHUser,
-		"localsshkeypath": dt.SSHKey, "ssh_check": dt.Options["ssh_check"],
+		"localsshkeypath": dt.SSHKey, "ssh_check": dt.Options["ssh_check"], "terminatepgm": dt.TerminatePgm,
 	} {
 		if v != "" {
 			w.settings[k] = v
@@ -79,7 +79,7 @@ type settings map[string]string
 func (s settings) Setting(key string) (string, bool) { v, ok := s[key]; return v, ok }
 
 // pathKeys are the settings that name files, relative to Config.Dir.
-var pathKeys = []string{"bootpgm", "readypgm", "bootconf", "localsshkeypath"}
+var pathKeys = []string{"bootpgm", "readypgm", "terminatepgm", "bootconf", "localsshkeypath"}
 
 // attrs implements pipeline.Attributes over the worker's resolver.
 type attrs struct{ w *worker }

@@ -123,6 +123,7 @@ var workerFiles = map[string]string{
 	"boot.sh": "#!/bin/sh\nset -e\n. ./bootenv.sh\n" +
 		"echo \"$1 $2 $CLOUDINITD_COMMAND $CLOUDINITD_EXE $rid\" > said\necho \"token is $api_token\"\n" +
 		"echo '{\"port\": 8080}' > bootout.json\n",
+	"term.sh":  "#!/bin/sh\n. ./bootenv.sh\necho \"shutdown $CLOUDINITD_COMMAND $rid\" >> said\n",
 	"ready.sh": "#!/bin/sh\necho \"ready $1 $2\" >> said\ntest \"$2\" = ok || { echo \"mode $2\" >&2; exit 3; }\n",
 }
 
@@ -161,6 +162,17 @@ func TestContextualize(t *testing.T) {
 	}
 	if out := log.String(); strings.Contains(out, "tOk-5ecret-77") || !strings.Contains(out, "token is ****") {
 		t.Errorf("log: want the token masked:\n%s", out)
+	}
+
+	// The shutdown program runs in the worker's stage directory.
+	dt := workerType(dir)
+	dt.TerminatePgm = "term.sh"
+	if err := c.RunShutdown(ctx, node, w.inst, dt); err != nil {
+		t.Fatalf("run shutdown: %v", err)
+	}
+	said, _ = os.ReadFile(filepath.Join(stage, "said"))
+	if !strings.HasSuffix(string(said), "shutdown terminate pool.0badcafe\n") {
+		t.Errorf("the shutdown program said %q", said)
 	}
 
 	// Run again (a restart): the pinned key is checked; a host that
