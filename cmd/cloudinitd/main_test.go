@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	}
 	testscript.Main(m, map[string]func(){
 		"cloudinitd": func() { os.Exit(run()) },
+		// The epu program: a symlink named epu to the binary (examples/epu
+		// copies the binary and makes one).
+		"epu": func() { os.Exit(run()) },
 		// What a service's program that launches instances for its run
 		// does (a provisioner): see owned_test.go.
 		"launch-worker": func() { os.Exit(launchWorker(os.Args[1:])) },
