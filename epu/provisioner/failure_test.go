@@ -102,8 +102,9 @@ func TestContextualization(t *testing.T) {
 }
 
 // TestPermanentLaunchError: a launch the cloud refuses (a bad driver
-// option: ErrPermanent) fails the node with the reason and the launch;
-// nothing is left that may exist.
+// option: ErrPermanent, as bad credentials are) fails the node with the
+// reason and the launch, the subscriber sees FAILED; nothing is left that
+// may exist.
 func TestPermanentLaunchError(t *testing.T) {
 	h := newHarness(t, func(c *Config) {
 		dt := c.DeployableTypes["sleeper"]
@@ -111,8 +112,13 @@ func TestPermanentLaunchError(t *testing.T) {
 		c.DeployableTypes["sleeper"] = dt
 	})
 	h.start()
-	h.provision("l1", "a", "b")
+	sub := newSubscriber(t, "epu-sleeper")
+	if _, err := h.client.Provision(context.Background(), epu.ProvisionRequest{LaunchID: "l1", DeployableType: "sleeper",
+		NodeIDs: []string{"a", "b"}, Subscribers: []epu.Subscriber{sub.sub()}}); err != nil {
+		t.Fatal(err)
+	}
 	h.waitFor("a and b FAILED", func() bool { return h.is("a", epu.Failed) && h.is("b", epu.Failed) })
+	h.waitFor("the subscriber told", func() bool { return sub.has("a", epu.Failed) && sub.has("b", epu.Failed) })
 	for _, id := range []string{"a", "b"} {
 		if d := h.node(id).StateDesc; !strings.Contains(d, "fake_running_delay") {
 			t.Errorf("%s: %q, want the cloud's reason", id, d)

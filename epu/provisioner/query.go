@@ -198,19 +198,21 @@ func (p *Provisioner) runContextualizer(ctx context.Context, n nodeRec, inst iaa
 	}
 }
 
-// launchRunning marks a PENDING launch RUNNING once every node is RUNNING.
+// launchRunning marks a PENDING launch RUNNING once every node is RUNNING
+// (counted in the store: no record is read).
 func (p *Provisioner) launchRunning(ctx context.Context, launchID string) {
-	nodes, err := p.store.LaunchNodes(ctx, launchID)
-	if err != nil {
+	all, err := p.store.CountNodes(ctx, NodeFilter{LaunchID: launchID})
+	if err != nil || all == 0 {
 		return
 	}
-	for _, n := range nodes {
-		if n.State != epu.Running {
-			return
-		}
+	running, err := p.store.CountNodes(ctx, NodeFilter{LaunchID: launchID, From: epu.Running, To: epu.RunningFailed})
+	if err != nil || running != all {
+		return
 	}
-	l, err := p.store.Launch(ctx, launchID)
-	if err == nil && l.State == epu.Pending {
-		p.updateLaunch(ctx, launchID, epu.Running, "")
+	l, changed, err := p.store.UpdateLaunch(ctx, launchID, func(l *launchRec) bool {
+		return l.State == epu.Pending && l.setState(epu.Running, "")
+	})
+	if err == nil && changed {
+		p.event(ctx, evLaunchRunning, "launch_id", l.LaunchID)
 	}
 }

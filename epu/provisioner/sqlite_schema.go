@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS nodes (
 CREATE INDEX IF NOT EXISTS nodes_launch ON nodes (launch_id, idx);
 CREATE INDEX IF NOT EXISTS nodes_state ON nodes (state_num, cloud);
 CREATE INDEX IF NOT EXISTS launches_state ON launches (state_num, seq);
+CREATE INDEX IF NOT EXISTS launches_seq ON launches (seq);
 CREATE TABLE IF NOT EXISTS tally (
 	name TEXT PRIMARY KEY,
 	n    INTEGER NOT NULL

@@ -71,6 +71,10 @@ func (f NodeFilter) sql() (string, []any) {
 			args = append(args, string(c))
 		}
 	}
+	if f.LaunchID != "" {
+		where += ` AND launch_id = ?`
+		args = append(args, f.LaunchID)
+	}
 	return where, args
 }
 

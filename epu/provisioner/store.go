@@ -77,10 +77,11 @@ type Store interface {
 
 // NodeFilter selects nodes: From ≤ state < To by number (a zero bound is
 // open) and, when Clouds is not empty, whose instance is in one of those
-// cloud states.
+// cloud states, of one launch when LaunchID is set.
 type NodeFilter struct {
 	From, To epu.State
 	Clouds   []cloudState
+	LaunchID string // only this launch's nodes, when set
 }
 
 // Filters the provisioner uses.
