@@ -73,3 +73,16 @@ func writeAgentHelp(w io.Writer, self string) {
 		{"--log FILE", "log JSON lines to FILE instead of <home>/logs/agent.log"},
 	}, 26)
 }
+
+func writeNodeHelp(w io.Writer, self string) {
+	fmt.Fprintf(w, "Usage: %s node [--home DIR] VERB [ARGS]\n\n", self)
+	writeWrapped(w, "", "What scripts on a worker call (Jetpack's commands, docs/agent.md), through the agent "+
+		"running on this node: its home is --home, else $"+agent.HomeEnv+", else ~/.epu-agent. Without a running "+
+		"agent every verb fails and says how to start one.")
+	fmt.Fprintln(w, "\nVerbs:")
+	var rows [][2]string
+	for _, v := range nodeVerbs() {
+		rows = append(rows, [2]string{v.name + " " + v.args, v.usage})
+	}
+	writeTable(w, rows, 44)
+}

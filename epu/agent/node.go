@@ -102,8 +102,17 @@ func (n *Node) KeepAlive(arg string, now time.Time) (until time.Time, forever bo
 }
 
 // Shutdown asks the controller to stop this node; the answer says
-// whether it was granted.
-func (n *Node) Shutdown(ctx context.Context, unhealthy bool) (engine.StopAnswer, error) {
+// whether it was granted. An unhealthy stop also leaves a
+// scheduled_shutdown marker due now, so the agent's own verdict (and its
+// heartbeats) say unhealthy too, and a controller that missed the request
+// still learns it.
+func (n *Node) Shutdown(ctx context.Context, unhealthy bool, now time.Time) (engine.StopAnswer, error) {
+	if unhealthy {
+		marker := filepath.Join(n.Home.ScheduledShutdownDir(), "shutdown-unhealthy")
+		if err := writePrivate(marker, []byte(fmt.Sprintf("%d\nepu node shutdown --unhealthy\n", now.Unix()))); err != nil {
+			return engine.StopAnswer{}, fmt.Errorf("shutdown: %w", err)
+		}
+	}
 	return n.ctl.Shutdown(ctx, n.Cfg.Domain, engine.StopRequest{NodeID: n.Cfg.NodeID, Unhealthy: unhealthy})
 }
 

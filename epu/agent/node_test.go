@@ -102,6 +102,13 @@ func TestNodeVerbs(t *testing.T) {
 		t.Errorf("RunHooks: %d failed, %v, output %q; want 2 failed (the hanging one killed), first and third run", failed, err, b)
 	}
 
+	if a, err := n.Shutdown(context.Background(), true, now); err != nil || !a.Granted {
+		t.Errorf("shutdown --unhealthy: %+v, %v", a, err)
+	}
+	if at, why, ok, err := h.ScheduledShutdown(); err != nil || !ok || !at.Equal(now) || why != "epu node shutdown --unhealthy" {
+		t.Errorf("marker of an unhealthy stop: %v %q %v %v", at, why, ok, err)
+	}
+
 	var tout bytes.Buffer
 	if err := n.Test(context.Background(), &tout, 5*time.Second); err != nil || tout.String() != "ready\n" {
 		t.Errorf("test: %v, output %q", err, tout.String())
