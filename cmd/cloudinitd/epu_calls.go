@@ -81,6 +81,10 @@ func ctlCalls() []ctlCall {
 			run: func(ctx context.Context, t ctlTarget, a []string) (any, error) {
 				return t.ctrl().Resume(ctx, a[0])
 			}},
+		{name: "autoscale", args: "DOMAIN [instancecount=N | corecount=N] [name=ARRAY]", daemon: "controller", min: 1, max: 3,
+			usage: "a domain's node arrays (autoscale engine); with a count, set the array's target first " +
+				"(what 'epu node autoscale' asks, with the admin token)",
+			run: ctlAutoscale},
 		{name: "wait-stable", args: "DOMAIN", daemon: "controller", min: 1, max: 1,
 			usage: "the ready program of a controller's service: at boot (CLOUDINITD_COMMAND=boot) wait until " +
 				"the domain is stable, exit 123 if it will not be; otherwise answer at once",

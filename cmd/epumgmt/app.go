@@ -188,6 +188,8 @@ ACTIONS:
                       terminates them; the controller replaces them)
    reconfigure-n      set preserve_n: --newn CONTROLLER:N[,CONTROLLER:N...]
    enable             enable provisioning again after a terminate_all
+   autoscale          a domain's node arrays (autoscale engine) of --controller;
+                      --instancecount N or --corecount N [--array A] sets a target
 
 OPTIONS:
 `)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/urfave/cli/v2"
+	"strconv"
+	"strings"
 
 	"github.com/cloudinitd/cloudinitd/epu/mgmt"
 )
@@ -14,13 +16,16 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "name", Aliases: []string{"n"}, Usage: "the cloudinitd run `NAME` (required)"},
 		&cli.StringFlag{Name: "cloudinitdir", Aliases: []string{"C"}, Usage: "`DIR` holding cloudinitd's run records", Value: "~/.cloudinitd", EnvVars: []string{"CLOUDINITD_DB_DIR"}},
 		&cli.StringFlag{Name: "runlogdir", Usage: "`DIR` for fetched logs and epumgmt's files, per run", Value: "~/.epumgmt/runlogs"},
-		&cli.BoolFlag{Name: "json", Usage: "status, find-workers, fetchkill, reconfigure-n: one JSON document on stdout"},
+		&cli.BoolFlag{Name: "json", Usage: "status, find-workers, fetchkill, reconfigure-n, autoscale: one JSON document on stdout"},
 		&cli.BoolFlag{Name: "no-update", Usage: "status: print what the last status recorded; no remote call"},
 		&cli.BoolFlag{Name: "no-fetch", Usage: "killrun: do not fetch logs first"},
 		&cli.BoolFlag{Name: "force", Usage: "killrun: terminate through the drivers what the sweep finds alive, and the run even if a provisioner failed"},
 		&cli.DurationFlag{Name: "timeout", Usage: "killrun: wait at most `DURATION` for each provisioner's terminate_all", Value: mgmt.DefaultTimeout},
-		&cli.StringFlag{Name: "controller", Usage: "fetchkill: the controller `SERVICE[/DOMAIN]` (or a domain name)"},
+		&cli.StringFlag{Name: "controller", Usage: "fetchkill, autoscale: the controller `SERVICE[/DOMAIN]` (or a domain name)"},
 		&cli.StringFlag{Name: "killnum", Aliases: []string{"k"}, Usage: "fetchkill: kill `N` workers (N ≥ 1)"},
+		&cli.StringFlag{Name: "instancecount", Usage: "autoscale: set the array's target to `N` nodes"},
+		&cli.StringFlag{Name: "corecount", Usage: "autoscale: set the array's target to `N` cores"},
+		&cli.StringFlag{Name: "array", Usage: "autoscale: the node `ARRAY` of the target (default: the domain's)"},
 		&cli.StringFlag{Name: "newn", Usage: "reconfigure-n: new preserve_n values, `CONTROLLER:N[,CONTROLLER:N...]`"},
 		&cli.StringFlag{Name: "conf", Aliases: []string{"c"}, Usage: "the original's main.conf `PATH`: epumgmt has none; accepted with a warning"},
 		&cli.BoolFlag{Name: "version", Usage: "print the version and exit"},
@@ -42,6 +47,19 @@ func options(c *cli.Context, action string) (mgmt.Options, error) {
 			return o, err
 		}
 	}
+	for _, f := range []struct {
+		name string
+		dst  **int
+	}{{"instancecount", &o.InstanceCount}, {"corecount", &o.CoreCount}} {
+		if c.IsSet(f.name) {
+			n, err := strconv.Atoi(strings.TrimSpace(c.String(f.name)))
+			if err != nil || n < 0 {
+				return o, usagef("--%s %q: want a whole number from 0", f.name, c.String(f.name))
+			}
+			*f.dst = &n
+		}
+	}
+	o.Array = c.String("array")
 	if c.IsSet("newn") {
 		if o.NewN, err = mgmt.ParseNewN(c.String("newn")); err != nil {
 			return o, err
@@ -60,20 +78,24 @@ func options(c *cli.Context, action string) (mgmt.Options, error) {
 // any other is refused rather than ignored.
 func actionFlags() map[string][]mgmt.Action {
 	return map[string][]mgmt.Action{
-		"no-update":  {mgmt.ActionStatus},
-		"no-fetch":   {mgmt.ActionKillRun},
-		"force":      {mgmt.ActionKillRun},
-		"timeout":    {mgmt.ActionKillRun},
-		"controller": {mgmt.ActionFetchKill},
-		"killnum":    {mgmt.ActionFetchKill},
-		"newn":       {mgmt.ActionReconfigureN},
-		"json":       {mgmt.ActionStatus, mgmt.ActionFindWorkers, mgmt.ActionFetchKill, mgmt.ActionReconfigureN},
+		"no-update":     {mgmt.ActionStatus},
+		"no-fetch":      {mgmt.ActionKillRun},
+		"force":         {mgmt.ActionKillRun},
+		"timeout":       {mgmt.ActionKillRun},
+		"controller":    {mgmt.ActionFetchKill, mgmt.ActionAutoscale},
+		"instancecount": {mgmt.ActionAutoscale},
+		"corecount":     {mgmt.ActionAutoscale},
+		"array":         {mgmt.ActionAutoscale},
+		"killnum":       {mgmt.ActionFetchKill},
+		"newn":          {mgmt.ActionReconfigureN},
+		"json":          {mgmt.ActionStatus, mgmt.ActionFindWorkers, mgmt.ActionFetchKill, mgmt.ActionReconfigureN, mgmt.ActionAutoscale},
 	}
 }
 
 func refuseOthers(c *cli.Context, a mgmt.Action) error {
 	takes := actionFlags()
-	for _, name := range []string{"no-update", "no-fetch", "force", "timeout", "controller", "killnum", "newn", "json"} {
+	for _, name := range []string{"no-update", "no-fetch", "force", "timeout", "controller", "killnum", "newn", "json",
+		"instancecount", "corecount", "array"} {
 		if !c.IsSet(name) {
 			continue
 		}

@@ -21,12 +21,13 @@ const (
 	ActionFetchKill    Action = "fetchkill"
 	ActionReconfigureN Action = "reconfigure-n"
 	ActionEnable       Action = "enable"
+	ActionAutoscale    Action = "autoscale"
 )
 
 // Actions lists the actions in the order help shows them.
 func Actions() []Action {
 	return []Action{ActionStatus, ActionFindWorkers, ActionLogFetch, ActionKillRun, ActionFetchKill,
-		ActionReconfigureN, ActionEnable}
+		ActionReconfigureN, ActionEnable, ActionAutoscale}
 }
 
 // Aliases maps each alias to its action.
@@ -124,6 +125,9 @@ type Options struct {
 	KillNum    int           // fetchkill: -k
 	NewN       []NewN        // reconfigure-n
 	Timeout    time.Duration // killrun: terminate_all's wait (300 s when zero)
+	// autoscale: a target for one array (none: the arrays are shown).
+	InstanceCount, CoreCount *int
+	Array                    string
 }
 
 // Validate checks what each action needs, before anything is opened.
@@ -138,6 +142,21 @@ func (o Options) Validate() error {
 		}
 		if o.KillNum < 1 {
 			return usagef("fetchkill requires --killnum (-k) N, a whole number from 1")
+		}
+	case ActionAutoscale:
+		if o.Controller == "" {
+			return usagef("autoscale requires a controller: --controller SERVICE[/DOMAIN]")
+		}
+		if o.InstanceCount != nil && o.CoreCount != nil {
+			return usagef("autoscale: --instancecount or --corecount, not both")
+		}
+		if o.Array != "" && o.InstanceCount == nil && o.CoreCount == nil {
+			return usagef("autoscale: --array goes with --instancecount or --corecount")
+		}
+		for _, n := range []*int{o.InstanceCount, o.CoreCount} {
+			if n != nil && *n < 0 {
+				return usagef("autoscale: counts are whole numbers from 0")
+			}
 		}
 	case ActionReconfigureN:
 		if len(o.NewN) == 0 {
@@ -170,6 +189,8 @@ func (m *Manager) Do(ctx context.Context, o Options) error {
 		return m.ReconfigureN(ctx, o)
 	case ActionEnable:
 		return m.Enable(ctx, o)
+	case ActionAutoscale:
+		return m.Autoscale(ctx, o)
 	}
 	return usagef("unknown action %q; the actions are %s", o.Action, ActionList())
 }
