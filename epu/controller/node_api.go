@@ -19,7 +19,7 @@ func (c *Controller) nodeRoutes(mux *http.ServeMux) {
 		mux.Handle(pattern, c.nodeScoped(api.Handle(c.inDomain(f))))
 	}
 	node("POST /v1/domains/{domain}/autoscale", c.autoscale)
-	node("GET /v1/domains/{domain}/autoscale", func(d *domain, _ *http.Request) (any, error) { return d.autoscaleStatus() })
+	node("GET /v1/domains/{domain}/autoscale", func(d *domain, r *http.Request) (any, error) { return d.autoscaleStatus(r.Context()) })
 	node("POST /v1/domains/{domain}/shutdown", c.shutdown)
 	node("POST /v1/domains/{domain}/log", c.nodeLog)
 }
@@ -59,9 +59,9 @@ func (c *Controller) autoscale(d *domain, r *http.Request) (any, error) {
 	return out, nil
 }
 
-func (d *domain) autoscaleStatus() (any, error) {
+func (d *domain) autoscaleStatus(ctx context.Context) (any, error) {
 	var out engine.AutoscaleStatus
-	err := d.withRequester(context.Background(), "autoscale", func(e engine.Requester, c engine.Control, s *engine.State) error {
+	err := d.withRequester(ctx, "autoscale", func(e engine.Requester, c engine.Control, s *engine.State) error {
 		out = e.Status(c, s)
 		return nil
 	})
