@@ -164,7 +164,9 @@ func (e *Autoscale) grow(c Control, a *array, cs *census, n int, now time.Time) 
 		if vars == nil {
 			vars = map[string]string{}
 		}
-		vars[ArrayVar] = a.name
+		// Every worker carries both vars (the group id empty outside a
+		// group), so one bootconf template serves every array.
+		vars[ArrayVar], vars[GroupVar] = a.name, ""
 		if gids != nil {
 			vars[GroupVar] = gids[i]
 		}
