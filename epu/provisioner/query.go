@@ -30,11 +30,11 @@ func (p *Provisioner) queryLoop(ctx context.Context) {
 // NODE_DISAPPEARED; a TERMINATING one becomes TERMINATED. Every STARTED
 // node is then contextualized (once at a time per node).
 func (p *Provisioner) Query(ctx context.Context) error {
-	nodes, err := p.store.NodesWhere(ctx, toQuery)
+	nodes, err := p.store.ViewsWhere(ctx, toQuery)
 	if err != nil {
 		return err
 	}
-	byDriver := map[string][]nodeRec{}
+	byDriver := map[string][]nodeView{}
 	for _, n := range nodes {
 		byDriver[n.Driver] = append(byDriver[n.Driver], n)
 	}
@@ -47,7 +47,7 @@ func (p *Provisioner) Query(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (p *Provisioner) queryOn(ctx context.Context, name string, ns []nodeRec) error {
+func (p *Provisioner) queryOn(ctx context.Context, name string, ns []nodeView) error {
 	drv, err := p.drivers.get(name)
 	if err != nil {
 		return err
@@ -65,46 +65,60 @@ func (p *Provisioner) queryOn(ctx context.Context, name string, ns []nodeRec) er
 			return fmt.Errorf("describe of %d instances answered %d", len(chunk), len(insts))
 		}
 		for i, n := range chunk {
-			rec, err := p.observe(ctx, n, insts[i])
+			st, rec, err := p.observe(ctx, n, insts[i])
 			if err != nil {
 				return err
 			}
-			if rec.State == epu.Started {
-				p.contextualize(rec, insts[i])
+			if st != epu.Started || (rec == nil && p.isCtxing(n.NodeID)) {
+				continue
 			}
+			if rec == nil {
+				r, err := p.store.Node(ctx, n.NodeID)
+				if err != nil {
+					return err
+				}
+				rec = &r
+			}
+			p.contextualize(*rec, insts[i])
 		}
 	}
 	return nil
 }
 
-// observe applies what the cloud says of n's instance.
-func (p *Provisioner) observe(ctx context.Context, n nodeRec, inst iaas.Instance) (nodeRec, error) {
+// observe applies what the cloud says of n's instance; it returns the
+// node's state after, and its record when it wrote one.
+func (p *Provisioner) observe(ctx context.Context, n nodeView, inst iaas.Instance) (epu.State, *nodeRec, error) {
 	now := p.clock.Now()
+	apply := func(f func(r *nodeRec) bool) (epu.State, *nodeRec, error) {
+		rec, _, err := p.updateNode(ctx, n.NodeID, f)
+		if err != nil {
+			return n.State, nil, err
+		}
+		return rec.State, &rec, nil
+	}
 	if errors.Is(inst.Err, iaas.ErrNotFound) {
 		if n.State == epu.Terminating {
-			rec, _, err := p.updateNode(ctx, n.NodeID, func(r *nodeRec) bool {
+			return apply(func(r *nodeRec) bool {
 				r.Cloud = cloudGone
 				r.setState(epu.Terminated, "", now)
 				return true
 			})
-			return rec, err
 		}
 		if now.Sub(n.PendingTime) <= p.cfg.DisappearAfter.D() {
-			return n, nil
+			return n.State, nil, nil
 		}
-		rec, _, err := p.updateNode(ctx, n.NodeID, func(r *nodeRec) bool {
+		return apply(func(r *nodeRec) bool {
 			r.Cloud = cloudGone
 			r.setState(epu.Failed, fmt.Sprintf("%s: the cloud has not known instance %s for more than %s after it was pending", ReasonDisappeared, n.IaaSID, p.cfg.DisappearAfter.D()), now)
 			return true
 		})
-		return rec, err
 	}
 	state, why := mapState(inst)
 	if !state.After(n.State) && inst.State != iaas.StateTerminated && (inst.Hostname == "" ||
 		(inst.Hostname == n.Hostname && inst.PublicIP == n.PublicIP && inst.PrivateIP == n.PrivateIP)) {
-		return n, nil // nothing new (the usual case): no write
+		return n.State, nil, nil // nothing new (the usual case): no write
 	}
-	rec, _, err := p.updateNode(ctx, n.NodeID, func(r *nodeRec) bool {
+	return apply(func(r *nodeRec) bool {
 		changed := r.setState(state, why, now)
 		if inst.State == iaas.StateTerminated {
 			r.Cloud, changed = cloudGone, true
@@ -114,7 +128,6 @@ func (p *Provisioner) observe(ctx context.Context, n nodeRec, inst iaas.Instance
 		}
 		return changed
 	})
-	return rec, err
 }
 
 // mapState is the node state of a cloud state.
@@ -136,6 +149,13 @@ func mapState(inst iaas.Instance) (epu.State, string) {
 		return epu.Failed, why
 	}
 	return epu.ErrorRetrying, ""
+}
+
+// isCtxing reports whether node id is being contextualized.
+func (p *Provisioner) isCtxing(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.ctxing[id]
 }
 
 // contextualize starts the contextualization of a STARTED node unless one

@@ -1,6 +1,7 @@
 package provisioner
 
 import (
+	"encoding/json"
 	"maps"
 	"slices"
 	"time"
@@ -78,4 +79,27 @@ func (n nodeRec) clone() nodeRec {
 	n.StateChanges = slices.Clone(n.StateChanges)
 	n.Handle = slices.Clone(n.Handle)
 	return n
+}
+
+// nodeView is the part of a node the query loop reads for every node each
+// period, kept beside the record (column view) so that it is decoded
+// without the history and vars.
+type nodeView struct {
+	NodeID      string     `json:"n"`
+	State       epu.State  `json:"s"`
+	Cloud       cloudState `json:"c,omitempty"`
+	Driver      string     `json:"d,omitempty"`
+	IaaSID      string     `json:"i,omitempty"`
+	Handle      []byte     `json:"h,omitempty"`
+	PendingTime time.Time  `json:"p,omitzero"`
+	Hostname    string     `json:"hn,omitempty"`
+	PublicIP    string     `json:"pu,omitempty"`
+	PrivateIP   string     `json:"pr,omitempty"`
+}
+
+// view is n's nodeView as JSON.
+func (n nodeRec) view() string {
+	b, _ := json.Marshal(nodeView{NodeID: n.NodeID, State: n.State, Cloud: n.Cloud, Driver: n.Driver, IaaSID: n.IaaSID,
+		Handle: n.Handle, PendingTime: n.PendingTime, Hostname: n.Hostname, PublicIP: n.PublicIP, PrivateIP: n.PrivateIP})
+	return string(b)
 }

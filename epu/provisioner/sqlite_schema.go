@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS nodes (
 	idx       INTEGER NOT NULL,
 	state_num INTEGER NOT NULL,
 	cloud     TEXT NOT NULL DEFAULT '',
+	view      TEXT NOT NULL DEFAULT '',
 	record    TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS nodes_launch ON nodes (launch_id, idx);
@@ -65,7 +66,32 @@ func migrate(ctx context.Context, db *sql.DB) error {
 				return err
 			}
 		}
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('nodes') WHERE name = 'view'`).Scan(&has); err != nil {
+			return err
+		}
+		if has == 0 {
+			if _, err := db.ExecContext(ctx, `ALTER TABLE nodes ADD COLUMN view TEXT NOT NULL DEFAULT ''`); err != nil {
+				return err
+			}
+			if err := fillViews(ctx, db); err != nil {
+				return err
+			}
+		}
 	}
 	_, err := db.ExecContext(ctx, schema+hostKeysSchema)
 	return err
+}
+
+// fillViews writes the view of every node of a file made before views.
+func fillViews(ctx context.Context, db *sql.DB) error {
+	nodes, err := list[nodeRec](ctx, db, `SELECT record FROM nodes`)
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		if _, err := db.ExecContext(ctx, `UPDATE nodes SET view = ? WHERE node_id = ?`, n.view(), n.NodeID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

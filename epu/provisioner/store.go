@@ -43,6 +43,9 @@ type Store interface {
 	Nodes(ctx context.Context) ([]nodeRec, error)
 	// NodesWhere returns the nodes f selects, by launch then index.
 	NodesWhere(ctx context.Context, f NodeFilter) ([]nodeRec, error)
+	// ViewsWhere returns the views of the nodes f selects (what the query
+	// loop needs, without the history), by launch then index.
+	ViewsWhere(ctx context.Context, f NodeFilter) ([]nodeView, error)
 	// CountNodes counts the nodes f selects.
 	CountNodes(ctx context.Context, f NodeFilter) (int, error)
 	// CountLive counts the nodes that have, or may get, an instance:

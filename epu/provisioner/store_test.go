@@ -41,6 +41,9 @@ func TestStoreForwardOnly(t *testing.T) {
 	if err != nil || got.State != epu.Running || got.IaaSID != "i-1" || len(got.StateChanges) != 2 {
 		t.Errorf("stale update: %+v %v; want RUNNING kept, iaas id written, 2 changes", got, err)
 	}
+	if vs, err := s.ViewsWhere(ctx, NodeFilter{From: epu.Running}); err != nil || len(vs) != 1 || vs[0].IaaSID != "i-1" || vs[0].State != epu.Running {
+		t.Errorf("views: %+v %v; want n1 RUNNING with i-1", vs, err)
+	}
 	if err := s.SetDisabled(ctx, true); err != nil {
 		t.Fatal(err)
 	}
