@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -150,7 +149,12 @@ func TestEpuExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := exampleRun{t: t, bin: cliBinary(t), db: t.TempDir()}
-	t.Cleanup(func() { reapLocal(r.db) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			r.logTails()
+		}
+		reapLocal(r.db)
+	})
 
 	code, _, stderr := r.cid("boot", filepath.Join(repo, "examples/epu/top.conf"), "-n", "epu",
 		"-g", "decide_period=1s", "-g", "query_period=1s", "-g", "disappear_after=5s")
@@ -169,16 +173,7 @@ func TestEpuExample(t *testing.T) {
 	// Kill one worker's instance server: the provisioner sees it fail and
 	// the controller has it replaced.
 	victim := first[0]
-	var meta struct {
-		PID int `json:"pid"`
-	}
-	b, err := os.ReadFile(filepath.Join(r.db, local.Name, victim, "meta.json"))
-	if err != nil || json.Unmarshal(b, &meta) != nil || meta.PID <= 0 {
-		t.Fatalf("meta.json of %s: %v %s", victim, err, b)
-	}
-	if err := syscall.Kill(meta.PID, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	r.killInstanceServer(victim)
 	r.waitWorkers(3, 60*time.Second, "after killing "+victim, victim)
 
 	var de map[string]any
@@ -187,28 +182,7 @@ func TestEpuExample(t *testing.T) {
 
 	// Repair of the controller's service: its host is killed, repair
 	// starts a new one whose daemon reopens the same state directory.
-	cstate := r.stateDir("epu-sleeper")
-	pid, _ := os.ReadFile(filepath.Join(cstate, "controller.pid"))
-	var hostMeta struct {
-		PID int `json:"pid"`
-	}
-	host := serviceInstance(t, r.db, "epu-sleeper")
-	b, _ = os.ReadFile(filepath.Join(r.db, local.Name, host, "meta.json"))
-	if json.Unmarshal(b, &hostMeta) != nil || hostMeta.PID <= 0 {
-		t.Fatalf("meta.json of the controller's host %s: %s", host, b)
-	}
-	if err := syscall.Kill(hostMeta.PID, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	if code, _, stderr := r.cid("repair", "epu"); code != 0 {
-		t.Fatalf("repair: exit %d:\n%s", code, stderr)
-	}
-	if newHost := serviceInstance(t, r.db, "epu-sleeper"); newHost == host {
-		t.Fatalf("repair kept the controller on its killed host %s", host)
-	}
-	if newPID, _ := os.ReadFile(filepath.Join(cstate, "controller.pid")); bytes.Equal(newPID, pid) {
-		t.Fatalf("the controller daemon was not restarted (pid %s)", pid)
-	}
+	r.repairAfterHostKilled("epu-sleeper", "controller")
 	var doms []struct {
 		Name string
 		Live int
@@ -224,9 +198,28 @@ func TestEpuExample(t *testing.T) {
 	if !strings.Contains(ws.DEConfReport, "preserves 5 instances") {
 		t.Errorf("the restarted controller forgot the reconfigured N: %s", ws.DEConfReport)
 	}
-	if got := r.waitWorkers(5, 30*time.Second, "after repair"); !slices.Equal(got, five) {
+	if got := r.waitWorkers(5, 30*time.Second, "after repairing the controller"); !slices.Equal(got, five) {
 		t.Fatalf("repair changed the pool: %q, was %q", got, five)
 	}
+
+	// Repair of the provisioner's service: a new host, the same records;
+	// the controller, configured with the old provisioner URL, is not
+	// ready any more and is restarted too. The pool is the same, and a
+	// worker killed now is still replaced.
+	ctlHost := serviceInstance(t, r.db, "epu-sleeper")
+	r.repairAfterHostKilled("provisioner", "provisioner")
+	if serviceInstance(t, r.db, "epu-sleeper") == ctlHost {
+		t.Errorf("repair left the controller configured with the old provisioner's URL")
+	}
+	if got := r.waitWorkers(5, 30*time.Second, "after repairing the provisioner"); !slices.Equal(got, five) {
+		t.Fatalf("repairing the provisioner changed the pool: %q, was %q", got, five)
+	}
+	// Not within 60 s here: the provisioner still pushes each record to
+	// the controller's URL before its restart, retrying until the push
+	// gives up, before the new URL (from the controller's dump_state)
+	// gets it; the replacement comes after those retries.
+	r.killInstanceServer(five[0])
+	r.waitWorkers(5, 3*time.Minute, "after killing "+five[0]+" behind the repaired provisioner", five[0])
 
 	code, stdout, stderr := r.cid("terminate", "epu", "--keep-logs")
 	if code != 0 {
@@ -251,33 +244,7 @@ func TestEpuExample(t *testing.T) {
 			t.Errorf("instance %s (%s, owner %q) is %s after terminate", in.ID, in.Service, in.Owner, in.State)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(r.db, ".epu", filepath.Base(filepath.Dir(cstate)))); !os.IsNotExist(err) {
-		t.Errorf("the daemons' state directories are left after terminate: %v", err)
+	if dirs, _ := filepath.Glob(filepath.Join(r.db, ".epu", "epu.*")); len(dirs) != 0 {
+		t.Errorf("the daemons' state directories are left after terminate: %q", dirs)
 	}
-}
-
-// serviceInstance is the current instance of a service of run epu, from
-// the local driver's records (the newest launch of that service).
-func serviceInstance(t *testing.T, db, svc string) string {
-	t.Helper()
-	dirs, _ := filepath.Glob(filepath.Join(db, local.Name, "local-*", "meta.json"))
-	var best string
-	var bestAt time.Time
-	for _, p := range dirs {
-		var m struct {
-			ID, Service, State string
-			LaunchedAt         time.Time `json:"launched_at"`
-		}
-		b, err := os.ReadFile(p)
-		if err != nil || json.Unmarshal(b, &m) != nil || m.Service != svc {
-			continue
-		}
-		if best == "" || m.LaunchedAt.After(bestAt) {
-			best, bestAt = m.ID, m.LaunchedAt
-		}
-	}
-	if best == "" {
-		t.Fatalf("no instance of service %s", svc)
-	}
-	return best
 }

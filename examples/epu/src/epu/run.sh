@@ -6,12 +6,23 @@
 #
 #   run.sh start ROLE STATE_DIR         bootpgm: start the daemon on ./bootconf.json,
 #                                       wait until it listens, write bootout.json
-#   run.sh ready ROLE STATE_DIR [DOMAIN] readypgm: the daemon answers; a
-#                                       controller with DOMAIN: 'epu ctl wait-stable'
+#   run.sh ready ROLE STATE_DIR [DOMAIN [PROVISIONER_URL]]
+#                                       readypgm: the daemon answers; a controller
+#                                       with DOMAIN: 'epu ctl wait-stable'; with
+#                                       PROVISIONER_URL: not ready when its
+#                                       configuration names another provisioner
+#                                       URL (the provisioner was repaired onto a
+#                                       new host: repair then restarts the
+#                                       controller with the new URL, same state)
 #   run.sh stop ROLE STATE_DIR          terminatepgm of a controller: SIGTERM, wait,
 #                                       remove STATE_DIR
 #   run.sh terminate ROLE STATE_DIR     terminatepgm of a provisioner: terminate_all
 #                                       and wait until no worker can remain, then stop
+#
+# Under 'cloudinitd repair' (CLOUDINITD_COMMAND=repair: the service is
+# restarted on a new host) stop and terminate only stop the daemon and keep
+# STATE_DIR, and the provisioner's workers run on: the new daemon carries on
+# with the same records and the same pool.
 #
 # ROLE is provisioner or controller. STATE_DIR is the daemon's state_dir: it
 # lives outside the stage directory (which terminate and repair remove), so
@@ -113,6 +124,10 @@ start) start ;;
 ready)
 	running || { echo "run.sh: the $role is not running (pid file $pidfile)" >&2; exit 1; }
 	"$epu" ctl --state-dir "$state" health >/dev/null
+	if [ $# -ge 5 ] && ! grep -qF "\"url\": \"$5\"" "$state/$role.json"; then
+		echo "run.sh: the $role is configured for another provisioner than $5 (repaired?); it must restart" >&2
+		exit 1
+	fi
 	if [ $# -ge 4 ]; then
 		# Waits only at boot (CLOUDINITD_COMMAND=boot); exit 123 fails the level.
 		"$epu" ctl --state-dir "$state" wait-stable "$4"
@@ -120,9 +135,13 @@ ready)
 	;;
 stop)
 	stop
-	remove_state
+	[ "${CLOUDINITD_COMMAND:-}" = repair ] || remove_state
 	;;
 terminate)
+	if [ "${CLOUDINITD_COMMAND:-}" = repair ]; then
+		stop
+		exit 0
+	fi
 	if running; then
 		# Exits 1, leaving the daemon and its state, when workers may remain.
 		"$epu" ctl --state-dir "$state" terminate-all --wait
