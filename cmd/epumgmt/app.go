@@ -86,6 +86,7 @@ func explain(err error) error {
 	var ke *mgmt.KillError
 	var se *mgmt.SurvivorsError
 	var ce *mgmt.CtlError
+	var ue2 *mgmt.UnreachableError
 	var ue *cl.UsageError
 	switch {
 	case err == nil:
@@ -103,6 +104,8 @@ func explain(err error) error {
 			"'epumgmt killrun -n "+ke.Run+" --force' terminates them through the drivers and takes the run down anyway")
 	case errors.As(err, &se):
 		return cl.WithHint(err, "'epumgmt killrun -n "+se.Run+" --force' terminates them through the drivers and sweeps again")
+	case errors.As(err, &ue2):
+		return cl.WithHint(err, "'cloudinitd status "+ue2.Run+"' checks the services' hosts and programs; 'cloudinitd ssh "+ue2.Run+" SERVICE' reaches a host; the daemon's logs are in its state directory ("+mgmt.AttrStateDir+" in its bootout.json)")
 	case errors.As(err, &ce):
 		return cl.WithHint(err, "'cloudinitd ssh RUN "+ce.Service+"' reaches the host; the daemon's logs are in its state directory ("+mgmt.AttrStateDir+" in its bootout.json)")
 	}

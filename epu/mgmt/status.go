@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cloudinitd/cloudinitd/epu"
@@ -95,10 +96,33 @@ func (m *Manager) Status(ctx context.Context, o Options) error {
 		}
 	}
 	if o.JSON {
-		return writeJSON(m.Out, rep)
+		err = writeJSON(m.Out, rep)
+	} else {
+		err = renderReport(m.Out, rep)
 	}
-	return renderReport(m.Out, rep)
+	if err == nil && rep.Updated && len(rep.Problems) > 0 {
+		// The report is out; the exit status says it is incomplete.
+		return &UnreachableError{Run: rep.Run, Problems: rep.Problems}
+	}
+	return err
 }
+
+// ErrUnreachable: a daemon of the run could not be asked.
+var ErrUnreachable = errors.New("daemons could not be asked")
+
+// UnreachableError is a status whose report lacks what some daemons would
+// have said; each problem names the service, its host and the error.
+type UnreachableError struct {
+	Run      string
+	Problems []string
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("run %s: %d daemon call(s) failed; the report above is incomplete:\n%s", e.Run, len(e.Problems),
+		strings.Join(e.Problems, "\n"))
+}
+
+func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
 
 // lastReport is the report kept by the last status, with the services as
 // recorded now; without one, the services alone.

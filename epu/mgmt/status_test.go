@@ -3,6 +3,7 @@ package mgmt
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -133,8 +134,10 @@ func TestStatusUnreachable(t *testing.T) {
 		return ok(svc, args)
 	}}
 	m, out, _ := testManager(t, dir, ch, nil)
-	if err := m.Do(context.Background(), Options{Action: ActionStatus, Run: "r1"}); err != nil {
-		t.Fatal(err)
+	err := m.Do(context.Background(), Options{Action: ActionStatus, Run: "r1"})
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || len(ue.Problems) != 1 || !strings.Contains(err.Error(), `service "pool" (host 127.0.0.1)`) {
+		t.Fatalf("status = %v, want the unreachable controller named", err)
 	}
 	for _, s := range []string{"Controller pool: not reachable", `service "pool" (host 127.0.0.1): epu ctl domains: connection refused`,
 		"Provisioner provisioner: 3 nodes"} {
