@@ -13,11 +13,14 @@
 //     peak RSS of the child process, the size of the SQLite record, and
 //     status and terminate of the 10,000-service run;
 //   - overlap: a 5-level plan whose least possible boot time is known, on
-//     the fake driver with start-up latency: wall time over that time.
+//     the fake driver with start-up latency: wall time over that time;
+//   - local: 200 services on the local driver booted by the built
+//     cloudinitd: the boot's wall time, every idle instance server's
+//     resident and proportional set, the machine's peak memory in use.
 //
 // Usage:
 //
-//	go run ./bench [-suites ssh,scale,overlap] [-n 20,50,100] [-user new,root] [-reps 3] [-o report.md]
+//	go run ./bench [-suites ssh,scale,overlap,local,epu] [-n 20,50,100] [-user new,root] [-reps 3] [-o report.md]
 //
 // Every timed contender runs as a child process (the harness re-executes
 // itself for the floors and for cloudinitd; -cpuprofile and -memprofile of
