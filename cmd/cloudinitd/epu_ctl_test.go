@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -231,5 +233,66 @@ func TestCtlProvisioner(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEpuDaemonSIGTERM: 'epu provisioner' as its own process (this test
+// binary invoked as epu) drains on SIGTERM and exits 0, saying so in its
+// JSON log; SIGHUP does not stop it.
+func TestEpuDaemonSIGTERM(t *testing.T) {
+	conf, state := provisionerConf(t, "s3cret-run-secret-for-the-test")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "epu")
+	if err := os.Symlink(exe, bin); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "provisioner", "--config", conf)
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	waitFor(t, 30*time.Second, "api_url", func() bool {
+		b, err := os.ReadFile(filepath.Join(state, "api_url"))
+		return err == nil && len(b) > 0
+	})
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := epuRunner(map[string]string{stateDirEnv: state})(context.Background(), "ctl", "health")
+	if code != 0 {
+		t.Fatalf("the daemon does not answer after SIGHUP: exit %d: %s", code, errs)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("epu provisioner after SIGTERM: %v; stderr:\n%s", err, errb.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("epu provisioner did not exit within 30s of SIGTERM")
+	}
+	log, err := os.ReadFile(filepath.Join(state, "provisioner.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := strings.TrimSpace(string(log))
+	last = last[strings.LastIndexByte(last, '\n')+1:]
+	var ev map[string]any
+	if err := json.Unmarshal([]byte(last), &ev); err != nil || ev["event"] != "daemon_stop" || ev["error"] != nil {
+		t.Errorf("the log's last line is not a clean daemon_stop: %s", last)
 	}
 }
