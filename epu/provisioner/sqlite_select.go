@@ -65,6 +65,11 @@ func (f NodeFilter) sql() (string, []any) {
 		hi = 1 << 30
 	}
 	where, args := `state_num >= ? AND state_num < ?`, []any{f.From.Number(), hi}
+	if f.LaunchID != "" {
+		// A launch's few nodes by its index, not a range of states over
+		// every launch ("+" keeps SQLite off the state index).
+		where = `+state_num >= ? AND +state_num < ?`
+	}
 	if len(f.Clouds) > 0 {
 		where += ` AND cloud IN (?` + strings.Repeat(`, ?`, len(f.Clouds)-1) + `)`
 		for _, c := range f.Clouds {
