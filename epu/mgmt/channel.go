@@ -150,7 +150,9 @@ func (c *HostChannel) FetchLogs(ctx context.Context, svc Service, dir string) (i
 		if strings.HasPrefix(rel, "..") {
 			continue
 		}
-		b, err := ex.Fetch(ctx, path.Join(svc.StateDir, rel))
+		fctx, cancel := context.WithTimeout(ctx, c.timeout())
+		b, err := ex.Fetch(fctx, path.Join(svc.StateDir, rel))
+		cancel()
 		if err != nil {
 			return n, fmt.Errorf("service %q (host %s): fetch %s: %w", svc.Name, ex.Host(), rel, err)
 		}
