@@ -86,6 +86,11 @@ func TestEpuAgentAndNodeVerbs(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "no agent is running") || !strings.Contains(stderr, "epu agent --config FILE") {
 		t.Fatalf("a verb without an agent: exit %d, %s", code, stderr)
 	}
+	// A script's mistake is named before the agent is looked for.
+	code, _, stderr = run(ctx, "node", "log", "hi", "--level", "loud")
+	if code != 2 || !strings.Contains(stderr, `--level "loud"`) {
+		t.Fatalf("log with an unknown level and no agent: exit %d, %s; want the usage error (2)", code, stderr)
+	}
 	actx, stopAgent := context.WithCancel(ctx)
 	agentDone := make(chan int, 1)
 	go func() { code, _, _ := run(actx, "agent", "--config", confPath); agentDone <- code }()

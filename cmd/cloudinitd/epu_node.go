@@ -175,6 +175,9 @@ func nodeLog(ctx context.Context, v nodeRun) error {
 	if err != nil {
 		return err
 	}
+	if err := agent.CheckLog(strings.Join(pos, " "), *level, *priority); err != nil {
+		return v.usageOf(err) // before the agent is looked for: the mistake is the script's
+	}
 	n, err := v.open()
 	if err != nil {
 		return err

@@ -74,18 +74,8 @@ func (n *Node) Config(key string) (string, error) {
 
 // Log sends a message; an unknown level or priority is an ErrUsage error.
 func (n *Node) Log(ctx context.Context, msg, level, priority string) (controller.NodeLogAnswer, error) {
-	switch level {
-	case "", "info", "warn", "error":
-	default:
-		return controller.NodeLogAnswer{}, fmt.Errorf("%w: log: --level %q: want info, warn or error", ErrUsage, level)
-	}
-	switch priority {
-	case "", "low", "medium", "high":
-	default:
-		return controller.NodeLogAnswer{}, fmt.Errorf("%w: log: --priority %q: want low, medium or high", ErrUsage, priority)
-	}
-	if msg == "" {
-		return controller.NodeLogAnswer{}, fmt.Errorf("%w: log: MESSAGE is required", ErrUsage)
+	if err := CheckLog(msg, level, priority); err != nil {
+		return controller.NodeLogAnswer{}, err
 	}
 	return n.ctl.Log(ctx, n.Cfg.Domain, controller.NodeMessage{NodeID: n.Cfg.NodeID, Message: msg, Level: level, Priority: priority})
 }
@@ -186,4 +176,25 @@ func (n *Node) ReportIssue(dir string) (string, error) {
 		return "", fmt.Errorf("report_issue: %w", err)
 	}
 	return path, nil
+}
+
+// CheckLog validates the arguments of a log message (Jetpack's rules: a
+// level of info, warn or error, a priority of low, medium or high, a
+// message); a bad one is an ErrUsage error. It needs no agent, so a
+// script's mistake is named before the agent is looked for.
+func CheckLog(msg, level, priority string) error {
+	switch level {
+	case "", "info", "warn", "error":
+	default:
+		return fmt.Errorf("%w: log: --level %q: want info, warn or error", ErrUsage, level)
+	}
+	switch priority {
+	case "", "low", "medium", "high":
+	default:
+		return fmt.Errorf("%w: log: --priority %q: want low, medium or high", ErrUsage, priority)
+	}
+	if msg == "" {
+		return fmt.Errorf("%w: log: MESSAGE is required", ErrUsage)
+	}
+	return nil
 }
