@@ -31,7 +31,7 @@ func outcomes(v Verdict) map[string]string {
 func TestHealthChecks(t *testing.T) {
 	rec := &recorder{}
 	cfg := testConfig(t, rec.serve(t))
-	cfg.HealthcheckTimeout = Duration(300 * time.Millisecond)
+	cfg.HealthcheckTimeout = Duration(2 * time.Second) // wide enough for "exit 0" on a loaded machine; "sleep 60" still times out
 	h := Home(cfg.Home)
 	script(t, h, "10-ok", "exit 0")
 	script(t, h, "20-buggy", "echo oops; exit 3")
