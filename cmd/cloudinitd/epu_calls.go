@@ -52,6 +52,16 @@ func ctlCalls() []ctlCall {
 			run: func(ctx context.Context, t ctlTarget, a []string) (any, error) {
 				return nodesAnswer(t.prov().TerminateNodes(ctx, a...))
 			}},
+		{name: "worker-logs", args: "NODE_ID", daemon: "provisioner", min: 1, max: 1,
+			usage: "a worker's log files as a tar stream on standard output, fetched by the provisioner over SSH " +
+				"(its deployable type's log_dir, else the *.log and *.out files of its stage directory)",
+			run: func(ctx context.Context, t ctlTarget, a []string) (any, error) {
+				b, err := t.prov().WorkerLogs(ctx, a[0])
+				if err != nil {
+					return nil, err
+				}
+				return rawAnswer(b), nil
+			}},
 		{name: "domains", daemon: "controller",
 			usage: "the controller's domains: engine, size cap, live instances, engine state",
 			run: func(ctx context.Context, t ctlTarget, _ []string) (any, error) {

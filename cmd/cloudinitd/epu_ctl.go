@@ -164,7 +164,15 @@ func isRouteMissing(err error) bool {
 	return errors.As(err, &e) && e.Code == api.CodeInternal
 }
 
+// rawAnswer is an answer written as it is, not as JSON (worker-logs'
+// tar stream).
+type rawAnswer []byte
+
 func writeCtlJSON(env cl.Env, v any) error {
+	if raw, ok := v.(rawAnswer); ok {
+		_, err := env.Streams.Out.Write(raw)
+		return err
+	}
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode the answer: %w", err)

@@ -1,6 +1,7 @@
 package provisioner
 
 import (
+	"bytes"
 	"net/http"
 
 	"github.com/cloudinitd/cloudinitd/epu"
@@ -67,6 +68,7 @@ func (p *Provisioner) routes() http.Handler {
 		nodes, err := p.DescribeNodes(r.Context(), r.URL.Query()["node_id"])
 		return map[string]any{"nodes": nodes}, err
 	})
+	mux.Handle("GET /v1/nodes/{id}/logs", auth.Admin(http.HandlerFunc(p.serveWorkerLogs)))
 	h("GET /v1/health", func(r *http.Request) (any, error) { return p.Health(r.Context()) })
 	h("GET /v1/state", func(r *http.Request) (any, error) { return p.Dump(r.Context()) })
 	return mux
@@ -79,4 +81,23 @@ func decodeEmpty(r *http.Request) error {
 	}
 	var none struct{}
 	return api.Decode(r, &none)
+}
+
+// serveWorkerLogs answers a worker's logs as a tar stream
+// (application/x-tar), or an error in the API's shape: the tar is made
+// whole before the answer begins, so a failure is never a truncated tar.
+func (p *Provisioner) serveWorkerLogs(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := checkID("node_id", id); err != nil {
+		api.WriteError(w, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := p.WorkerLogs(r.Context(), id, &buf); err != nil {
+		api.WriteError(w, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-tar")
+	w.WriteHeader(http.StatusOK)
+	_, _ = buf.WriteTo(w)
 }

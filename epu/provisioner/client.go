@@ -97,3 +97,9 @@ func (c *Client) State(ctx context.Context) (State, error) {
 	err := c.API.Call(ctx, http.MethodGet, "/v1/state", nil, &out)
 	return out, err
 }
+
+// WorkerLogs returns the logs of node id's worker as a tar stream
+// (Provisioner.WorkerLogs).
+func (c *Client) WorkerLogs(ctx context.Context, id string) ([]byte, error) {
+	return c.API.Get(ctx, "/v1/nodes/"+url.PathEscape(id)+"/logs", MaxLogBytes+16<<20)
+}

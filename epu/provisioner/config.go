@@ -60,6 +60,10 @@ type DeployableType struct {
 	TerminatePgm string            `json:"terminatepgm,omitempty"` // run on the worker before its termination (a ShutdownRunner), e.g. 'epu node run_shutdown_hooks'
 	Deps         map[string]string `json:"deps,omitempty"`
 	BootConf     string            `json:"bootconf,omitempty"` // bootconf template path
+	// LogDir is where the worker's logs are (every regular file under
+	// it, relative to its stage directory unless absolute); by default
+	// the *.log and *.out files of its stage directory (LogFetcher).
+	LogDir string `json:"log_dir,omitempty"`
 	// Options are driver keys passed as LaunchSpec.Options
 	// (fake_running_delay, ec2 keys): the plan's driver options.
 	Options map[string]string `json:"options,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,6 +105,21 @@ func TestProvisionerContextualizes(t *testing.T) {
 		if err != nil || !strings.HasSuffix(string(said), want) || !strings.HasPrefix(string(said), nodes[id].LaunchID+" hello-"+id+" provision ") {
 			t.Errorf("%s's programs said %q, %v", id, said, err)
 		}
+		if err := os.WriteFile(filepath.Join(is[0].WorkDir, id, "worker.log"), []byte("log of "+id+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A worker's logs, through the API (GET /v1/nodes/{id}/logs), fetched
+	// by the provisioner over SSH from the instance.
+	tb, err := c.WorkerLogs(ctx, "n-ok")
+	if err != nil {
+		t.Fatalf("worker logs of n-ok: %v", err)
+	}
+	if got := tarFiles(t, tb); got["worker.log"] != "log of n-ok\n" || got["bootconf.json"] != "" {
+		t.Errorf("worker logs of n-ok: %v, want worker.log and no bootconf.json", got)
+	}
+	if _, err := c.WorkerLogs(ctx, "n-nope"); !api.IsStatus(err, http.StatusNotFound) || !strings.Contains(err.Error(), `"n-nope"`) {
+		t.Errorf("worker logs of an unknown node: %v, want a 404 naming it", err)
 	}
 	for {
 		res, err := c.TerminateAll(ctx)
@@ -118,6 +134,9 @@ func TestProvisionerContextualizes(t *testing.T) {
 			t.Fatal("terminate_all never done")
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+	if _, err := c.WorkerLogs(ctx, "n-ok"); !api.IsStatus(err, http.StatusConflict) {
+		t.Errorf("worker logs of a terminated node: %v, want a 409", err)
 	}
 	for id, n := range nodes {
 		is, err := d.Describe(ctx, iaas.Ref{ID: n.IaaSID})
