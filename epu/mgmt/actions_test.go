@@ -55,6 +55,11 @@ func twoDomains(calls *[]string, mu *sync.Mutex) func(Service, []string) (any, e
 				ns = append(ns, epu.Node{NodeID: id, IaaSID: "i-" + strings.TrimPrefix(id, "n"), State: epu.Terminating})
 			}
 			return map[string]any{"nodes": ns}, nil
+		case "provisioner nodes":
+			return map[string]any{"nodes": []epu.Node{{NodeID: "n1", IaaSID: "i-1", State: epu.Running},
+				{NodeID: "n2", IaaSID: "i-2", State: epu.Running}, {NodeID: "n3", IaaSID: "i-3", State: epu.Running}}}, nil
+		case "provisioner worker-logs":
+			return logTar("worker.log", "log of "+args[1]), nil
 		case "pool reconfigure", "epu-solo reconfigure":
 			return controller.DEStateAnswer{DEState: epu.DEStable}, nil
 		}
@@ -71,8 +76,8 @@ func twoControllers(t *testing.T, dir string) {
 }
 
 // TestFetchKill: the first k killable workers of the domain are
-// terminated by node id through the provisioner, after its logs were
-// fetched; a fetch_killed event is recorded for each.
+// terminated by node id through the provisioner, after its logs and
+// theirs were fetched; a fetch_killed event is recorded for each.
 func TestFetchKill(t *testing.T) {
 	dir := t.TempDir()
 	twoControllers(t, dir)
@@ -85,8 +90,12 @@ func TestFetchKill(t *testing.T) {
 	if err := m.Do(ctx, Options{Action: ActionFetchKill, Run: "r1", Controller: "pool/d1", KillNum: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if !containsCall(calls, "provisioner terminate-nodes n1 n2") {
+	if !containsCall(calls, "provisioner terminate-nodes n1 n2") || !containsCall(calls, "provisioner worker-logs n1") ||
+		containsCall(calls, "provisioner worker-logs n3") {
 		t.Errorf("calls %q", calls)
+	}
+	if b, err := os.ReadFile(filepath.Join(m.RunLogDir, "r1", "i-2", "worker.log")); err != nil || string(b) != "log of n2" {
+		t.Errorf("the logs of the killed worker n2: %q, %v", b, err)
 	}
 	if diff := cmp.Diff([]string{"provisioner"}, ch.fetches); diff != "" {
 		t.Errorf("logs fetched (-want +got):\n%s", diff)

@@ -34,7 +34,8 @@ func killable(insts map[string]controller.InstanceState) []string {
 
 // FetchKill kills --killnum workers of one controller's domain through
 // their provisioner (by node id, so the controller replaces them), after
-// fetching the provisioners' logs, and records a fetch_killed event per
+// fetching the provisioners' logs and those workers' logs (failures
+// counted, not fatal), and records a fetch_killed event per
 // worker.
 func (m *Manager) FetchKill(ctx context.Context, o Options) error {
 	s, err := m.open(ctx, o.Run, false)
@@ -66,8 +67,18 @@ func (m *Manager) FetchKill(ctx context.Context, o Options) error {
 	} else {
 		ids = ids[:o.KillNum]
 	}
-	if _, err := m.fetchLogs(ctx, s, provs); err != nil {
-		m.warn("fetching the provisioners' logs: %v", err)
+	only := map[string]bool{}
+	for _, id := range ids {
+		only[id] = true
+	}
+	res, err := m.fetchLogs(ctx, s, provs)
+	if err == nil {
+		err = m.fetchWorkerLogs(ctx, s, provs, only, &res)
+	}
+	if err != nil {
+		m.warn("fetching the logs: %v", err)
+	} else {
+		m.say("Fetched the logs of %d of the %d worker(s) to kill, %d error(s)", res.Workers, len(ids), len(res.Errors))
 	}
 	prov, err := owner(ctx, s.ch, provs, ids)
 	if err != nil {

@@ -86,7 +86,8 @@ func epuFixture(t *testing.T, dir, run string) iaas.RunID {
 	})
 }
 
-// fakeChannel answers ctl calls with answer and records them.
+// fakeChannel answers ctl calls with answer (as JSON, a []byte as it
+// is) and records them.
 type fakeChannel struct {
 	mu      sync.Mutex
 	calls   []string // "service: args"
@@ -101,6 +102,9 @@ func (f *fakeChannel) Ctl(_ context.Context, svc Service, args ...string) ([]byt
 	v, err := f.answer(svc, args)
 	if err != nil {
 		return nil, &CtlError{Service: svc.Name, Host: "127.0.0.1", Call: strings.Join(args, " "), Err: err}
+	}
+	if raw, ok := v.([]byte); ok {
+		return raw, nil // an answer that is not JSON (worker-logs' tar)
 	}
 	return json.Marshal(v)
 }

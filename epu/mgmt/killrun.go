@@ -72,7 +72,7 @@ func (m *Manager) KillRun(ctx context.Context, o Options) error {
 		return m.finalSweep(ctx, id, clouds, o.Force)
 	}
 	if !o.NoFetch {
-		if _, err := m.fetchLogs(ctx, s, s.sys.Services); err != nil {
+		if _, err := m.fetchAllLogs(ctx, s, nil); err != nil {
 			m.warn("fetching the logs failed, moving on to terminate anyhow: %v", err)
 		}
 	}

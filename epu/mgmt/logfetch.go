@@ -18,29 +18,51 @@ const maxFetches = 20
 
 // FetchResult counts a log fetch.
 type FetchResult struct {
-	Hosts   int      // hosts fetched from
+	Hosts   int      // daemons' hosts fetched from
+	Workers int      // workers fetched from (through their provisioner)
 	Files   int      // files copied
 	Skipped []string // hosts not fetched, with why (terminated)
 	Errors  []error  // per-host failures
 }
 
-// LogFetch copies the EPU daemons' logs into <runlogdir>/<run>/<instance>/.
-// Per-host failures are counted and printed; they fail the action only
-// when nothing could be fetched at all.
+// LogFetch copies the EPU daemons' logs and their workers' logs into
+// <runlogdir>/<run>/<instance>/. Per-host failures are counted and
+// printed; they fail the action only when nothing could be fetched at
+// all.
 func (m *Manager) LogFetch(ctx context.Context, o Options) error {
 	s, err := m.open(ctx, o.Run, false)
 	if err != nil {
 		return err
 	}
 	defer s.close()
-	res, err := m.fetchLogs(ctx, s, s.sys.Services)
+	res, err := m.fetchAllLogs(ctx, s, nil)
 	if err != nil {
 		return err
 	}
-	if res.Hosts == 0 && len(res.Errors) > 0 {
+	if res.Hosts == 0 && res.Workers == 0 && len(res.Errors) > 0 {
 		return fmt.Errorf("run %s: no log could be fetched: %w", o.Run, res.Errors[0])
 	}
 	return nil
+}
+
+// fetchAllLogs fetches the logs of the run's EPU services and of the
+// workers of its provisioners (only those in workers when it is not nil),
+// and says what it fetched.
+func (m *Manager) fetchAllLogs(ctx context.Context, s *session, workers map[string]bool) (FetchResult, error) {
+	res, err := m.fetchLogs(ctx, s, s.sys.Services)
+	if err != nil {
+		return res, err
+	}
+	if err := m.fetchWorkerLogs(ctx, s, s.sys.ByRole(RoleProvisioner), workers, &res); err != nil {
+		return res, err
+	}
+	m.say("Fetched the logs of %d worker(s), %d error(s) in all", res.Workers, len(res.Errors))
+	for _, sk := range res.Skipped {
+		if strings.HasPrefix(sk, "worker ") {
+			m.say("  skipped %s", sk)
+		}
+	}
+	return res, nil
 }
 
 // fetchLogs fetches the logs of the EPU services among svcs, at most
