@@ -140,3 +140,26 @@ func zombie(procDir string) bool {
 	i := bytes.LastIndexByte(b, ')')
 	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
 }
+
+// cmdKilledLogs is "killedlogs KILLED_JSON RUNLOGDIR FILE": for each
+// worker of a fetchkill --json answer, RUNLOGDIR/<its instance id>/FILE
+// was fetched (the worker's own log, through its provisioner).
+func cmdKilledLogs(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: killedlogs KILLED_JSON RUNLOGDIR FILE")
+	}
+	var a struct {
+		Killed []struct {
+			IaaSID string `json:"iaas_id"`
+		} `json:"killed"`
+	}
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &a); err != nil || len(a.Killed) == 0 {
+		ts.Fatalf("%s: %v (%d killed)", args[0], err, len(a.Killed))
+	}
+	for _, k := range a.Killed {
+		p := filepath.Join(ts.MkAbs(args[1]), k.IaaSID, args[2])
+		if _, err := os.Stat(p); err != nil {
+			ts.Fatalf("the killed worker's log: %v", err)
+		}
+	}
+}

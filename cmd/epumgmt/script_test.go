@@ -58,13 +58,14 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":     cmdExits,
-			"waitpool":  cmdWaitPool,
-			"live":      cmdLive,
-			"signal":    cmdSignal,
-			"jsonfield": cmdJSONField,
-			"runstatus": cmdRunStatus,
-			"noprocs":   cmdNoProcs,
+			"exits":      cmdExits,
+			"waitpool":   cmdWaitPool,
+			"live":       cmdLive,
+			"signal":     cmdSignal,
+			"jsonfield":  cmdJSONField,
+			"runstatus":  cmdRunStatus,
+			"noprocs":    cmdNoProcs,
+			"killedlogs": cmdKilledLogs,
 		},
 		Setup: func(e *testscript.Env) error {
 			home := filepath.Join(e.WorkDir, "home")
