@@ -4,8 +4,10 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path"
 	"strconv"
 	"strings"
@@ -32,7 +34,7 @@ else find . -maxdepth 4 -type f -size -"$2"c \( -name '*.log' -o -name '*.out' \
 // log_dir, else the *.log and *.out files of the worker's stage
 // directory, fetched over SFTP with the worker's key and its pinned host
 // key. Files are at most provisioner.MaxLogBytes in all: those beyond
-// are left out. Names in the tar are relative, cleaned, without "..".
+// are left out, as are those gone between the listing and their fetch. Names in the tar are relative, cleaned, without "..".
 func (c *Contextualizer) FetchLogs(ctx context.Context, node epu.Node, inst iaas.Instance, dt provisioner.DeployableType, w io.Writer) error {
 	if c.keys == nil {
 		return ErrNoHostKeys
@@ -80,6 +82,9 @@ func (c *Contextualizer) FetchLogs(ctx context.Context, node epu.Node, inst iaas
 			continue
 		}
 		b, err := ex.Fetch(ctx, path.Join(dir, rel))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // gone since the listing (a rotated log)
+		}
 		if err != nil {
 			return fmt.Errorf("fetch %s from %s: %w", path.Join(dir, rel), ex.Host(), err)
 		}
