@@ -167,24 +167,7 @@ func TestCtlProvisioner(t *testing.T) {
 		}
 		return running == 2
 	})
-	// worker-logs: the provisioner fetches over SSH; the fake driver's
-	// workers have no SSH server, so the failure comes back naming the
-	// node and the step, and nothing is written on stdout. (The tar of a
-	// real worker: epu/workerctx's TestProvisionerContextualizes.)
-	_, out, _ = epuRun(ctx, "ctl", "nodes")
-	var running struct{ Nodes []epu.Node }
-	if err := json.Unmarshal([]byte(out), &running); err != nil || len(running.Nodes) == 0 {
-		t.Fatalf("ctl nodes: %v %q", err, out)
-	}
-	id := running.Nodes[0].NodeID
-	code, out, errs = epuRun(ctx, "ctl", "worker-logs", id)
-	if code != 1 || out != "" || !strings.Contains(errs, `node "`+id+`": fetch its logs: connect: `) {
-		t.Errorf("ctl worker-logs of a worker without SSH: exit %d, stdout %q, stderr %q", code, out, errs)
-	}
-	code, _, errs = epuRun(ctx, "ctl", "worker-logs", "n-nope")
-	if code != 1 || !strings.Contains(errs, `unknown node "n-nope"`) {
-		t.Errorf("ctl worker-logs of an unknown node: exit %d, stderr %q", code, errs)
-	}
+	checkCtlWorkerLogs(ctx, t, epuRun)
 	code, out, errs = epuRun(ctx, "ctl", "terminate-all", "--wait", "--timeout", "60s")
 	var res epu.TerminateAllResult
 	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || !res.Done {
