@@ -19,7 +19,9 @@ const DBFile = "provisioner.db"
 // sqliteStore is the Store in a SQLite file (modernc.org/sqlite), one
 // connection, so transactions are serialized.
 type sqliteStore struct {
-	db *sql.DB
+	db     *sql.DB
+	stmts  *stmtCache
+	commit *committer // every transaction goes through it
 }
 
 var _ Store = (*sqliteStore)(nil)
@@ -55,39 +57,46 @@ func OpenStore(ctx context.Context, dir string) (Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	return &sqliteStore{db: db}, nil
+	stmts := newStmtCache(db)
+	return &sqliteStore{db: db, stmts: stmts, commit: newCommitter(db, stmts)}, nil
 }
 
-func (s *sqliteStore) Close() error { return s.db.Close() }
+func (s *sqliteStore) Close() error {
+	s.commit.close()
+	s.stmts.close()
+	return s.db.Close()
+}
 
 func (s *sqliteStore) CreateLaunch(ctx context.Context, l launchRec, nodes []nodeRec) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		var seq int64
-		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM launches`).Scan(&seq); err != nil {
+	return s.tx(ctx, func(tx *sqlTx) error { return createLaunchTx(ctx, tx, l, nodes) })
+}
+
+func createLaunchTx(ctx context.Context, tx *sqlTx, l launchRec, nodes []nodeRec) error {
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM launches`).Scan(&seq); err != nil {
+		return err
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO launches (launch_id, seq, state_num, record) VALUES (?, ?, ?, ?)`,
+		l.LaunchID, seq, l.State.Number(), string(b)); err != nil {
+		return conflict("launch "+l.LaunchID, err)
+	}
+	for _, n := range nodes {
+		if err := insertNode(ctx, tx, n); err != nil {
 			return err
 		}
-		b, err := json.Marshal(l)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO launches (launch_id, seq, state_num, record) VALUES (?, ?, ?, ?)`,
-			l.LaunchID, seq, l.State.Number(), string(b)); err != nil {
-			return conflict("launch "+l.LaunchID, err)
-		}
-		for _, n := range nodes {
-			if err := insertNode(ctx, tx, n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func (s *sqliteStore) InsertNode(ctx context.Context, n nodeRec) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return insertNode(ctx, tx, n) })
+	return s.tx(ctx, func(tx *sqlTx) error { return insertNode(ctx, tx, n) })
 }
 
-func insertNode(ctx context.Context, tx *sql.Tx, n nodeRec) error {
+func insertNode(ctx context.Context, tx *sqlTx, n nodeRec) error {
 	b, err := json.Marshal(n)
 	if err != nil {
 		return err
@@ -114,7 +123,7 @@ func conflict(what string, err error) error {
 
 func (s *sqliteStore) Launch(ctx context.Context, id string) (launchRec, error) {
 	var l launchRec
-	err := getJSON(s.db.QueryRowContext(ctx, `SELECT record FROM launches WHERE launch_id = ?`, id), &l)
+	err := getJSON(s.stmts.queryRow(ctx, `SELECT record FROM launches WHERE launch_id = ?`, id), &l)
 	if errors.Is(err, ErrNotFound) {
 		return l, fmt.Errorf("launch %q: %w", id, ErrNotFound)
 	}
@@ -127,7 +136,7 @@ func (s *sqliteStore) Launches(ctx context.Context) ([]launchRec, error) {
 
 func (s *sqliteStore) Node(ctx context.Context, id string) (nodeRec, error) {
 	var n nodeRec
-	err := getJSON(s.db.QueryRowContext(ctx, `SELECT record FROM nodes WHERE node_id = ?`, id), &n)
+	err := getJSON(s.stmts.queryRow(ctx, `SELECT record FROM nodes WHERE node_id = ?`, id), &n)
 	if errors.Is(err, ErrNotFound) {
 		return n, fmt.Errorf("node %q: %w", id, ErrNotFound)
 	}
@@ -144,14 +153,14 @@ func (s *sqliteStore) LaunchNodes(ctx context.Context, launchID string) ([]nodeR
 
 func (s *sqliteStore) Empty(ctx context.Context) (bool, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM launches) + (SELECT COUNT(*) FROM nodes)`).Scan(&n)
+	err := s.stmts.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM launches) + (SELECT COUNT(*) FROM nodes)`).Scan(&n)
 	return n == 0, err
 }
 
 func (s *sqliteStore) UpdateLaunch(ctx context.Context, id string, f func(*launchRec) bool) (launchRec, bool, error) {
 	var cur launchRec
 	var changed bool
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		var err error
 		cur, changed, err = updateLaunchTx(ctx, tx, id, f)
 		return err
@@ -161,7 +170,7 @@ func (s *sqliteStore) UpdateLaunch(ctx context.Context, id string, f func(*launc
 
 func (s *sqliteStore) UpdateLaunches(ctx context.Context, ids []string, f func(*launchRec) bool) ([]launchRec, error) {
 	var out []launchRec
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		out = out[:0]
 		for _, id := range ids {
 			rec, changed, err := updateLaunchTx(ctx, tx, id, f)
@@ -181,7 +190,7 @@ func (s *sqliteStore) UpdateLaunches(ctx context.Context, ids []string, f func(*
 }
 
 // updateLaunchTx applies f to launch id within tx; see Store.UpdateLaunch.
-func updateLaunchTx(ctx context.Context, tx *sql.Tx, id string, f func(*launchRec) bool) (launchRec, bool, error) {
+func updateLaunchTx(ctx context.Context, tx *sqlTx, id string, f func(*launchRec) bool) (launchRec, bool, error) {
 	var cur launchRec
 	if err := getJSON(tx.QueryRowContext(ctx, `SELECT record FROM launches WHERE launch_id = ?`, id), &cur); err != nil {
 		return cur, false, fmt.Errorf("launch %q: %w", id, err)
@@ -207,7 +216,7 @@ func updateLaunchTx(ctx context.Context, tx *sql.Tx, id string, f func(*launchRe
 func (s *sqliteStore) UpdateNode(ctx context.Context, id string, f func(*nodeRec) bool) (nodeRec, bool, error) {
 	var cur nodeRec
 	var changed bool
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		var err error
 		cur, changed, err = updateNodeTx(ctx, tx, id, f)
 		return err
@@ -217,7 +226,7 @@ func (s *sqliteStore) UpdateNode(ctx context.Context, id string, f func(*nodeRec
 
 func (s *sqliteStore) UpdateNodes(ctx context.Context, ids []string, f func(*nodeRec) bool) ([]nodeRec, error) {
 	var out []nodeRec
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *sqlTx) error {
 		out = out[:0]
 		for _, id := range ids {
 			rec, changed, err := updateNodeTx(ctx, tx, id, f)
@@ -237,7 +246,7 @@ func (s *sqliteStore) UpdateNodes(ctx context.Context, ids []string, f func(*nod
 }
 
 // updateNodeTx applies f to node id within tx; see Store.UpdateNode.
-func updateNodeTx(ctx context.Context, tx *sql.Tx, id string, f func(*nodeRec) bool) (nodeRec, bool, error) {
+func updateNodeTx(ctx context.Context, tx *sqlTx, id string, f func(*nodeRec) bool) (nodeRec, bool, error) {
 	var cur nodeRec
 	var raw string
 	if err := tx.QueryRowContext(ctx, `SELECT record FROM nodes WHERE node_id = ?`, id).Scan(&raw); errors.Is(err, sql.ErrNoRows) {
@@ -268,7 +277,7 @@ func updateNodeTx(ctx context.Context, tx *sql.Tx, id string, f func(*nodeRec) b
 
 func (s *sqliteStore) Disabled(ctx context.Context) (bool, error) {
 	var v int
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM flags WHERE name = 'disabled'`).Scan(&v)
+	err := s.stmts.queryRow(ctx, `SELECT value FROM flags WHERE name = 'disabled'`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -284,16 +293,10 @@ func (s *sqliteStore) SetDisabled(ctx context.Context, disabled bool) error {
 	return err
 }
 
-func (s *sqliteStore) tx(ctx context.Context, f func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := f(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+// tx runs f in a transaction, which may carry concurrent callers' writes
+// too (see committer); it returns once f's writes are committed or undone.
+func (s *sqliteStore) tx(ctx context.Context, f func(*sqlTx) error) error {
+	return s.commit.do(ctx, f)
 }
 
 func getJSON(row *sql.Row, v any) error {

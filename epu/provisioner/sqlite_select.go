@@ -15,7 +15,7 @@ func (s *sqliteStore) NodesWhere(ctx context.Context, f NodeFilter) ([]nodeRec, 
 func (s *sqliteStore) CountNodes(ctx context.Context, f NodeFilter) (int, error) {
 	where, args := f.sql()
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM nodes WHERE `+where, args...).Scan(&n)
+	err := s.stmts.queryRow(ctx, `SELECT COUNT(*) FROM nodes WHERE `+where, args...).Scan(&n)
 	return n, err
 }
 
@@ -54,7 +54,7 @@ func (s *sqliteStore) CountLaunches(ctx context.Context, from, to epu.State) (in
 		hi = 1 << 30
 	}
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM launches WHERE state_num >= ? AND state_num < ?`, from.Number(), hi).Scan(&n)
+	err := s.stmts.queryRow(ctx, `SELECT COUNT(*) FROM launches WHERE state_num >= ? AND state_num < ?`, from.Number(), hi).Scan(&n)
 	return n, err
 }
 
@@ -104,7 +104,7 @@ func (s *sqliteStore) SettledLaunches(ctx context.Context) ([]string, error) {
 
 func (s *sqliteStore) CountLive(ctx context.Context) (int, error) {
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT n FROM tally WHERE name = 'live'`).Scan(&n)
+	err := s.stmts.queryRow(ctx, `SELECT n FROM tally WHERE name = 'live'`).Scan(&n)
 	return n, err
 }
 

@@ -1,0 +1,157 @@
+package provisioner
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// maxBatch bounds the writes one transaction of the committer carries.
+const maxBatch = 512
+
+// errStoreClosed answers a write asked of a closed store.
+var errStoreClosed = errors.New("store closed")
+
+// committer groups the writes of concurrent callers into one SQLite
+// transaction (group commit). A caller hands its write to the committer
+// and waits until the transaction that carries it has committed (or
+// failed), so a write still precedes whatever the caller does next (the
+// intent before a cloud call). Each write runs within a savepoint: one
+// that fails is undone alone and its caller gets the error, the others
+// commit. At 10,000 workers the provisioner makes tens of thousands of
+// small writes, and a commit each was most of its store's cost.
+type committer struct {
+	db    *sql.DB
+	stmts *stmtCache
+	ops   chan *txOp // unbuffered: an op sent is an op the loop answers
+	quit  chan struct{}
+	done  chan struct{}
+}
+
+// txOp is one caller's write and where its outcome goes.
+type txOp struct {
+	ctx context.Context
+	f   func(*sqlTx) error
+	res chan error // buffered, one value
+	err error
+}
+
+func newCommitter(db *sql.DB, stmts *stmtCache) *committer {
+	c := &committer{db: db, stmts: stmts, ops: make(chan *txOp), quit: make(chan struct{}), done: make(chan struct{})}
+	go c.loop()
+	return c
+}
+
+// close stops the loop after the batch it is running; writes asked later
+// fail with errStoreClosed.
+func (c *committer) close() {
+	close(c.quit)
+	<-c.done
+}
+
+// do runs f in a transaction shared with concurrent writes and returns
+// once that transaction ended: nil means f's writes are committed.
+func (c *committer) do(ctx context.Context, f func(*sqlTx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	op := &txOp{ctx: ctx, f: f, res: make(chan error, 1)}
+	select {
+	case c.ops <- op:
+	case <-c.quit:
+		return errStoreClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return <-op.res
+}
+
+func (c *committer) loop() {
+	defer close(c.done)
+	batch := make([]*txOp, 0, maxBatch)
+	for {
+		select {
+		case <-c.quit:
+			return
+		case op := <-c.ops:
+			batch = append(batch[:0], op)
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-c.ops:
+				batch = append(batch, op)
+			default:
+				break more
+			}
+		}
+		c.run(batch)
+		for i, op := range batch {
+			op.res <- op.err
+			batch[i] = nil
+		}
+		c.stmts.prepareWanted(context.Background())
+	}
+}
+
+// run executes batch in one transaction and sets each op's err.
+func (c *committer) run(batch []*txOp) {
+	live := batch[:0:0]
+	for _, op := range batch {
+		if op.err = op.ctx.Err(); op.err == nil {
+			live = append(live, op)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	fail := func(err error) {
+		for _, op := range live {
+			op.err = err
+		}
+	}
+	sqltx, err := c.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		fail(err)
+		return
+	}
+	tx := &sqlTx{tx: sqltx, c: c.stmts}
+	if len(live) == 1 { // nothing to isolate it from
+		if err := live[0].f(tx); err != nil {
+			sqltx.Rollback()
+			fail(err)
+			return
+		}
+		fail(sqltx.Commit())
+		return
+	}
+	for _, op := range live {
+		if err := c.runOne(tx, op); err != nil {
+			sqltx.Rollback()
+			fail(fmt.Errorf("grouped write: %w", err))
+			return
+		}
+	}
+	if err := sqltx.Commit(); err != nil {
+		fail(err)
+	}
+}
+
+// runOne runs op within a savepoint of tx, undoing it alone when it
+// fails (op.err). An error returned means the transaction itself is
+// broken (SQLite may roll a whole transaction back on some errors, and
+// then the savepoint is gone): the batch fails.
+func (c *committer) runOne(tx *sqlTx, op *txOp) error {
+	ctx := context.Background()
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
+		return err
+	}
+	if op.err = op.f(tx); op.err != nil {
+		if _, err := tx.ExecContext(ctx, `ROLLBACK TO op`); err != nil {
+			return errors.Join(op.err, err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, `RELEASE op`)
+	return err
+}
