@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,6 +37,7 @@ const (
 	// development machine), so polling faster would measure the polls.
 	epuPoll        = 500 * time.Millisecond
 	epuWorkerType  = "worker"
+	epuClients     = 16 // provision requests in flight, as a controller's launches
 	epuSecretBytes = 32
 )
 
@@ -197,7 +199,7 @@ func driveProvisioner(ctx context.Context, stateDir string, n int, res *epuResul
 	}
 	t0 := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
+	g.SetLimit(epuClients)
 	var answered atomic.Int64
 	for i := range n {
 		g.Go(func() error {
@@ -261,7 +263,11 @@ func waitAPI(ctx context.Context, stateDir string, exited <-chan struct{}) (*pro
 			if err != nil {
 				return nil, err
 			}
-			return provisioner.NewClient(string(bytes.TrimSpace(b)), tok, nil), nil
+			// As many idle connections kept as requests in flight: the
+			// default keeps 2, so 14 of every 16 requests would open a new
+			// connection, a cost of the harness, not of the provisioner.
+			hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: epuClients}}
+			return provisioner.NewClient(string(bytes.TrimSpace(b)), tok, hc), nil
 		}
 		if time.Now().After(deadline) {
 			return nil, fmt.Errorf("the provisioner wrote no api_url in 30s")

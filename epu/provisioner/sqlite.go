@@ -22,6 +22,7 @@ type sqliteStore struct {
 	db     *sql.DB
 	stmts  *stmtCache
 	commit *committer // every transaction goes through it
+	views  viewCache
 }
 
 var _ Store = (*sqliteStore)(nil)
@@ -315,17 +316,26 @@ func list[T any](ctx context.Context, db *sql.DB, query string, args ...any) ([]
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
+	var recs []string // decoded once the rows are closed: the one connection is free meanwhile
 	for rows.Next() {
 		var rec string
 		if err := rows.Scan(&rec); err != nil {
 			return nil, err
 		}
-		var v T
-		if err := json.Unmarshal([]byte(rec), &v); err != nil {
+		recs = append(recs, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	var out []T
+	if len(recs) > 0 {
+		out = make([]T, len(recs))
+	}
+	for i, rec := range recs {
+		if err := json.Unmarshal([]byte(rec), &out[i]); err != nil {
 			return nil, err
 		}
-		out = append(out, v)
 	}
-	return out, rows.Err()
+	return out, nil
 }

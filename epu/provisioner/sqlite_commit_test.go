@@ -117,3 +117,47 @@ func TestCommitterConcurrent(t *testing.T) {
 		t.Errorf("write after Close: %v, want errStoreClosed", err)
 	}
 }
+
+// TestViewsWhereAfterUpdate: the views decoded by one call and kept for
+// the next never hide a write made in between.
+func TestViewsWhereAfterUpdate(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenStore(ctx, filepath.Join(t.TempDir(), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, ns := commitTestLaunch("l1", "n1", "n2")
+	if err := s.CreateLaunch(ctx, l, ns); err != nil {
+		t.Fatal(err)
+	}
+	ids := func() []string {
+		vs, err := s.ViewsWhere(ctx, NodeFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, v := range vs {
+			out = append(out, v.NodeID+"="+v.IaaSID+"/"+string(v.Handle))
+			v.Handle = append(v.Handle[:0], 'x') // the caller's copy: no effect on the next call
+		}
+		return out
+	}
+	for i, want := range [][]string{{"n1=/", "n2=/"}, {"n1=i-1/h1", "n2=/"}, {"n1=i-1/h1", "n2=i-2/h2"}} {
+		if i > 0 {
+			id := fmt.Sprintf("n%d", i)
+			if _, _, err := s.UpdateNode(ctx, id, func(r *nodeRec) bool {
+				r.IaaSID, r.Handle = fmt.Sprintf("i-%d", i), []byte(fmt.Sprintf("h%d", i))
+				return true
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if diff := cmp.Diff(want, ids()); diff != "" {
+			t.Errorf("step %d views (-want +got):\n%s", i, diff)
+		}
+		if diff := cmp.Diff(want, ids()); diff != "" {
+			t.Errorf("step %d views read again (-want +got):\n%s", i, diff)
+		}
+	}
+}

@@ -107,8 +107,3 @@ func (s *sqliteStore) CountLive(ctx context.Context) (int, error) {
 	err := s.stmts.queryRow(ctx, `SELECT n FROM tally WHERE name = 'live'`).Scan(&n)
 	return n, err
 }
-
-func (s *sqliteStore) ViewsWhere(ctx context.Context, f NodeFilter) ([]nodeView, error) {
-	where, args := f.sql()
-	return list[nodeView](ctx, s.db, `SELECT view FROM nodes WHERE `+where+` ORDER BY launch_id, idx`, args...)
-}
