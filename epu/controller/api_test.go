@@ -46,7 +46,7 @@ func TestWholeStateShape(t *testing.T) {
 	h.cycle()
 	ids := h.ids(epu.Requesting)
 	ctx := context.Background()
-	if _, err := c.InstanceState(ctx, epu.Node{NodeID: ids[0], State: epu.Running, IaaSID: "i-abc", PublicIP: "203.0.113.5", PrivateIP: "10.0.0.5"}); err != nil {
+	if _, err := c.InstanceState(ctx, epu.Node{NodeID: ids[0], State: epu.Running, IaaSID: "i-abc", PublicIP: "127.0.0.26", PrivateIP: "127.0.0.25"}); err != nil {
 		t.Fatal(err)
 	}
 	nc := NewClient(c.BaseURL, node)
@@ -69,7 +69,7 @@ func TestWholeStateShape(t *testing.T) {
 		"de_conf_report": "NpreservingEngine: preserves 2 instances (0 unique), sites: [], types: [], allocations: []",
 		"stop_loss":      nil,
 		"instances": map[string]any{
-			ids[0]: map[string]any{"iaas_id": "i-abc", "public_ip": "203.0.113.5", "private_ip": "10.0.0.5",
+			ids[0]: map[string]any{"iaas_id": "i-abc", "public_ip": "127.0.0.26", "private_ip": "127.0.0.25",
 				"iaas_state": "600-RUNNING", "iaas_state_time": now, "heartbeat_time": now, "heartbeat_state": "OK"},
 			ids[1]: map[string]any{"iaas_id": "", "public_ip": "", "private_ip": "",
 				"iaas_state": "100-REQUESTING", "iaas_state_time": now, "heartbeat_time": -1.0, "heartbeat_state": "UNKNOWN"},

@@ -18,7 +18,7 @@ const goodConfig = `{
   "run_secret": "xyz",
   "state_dir": "/var/lib/epu",
   "listen": "127.0.0.1:0",
-  "provisioner": {"service": "provisioner", "url": "http://10.0.0.1:8000"},
+  "provisioner": {"service": "provisioner", "url": "http://127.0.0.1:8000"},
   "decide_period": "2s",
   "domains": [{
     "name": "sleeper", "deployable_type": "sleeper", "engine": "npreserving",
@@ -40,7 +40,7 @@ func TestLoadConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Service: "epu-sleeper", RunSecret: "xyz", StateDir: "/var/lib/epu", Listen: "127.0.0.1:0",
-		Provisioner: Peer{Service: "provisioner", URL: "http://10.0.0.1:8000"}, DecidePeriod: Duration(2 * time.Second),
+		Provisioner: Peer{Service: "provisioner", URL: "http://127.0.0.1:8000"}, DecidePeriod: Duration(2 * time.Second),
 		MinDecidePeriod: Duration(time.Second), RetryPeriod: Duration(5 * time.Second), ResyncPeriod: Duration(time.Minute), StopLoss: 0.5, StopLossWindow: Duration(time.Minute),
 		Domains: []DomainConf{{Name: "sleeper", DeployableType: "sleeper", Engine: "npreserving",
 			EngineConf: engine.Conf{"preserve_n": 3.0}, MaxSize: 6, MonitorHealth: true,
@@ -62,7 +62,7 @@ func TestLoadConfig(t *testing.T) {
 		{"no cap", `"max_size": 6,`, ``, "domains[0].max_size"},
 		{"string cap", `"max_size": 6`, `"max_size": "6"`, "domains[0].max_size"},
 		{"no secret", `"run_secret": "xyz",`, ``, "run_secret"},
-		{"no provisioner url", `"url": "http://10.0.0.1:8000"`, `"url": ""`, "provisioner.url"},
+		{"no provisioner url", `"url": "http://127.0.0.1:8000"`, `"url": ""`, "provisioner.url"},
 		{"stop_loss out of range", `"decide_period": "2s",`, `"stop_loss": 1.5,`, "stop_loss"},
 		{"bad domain name", `"name": "sleeper"`, `"name": "a b"`, "domains[0].name"},
 		{"period below floor", `"2s"`, `"100ms"`, "decide_period"},

@@ -22,9 +22,9 @@ func TestIngestNode(t *testing.T) {
 	}{
 		{
 			name:        "forward moves apply",
-			records:     []epu.Node{{State: epu.Pending, IaaSID: "i-1"}, {State: epu.Running, PublicIP: "10.0.0.1"}},
+			records:     []epu.Node{{State: epu.Pending, IaaSID: "i-1"}, {State: epu.Running, PublicIP: "127.0.0.21"}},
 			wantApplied: []bool{true, true},
-			want:        engine.Instance{State: epu.Running, Health: epu.HealthUnknown, IaaSID: "i-1", PublicIP: "10.0.0.1", Site: "site-a", Allocation: "small"},
+			want:        engine.Instance{State: epu.Running, Health: epu.HealthUnknown, IaaSID: "i-1", PublicIP: "127.0.0.21", Site: "site-a", Allocation: "small"},
 		},
 		{
 			name:        "a duplicate or older state is dropped",
@@ -34,9 +34,9 @@ func TestIngestNode(t *testing.T) {
 		},
 		{
 			name:        "a partial FAILED record keeps the previous fields",
-			records:     []epu.Node{{State: epu.Started, IaaSID: "i-1", Site: "site-b", Allocation: "big", PublicIP: "10.0.0.1"}, {State: epu.Failed}},
+			records:     []epu.Node{{State: epu.Started, IaaSID: "i-1", Site: "site-b", Allocation: "big", PublicIP: "127.0.0.21"}, {State: epu.Failed}},
 			wantApplied: []bool{true, true},
-			want:        engine.Instance{State: epu.Failed, Health: epu.HealthUnknown, IaaSID: "i-1", PublicIP: "10.0.0.1", Site: "site-b", Allocation: "big"},
+			want:        engine.Instance{State: epu.Failed, Health: epu.HealthUnknown, IaaSID: "i-1", PublicIP: "127.0.0.21", Site: "site-b", Allocation: "big"},
 		},
 		{
 			name:        "health kept before TERMINATING",

@@ -178,10 +178,10 @@ func TestReadLogs(t *testing.T) {
 	dir := t.TempDir()
 	a := `{"time":"2026-12-06T04:00:01Z","level":"INFO","msg":"new_node","event":"new_node","node_id":"n1","iaas_id":"i-1"}
 not json
-{"time":"2026-12-06T04:00:02Z","level":"INFO","msg":"node_started","event":"node_started","node_id":"n1","iaas_id":"i-1","public_ip":"10.0.0.1"}
+{"time":"2026-12-06T04:00:02Z","level":"INFO","msg":"node_started","event":"node_started","node_id":"n1","iaas_id":"i-1","public_ip":"127.0.0.21"}
 {"time":"2026-12-06T04:00:03Z","level":"WARN","msg":"contextualize","node_id":"n1","error":"ssh: refused"}
 `
-	b := `{"time":"2026-12-06T04:00:02Z","level":"INFO","msg":"node_started","event":"node_started","node_id":"n1","iaas_id":"i-1","public_ip":"10.0.0.1"}
+	b := `{"time":"2026-12-06T04:00:02Z","level":"INFO","msg":"node_started","event":"node_started","node_id":"n1","iaas_id":"i-1","public_ip":"127.0.0.21"}
 {"time":"2026-12-06T04:00:00Z","level":"INFO","msg":"new_node","event":"new_node","node_id":"n2","iaas_id":"i-2"}
 {"time":"2026-12-06T04:00:05Z","level":"INFO","msg":"instance state","event":"instance_state","node_id":"n3","state":"400-PENDING"}
 `
@@ -208,7 +208,7 @@ not json
 	}
 	ws := workersFromEvents(evs)
 	if diff := cmp.Diff([]FoundWorker{
-		{NodeID: "n1", IaaSID: "i-1", Hostname: "10.0.0.1", LastEvent: "node_started", Time: time.Date(2026, 12, 6, 4, 0, 2, 0, time.UTC)},
+		{NodeID: "n1", IaaSID: "i-1", Hostname: "127.0.0.21", LastEvent: "node_started", Time: time.Date(2026, 12, 6, 4, 0, 2, 0, time.UTC)},
 		{NodeID: "n2", IaaSID: "i-2", LastEvent: "new_node", Time: time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)},
 	}, ws); diff != "" {
 		t.Errorf("workers (-want +got):\n%s", diff)
