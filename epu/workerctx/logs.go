@@ -16,7 +16,6 @@ import (
 	"github.com/cloudinitd/cloudinitd/epu"
 	"github.com/cloudinitd/cloudinitd/epu/provisioner"
 	"github.com/cloudinitd/cloudinitd/iaas"
-	"github.com/cloudinitd/cloudinitd/pipeline"
 	"github.com/cloudinitd/cloudinitd/remote"
 )
 
@@ -36,33 +35,18 @@ else find . -maxdepth 4 -type f -size -"$2"c \( -name '*.log' -o -name '*.out' \
 // key. Files are at most provisioner.MaxLogBytes in all: those beyond
 // are left out, as are those gone between the listing and their fetch. Names in the tar are relative, cleaned, without "..".
 func (c *Contextualizer) FetchLogs(ctx context.Context, node epu.Node, inst iaas.Instance, dt provisioner.DeployableType, w io.Writer) error {
-	if c.keys == nil {
-		return ErrNoHostKeys
-	}
-	wk, err := newWorker(c, node, inst, dt)
+	ss, err := c.open(ctx, node, inst, dt)
 	if err != nil {
 		return err
 	}
-	svc := wk.service()
-	conn := pipeline.NewSSHConnector(c.keys, c.cfg.SSH)
-	defer conn.Close()
-	conn.PortWait = c.cfg.PortWait
-	pl := pipeline.PlaceOf(inst)
-	t, err := pipeline.NewTarget(svc.Name, svc.Settings, svc.Attrs, pl, true)
-	if err != nil {
-		return wk.secrets.maskError(&pipeline.StepError{Step: pipeline.StepConnect, Err: err})
-	}
-	ex, err := conn.Connect(ctx, t)
-	if err != nil {
-		return wk.secrets.maskError(&pipeline.StepError{Step: pipeline.StepConnect, Err: err})
-	}
-	defer ex.Close()
-	dir, which := pipeline.StageDir(svc.Name, svc.Settings, pl, nil), "logs"
+	defer ss.Close()
+	wk, ex := ss.w, ss.ex
+	dir, which := ss.stage, "logs"
 	if dt.LogDir != "" {
 		which = "all"
 		dir = dt.LogDir
 		if !path.IsAbs(dir) {
-			dir = path.Join(pipeline.StageDir(svc.Name, svc.Settings, pl, nil), dir)
+			dir = path.Join(ss.stage, dir)
 		}
 	}
 	var list, errOut bytes.Buffer

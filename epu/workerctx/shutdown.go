@@ -26,33 +26,17 @@ func (c *Contextualizer) RunShutdown(ctx context.Context, node epu.Node, inst ia
 	if dt.TerminatePgm == "" {
 		return nil
 	}
-	if c.keys == nil {
-		return ErrNoHostKeys
-	}
-	w, err := newWorker(c, node, inst, dt)
+	ss, err := c.open(ctx, node, inst, dt)
 	if err != nil {
 		return err
 	}
-	svc := w.service()
-	conn := pipeline.NewSSHConnector(c.keys, c.cfg.SSH)
-	defer conn.Close()
-	conn.PortWait = c.cfg.PortWait
-	pl := pipeline.PlaceOf(inst)
-	t, err := pipeline.NewTarget(svc.Name, svc.Settings, svc.Attrs, pl, true)
-	if err != nil {
-		return w.secrets.maskError(&pipeline.StepError{Step: pipeline.StepConnect, Err: err})
-	}
-	ex, err := conn.Connect(ctx, t)
-	if err != nil {
-		return w.secrets.maskError(&pipeline.StepError{Step: pipeline.StepConnect, Err: err})
-	}
-	defer ex.Close()
+	defer ss.Close()
+	w, svc, ex, stage := ss.w, ss.svc, ss.ex, ss.stage
 	env := map[string]string{}
 	for k, v := range c.env {
 		env[k] = v
 	}
 	env["CLOUDINITD_COMMAND"] = ShutdownCommand
-	stage := pipeline.StageDir(svc.Name, svc.Settings, pl, nil)
 	lex := pipeline.LoggedExecutor(ex, svc.Log, pipeline.StepTerminatePgm, nil)
 	svc.State.Step(ctx, pipeline.StepTerminatePgm, "")
 	p, err := pipeline.Program(svc, "terminatepgm", stage, env)
