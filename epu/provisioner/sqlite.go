@@ -159,35 +159,11 @@ func (s *sqliteStore) Empty(ctx context.Context) (bool, error) {
 }
 
 func (s *sqliteStore) UpdateLaunch(ctx context.Context, id string, f func(*launchRec) bool) (launchRec, bool, error) {
-	var cur launchRec
-	var changed bool
-	err := s.tx(ctx, func(tx *sqlTx) error {
-		var err error
-		cur, changed, err = updateLaunchTx(ctx, tx, id, f)
-		return err
-	})
-	return cur, changed, err
+	return updateOne(ctx, s, id, f, updateLaunchTx)
 }
 
 func (s *sqliteStore) UpdateLaunches(ctx context.Context, ids []string, f func(*launchRec) bool) ([]launchRec, error) {
-	var out []launchRec
-	err := s.tx(ctx, func(tx *sqlTx) error {
-		out = out[:0]
-		for _, id := range ids {
-			rec, changed, err := updateLaunchTx(ctx, tx, id, f)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if changed {
-				out = append(out, rec)
-			}
-		}
-		return nil
-	})
-	return out, err
+	return updateEach(ctx, s, ids, f, updateLaunchTx)
 }
 
 // updateLaunchTx applies f to launch id within tx; see Store.UpdateLaunch.
@@ -215,35 +191,11 @@ func updateLaunchTx(ctx context.Context, tx *sqlTx, id string, f func(*launchRec
 }
 
 func (s *sqliteStore) UpdateNode(ctx context.Context, id string, f func(*nodeRec) bool) (nodeRec, bool, error) {
-	var cur nodeRec
-	var changed bool
-	err := s.tx(ctx, func(tx *sqlTx) error {
-		var err error
-		cur, changed, err = updateNodeTx(ctx, tx, id, f)
-		return err
-	})
-	return cur, changed, err
+	return updateOne(ctx, s, id, f, updateNodeTx)
 }
 
 func (s *sqliteStore) UpdateNodes(ctx context.Context, ids []string, f func(*nodeRec) bool) ([]nodeRec, error) {
-	var out []nodeRec
-	err := s.tx(ctx, func(tx *sqlTx) error {
-		out = out[:0]
-		for _, id := range ids {
-			rec, changed, err := updateNodeTx(ctx, tx, id, f)
-			if errors.Is(err, ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if changed {
-				out = append(out, rec)
-			}
-		}
-		return nil
-	})
-	return out, err
+	return updateEach(ctx, s, ids, f, updateNodeTx)
 }
 
 // updateNodeTx applies f to node id within tx; see Store.UpdateNode.
