@@ -82,8 +82,8 @@ func (n nodeRec) clone() nodeRec {
 }
 
 // nodeView is the part of a node the query loop reads for every node each
-// period, kept beside the record (column view) so that it is decoded
-// without the history and vars.
+// period, without the history and vars (also kept beside the record in
+// the view column).
 type nodeView struct {
 	NodeID      string     `json:"n"`
 	State       epu.State  `json:"s"`
@@ -97,9 +97,15 @@ type nodeView struct {
 	PrivateIP   string     `json:"pr,omitempty"`
 }
 
-// view is n's nodeView as JSON.
+// viewOf is n's nodeView (its own copy of the handle).
+func (n *nodeRec) viewOf() nodeView {
+	return nodeView{NodeID: n.NodeID, State: n.State, Cloud: n.Cloud, Driver: n.Driver, IaaSID: n.IaaSID,
+		Handle: slices.Clone(n.Handle), PendingTime: n.PendingTime, Hostname: n.Hostname, PublicIP: n.PublicIP, PrivateIP: n.PrivateIP}
+}
+
+// view is n's nodeView as JSON (the view column, which versions before
+// the store's image read).
 func (n nodeRec) view() string {
-	b, _ := json.Marshal(nodeView{NodeID: n.NodeID, State: n.State, Cloud: n.Cloud, Driver: n.Driver, IaaSID: n.IaaSID,
-		Handle: n.Handle, PendingTime: n.PendingTime, Hostname: n.Hostname, PublicIP: n.PublicIP, PrivateIP: n.PrivateIP})
+	b, _ := json.Marshal(n.viewOf())
 	return string(b)
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 )
@@ -17,12 +18,16 @@ import (
 const DBFile = "provisioner.db"
 
 // sqliteStore is the Store in a SQLite file (modernc.org/sqlite), one
-// connection, so transactions are serialized.
+// connection, so transactions are serialized. Every write is durable in
+// the file when its call returns; reads are answered from the image of
+// the records kept in memory (sqlite_image.go), which a write joins once
+// committed.
 type sqliteStore struct {
 	db     *sql.DB
 	stmts  *stmtCache
 	commit *committer // every transaction goes through it
-	views  viewCache
+	img    *image
+	flagMu sync.Mutex // SetDisabled's write and its image, in one order
 }
 
 var _ Store = (*sqliteStore)(nil)
@@ -58,8 +63,13 @@ func OpenStore(ctx context.Context, dir string) (Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	img, err := loadImage(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: read the records: %w", path, err)
+	}
 	stmts := newStmtCache(db)
-	return &sqliteStore{db: db, stmts: stmts, commit: newCommitter(db, stmts)}, nil
+	return &sqliteStore{db: db, stmts: stmts, commit: newCommitter(db, stmts, img), img: img}, nil
 }
 
 func (s *sqliteStore) Close() error {
@@ -73,10 +83,7 @@ func (s *sqliteStore) CreateLaunch(ctx context.Context, l launchRec, nodes []nod
 }
 
 func createLaunchTx(ctx context.Context, tx *sqlTx, l launchRec, nodes []nodeRec) error {
-	var seq int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM launches`).Scan(&seq); err != nil {
-		return err
-	}
+	seq := tx.nextSeq()
 	b, err := json.Marshal(l)
 	if err != nil {
 		return err
@@ -85,6 +92,7 @@ func createLaunchTx(ctx context.Context, tx *sqlTx, l launchRec, nodes []nodeRec
 		l.LaunchID, seq, l.State.Number(), string(b)); err != nil {
 		return conflict("launch "+l.LaunchID, err)
 	}
+	tx.wroteLaunch(l, seq)
 	for _, n := range nodes {
 		if err := insertNode(ctx, tx, n); err != nil {
 			return err
@@ -106,6 +114,7 @@ func insertNode(ctx context.Context, tx *sqlTx, n nodeRec) error {
 		n.NodeID, n.LaunchID, n.Index, n.State.Number(), string(n.Cloud), string(b), n.view()); err != nil {
 		return conflict("node "+n.NodeID, err)
 	}
+	tx.wroteNode(n)
 	return nil
 }
 
@@ -122,42 +131,6 @@ func conflict(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-func (s *sqliteStore) Launch(ctx context.Context, id string) (launchRec, error) {
-	var l launchRec
-	err := getJSON(s.stmts.queryRow(ctx, `SELECT record FROM launches WHERE launch_id = ?`, id), &l)
-	if errors.Is(err, ErrNotFound) {
-		return l, fmt.Errorf("launch %q: %w", id, ErrNotFound)
-	}
-	return l, err
-}
-
-func (s *sqliteStore) Launches(ctx context.Context) ([]launchRec, error) {
-	return list[launchRec](ctx, s.db, `SELECT record FROM launches ORDER BY seq`)
-}
-
-func (s *sqliteStore) Node(ctx context.Context, id string) (nodeRec, error) {
-	var n nodeRec
-	err := getJSON(s.stmts.queryRow(ctx, `SELECT record FROM nodes WHERE node_id = ?`, id), &n)
-	if errors.Is(err, ErrNotFound) {
-		return n, fmt.Errorf("node %q: %w", id, ErrNotFound)
-	}
-	return n, err
-}
-
-func (s *sqliteStore) Nodes(ctx context.Context) ([]nodeRec, error) {
-	return list[nodeRec](ctx, s.db, `SELECT record FROM nodes ORDER BY launch_id, idx`)
-}
-
-func (s *sqliteStore) LaunchNodes(ctx context.Context, launchID string) ([]nodeRec, error) {
-	return list[nodeRec](ctx, s.db, `SELECT record FROM nodes WHERE launch_id = ? ORDER BY idx`, launchID)
-}
-
-func (s *sqliteStore) Empty(ctx context.Context) (bool, error) {
-	var n int
-	err := s.stmts.queryRow(ctx, `SELECT (SELECT COUNT(*) FROM launches) + (SELECT COUNT(*) FROM nodes)`).Scan(&n)
-	return n == 0, err
-}
-
 func (s *sqliteStore) UpdateLaunch(ctx context.Context, id string, f func(*launchRec) bool) (launchRec, bool, error) {
 	return updateOne(ctx, s, id, f, updateLaunchTx)
 }
@@ -168,12 +141,11 @@ func (s *sqliteStore) UpdateLaunches(ctx context.Context, ids []string, f func(*
 
 // updateLaunchTx applies f to launch id within tx; see Store.UpdateLaunch.
 func updateLaunchTx(ctx context.Context, tx *sqlTx, id string, f func(*launchRec) bool) (launchRec, bool, error) {
-	var cur launchRec
-	if err := getJSON(tx.QueryRowContext(ctx, `SELECT record FROM launches WHERE launch_id = ?`, id), &cur); err != nil {
-		return cur, false, fmt.Errorf("launch %q: %w", id, err)
+	cur, ok := tx.launch(id)
+	if !ok {
+		return cur, false, fmt.Errorf("launch %q: %w", id, ErrNotFound)
 	}
-	next := cur
-	next.Launch.NodeIDs = append([]string(nil), cur.NodeIDs...)
+	next := cur.clone() // f cannot touch cur
 	if !f(&next) {
 		return cur, false, nil
 	}
@@ -187,6 +159,7 @@ func updateLaunchTx(ctx context.Context, tx *sqlTx, id string, f func(*launchRec
 	if _, err := tx.ExecContext(ctx, `UPDATE launches SET state_num = ?, record = ? WHERE launch_id = ?`, next.State.Number(), string(b), id); err != nil {
 		return cur, false, err
 	}
+	tx.wroteLaunch(next, 0)
 	return next, true, nil
 }
 
@@ -200,15 +173,9 @@ func (s *sqliteStore) UpdateNodes(ctx context.Context, ids []string, f func(*nod
 
 // updateNodeTx applies f to node id within tx; see Store.UpdateNode.
 func updateNodeTx(ctx context.Context, tx *sqlTx, id string, f func(*nodeRec) bool) (nodeRec, bool, error) {
-	var cur nodeRec
-	var raw string
-	if err := tx.QueryRowContext(ctx, `SELECT record FROM nodes WHERE node_id = ?`, id).Scan(&raw); errors.Is(err, sql.ErrNoRows) {
+	cur, ok := tx.node(id)
+	if !ok {
 		return cur, false, fmt.Errorf("node %q: %w", id, ErrNotFound)
-	} else if err != nil {
-		return cur, false, fmt.Errorf("node %q: %w", id, err)
-	}
-	if err := json.Unmarshal([]byte(raw), &cur); err != nil {
-		return cur, false, err
 	}
 	next := cur.clone() // f cannot touch cur
 	if !f(&next) {
@@ -225,16 +192,14 @@ func updateNodeTx(ctx context.Context, tx *sqlTx, id string, f func(*nodeRec) bo
 		next.State.Number(), string(next.Cloud), string(b), next.view(), id); err != nil {
 		return cur, false, err
 	}
+	tx.wroteNode(next)
 	return next, true, nil
 }
 
 func (s *sqliteStore) Disabled(ctx context.Context) (bool, error) {
-	var v int
-	err := s.stmts.queryRow(ctx, `SELECT value FROM flags WHERE name = 'disabled'`).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return v != 0, err
+	s.img.mu.Lock()
+	defer s.img.mu.Unlock()
+	return s.img.disabled, ctx.Err()
 }
 
 func (s *sqliteStore) SetDisabled(ctx context.Context, disabled bool) error {
@@ -242,52 +207,19 @@ func (s *sqliteStore) SetDisabled(ctx context.Context, disabled bool) error {
 	if disabled {
 		v = 1
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO flags (name, value) VALUES ('disabled', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, v)
-	return err
+	s.flagMu.Lock() // not img.mu: a transaction holding the connection reads the image
+	defer s.flagMu.Unlock()
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO flags (name, value) VALUES ('disabled', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, v); err != nil {
+		return err
+	}
+	s.img.mu.Lock()
+	s.img.disabled = disabled
+	s.img.mu.Unlock()
+	return nil
 }
 
 // tx runs f in a transaction, which may carry concurrent callers' writes
 // too (see committer); it returns once f's writes are committed or undone.
 func (s *sqliteStore) tx(ctx context.Context, f func(*sqlTx) error) error {
 	return s.commit.do(ctx, f)
-}
-
-func getJSON(row *sql.Row, v any) error {
-	var rec string
-	if err := row.Scan(&rec); errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
-	} else if err != nil {
-		return err
-	}
-	return json.Unmarshal([]byte(rec), v)
-}
-
-func list[T any](ctx context.Context, db *sql.DB, query string, args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var recs []string // decoded once the rows are closed: the one connection is free meanwhile
-	for rows.Next() {
-		var rec string
-		if err := rows.Scan(&rec); err != nil {
-			return nil, err
-		}
-		recs = append(recs, rec)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows.Close()
-	var out []T
-	if len(recs) > 0 {
-		out = make([]T, len(recs))
-	}
-	for i, rec := range recs {
-		if err := json.Unmarshal([]byte(rec), &out[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }

@@ -24,6 +24,7 @@ var errStoreClosed = errors.New("store closed")
 type committer struct {
 	db    *sql.DB
 	stmts *stmtCache
+	img   *image     // given each committed transaction's writes
 	ops   chan *txOp // unbuffered: an op sent is an op the loop answers
 	quit  chan struct{}
 	done  chan struct{}
@@ -37,8 +38,8 @@ type txOp struct {
 	err error
 }
 
-func newCommitter(db *sql.DB, stmts *stmtCache) *committer {
-	c := &committer{db: db, stmts: stmts, ops: make(chan *txOp), quit: make(chan struct{}), done: make(chan struct{})}
+func newCommitter(db *sql.DB, stmts *stmtCache, img *image) *committer {
+	c := &committer{db: db, stmts: stmts, img: img, ops: make(chan *txOp), quit: make(chan struct{}), done: make(chan struct{})}
 	go c.loop()
 	return c
 }
@@ -116,14 +117,15 @@ func (c *committer) run(batch []*txOp) {
 		fail(err)
 		return
 	}
-	tx := &sqlTx{tx: sqltx, c: c.stmts}
+	tx := &sqlTx{tx: sqltx, c: c.stmts, img: c.img}
 	if len(live) == 1 { // nothing to isolate it from
 		if err := live[0].f(tx); err != nil {
 			sqltx.Rollback()
 			fail(err)
 			return
 		}
-		fail(sqltx.Commit())
+		tx.endOp(true)
+		fail(c.commit(tx))
 		return
 	}
 	for _, op := range live {
@@ -133,9 +135,24 @@ func (c *committer) run(batch []*txOp) {
 			return
 		}
 	}
-	if err := sqltx.Commit(); err != nil {
+	if err := c.commit(tx); err != nil {
 		fail(err)
 	}
+}
+
+// commit commits tx and gives its writes to the image. When the commit
+// fails, the image is read again from the database, which is the
+// authority: whatever SQLite kept, the image then agrees.
+func (c *committer) commit(tx *sqlTx) error {
+	err := tx.tx.Commit()
+	if err == nil {
+		c.img.apply(&tx.done)
+		return nil
+	}
+	if lerr := c.img.reload(context.Background(), c.db); lerr != nil {
+		return errors.Join(err, fmt.Errorf("reload the records: %w", lerr))
+	}
+	return err
 }
 
 // runOne runs op within a savepoint of tx, undoing it alone when it
@@ -147,7 +164,9 @@ func (c *committer) runOne(tx *sqlTx, op *txOp) error {
 	if _, err := tx.ExecContext(ctx, `SAVEPOINT op`); err != nil {
 		return err
 	}
-	if op.err = op.f(tx); op.err != nil {
+	op.err = op.f(tx)
+	tx.endOp(op.err == nil)
+	if op.err != nil {
 		if _, err := tx.ExecContext(ctx, `ROLLBACK TO op`); err != nil {
 			return errors.Join(op.err, err)
 		}

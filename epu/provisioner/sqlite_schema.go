@@ -3,6 +3,7 @@ package provisioner
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 )
 
 const schema = `
@@ -84,8 +85,26 @@ func migrate(ctx context.Context, db *sql.DB) error {
 
 // fillViews writes the view of every node of a file made before views.
 func fillViews(ctx context.Context, db *sql.DB) error {
-	nodes, err := list[nodeRec](ctx, db, `SELECT record FROM nodes`)
+	rows, err := db.QueryContext(ctx, `SELECT record FROM nodes`)
 	if err != nil {
+		return err
+	}
+	var nodes []nodeRec
+	for rows.Next() {
+		var raw string
+		var n nodeRec
+		if err := rows.Scan(&raw); err != nil {
+			rows.Close()
+			return err
+		}
+		if err := json.Unmarshal([]byte(raw), &n); err != nil {
+			rows.Close()
+			return err
+		}
+		nodes = append(nodes, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, n := range nodes {

@@ -2,108 +2,201 @@ package provisioner
 
 import (
 	"context"
-	"strings"
+	"fmt"
+	"slices"
 
 	"github.com/cloudinitd/cloudinitd/epu"
 )
 
+// The store's reads, answered from its image of the records (nothing is
+// read from the file). Records are copies: the caller's own.
+
+func (s *sqliteStore) Launch(ctx context.Context, id string) (launchRec, error) {
+	if err := ctx.Err(); err != nil {
+		return launchRec{}, err
+	}
+	s.img.mu.Lock()
+	defer s.img.mu.Unlock()
+	e, ok := s.img.launches[id]
+	if !ok {
+		return launchRec{}, fmt.Errorf("launch %q: %w", id, ErrNotFound)
+	}
+	return e.rec.clone(), nil
+}
+
+func (s *sqliteStore) Launches(ctx context.Context) ([]launchRec, error) {
+	return s.LaunchesIn(ctx, "", "")
+}
+
+func (s *sqliteStore) LaunchesIn(ctx context.Context, from, to epu.State) ([]launchRec, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	lo, hi := bounds(from, to)
+	s.img.mu.Lock()
+	defer s.img.mu.Unlock()
+	var out []launchRec
+	for _, e := range s.img.sortedLaunches() {
+		if num := e.rec.State.Number(); num >= lo && num < hi {
+			out = append(out, e.rec.clone())
+		}
+	}
+	return out, nil
+}
+
+func (s *sqliteStore) CountLaunches(ctx context.Context, from, to epu.State) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	lo, hi := bounds(from, to)
+	s.img.mu.Lock()
+	defer s.img.mu.Unlock()
+	if from == "" && to == "" {
+		return len(s.img.launches), nil
+	}
+	n := 0
+	for _, e := range s.img.launches {
+		if num := e.rec.State.Number(); num >= lo && num < hi {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *sqliteStore) Node(ctx context.Context, id string) (nodeRec, error) {
+	if err := ctx.Err(); err != nil {
+		return nodeRec{}, err
+	}
+	s.img.mu.Lock()
+	defer s.img.mu.Unlock()
+	n, ok := s.img.nodes[id]
+	if !ok {
+		return nodeRec{}, fmt.Errorf("node %q: %w", id, ErrNotFound)
+	}
+	return n.clone(), nil
+}
+
+func (s *sqliteStore) Nodes(ctx context.Context) ([]nodeRec, error) {
+	return s.NodesWhere(ctx, NodeFilter{})
+}
+
+func (s *sqliteStore) LaunchNodes(ctx context.Context, launchID string) ([]nodeRec, error) {
+	return s.NodesWhere(ctx, NodeFilter{LaunchID: launchID})
+}
+
 func (s *sqliteStore) NodesWhere(ctx context.Context, f NodeFilter) ([]nodeRec, error) {
-	where, args := f.sql()
-	return list[nodeRec](ctx, s.db, `SELECT record FROM nodes WHERE `+where+` ORDER BY launch_id, idx`, args...)
+	var out []nodeRec
+	err := s.eachNode(ctx, f, func(n *nodeRec) { out = append(out, n.clone()) })
+	return out, err
+}
+
+func (s *sqliteStore) ViewsWhere(ctx context.Context, f NodeFilter) ([]nodeView, error) {
+	var out []nodeView
+	err := s.eachNode(ctx, f, func(n *nodeRec) { out = append(out, n.viewOf()) })
+	return out, err
 }
 
 func (s *sqliteStore) CountNodes(ctx context.Context, f NodeFilter) (int, error) {
-	where, args := f.sql()
-	var n int
-	err := s.stmts.queryRow(ctx, `SELECT COUNT(*) FROM nodes WHERE `+where, args...).Scan(&n)
+	n := 0
+	err := s.eachNode(ctx, f, func(*nodeRec) { n++ })
 	return n, err
 }
 
+// eachNode calls do with every node f selects, by launch then index,
+// under the image's lock (do must not keep n).
+func (s *sqliteStore) eachNode(ctx context.Context, f NodeFilter, do func(n *nodeRec)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m := f.matcher()
+	s.img.mu.Lock()
+	defer s.img.mu.Unlock()
+	keys := s.img.byLaunch[f.LaunchID]
+	if f.LaunchID == "" {
+		keys = s.img.sortedNodes()
+	}
+	for _, k := range keys {
+		if n := s.img.nodes[k.id]; m(n) {
+			do(n)
+		}
+	}
+	return nil
+}
+
 func (s *sqliteStore) CountByState(ctx context.Context) (map[epu.State]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT state_num, COUNT(*) FROM nodes GROUP BY state_num`)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	byNum := map[int]epu.State{}
 	for _, st := range epu.States {
 		byNum[st.Number()] = st
 	}
+	s.img.mu.Lock()
+	defer s.img.mu.Unlock()
 	out := map[epu.State]int{}
-	for rows.Next() {
-		var num, n int
-		if err := rows.Scan(&num, &n); err != nil {
-			return nil, err
-		}
-		out[byNum[num]] = n
-	}
-	return out, rows.Err()
-}
-
-func (s *sqliteStore) LaunchesIn(ctx context.Context, from, to epu.State) ([]launchRec, error) {
-	hi := to.Number()
-	if to == "" {
-		hi = 1 << 30
-	}
-	return list[launchRec](ctx, s.db, `SELECT record FROM launches WHERE state_num >= ? AND state_num < ? ORDER BY seq`, from.Number(), hi)
-}
-
-func (s *sqliteStore) CountLaunches(ctx context.Context, from, to epu.State) (int, error) {
-	hi := to.Number()
-	if to == "" {
-		hi = 1 << 30
-	}
-	var n int
-	err := s.stmts.queryRow(ctx, `SELECT COUNT(*) FROM launches WHERE state_num >= ? AND state_num < ?`, from.Number(), hi).Scan(&n)
-	return n, err
-}
-
-// sql is f as a WHERE clause and its arguments.
-func (f NodeFilter) sql() (string, []any) {
-	hi := f.To.Number()
-	if f.To == "" {
-		hi = 1 << 30
-	}
-	where, args := `state_num >= ? AND state_num < ?`, []any{f.From.Number(), hi}
-	if f.LaunchID != "" {
-		// A launch's few nodes by its index, not a range of states over
-		// every launch ("+" keeps SQLite off the state index).
-		where = `+state_num >= ? AND +state_num < ?`
-	}
-	if len(f.Clouds) > 0 {
-		where += ` AND cloud IN (?` + strings.Repeat(`, ?`, len(f.Clouds)-1) + `)`
-		for _, c := range f.Clouds {
-			args = append(args, string(c))
+	for num, n := range s.img.byNum {
+		if n > 0 {
+			out[byNum[num]] += n
 		}
 	}
-	if f.LaunchID != "" {
-		where += ` AND launch_id = ?`
-		args = append(args, f.LaunchID)
-	}
-	return where, args
-}
-
-func (s *sqliteStore) SettledLaunches(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT launch_id FROM launches l WHERE state_num = ? AND NOT EXISTS
-		(SELECT 1 FROM nodes n WHERE n.launch_id = l.launch_id AND (n.state_num < ? OR n.cloud IN (?, ?))) ORDER BY seq`,
-		epu.Terminating.Number(), epu.Terminated.Number(), string(cloudIntent), string(cloudLive))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (s *sqliteStore) CountLive(ctx context.Context) (int, error) {
-	var n int
-	err := s.stmts.queryRow(ctx, `SELECT n FROM tally WHERE name = 'live'`).Scan(&n)
-	return n, err
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.img.mu.Lock()
+	defer s.img.mu.Unlock()
+	return s.img.live, nil
+}
+
+func (s *sqliteStore) SettledLaunches(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.img.mu.Lock()
+	defer s.img.mu.Unlock()
+	var out []string
+	for _, e := range s.img.sortedLaunches() {
+		if e.rec.State != epu.Terminating {
+			continue
+		}
+		if !slices.ContainsFunc(s.img.byLaunch[e.rec.LaunchID], func(k nodeKey) bool { return isLive(s.img.nodes[k.id]) }) {
+			out = append(out, e.rec.LaunchID)
+		}
+	}
+	return out, nil
+}
+
+func (s *sqliteStore) Empty(ctx context.Context) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.img.mu.Lock()
+	defer s.img.mu.Unlock()
+	return len(s.img.launches) == 0 && len(s.img.nodes) == 0, nil
+}
+
+// bounds are the state numbers of from ≤ state < to (a zero bound open).
+func bounds(from, to epu.State) (lo, hi int) {
+	hi = to.Number()
+	if to == "" {
+		hi = 1 << 30
+	}
+	return from.Number(), hi
+}
+
+// matcher is f as a test of a record.
+func (f NodeFilter) matcher() func(n *nodeRec) bool {
+	lo, hi := bounds(f.From, f.To)
+	return func(n *nodeRec) bool {
+		if num := n.State.Number(); num < lo || num >= hi {
+			return false
+		}
+		if len(f.Clouds) > 0 && !slices.Contains(f.Clouds, n.Cloud) {
+			return false
+		}
+		return f.LaunchID == "" || n.LaunchID == f.LaunchID
+	}
 }

@@ -84,22 +84,29 @@ func (c *stmtCache) close() {
 	}
 }
 
-// queryRow is db.QueryRowContext with the statement kept prepared.
-func (c *stmtCache) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := c.get(ctx, query)
-	if err != nil {
-		return c.db.QueryRowContext(ctx, query, args...) // carries the error
-	}
-	return st.QueryRowContext(ctx, args...)
-}
-
 // sqlTx is a transaction whose statements are kept prepared (the same
 // prepared statement serves every transaction on the one connection).
 // A statement's result must be consumed before the next one runs, as
-// the store's writes do.
+// the store's writes do. It reads records through its own writes, then
+// the image (node, launch), and keeps what it writes for the image: op
+// the current write's (a savepoint's), done those of the writes before
+// it that were kept.
 type sqlTx struct {
-	tx *sql.Tx
-	c  *stmtCache
+	tx  *sql.Tx
+	c   *stmtCache
+	img *image
+	op  txChanges
+	// done are the writes kept so far, applied to the image on commit.
+	done txChanges
+}
+
+// endOp ends the current write: its records join the transaction's when
+// keep is true, and are dropped otherwise (its savepoint undone).
+func (t *sqlTx) endOp(keep bool) {
+	if keep {
+		t.done.merge(&t.op)
+	}
+	t.op = txChanges{}
 }
 
 func (t *sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -108,12 +115,4 @@ func (t *sqlTx) ExecContext(ctx context.Context, query string, args ...any) (sql
 		return t.tx.ExecContext(ctx, query, args...)
 	}
 	return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-}
-
-func (t *sqlTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	st, ok := t.c.lookup(query)
-	if !ok {
-		return t.tx.QueryRowContext(ctx, query, args...)
-	}
-	return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 }
