@@ -45,7 +45,8 @@ type Engine struct {
 	// LogDir is where <run>/<service>.log files go ("" keeps none).
 	LogDir string
 	// Parallel bounds how many services of a level (and launches of the
-	// pre-launch) run at once; 0 means no bound.
+	// pre-launch) run at once; 0 means no bound (the pre-launch: at most
+	// 256 launches at once, more than the drivers admit).
 	Parallel int
 	// LookupEnv reads the local environment: REMOTE_WORKING_DIR_ENV and
 	// credentials stored as env.NAME (nil: no environment).

@@ -195,9 +195,19 @@ func (e *run) describe(ctx context.Context, d iaas.Driver, s store.Service) (iaa
 // instanceGone explains an instance that will not run (again).
 func instanceGone(inst iaas.Instance) error { return pipeline.InstanceGone(inst) }
 
-// prelaunch launches, concurrently (bounded by Parallel), every service of
-// every level that needs an instance, before level 1 starts: machine start-up
-// overlaps the work of earlier levels.
+// prelaunchWorkers bounds the pre-launch's launches in flight when Parallel
+// does not. Every driver admits only a few calls at once (iaas.DefaultWrap:
+// 32, EC2: 8), so more launches at once only wait for a slot or for the
+// record's writer, each on a goroutine stack of its own: one goroutine per
+// service held 80 MiB of stacks at 10,000 services, 800 MiB at 100,000
+// (docs/performance.md). 256 is more than the drivers of several clouds
+// admit together, and enough to keep the record's group commit batched.
+const prelaunchWorkers = 256
+
+// prelaunch launches, concurrently (bounded by Parallel, or by
+// prelaunchWorkers when Parallel is 0), every service of every level that
+// needs an instance, before level 1 starts: machine start-up overlaps the
+// work of earlier levels.
 func (e *run) prelaunch(ctx context.Context, ls []level) error {
 	type item struct {
 		lv int
@@ -211,9 +221,11 @@ func (e *run) prelaunch(ctx context.Context, ls []level) error {
 	}
 	errs := make([]error, len(items))
 	var g errgroup.Group
+	limit := prelaunchWorkers
 	if e.Parallel > 0 {
-		g.SetLimit(e.Parallel)
+		limit = e.Parallel
 	}
+	g.SetLimit(limit)
 	for i := range items {
 		g.Go(func() error {
 			it := &items[i]
