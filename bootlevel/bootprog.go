@@ -10,7 +10,9 @@ import (
 // readypgm, terminatepgm) with its expanded arguments (pipeline.Program).
 func (e *run) program(r *Resolver, s store.Service, key, stage string, log *serviceLog) (remote.Program, error) {
 	svc := pipeline.Service{Name: s.Name, Settings: s, Attrs: e.attrs(r, s.Name), Log: log}
-	return pipeline.Program(svc, key, stage, e.programEnv())
+	p, err := pipeline.Program(svc, key, stage, e.programEnv())
+	p.Files = e.files
+	return p, err
 }
 
 // Environment variables every program of a service gets.

@@ -51,7 +51,7 @@ func (e *run) pipeline(ctx context.Context, lv int, s store.Service, log *servic
 	o := pipeline.Options{
 		Boot: boot, RunBoot: boot && !booted(s.State), Contextualized: booted(s.State),
 		StepTimeout: pgmTimeout(s), Running: e.Waits.Running, SSH: e.Waits.SSH,
-		Env: e.programEnv(), Getenv: e.getenv, Now: e.now,
+		Env: e.programEnv(), Files: e.files, Getenv: e.getenv, Now: e.now,
 	}
 	p := pipeline.Pipeline{Connector: e.Connector}
 	return pipeline.StepOf(p.Run(ctx, e.pipelineService(lv, r, s, log, boot), host, o))

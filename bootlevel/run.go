@@ -6,6 +6,7 @@ import (
 
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/plan"
+	"github.com/cloudinitd/cloudinitd/remote"
 	"github.com/cloudinitd/cloudinitd/store"
 )
 
@@ -29,6 +30,9 @@ type run struct {
 	// command is the command at work (CommandBoot, ...): the programs it
 	// runs get it as CLOUDINITD_COMMAND.
 	command string
+	// files reads the program files the command uploads, each once while
+	// it does not change (the same bootpgm on every host).
+	files *remote.Files
 }
 
 // Commands of the engine, as the programs they run see them in
@@ -58,7 +62,7 @@ func (e *Engine) begin(ctx context.Context, command string) (*run, error) {
 		return nil, err
 	}
 	newResolver(v, e.resolverOptions()).learnSecrets()
-	return &run{Engine: e, id: v.run, v: v, levels: ls, command: command}, nil
+	return &run{Engine: e, id: v.run, v: v, levels: ls, command: command, files: &remote.Files{}}, nil
 }
 
 // grouped returns the levels of the run with their services as the image

@@ -38,6 +38,7 @@ func (r *runner) boot(ctx context.Context, ex remote.Executor, stage string) err
 	if err != nil {
 		return failed(StepBootPgm, err)
 	}
+	p.Files = r.o.Files
 	r.svc.State.Step(ctx, StepBootPgm, strings.Join(p.Args, " "))
 	if _, err := remote.RunProgram(ctx, ex, p); err != nil {
 		return failed(StepBootPgm, err)
@@ -101,6 +102,7 @@ func (r *runner) ready(ctx context.Context, ex remote.Executor, stage string) er
 	if err != nil {
 		return err
 	}
+	p.Files = r.o.Files
 	if err := ex.Prepare(ctx, stage); err != nil {
 		return fmt.Errorf("prepare %s: %w", stage, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
+	"github.com/cloudinitd/cloudinitd/remote"
 	"github.com/cloudinitd/cloudinitd/verify"
 )
 
@@ -125,6 +126,9 @@ type Options struct {
 	Running, SSH *verify.Backoff
 	// Env is added to the programs' environment.
 	Env map[string]string
+	// Files reads the programs' local files (nil: each is read at every
+	// run); one for every pipeline of a command reads each file once.
+	Files *remote.Files
 	// Getenv reads this machine's environment (REMOTE_WORKING_DIR_ENV for
 	// a local_exe stage directory; nil: none).
 	Getenv func(string) string

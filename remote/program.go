@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -26,6 +25,8 @@ type Program struct {
 	Env            map[string]string
 	Stdout, Stderr io.Writer
 	ForwardAgent   bool
+	// Files reads Path (nil: opened and read at every run).
+	Files *Files
 }
 
 // ErrBadTarball is wrapped by the errors of a tarball program that does not
@@ -50,13 +51,13 @@ func TarballBase(name string) (string, bool) {
 // run over SSH and locally.
 func RunProgram(ctx context.Context, ex Executor, p Program) (Result, error) {
 	name := filepath.Base(p.Path)
-	f, err := os.Open(p.Path)
+	content, closeFile, err := p.Files.open(p.Path)
 	if err != nil {
 		return Result{ExitStatus: -1}, fmt.Errorf("program: %w", err)
 	}
-	defer f.Close()
+	defer closeFile()
 	dst := path.Join(p.StageDir, name)
-	if err := ex.Upload(ctx, dst, f, 0o755); err != nil {
+	if err := ex.Upload(ctx, dst, content, 0o755); err != nil {
 		return Result{ExitStatus: -1}, fmt.Errorf("program: %w", err)
 	}
 	argv := append([]string{dst}, p.Args...)
