@@ -130,16 +130,20 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	for _, cmd := range splitList(*then) {
 		later := &bootlevel.Engine{DB: db, Drivers: e.Drivers, Connector: c, LookupEnv: lookup}
 		t := time.Now()
-		switch cmd {
-		case "status":
-			err = later.Status(ctx)
-			st.StatusMS = ms(time.Since(t))
-		case "terminate":
-			err = later.Terminate(ctx)
-			st.TerminateMS = ms(time.Since(t))
-		default:
-			err = fmt.Errorf("-then: unknown command %q (want status, terminate)", cmd)
-		}
+		// The CPU profile's samples of each command carry the label
+		// phase=<command> (go tool pprof -tagfocus phase=status).
+		pprof.Do(ctx, pprof.Labels("phase", cmd), func(ctx context.Context) {
+			switch cmd {
+			case "status":
+				err = later.Status(ctx)
+				st.StatusMS = ms(time.Since(t))
+			case "terminate":
+				err = later.Terminate(ctx)
+				st.TerminateMS = ms(time.Since(t))
+			default:
+				err = fmt.Errorf("-then: unknown command %q (want status, terminate)", cmd)
+			}
+		})
 		if err != nil {
 			return errors.Join(fmt.Errorf("%s: %w", cmd, err), c.Close())
 		}
