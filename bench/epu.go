@@ -81,7 +81,7 @@ func runEPU(ctx context.Context, env epuEnv, n int) (epuResult, error) {
 		return epuFailed(ctx, env, res, err)
 	}
 	res.FloorUp, res.FloorDown, res.FloorRSS = msDur(fl.UpMS), msDur(fl.DownMS), rr.MaxRSS
-	fmt.Fprintf(env.progress, "  up %.2fs, down %.2fs (%d rows)\n", res.FloorUp.Seconds(), res.FloorDown.Seconds(), fl.Rows)
+	fmt.Fprintf(env.progress, "  up %.2fs, down %.2fs (%d rows), CPU %.2fs\n", res.FloorUp.Seconds(), res.FloorDown.Seconds(), fl.Rows, rr.CPU.Seconds())
 
 	fmt.Fprintf(env.progress, "epu: provisioner, %d workers\n", n)
 	cfgPath, stateDir, err := writeProvisionerConfig(filepath.Join(dir, "provisioner"), n)
@@ -123,7 +123,7 @@ func runEPU(ctx context.Context, env epuEnv, n int) (epuResult, error) {
 	if res.Launched != n || res.Live != 0 {
 		return epuFailed(ctx, env, res, fmt.Errorf("the provisioner's driver holds %d instances, %d live; want %d, none live", res.Launched, res.Live, n))
 	}
-	fmt.Fprintf(env.progress, "  up %.2fs, down %.2fs, peak RSS %s\n", res.Up.Seconds(), res.Down.Seconds(), mib(res.MaxRSS))
+	fmt.Fprintf(env.progress, "  up %.2fs, down %.2fs, peak RSS %s, CPU %.2fs\n", res.Up.Seconds(), res.Down.Seconds(), mib(res.MaxRSS), rr.CPU.Seconds())
 	return res, nil
 }
 
