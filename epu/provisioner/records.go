@@ -1,7 +1,6 @@
 package provisioner
 
 import (
-	"encoding/json"
 	"maps"
 	"slices"
 	"time"
@@ -82,30 +81,22 @@ func (n nodeRec) clone() nodeRec {
 }
 
 // nodeView is the part of a node the query loop reads for every node each
-// period, without the history and vars (also kept beside the record in
-// the view column).
+// period, without the history and vars.
 type nodeView struct {
-	NodeID      string     `json:"n"`
-	State       epu.State  `json:"s"`
-	Cloud       cloudState `json:"c,omitempty"`
-	Driver      string     `json:"d,omitempty"`
-	IaaSID      string     `json:"i,omitempty"`
-	Handle      []byte     `json:"h,omitempty"`
-	PendingTime time.Time  `json:"p,omitzero"`
-	Hostname    string     `json:"hn,omitempty"`
-	PublicIP    string     `json:"pu,omitempty"`
-	PrivateIP   string     `json:"pr,omitempty"`
+	NodeID      string
+	State       epu.State
+	Cloud       cloudState
+	Driver      string
+	IaaSID      string
+	Handle      []byte
+	PendingTime time.Time
+	Hostname    string
+	PublicIP    string
+	PrivateIP   string
 }
 
 // viewOf is n's nodeView (its own copy of the handle).
 func (n *nodeRec) viewOf() nodeView {
 	return nodeView{NodeID: n.NodeID, State: n.State, Cloud: n.Cloud, Driver: n.Driver, IaaSID: n.IaaSID,
 		Handle: slices.Clone(n.Handle), PendingTime: n.PendingTime, Hostname: n.Hostname, PublicIP: n.PublicIP, PrivateIP: n.PrivateIP}
-}
-
-// view is n's nodeView as JSON (the view column, which versions before
-// the store's image read).
-func (n nodeRec) view() string {
-	b, _ := json.Marshal(n.viewOf())
-	return string(b)
 }

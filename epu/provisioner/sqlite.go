@@ -110,8 +110,8 @@ func insertNode(ctx context.Context, tx *sqlTx, n nodeRec) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO nodes (node_id, launch_id, idx, state_num, cloud, record, view) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		n.NodeID, n.LaunchID, n.Index, n.State.Number(), string(n.Cloud), string(b), n.view()); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO nodes (node_id, launch_id, idx, state_num, cloud, record) VALUES (?, ?, ?, ?, ?, ?)`,
+		n.NodeID, n.LaunchID, n.Index, n.State.Number(), string(n.Cloud), string(b)); err != nil {
 		return conflict("node "+n.NodeID, err)
 	}
 	tx.wroteNode(n)
@@ -188,8 +188,8 @@ func updateNodeTx(ctx context.Context, tx *sqlTx, id string, f func(*nodeRec) bo
 	if err != nil {
 		return cur, false, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE nodes SET state_num = ?, cloud = ?, record = ?, view = ? WHERE node_id = ?`,
-		next.State.Number(), string(next.Cloud), string(b), next.view(), id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE nodes SET state_num = ?, cloud = ?, record = ? WHERE node_id = ?`,
+		next.State.Number(), string(next.Cloud), string(b), id); err != nil {
 		return cur, false, err
 	}
 	tx.wroteNode(next)
