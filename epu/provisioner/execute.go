@@ -91,8 +91,7 @@ func (p *Provisioner) execute(ctx context.Context, launchID string) {
 		p.updateLaunch(ctx, launchID, epu.Failed, failed)
 		return
 	}
-	p.updateLaunch(ctx, launchID, epu.Pending, "")
-	p.launchRunning(ctx, launchID) // its nodes may all be RUNNING already
+	p.launchPending(ctx, launchID) // RUNNING too when its nodes all are already
 }
 
 // waitBackoff waits while launches of dt on site back off.

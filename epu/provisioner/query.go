@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/cloudinitd/cloudinitd/epu"
 	"github.com/cloudinitd/cloudinitd/iaas"
@@ -34,10 +35,7 @@ func (p *Provisioner) Query(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	byDriver := map[string][]nodeView{}
-	for _, n := range nodes {
-		byDriver[n.Driver] = append(byDriver[n.Driver], n)
-	}
+	byDriver := groupByDriver(nodes)
 	var errs []error
 	for name, ns := range byDriver {
 		if err := p.queryOn(ctx, name, ns); err != nil {
@@ -45,6 +43,22 @@ func (p *Provisioner) Query(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// groupByDriver splits nodes by driver, keeping their order; one
+// driver's nodes (the usual case) are not copied.
+func groupByDriver(nodes []nodeView) map[string][]nodeView {
+	if len(nodes) == 0 {
+		return nil
+	}
+	if !slices.ContainsFunc(nodes, func(n nodeView) bool { return n.Driver != nodes[0].Driver }) {
+		return map[string][]nodeView{nodes[0].Driver: nodes}
+	}
+	out := map[string][]nodeView{}
+	for _, n := range nodes {
+		out[n.Driver] = append(out[n.Driver], n)
+	}
+	return out
 }
 
 func (p *Provisioner) queryOn(ctx context.Context, name string, ns []nodeView) error {
@@ -64,61 +78,72 @@ func (p *Provisioner) queryOn(ctx context.Context, name string, ns []nodeView) e
 		if len(insts) != len(chunk) {
 			return fmt.Errorf("describe of %d instances answered %d", len(chunk), len(insts))
 		}
+		// What changed is written in one transaction for the chunk.
+		var ids []string
+		fs := map[string]func(*nodeRec) bool{}
 		for i, n := range chunk {
-			st, rec, err := p.observe(ctx, n, insts[i])
+			if f := p.observe(n, insts[i]); f != nil {
+				ids = append(ids, n.NodeID)
+				fs[n.NodeID] = f
+			}
+		}
+		written := map[string]nodeRec{}
+		if len(ids) > 0 {
+			recs, err := p.updateNodesEach(ctx, ids, func(r *nodeRec) bool { return fs[r.NodeID](r) })
 			if err != nil {
 				return err
 			}
-			if st != epu.Started || (rec == nil && p.isCtxing(n.NodeID)) {
+			for _, r := range recs {
+				written[r.NodeID] = r
+			}
+		}
+		for i, n := range chunk {
+			rec, ok := written[n.NodeID]
+			st := n.State
+			if ok {
+				st = rec.State
+			}
+			if st != epu.Started || (!ok && p.isCtxing(n.NodeID)) {
 				continue
 			}
-			if rec == nil {
-				r, err := p.store.Node(ctx, n.NodeID)
-				if err != nil {
+			if !ok {
+				if rec, err = p.store.Node(ctx, n.NodeID); err != nil {
 					return err
 				}
-				rec = &r
 			}
-			p.contextualize(*rec, insts[i])
+			p.contextualize(rec, insts[i])
 		}
 	}
 	return nil
 }
 
-// observe applies what the cloud says of n's instance; it returns the
-// node's state after, and its record when it wrote one.
-func (p *Provisioner) observe(ctx context.Context, n nodeView, inst iaas.Instance) (epu.State, *nodeRec, error) {
+// observe says what the cloud's view of n's instance changes in its
+// record: the change to apply, nil when nothing is new (the usual case).
+func (p *Provisioner) observe(n nodeView, inst iaas.Instance) func(r *nodeRec) bool {
 	now := p.clock.Now()
-	apply := func(f func(r *nodeRec) bool) (epu.State, *nodeRec, error) {
-		rec, _, err := p.updateNode(ctx, n.NodeID, f)
-		if err != nil {
-			return n.State, nil, err
-		}
-		return rec.State, &rec, nil
-	}
 	if errors.Is(inst.Err, iaas.ErrNotFound) {
 		if n.State == epu.Terminating {
-			return apply(func(r *nodeRec) bool {
+			return func(r *nodeRec) bool {
 				r.Cloud = cloudGone
 				r.setState(epu.Terminated, "", now)
 				return true
-			})
+			}
 		}
 		if now.Sub(n.PendingTime) <= p.cfg.DisappearAfter.D() {
-			return n.State, nil, nil
+			return nil
 		}
-		return apply(func(r *nodeRec) bool {
+		return func(r *nodeRec) bool {
 			r.Cloud = cloudGone
 			r.setState(epu.Failed, fmt.Sprintf("%s: the cloud has not known instance %s for more than %s after it was pending", ReasonDisappeared, n.IaaSID, p.cfg.DisappearAfter.D()), now)
 			return true
-		})
+		}
 	}
 	state, why := mapState(inst)
 	if !state.After(n.State) && inst.State != iaas.StateTerminated && (inst.Hostname == "" ||
 		(inst.Hostname == n.Hostname && inst.PublicIP == n.PublicIP && inst.PrivateIP == n.PrivateIP)) {
-		return n.State, nil, nil // nothing new (the usual case): no write
+		return nil
 	}
-	return apply(func(r *nodeRec) bool {
+	return func(r *nodeRec) bool {
 		changed := r.setState(state, why, now)
 		if inst.State == iaas.StateTerminated {
 			r.Cloud, changed = cloudGone, true
@@ -127,7 +152,7 @@ func (p *Provisioner) observe(ctx context.Context, n nodeView, inst iaas.Instanc
 			r.Hostname, r.PublicIP, r.PrivateIP, changed = inst.Hostname, inst.PublicIP, inst.PrivateIP, true
 		}
 		return changed
-	})
+	}
 }
 
 // mapState is the node state of a cloud state.
@@ -219,15 +244,10 @@ func (p *Provisioner) runContextualizer(ctx context.Context, n nodeRec, inst iaa
 }
 
 // launchRunning marks a PENDING launch RUNNING once every node is RUNNING
-// (counted in the store: no record is read).
+// (counted in the store's image: no record is read).
 func (p *Provisioner) launchRunning(ctx context.Context, launchID string) {
-	all, err := p.store.CountNodes(ctx, NodeFilter{LaunchID: launchID})
-	if err != nil || all == 0 {
-		return
-	}
-	running, err := p.store.CountNodes(ctx, NodeFilter{LaunchID: launchID, From: epu.Running, To: epu.RunningFailed})
-	if err != nil || running != all {
-		return
+	if l, err := p.store.Launch(ctx, launchID); err != nil || l.State != epu.Pending || !p.allRunning(ctx, launchID) {
+		return // checked again in the update: a launch not PENDING yet is marked by launchPending
 	}
 	l, changed, err := p.store.UpdateLaunch(ctx, launchID, func(l *launchRec) bool {
 		return l.State == epu.Pending && l.setState(epu.Running, "")
@@ -235,4 +255,33 @@ func (p *Provisioner) launchRunning(ctx context.Context, launchID string) {
 	if err == nil && changed {
 		p.event(ctx, evLaunchRunning, "launch_id", l.LaunchID)
 	}
+}
+
+// launchPending marks a launch whose nodes are launched PENDING, and
+// RUNNING in the same write when every node is RUNNING already.
+func (p *Provisioner) launchPending(ctx context.Context, launchID string) {
+	running := p.allRunning(ctx, launchID)
+	l, changed, err := p.store.UpdateLaunch(ctx, launchID, func(l *launchRec) bool {
+		moved := l.setState(epu.Pending, "")
+		if running && l.State == epu.Pending {
+			moved = l.setState(epu.Running, "") || moved
+		}
+		return moved
+	})
+	if err == nil && changed && l.State == epu.Running {
+		p.event(ctx, evLaunchRunning, "launch_id", l.LaunchID)
+	}
+	if !running {
+		p.launchRunning(ctx, launchID) // the last node may have become RUNNING since it was counted
+	}
+}
+
+// allRunning reports whether a launch has nodes, all RUNNING.
+func (p *Provisioner) allRunning(ctx context.Context, launchID string) bool {
+	all, err := p.store.CountNodes(ctx, NodeFilter{LaunchID: launchID})
+	if err != nil || all == 0 {
+		return false
+	}
+	running, err := p.store.CountNodes(ctx, NodeFilter{LaunchID: launchID, From: epu.Running, To: epu.RunningFailed})
+	return err == nil && running == all
 }

@@ -92,7 +92,12 @@ func (s *sqliteStore) NodesWhere(ctx context.Context, f NodeFilter) ([]nodeRec, 
 
 func (s *sqliteStore) ViewsWhere(ctx context.Context, f NodeFilter) ([]nodeView, error) {
 	var out []nodeView
-	err := s.eachNode(ctx, f, func(n *nodeRec) { out = append(out, n.viewOf()) })
+	err := s.eachNode(ctx, f, func(n *nodeRec) {
+		if out == nil {
+			out = make([]nodeView, 0, len(s.img.nodes)) // at most: one allocation for the query pass
+		}
+		out = append(out, n.viewOf())
+	})
 	return out, err
 }
 

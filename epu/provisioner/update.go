@@ -20,6 +20,30 @@ func (p *Provisioner) updateNode(ctx context.Context, id string, f func(*nodeRec
 	if err != nil || !changed {
 		return rec, false, err
 	}
+	return rec, p.announce(ctx, before, rec), nil
+}
+
+// updateNodesEach is updateNode for many nodes in one transaction: it
+// returns the records it wrote (unknown ids are skipped).
+func (p *Provisioner) updateNodesEach(ctx context.Context, ids []string, f func(*nodeRec) bool) ([]nodeRec, error) {
+	before := map[string]nodeRec{}
+	recs, err := p.store.UpdateNodes(ctx, ids, func(n *nodeRec) bool {
+		before[n.NodeID] = *n
+		return f(n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range recs {
+		p.announce(ctx, before[rec.NodeID], rec)
+	}
+	return recs, nil
+}
+
+// announce tells of a record written (before it was before): the events
+// of its new states and a push when subscribers see a change. It reports
+// whether its state moved.
+func (p *Provisioner) announce(ctx context.Context, before, rec nodeRec) bool {
 	moved := rec.State != before.State
 	if moved || rec.IaaSID != before.IaaSID || rec.Hostname != before.Hostname ||
 		rec.PublicIP != before.PublicIP || rec.PrivateIP != before.PrivateIP {
@@ -33,7 +57,7 @@ func (p *Provisioner) updateNode(ctx context.Context, id string, f func(*nodeRec
 			p.pushAll(subs, rec)
 		}
 	}
-	return rec, moved, nil
+	return moved
 }
 
 // updateNodes is updateNode for many nodes in one transaction; it
