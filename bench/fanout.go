@@ -29,6 +29,7 @@ type fanoutResult struct {
 	Contender string
 	Walls     []time.Duration // timed repetitions, warm-ups excluded
 	CPUs      []time.Duration // busy CPU time of the whole machine in each of them
+	RunCPUs   []time.Duration // CPU time of the run's own processes in each of them (runCPU)
 	Skipped   string          // why it did not run, when it did not
 	Err       string          // the first failure; a failed contender stops
 	Detail    string          // the contender's own account of its last run
@@ -39,6 +40,9 @@ func (r fanoutResult) Median() time.Duration { return median(r.Walls) }
 
 // MedianCPU is the median busy CPU time of the timed repetitions.
 func (r fanoutResult) MedianCPU() time.Duration { return median(r.CPUs) }
+
+// MedianRunCPU is the median CPU time of the run's own processes.
+func (r fanoutResult) MedianRunCPU() time.Duration { return median(r.RunCPUs) }
 
 // fanoutEnv is what the SSH suite needs besides the hosts.
 type fanoutEnv struct {
@@ -99,7 +103,7 @@ func runFanout(ctx context.Context, env fanoutEnv, n int) (_ []fanoutResult, err
 			if r.Skipped != "" || r.Err != "" {
 				continue
 			}
-			wall, cpu, err := runOnce(ctx, env, c, h)
+			m, err := runOnce(ctx, env, c, h)
 			label := fmt.Sprintf("rep %d/%d", rep+1, env.reps)
 			if rep < 0 {
 				label = "warm-up"
@@ -112,10 +116,12 @@ func runFanout(ctx context.Context, env fanoutEnv, n int) (_ []fanoutResult, err
 				fmt.Fprintf(env.progress, "  N=%d %-14s %s: FAILED: %v\n", n, c.name, label, err)
 				continue
 			}
-			fmt.Fprintf(env.progress, "  N=%d %-14s %s: %.2fs (%.2f CPU-s)\n", n, c.name, label, wall.Seconds(), cpu.Seconds())
+			fmt.Fprintf(env.progress, "  N=%d %-14s %s: %.2fs (machine %.2f CPU-s, run %.2f CPU-s)\n",
+				n, c.name, label, m.wall.Seconds(), m.cpu.Seconds(), m.runCPU.Seconds())
 			if rep >= 0 {
-				r.Walls = append(r.Walls, wall)
-				r.CPUs = append(r.CPUs, cpu)
+				r.Walls = append(r.Walls, m.wall)
+				r.CPUs = append(r.CPUs, m.cpu)
+				r.RunCPUs = append(r.RunCPUs, m.runCPU)
 			}
 			if c.detail != nil {
 				r.Detail = c.detail()
@@ -164,33 +170,50 @@ func makeContender(name string, env fanoutEnv, h *Hosts, progs Programs, dir str
 	return c, "", nil
 }
 
+// measure is one timed run of a contender.
+type measure struct {
+	wall   time.Duration
+	cpu    time.Duration // the machine's busy CPU time meanwhile (busyCPU)
+	runCPU time.Duration // the run's own processes (runCPU)
+}
+
 // runOnce clears the contender's stage directories, prepares it, times one
 // run, checks every host's boot marker and ends the processes the run left
 // behind (ControlPersist masters), so the next run starts cold. Besides the
-// wall time it returns the CPU time the whole machine was busy meanwhile:
-// the contender, the sshd processes and the programs they ran, and
-// whatever else ran then.
-func runOnce(ctx context.Context, env fanoutEnv, c contender, h *Hosts) (wall, cpu time.Duration, err error) {
+// wall time it returns the CPU time the whole machine was busy meanwhile
+// (the contender, the sshd processes and the programs they ran, and
+// whatever else ran then) and the CPU time of the run's own processes
+// alone, read once every connection of the run has ended.
+func runOnce(ctx context.Context, env fanoutEnv, c contender, h *Hosts) (m measure, err error) {
 	if err := removeAll(c.stageDirs); err != nil {
-		return 0, 0, fmt.Errorf("clear stage: %w", err)
+		return m, fmt.Errorf("clear stage: %w", err)
 	}
 	if c.prepare != nil {
 		if err := c.prepare(); err != nil {
-			return 0, 0, fmt.Errorf("prepare: %w", err)
+			return m, fmt.Errorf("prepare: %w", err)
 		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, env.runTimeout)
 	defer cancel()
+	listeners := h.PIDs()
+	if !waitConnections(listeners, 10*time.Second) {
+		return m, errors.New("connections of the previous run still open after 10s")
+	}
+	run0 := runCPU(listeners)
 	busy0 := busyCPU()
 	start := time.Now()
 	err = c.run(rctx)
-	wall = time.Since(start)
-	cpu = busyCPU() - busy0
-	err = errors.Join(err, reapStrays(h.PIDs()))
-	if err != nil {
-		return wall, cpu, err
+	m.wall = time.Since(start)
+	m.cpu = busyCPU() - busy0
+	err = errors.Join(err, reapStrays(listeners))
+	if !waitConnections(listeners, 10*time.Second) {
+		err = errors.Join(err, errors.New("connections still open 10s after the run"))
 	}
-	return wall, cpu, checkMarkers(c.stageDirs)
+	m.runCPU = runCPU(listeners) - run0
+	if err != nil {
+		return m, err
+	}
+	return m, checkMarkers(c.stageDirs)
 }
 
 // median of ds (the mean of the middle two for an even count); 0 for none.

@@ -51,33 +51,40 @@ func (r report) write(w io.Writer) error {
 	if len(r.Fanout) > 0 {
 		fmt.Fprintf(&b, "\n### SSH fan-out (one level of N services on N sshd hosts)\n\n")
 		fmt.Fprintf(&b, "Median of %d timed runs after %d warm-up run(s); every contender measured in this run on the same hosts.\n\n", r.Reps, r.Warmup)
-		b.WriteString("CPU: the time the machine's CPUs were busy during the run (median), all processes: the contender, sshd and the programs.\n\n")
+		b.WriteString("machine CPU: the time the machine's CPUs were busy during the run (median), all processes: the contender, sshd and the programs, and whatever else ran. " +
+			"run CPU: the CPU time of the run's own processes alone (median): the contender and what it waited for, the sshd connection and session processes, the programs they ran.\n\n")
 		b.WriteString("floor: connect and `true` only (reference); samework: the same-work floor, the plan's remote work on x/crypto/ssh and pkg/sftp with nothing else.\n\n")
-		b.WriteString("| login | N | contender | median wall | runs | CPU | note |\n|---|---:|---|---:|---|---:|---|\n")
+		b.WriteString("| login | N | contender | median wall | runs | machine CPU | run CPU | note |\n|---|---:|---|---:|---|---:|---:|---|\n")
 		for _, f := range r.Fanout {
-			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s |\n", f.Login, f.N, f.Contender, secs(f.Median()), runs(f.Walls), cpuSecs(f), note(f))
+			fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %s |\n", f.Login, f.N, f.Contender, secs(f.Median()), runs(f.Walls),
+				cpuSecs(f.CPUs), cpuSecs(f.RunCPUs), note(f))
 		}
 		for _, f := range r.Fanout {
 			if f.Detail != "" {
 				fmt.Fprintf(&b, "\n%s N=%d: %s\n", f.Login, f.N, f.Detail)
 			}
 		}
-		b.WriteString("\n| login | N | ratio | value | target | met |\n|---|---:|---|---:|---:|---|\n")
+		b.WriteString("\nvalue: the ratio of median wall times (the targets); by run CPU: the same ratio of the runs' own CPU time (reference).\n\n")
+		b.WriteString("| login | N | ratio | value | target | met | by run CPU |\n|---|---:|---|---:|---:|---|---:|\n")
 		for _, k := range fanoutKeys(r.Fanout) {
 			for _, t := range fanoutTargets() {
 				target := "—"
 				if t.Max > 0 {
 					target = fmt.Sprintf("≤ %.2f", t.Max)
 				}
-				v, ok := ratio(r.Fanout, k, t.Num, t.Den)
+				v, ok := ratio(r.Fanout, k, t.Num, t.Den, fanoutResult.Median)
+				byCPU := "—"
+				if c, ok := ratio(r.Fanout, k, t.Num, t.Den, fanoutResult.MedianRunCPU); ok {
+					byCPU = fmt.Sprintf("%.2f", c)
+				}
 				switch {
 				case !ok && t.Max > 0:
-					fmt.Fprintf(&b, "| %s | %d | %s/%s | n/a | %s | n/a |\n", k.login, k.n, t.Num, t.Den, target)
+					fmt.Fprintf(&b, "| %s | %d | %s/%s | n/a | %s | n/a | %s |\n", k.login, k.n, t.Num, t.Den, target, byCPU)
 				case !ok: // a reference that did not run: nothing to show
 				case t.Max > 0:
-					fmt.Fprintf(&b, "| %s | %d | %s/%s | %.2f | %s | %s |\n", k.login, k.n, t.Num, t.Den, v, target, yesNo(v <= t.Max))
+					fmt.Fprintf(&b, "| %s | %d | %s/%s | %.2f | %s | %s | %s |\n", k.login, k.n, t.Num, t.Den, v, target, yesNo(v <= t.Max), byCPU)
 				default:
-					fmt.Fprintf(&b, "| %s | %d | %s/%s | %.2f | %s | |\n", k.login, k.n, t.Num, t.Den, v, target)
+					fmt.Fprintf(&b, "| %s | %d | %s/%s | %.2f | %s | | %s |\n", k.login, k.n, t.Num, t.Den, v, target, byCPU)
 				}
 			}
 		}
@@ -164,8 +171,8 @@ type fanoutKey struct {
 	n     int
 }
 
-// ratio is median(num)/median(den) at k, when both ran.
-func ratio(rs []fanoutResult, k fanoutKey, num, den string) (float64, bool) {
+// ratio is of(num)/of(den) at k (a median of each), when both ran.
+func ratio(rs []fanoutResult, k fanoutKey, num, den string, of func(fanoutResult) time.Duration) (float64, bool) {
 	var a, d time.Duration
 	for _, r := range rs {
 		if r.Login != k.login || r.N != k.n || len(r.Walls) == 0 || r.Err != "" {
@@ -173,9 +180,9 @@ func ratio(rs []fanoutResult, k fanoutKey, num, den string) (float64, bool) {
 		}
 		switch r.Contender {
 		case num:
-			a = r.Median()
+			a = of(r)
 		case den:
-			d = r.Median()
+			d = of(r)
 		}
 	}
 	if a == 0 || d == 0 {
@@ -237,10 +244,10 @@ func yesNo(ok bool) string {
 	return "**no**"
 }
 
-// cpuSecs is the median busy CPU time of f's runs, "—" when unmeasured.
-func cpuSecs(f fanoutResult) string {
-	if len(f.CPUs) == 0 {
+// cpuSecs is the median of CPU times, "—" when unmeasured.
+func cpuSecs(ds []time.Duration) string {
+	if len(ds) == 0 {
 		return "—"
 	}
-	return fmt.Sprintf("%.2f s", f.MedianCPU().Seconds())
+	return fmt.Sprintf("%.2f s", median(ds).Seconds())
 }
