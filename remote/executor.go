@@ -63,6 +63,10 @@ type Cmd struct {
 	// (the terminal merges stderr into it), and the Result keeps no tail.
 	// A host that offers no terminal fails with ErrNoTTY, as *Local does.
 	TTY *TTY
+
+	// inline marks a script of package remote ("/bin/sh -c SCRIPT NAME
+	// ARGS..."), which a persistent shell runs itself (inShellBody).
+	inline bool
 }
 
 // TTY describes the terminal a Cmd asks for.

@@ -19,7 +19,10 @@ import (
 func TestPrepareModes(t *testing.T) {
 	eachFileHost(t, func(t *testing.T, ex remote.Executor) {
 		s := stage(t, ex)
-		// Idempotent.
+		// Idempotent, and an existing stage dir of ours gets its mode back.
+		if _, err := ex.Run(testCtx(t), remote.Cmd{Argv: []string{"chmod", "755", s}}); err != nil {
+			t.Fatal(err)
+		}
 		if err := ex.Prepare(testCtx(t), s); err != nil {
 			t.Fatal(err)
 		}
@@ -161,6 +164,13 @@ func TestRunDeadlineKillsProcessGroup(t *testing.T) {
 		// The program spawns children (in the background and in a subshell)
 		// and waits; all of them must be gone after the deadline.
 		prog := `sleep ` + token + ` & (sleep ` + token + `; true) & echo started; wait`
+		// The connection's shell starts first, outside the deadline: as
+		// root on a loaded machine its login shell's start-up files alone
+		// can take longer than the deadline (the service's SSH check
+		// starts it before any program, too).
+		if _, err := ex.Run(testCtx(t), remote.Cmd{Argv: []string{"true"}}); err != nil {
+			t.Fatal(err)
+		}
 		// Long enough for a loaded machine to start the program and print.
 		ctx, cancel := context.WithTimeout(testCtx(t), 3*time.Second)
 		defer cancel()

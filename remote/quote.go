@@ -37,6 +37,30 @@ func shellLine(cmd Cmd) string {
 // the command forwards the agent), changes directory, exports the
 // environment and execs the program.
 func cmdBody(cmd Cmd) string {
+	return cmdPrefix(cmd) + "exec " + QuoteArgv(cmd.Argv)
+}
+
+// inShellBody is cmdBody for the persistent shell's subshell, which is
+// /bin/sh itself: a script of package remote's own (Cmd.inline: argv
+// "/bin/sh -c SCRIPT NAME ARGS...") runs there with its arguments set
+// instead of in a new /bin/sh, and `true` alone is the shell's builtin,
+// as `ssh host true` ran it; every other program is exec'ed. What the
+// host spares is a program started (an exec of /bin/sh, of true): each
+// costs it milliseconds of CPU, and every host of a fan-out shares the
+// CPUs of its machine when they are virtual.
+func inShellBody(cmd Cmd) string {
+	switch {
+	case cmd.inline && len(cmd.Argv) >= 4 && cmd.Argv[0] == "/bin/sh" && cmd.Argv[1] == "-c":
+		return cmdPrefix(cmd) + "set -- " + QuoteArgv(cmd.Argv[4:]) + " && {\n" + cmd.Argv[2] + "\n}"
+	case len(cmd.Argv) == 1 && cmd.Argv[0] == "true":
+		return cmdPrefix(cmd) + "true"
+	}
+	return cmdBody(cmd)
+}
+
+// cmdPrefix unsets SSH_AUTH_SOCK, changes directory and exports the
+// environment, each followed by " && ".
+func cmdPrefix(cmd Cmd) string {
 	var b strings.Builder
 	if !cmd.ForwardAgent {
 		// OpenSSH keeps a forwarded agent for the whole connection; only
@@ -54,6 +78,5 @@ func cmdBody(cmd Cmd) string {
 	for _, k := range keys {
 		b.WriteString("export " + k + "=" + Quote(cmd.Env[k]) + " && ")
 	}
-	b.WriteString("exec " + QuoteArgv(cmd.Argv))
 	return b.String()
 }

@@ -222,7 +222,7 @@ func (sh *shell) exchange(script, mark string, outW, errW io.Writer) (string, er
 // cut at the marker.
 func commandScript(cmd Cmd, mark string) string {
 	m := Quote(mark)
-	return "(" + cmdBody(cmd) + ") </dev/null; printf '%s%d\\n' " + m + " \"$?\"; printf '%s\\n' " + m + " >&2\n"
+	return "(" + inShellBody(cmd) + ") </dev/null; printf '%s%d\\n' " + m + " \"$?\"; printf '%s\\n' " + m + " >&2\n"
 }
 
 // runInShell runs cmd in sh (see SSH.run), killing the shell's process

@@ -44,10 +44,35 @@ func (s *SSH) Close() error {
 }
 
 // Prepare creates the working and stage directories (see
-// Executor.Prepare) in a shell on the host, which can check who owns
-// them (SFTP cannot tell whose a file is).
+// Executor.Prepare) in the connection's persistent shell, which can check
+// who owns them (SFTP cannot tell whose a file is), then sets the stage
+// directory's mode 0700 over SFTP (no process on the host) when the
+// server offers it and the path is absolute, else in the same shell
+// command.
 func (s *SSH) Prepare(ctx context.Context, stageDir string) error {
-	if err := prepareShell(ctx, s, stageDir); err != nil {
+	viaSFTP := false
+	if path.IsAbs(stageDir) {
+		ok, err := s.withSFTP(ctx, func(*sftp.Client) error { return nil })
+		if ok && err != nil {
+			return fmt.Errorf("prepare %s: %w", stageDir, err)
+		}
+		viaSFTP = ok
+	}
+	if err := prepareShell(ctx, s, stageDir, !viaSFTP); err != nil {
+		return fmt.Errorf("prepare %s: %w", stageDir, err)
+	}
+	if !viaSFTP {
+		return nil
+	}
+	ok, err := s.withSFTP(ctx, func(sc *sftp.Client) error { return sc.Chmod(stageDir, stageDirMode) })
+	var xe *ExitError
+	if !ok { // the session went away meanwhile and the server offers none now
+		_, err = s.Run(ctx, Cmd{Argv: []string{"chmod", "700", "--", stageDir}})
+	}
+	if (ok && err != nil && fileError(err)) || errors.As(err, &xe) {
+		err = fmt.Errorf("%w: cannot set mode 0700 on the stage directory %s: %w", ErrWorkDir, stageDir, err)
+	}
+	if err != nil {
 		return fmt.Errorf("prepare %s: %w", stageDir, err)
 	}
 	return nil

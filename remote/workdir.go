@@ -32,13 +32,18 @@ const (
 const exitUnsafe = 65
 
 // prepareScript is Prepare in a POSIX shell: $1 is the working directory,
-// $2 the stage directory. A refusal exits exitUnsafe with the reason on
-// stderr.
+// $2 the stage directory; with $3 = chmod it also sets the stage
+// directory's mode 0700 (else the caller does, over SFTP). A refusal exits
+// exitUnsafe with the reason on stderr. Where both directories exist and
+// are the user's, it runs on the shell's builtins alone (test, printf):
+// every program it would start costs the host a process (see
+// SSH.Prepare); mkdir and chmod run only when something is to be made.
 const prepareScript = `w=$1 s=$2
 umask 077
 refuse() { printf '%s\n' "$*" >&2; exit 65; }
 if [ ! -e "$w" ] && [ ! -L "$w" ]; then
-  mkdir -p -- "$(dirname -- "$w")" || exit 1
+  p=${w%/*}; [ "$p" = "$w" ] && p=.; [ -n "$p" ] || p=/
+  [ -d "$p" ] || mkdir -p -- "$p" || exit 1
   if mkdir -- "$w" 2>/dev/null; then
     chmod 1777 -- "$w" || refuse "cannot set mode 1777 on the working directory $w"
   fi
@@ -50,15 +55,23 @@ if [ ! -O "$w" ]; then
   [ "$owner" = 0 ] || refuse "the working directory $w belongs to another user (uid $owner)"
   [ -k "$w" ] || [ -z "$(find "$w" -prune -perm -0002)" ] || refuse "the working directory $w is root's and writable by everyone without the sticky bit"
 fi
-mkdir -- "$s" 2>/dev/null
+[ -e "$s" ] || [ -L "$s" ] || mkdir -- "$s" 2>/dev/null
 [ -L "$s" ] && refuse "the stage directory $s is a symbolic link"
 [ -d "$s" ] || refuse "the stage directory $s is not a directory"
 [ -O "$s" ] || refuse "the stage directory $s belongs to another user (uid $(ls -ldn -- "$s" | awk '{print $3}'))"
-chmod 700 -- "$s" || refuse "cannot set mode 0700 on the stage directory $s"`
+if [ "$3" = chmod ]; then
+  chmod 700 -- "$s" || refuse "cannot set mode 0700 on the stage directory $s"
+fi`
 
-// prepareShell runs prepareScript through ex.
-func prepareShell(ctx context.Context, ex Executor, stageDir string) error {
-	res, err := ex.Run(ctx, Cmd{Argv: []string{"/bin/sh", "-c", prepareScript, "sh", path.Dir(stageDir), stageDir}})
+// prepareShell runs prepareScript through ex (in the persistent shell
+// itself over SSH: Cmd.inline); withChmod has it set the stage
+// directory's mode too.
+func prepareShell(ctx context.Context, ex Executor, stageDir string, withChmod bool) error {
+	argv := []string{"/bin/sh", "-c", prepareScript, "sh", path.Dir(stageDir), stageDir}
+	if withChmod {
+		argv = append(argv, "chmod")
+	}
+	res, err := ex.Run(ctx, Cmd{Argv: argv, inline: true})
 	var xe *ExitError
 	if errors.As(err, &xe) && xe.Status == exitUnsafe && len(res.Tail) > 0 {
 		return fmt.Errorf("%w: %s", ErrWorkDir, res.Tail[len(res.Tail)-1])
