@@ -90,13 +90,13 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 		return fmt.Errorf("create record: %w", err)
 	}
 	defer db.Close()
-	if err := bootlevel.Record(ctx, db, p); err != nil {
-		return fmt.Errorf("record plan: %w", err)
-	}
-	// Like `cloudinitd boot`, the boot does not keep the loaded plan alive
-	// (p is not used past here): the record holds it.
 	for _, l := range p.Levels {
 		st.Services += len(l.Services)
+	}
+	// Like `cloudinitd boot`, neither the writing of the record nor the
+	// boot keeps the loaded plan alive (p is not used past Record).
+	if err := bootlevel.Record(ctx, db, p); err != nil {
+		return fmt.Errorf("record plan: %w", err)
 	}
 	t2 := time.Now()
 	driver, err := fake.New(fake.Options{Memory: true, LookupEnv: lookup})

@@ -78,6 +78,9 @@ func createRun(ctx context.Context, o options, env cl.Env, planPath string) (*st
 	if err != nil {
 		return nil, err
 	}
+	top := p.TopFile
+	// p is not used past Record, which lets the loaded plan go while the
+	// record is written.
 	if err := bootlevel.Record(ctx, db, p); err != nil {
 		return nil, errors.Join(err, db.Delete(), db.Close())
 	}
@@ -86,7 +89,7 @@ func createRun(ctx context.Context, o options, env cl.Env, planPath string) (*st
 			// Nothing was launched: leave nothing behind either.
 			return nil, errors.Join(err, db.Delete(), db.Close())
 		}
-		progress(o, env, "plan %s is valid", displayPath(p.TopFile))
+		progress(o, env, "plan %s is valid", displayPath(top))
 	}
 	return db, nil
 }
