@@ -193,8 +193,15 @@ type level struct {
 
 // groupLevels puts the services ss (in plan order) under their levels.
 func groupLevels(ls []store.Level, ss []store.Service) []level {
-	byLevel := map[int][]store.Service{}
+	count := map[int]int{}
 	for _, s := range ss {
+		count[s.Level]++
+	}
+	byLevel := make(map[int][]store.Service, len(count))
+	for _, s := range ss {
+		if byLevel[s.Level] == nil {
+			byLevel[s.Level] = make([]store.Service, 0, count[s.Level])
+		}
 		byLevel[s.Level] = append(byLevel[s.Level], s)
 	}
 	out := make([]level, 0, len(ls))

@@ -213,7 +213,11 @@ func (e *run) prelaunch(ctx context.Context, ls []level) error {
 		lv int
 		s  store.Service
 	}
-	var items []item
+	n := 0
+	for _, l := range ls {
+		n += len(l.Services)
+	}
+	items := make([]item, 0, n)
 	for _, l := range ls {
 		for _, s := range l.Services {
 			items = append(items, item{l.Number, s})

@@ -100,18 +100,24 @@ func (e *Engine) LogFile(svc string) string {
 	return filepath.Join(e.LogDir, e.DB.Name(), svc+".log")
 }
 
-// Printf writes one line to the file only.
+// Printf writes one line to the file only (nothing is formatted when the
+// engine keeps no logs).
 func (l *serviceLog) Printf(format string, args ...any) {
-	l.write(fmt.Sprintf(format, args...))
+	l.mu.Lock()
+	open := l.f != nil
+	l.mu.Unlock()
+	if open {
+		l.write(fmt.Sprintf(format, args...))
+	}
 }
 
 func (l *serviceLog) write(line string) {
-	line = l.e.secrets().Mask(line)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
 		return
 	}
+	line = l.e.secrets().Mask(line)
 	rec := l.e.now().UTC().Format("2006-01-02T15:04:05.000Z") + " " + line + "\n"
 	if l.size > 0 && l.size+int64(len(rec)) > l.max {
 		l.rotate()
