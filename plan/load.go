@@ -31,6 +31,9 @@ type loader struct {
 	parsed map[string]*INIFile
 	stats  map[string]error
 	reads  map[string][]byte
+	// scratch is where settings gathers a service's settings (empty
+	// between services).
+	scratch map[string]Setting
 }
 
 // Load reads the plan whose top-level file is topFile, with every level
