@@ -197,8 +197,8 @@ func updateNodeTx(ctx context.Context, tx *sqlTx, id string, f func(*nodeRec) bo
 }
 
 func (s *sqliteStore) Disabled(ctx context.Context) (bool, error) {
-	s.img.mu.Lock()
-	defer s.img.mu.Unlock()
+	s.img.mu.RLock()
+	defer s.img.mu.RUnlock()
 	return s.img.disabled, ctx.Err()
 }
 

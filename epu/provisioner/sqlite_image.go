@@ -20,8 +20,13 @@ import (
 // or a launch several times per transition, and decoding the records
 // out of SQLite was most of its CPU at 10,000 workers. One process owns
 // a state directory, so nothing else writes the file meanwhile.
+//
+// A record in the image is never changed in place (a write stores a new
+// one), so a reader takes the pointers it wants under the read lock and
+// copies the records after: the committer, whose transactions read the
+// image, never waits behind a reader's copying.
 type image struct {
-	mu       sync.Mutex
+	mu       sync.RWMutex
 	nodes    map[string]*nodeRec // never handed out: readers get clones
 	launches map[string]*launchEntry
 	byLaunch map[string][]nodeKey // launch id -> its nodes, by index
@@ -37,7 +42,7 @@ type image struct {
 
 // launchEntry is a launch and its position (the seq column).
 type launchEntry struct {
-	rec launchRec
+	rec *launchRec // replaced, never changed, by a write
 	seq int64
 }
 
@@ -62,13 +67,13 @@ func loadImage(ctx context.Context, db *sql.DB) (*image, error) {
 		return nil, err
 	}
 	for rows.Next() {
-		var e launchEntry
+		e := launchEntry{rec: &launchRec{}}
 		var raw string
 		if err := rows.Scan(&e.seq, &raw); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		if err := json.Unmarshal([]byte(raw), &e.rec); err != nil {
+		if err := json.Unmarshal([]byte(raw), e.rec); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("launch record: %w", err)
 		}
@@ -153,14 +158,15 @@ func (img *image) apply(c *txChanges) {
 	img.mu.Lock()
 	defer img.mu.Unlock()
 	for _, e := range c.launchList {
-		img.putLaunch(&launchEntry{rec: e.rec, seq: e.seq})
+		img.putLaunch(&launchEntry{rec: e.rec, seq: e.seq}) // not e: the transaction changes its own
 	}
 	for _, k := range c.nodeList {
 		img.putNode(k, c.nodes[k.id])
 	}
 }
 
-// sortedNodes returns every node in the store's order; img.mu held.
+// sortedNodes returns every node in the store's order; img.mu held for
+// writing.
 func (img *image) sortedNodes() []nodeKey {
 	if !img.sorted {
 		slices.SortFunc(img.order, func(a, b nodeKey) int {
@@ -171,13 +177,32 @@ func (img *image) sortedNodes() []nodeKey {
 	return img.order
 }
 
-// sortedLaunches returns every launch by seq; img.mu held.
+// sortedLaunches returns every launch by seq; img.mu held for writing.
 func (img *image) sortedLaunches() []*launchEntry {
 	if !img.lsorted {
 		slices.SortFunc(img.lorder, func(a, b *launchEntry) int { return cmp.Compare(a.seq, b.seq) })
 		img.lsorted = true
 	}
 	return img.lorder
+}
+
+// rlockSorted takes the read lock with the nodes (nodes) or the launches
+// sorted, sorting them first under the write lock when a write added some.
+func (img *image) rlockSorted(nodes bool) {
+	for {
+		img.mu.RLock()
+		if (nodes && img.sorted) || (!nodes && img.lsorted) {
+			return
+		}
+		img.mu.RUnlock()
+		img.mu.Lock()
+		if nodes {
+			img.sortedNodes()
+		} else {
+			img.sortedLaunches()
+		}
+		img.mu.Unlock()
+	}
 }
 
 // txChanges are a transaction's writes, visible to its own later reads,
@@ -210,7 +235,7 @@ func (c *txChanges) putLaunch(e *launchEntry) {
 		old.rec = e.rec
 		return
 	}
-	c.launches[e.rec.LaunchID] = e
+	c.launches[e.rec.LaunchID] = &launchEntry{rec: e.rec, seq: e.seq}
 	c.launchList = append(c.launchList, e)
 	c.seq = max(c.seq, e.seq)
 }
@@ -233,9 +258,9 @@ func (t *sqlTx) node(id string) (nodeRec, bool) {
 			return n.clone(), true
 		}
 	}
-	t.img.mu.Lock()
-	defer t.img.mu.Unlock()
+	t.img.mu.RLock()
 	n, ok := t.img.nodes[id]
+	t.img.mu.RUnlock()
 	if !ok {
 		return nodeRec{}, false
 	}
@@ -248,20 +273,24 @@ func (t *sqlTx) launch(id string) (launchRec, bool) {
 			return e.rec.clone(), true
 		}
 	}
-	t.img.mu.Lock()
-	defer t.img.mu.Unlock()
+	t.img.mu.RLock()
 	e, ok := t.img.launches[id]
+	var l *launchRec
+	if ok {
+		l = e.rec
+	}
+	t.img.mu.RUnlock()
 	if !ok {
 		return launchRec{}, false
 	}
-	return e.rec.clone(), true
+	return l.clone(), true
 }
 
 // nextSeq is the seq of a launch inserted now.
 func (t *sqlTx) nextSeq() int64 {
-	t.img.mu.Lock()
+	t.img.mu.RLock()
 	seq := t.img.maxSeq
-	t.img.mu.Unlock()
+	t.img.mu.RUnlock()
 	return max(seq, t.done.seq, t.op.seq) + 1
 }
 
@@ -272,7 +301,8 @@ func (t *sqlTx) wroteNode(n nodeRec) {
 }
 
 func (t *sqlTx) wroteLaunch(l launchRec, seq int64) {
-	t.op.putLaunch(&launchEntry{rec: l.clone(), seq: seq})
+	c := l.clone()
+	t.op.putLaunch(&launchEntry{rec: &c, seq: seq})
 }
 
 // clone is a deep copy of l.

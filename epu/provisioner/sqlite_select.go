@@ -15,13 +15,17 @@ func (s *sqliteStore) Launch(ctx context.Context, id string) (launchRec, error) 
 	if err := ctx.Err(); err != nil {
 		return launchRec{}, err
 	}
-	s.img.mu.Lock()
-	defer s.img.mu.Unlock()
+	s.img.mu.RLock()
 	e, ok := s.img.launches[id]
+	var l *launchRec
+	if ok {
+		l = e.rec
+	}
+	s.img.mu.RUnlock()
 	if !ok {
 		return launchRec{}, fmt.Errorf("launch %q: %w", id, ErrNotFound)
 	}
-	return e.rec.clone(), nil
+	return l.clone(), nil
 }
 
 func (s *sqliteStore) Launches(ctx context.Context) ([]launchRec, error) {
@@ -33,13 +37,20 @@ func (s *sqliteStore) LaunchesIn(ctx context.Context, from, to epu.State) ([]lau
 		return nil, err
 	}
 	lo, hi := bounds(from, to)
-	s.img.mu.Lock()
-	defer s.img.mu.Unlock()
-	var out []launchRec
-	for _, e := range s.img.sortedLaunches() {
+	s.img.rlockSorted(false)
+	var ls []*launchRec
+	for _, e := range s.img.lorder {
 		if num := e.rec.State.Number(); num >= lo && num < hi {
-			out = append(out, e.rec.clone())
+			ls = append(ls, e.rec)
 		}
+	}
+	s.img.mu.RUnlock()
+	var out []launchRec
+	if len(ls) > 0 {
+		out = make([]launchRec, len(ls))
+	}
+	for i, l := range ls {
+		out[i] = l.clone()
 	}
 	return out, nil
 }
@@ -49,8 +60,8 @@ func (s *sqliteStore) CountLaunches(ctx context.Context, from, to epu.State) (in
 		return 0, err
 	}
 	lo, hi := bounds(from, to)
-	s.img.mu.Lock()
-	defer s.img.mu.Unlock()
+	s.img.mu.RLock()
+	defer s.img.mu.RUnlock()
 	if from == "" && to == "" {
 		return len(s.img.launches), nil
 	}
@@ -67,9 +78,9 @@ func (s *sqliteStore) Node(ctx context.Context, id string) (nodeRec, error) {
 	if err := ctx.Err(); err != nil {
 		return nodeRec{}, err
 	}
-	s.img.mu.Lock()
-	defer s.img.mu.Unlock()
+	s.img.mu.RLock()
 	n, ok := s.img.nodes[id]
+	s.img.mu.RUnlock()
 	if !ok {
 		return nodeRec{}, fmt.Errorf("node %q: %w", id, ErrNotFound)
 	}
@@ -85,49 +96,60 @@ func (s *sqliteStore) LaunchNodes(ctx context.Context, launchID string) ([]nodeR
 }
 
 func (s *sqliteStore) NodesWhere(ctx context.Context, f NodeFilter) ([]nodeRec, error) {
+	ns, err := s.nodesWhere(ctx, f)
 	var out []nodeRec
-	err := s.eachNode(ctx, f, func(n *nodeRec) { out = append(out, n.clone()) })
+	if len(ns) > 0 {
+		out = make([]nodeRec, len(ns))
+	}
+	for i, n := range ns {
+		out[i] = n.clone()
+	}
 	return out, err
 }
 
 func (s *sqliteStore) ViewsWhere(ctx context.Context, f NodeFilter) ([]nodeView, error) {
+	ns, err := s.nodesWhere(ctx, f)
 	var out []nodeView
-	err := s.eachNode(ctx, f, func(n *nodeRec) {
-		if out == nil {
-			out = make([]nodeView, 0, len(s.img.nodes)) // at most: one allocation for the query pass
-		}
-		out = append(out, n.viewOf())
-	})
+	if len(ns) > 0 {
+		out = make([]nodeView, len(ns))
+	}
+	for i, n := range ns {
+		out[i] = n.viewOf()
+	}
 	return out, err
 }
 
 func (s *sqliteStore) CountNodes(ctx context.Context, f NodeFilter) (int, error) {
-	n := 0
-	err := s.eachNode(ctx, f, func(*nodeRec) { n++ })
-	return n, err
+	ns, err := s.nodesWhere(ctx, f)
+	return len(ns), err
 }
 
-// eachNode calls do with every node f selects, by launch then index,
-// under the image's lock (do must not keep n).
-func (s *sqliteStore) eachNode(ctx context.Context, f NodeFilter, do func(n *nodeRec)) error {
+// nodesWhere returns the records (the image's: not to be changed) of
+// the nodes f selects, by launch then index. The lock is held only while
+// they are picked.
+func (s *sqliteStore) nodesWhere(ctx context.Context, f NodeFilter) ([]*nodeRec, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	m := f.matcher()
-	s.img.mu.Lock()
-	defer s.img.mu.Unlock()
+	if f.LaunchID != "" {
+		s.img.mu.RLock()
+	} else {
+		s.img.rlockSorted(true)
+	}
+	defer s.img.mu.RUnlock()
 	keys := s.img.byLaunch[f.LaunchID]
 	if f.LaunchID == "" {
-		keys = s.img.sortedNodes()
+		keys = s.img.order
 	}
+	var out []*nodeRec
 	for _, k := range keys {
 		if n := s.img.nodes[k.id]; m(n) {
-			do(n)
+			out = append(out, n)
 		}
 	}
-	return nil
+	return out, nil
 }
-
 func (s *sqliteStore) CountByState(ctx context.Context) (map[epu.State]int, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -136,8 +158,8 @@ func (s *sqliteStore) CountByState(ctx context.Context) (map[epu.State]int, erro
 	for _, st := range epu.States {
 		byNum[st.Number()] = st
 	}
-	s.img.mu.Lock()
-	defer s.img.mu.Unlock()
+	s.img.mu.RLock()
+	defer s.img.mu.RUnlock()
 	out := map[epu.State]int{}
 	for num, n := range s.img.byNum {
 		if n > 0 {
@@ -151,8 +173,8 @@ func (s *sqliteStore) CountLive(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	s.img.mu.Lock()
-	defer s.img.mu.Unlock()
+	s.img.mu.RLock()
+	defer s.img.mu.RUnlock()
 	return s.img.live, nil
 }
 
@@ -160,10 +182,10 @@ func (s *sqliteStore) SettledLaunches(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	s.img.mu.Lock()
-	defer s.img.mu.Unlock()
+	s.img.rlockSorted(false)
+	defer s.img.mu.RUnlock()
 	var out []string
-	for _, e := range s.img.sortedLaunches() {
+	for _, e := range s.img.lorder {
 		if e.rec.State != epu.Terminating {
 			continue
 		}
@@ -178,8 +200,8 @@ func (s *sqliteStore) Empty(ctx context.Context) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	s.img.mu.Lock()
-	defer s.img.mu.Unlock()
+	s.img.mu.RLock()
+	defer s.img.mu.RUnlock()
 	return len(s.img.launches) == 0 && len(s.img.nodes) == 0, nil
 }
 
