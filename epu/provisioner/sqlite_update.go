@@ -23,6 +23,9 @@ func updateOne[T any](ctx context.Context, s *sqliteStore, id string, f func(*T)
 // the ids not found, and returns the records that changed.
 func updateEach[T any](ctx context.Context, s *sqliteStore, ids []string, f func(*T) bool,
 	up func(context.Context, *sqlTx, string, func(*T) bool) (T, bool, error)) ([]T, error) {
+	if len(ids) == 0 {
+		return nil, ctx.Err() // no transaction for nothing (terminate_all polled again)
+	}
 	var out []T
 	err := s.tx(ctx, func(tx *sqlTx) error {
 		out = out[:0]
