@@ -38,6 +38,7 @@ func (d *Driver) describeOne(ctx context.Context, ref iaas.Ref) iaas.Instance {
 		return iaas.Instance{ID: ref.ID, State: iaas.StateTerminated, Handle: ref.Handle,
 			Err: &iaas.CloudError{Class: iaas.ErrNotFound, Op: "describe", Message: fmt.Sprintf("instance %s: %v", ref.ID, err)}}
 	}
+	d.kids.reap(m.PID) // our own server, if it ended while we run
 	alive := processAlive(m.PID, m.PIDStart)
 	switch m.State {
 	case stateTerminated:

@@ -21,10 +21,17 @@
 // a command runs, the command's whole process group is killed; a command
 // that exits by itself leaves its background children alone, as sshd does.
 //
-// The launcher starts a short-lived spawner (the executable again, with
-// CLOUDINITD_LOCAL_SPAWN=<dir>) which starts the server in a new session and
-// exits at once: the server is re-parented to init (double-fork style), so no
-// goroutine of the launcher waits on it and it outlives the launcher.
+// The launcher starts the server itself, in a new session with its stdio on
+// /dev/null and server.log, handing it the bound listener and the write end
+// of a pipe on which the server says it is ready; Launch returns once it
+// has (an executable that is not a server closes the pipe without a word: a
+// permanent error). The server outlives the launcher: nothing the
+// launcher's terminal sends reaches it, and when the launcher exits it is
+// re-parented to init (or the nearest subreaper). While the launcher runs
+// the server is its child, which no goroutine waits on: Describe and
+// Terminate reap it once it has ended, so that it does not stay a zombie.
+// (An intermediate spawner process, which let the server be re-parented at
+// once, cost a second start of the whole executable per instance.)
 // Executables that embed this driver must call [MaybeServe] first thing in
 // main (and test binaries in TestMain).
 //
@@ -37,6 +44,7 @@
 //	<state>/<id>/authorized_keys the run's client public key
 //	<state>/<id>/server.log     the server's own output
 //	<state>/<id>/ready          written by the server once it accepts
+//	<state>/<id>/server.pid     "<pid> <start time>" of the server
 //	<state>/<id>/work/          Instance.WorkDir and the cwd of every command
 //	<state>/keys/<run>/id_ed25519 the run's client key (0600), never logged
 //	<state>/tokens/<sha256>     client token -> id, for idempotent Launch

@@ -17,14 +17,14 @@ const (
 	// EnvInstance, set to an instance directory, makes [MaybeServe] run the
 	// instance server from that directory.
 	EnvInstance = "CLOUDINITD_LOCAL_INSTANCE"
-	// EnvSpawn, set to an instance directory, makes [MaybeServe] start the
-	// detached server for that directory and exit.
-	EnvSpawn = "CLOUDINITD_LOCAL_SPAWN"
 	// EnvMarker is set to the instance id in the environment of the server
 	// and of every command it runs; Terminate finds processes by it.
 	EnvMarker = "CLOUDINITD_LOCAL_INSTANCE_ID"
 	// envListenFD names the inherited descriptor of the bound listener.
 	envListenFD = "CLOUDINITD_LOCAL_LISTEN_FD"
+	// envReadyFD names the inherited write end of the pipe on which the
+	// server tells its launcher it is ready.
+	envReadyFD = "CLOUDINITD_LOCAL_READY_FD"
 )
 
 // Name is the registry name of this driver.
@@ -49,6 +49,7 @@ type Driver struct {
 	exe      string
 	log      *slog.Logger
 	user     string
+	kids     children // servers started here, not yet reaped (spawn.go)
 }
 
 var (

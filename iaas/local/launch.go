@@ -12,9 +12,7 @@ import (
 	"maps"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -142,49 +140,6 @@ func (d *Driver) newInstanceDir() (string, string, error) {
 		return id, dir, os.Mkdir(filepath.Join(dir, workDir), 0o755)
 	}
 	return "", "", errors.New("no free instance id")
-}
-
-// spawn runs the spawner, which starts the detached server and records its
-// pid and start time in <dir>/server.pid. The listener is handed over and closed here.
-func (d *Driver) spawn(ctx context.Context, dir, id string, ln *net.TCPListener) (int, uint64, error) {
-	f, err := ln.File()
-	ln.Close()
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	cmd := exec.CommandContext(ctx, d.exe)
-	cmd.Env = append(serverEnv(os.Environ()), EnvSpawn+"="+dir, EnvMarker+"="+id)
-	cmd.Dir = dir
-	cmd.ExtraFiles = []*os.File{f}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return 0, 0, ctx.Err()
-		}
-		err = fmt.Errorf("%s: %w: %s", d.exe, err, strings.TrimSpace(stderr.String()))
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) || !strings.Contains(stderr.String(), spawnerPrefix) {
-			// It cannot be executed at all, or it is not our spawner.
-			err = permanentError{err}
-		}
-		return 0, 0, err
-	}
-	out, err := os.ReadFile(filepath.Join(dir, "server.pid"))
-	if err != nil {
-		return 0, 0, permanentError{fmt.Errorf("%s did not start a server; does it call local.MaybeServe first thing? %w", d.exe, err)}
-	}
-	fields := strings.Fields(string(out))
-	if len(fields) != 2 {
-		return 0, 0, fmt.Errorf("server.pid: malformed: %q", out)
-	}
-	pid, err1 := strconv.Atoi(fields[0])
-	start, err2 := strconv.ParseUint(fields[1], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, 0, fmt.Errorf("server.pid: %w", err)
-	}
-	return pid, start, nil
 }
 
 // abandon records a launch that could not start and forgets its token, so

@@ -30,8 +30,8 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv(envChild); dir != "" {
 		os.Exit(launchChild(dir))
 	}
-	// A race-enabled binary sleeps a second at exit; the spawner (this
-	// binary re-executed) need not.
+	// A race-enabled binary sleeps a second at exit; the launcher
+	// children of TestInstancesSurviveLauncher need not.
 	if _, set := os.LookupEnv("GORACE"); !set {
 		os.Setenv("GORACE", "atexit_sleep_ms=0")
 	}

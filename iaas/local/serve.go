@@ -18,24 +18,13 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
-// spawnerPrefix starts the spawner's error messages, so that the launcher
-// tells a failing spawner from an executable that is not one.
-const spawnerPrefix = "cloudinitd local spawner:"
-
-// MaybeServe runs this process as an instance server (or as the spawner of
-// one) when the re-exec environment says so, and then returns the exit code
-// with ok true; the caller must exit with it at once. Otherwise it returns
-// ok false immediately and does nothing. Call it first thing in main:
+// MaybeServe runs this process as an instance server when the re-exec
+// environment says so, and then returns the exit code with ok true; the
+// caller must exit with it at once. Otherwise it returns ok false
+// immediately and does nothing. Call it first thing in main:
 //
 //	if code, ok := local.MaybeServe(); ok { os.Exit(code) }
 func MaybeServe() (code int, ok bool) {
-	if dir := os.Getenv(EnvSpawn); dir != "" {
-		if err := spawnServer(dir); err != nil {
-			fmt.Fprintf(os.Stderr, "%s %v\n", spawnerPrefix, err)
-			return 1, true
-		}
-		return 0, true
-	}
 	dir := os.Getenv(EnvInstance)
 	if dir == "" {
 		return 0, false
@@ -47,52 +36,6 @@ func MaybeServe() (code int, ok bool) {
 		return 1, true
 	}
 	return 0, true
-}
-
-// spawnServer starts the detached server for dir in a new session, hands
-// it the listener inherited on fd 3, writes "<pid> <start>" to
-// <dir>/server.pid and returns: the server is re-parented when we exit.
-func spawnServer(dir string) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	logf, err := os.OpenFile(filepath.Join(dir, logFile), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		return err
-	}
-	defer null.Close()
-	lnf := os.NewFile(3, "listener")
-	if lnf == nil {
-		return errors.New("no listener on fd 3")
-	}
-	defer lnf.Close()
-	env := append(serverEnv(os.Environ()), EnvInstance+"="+dir, EnvMarker+"="+os.Getenv(EnvMarker), envListenFD+"=3")
-	p, err := os.StartProcess(exe, []string{exe}, &os.ProcAttr{
-		Dir:   dir,
-		Env:   env,
-		Files: []*os.File{null, logf, logf, lnf},
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
-	if err != nil {
-		return err
-	}
-	// The server cannot be reaped (nor its pid reused) before we exit, so
-	// its start time read now is its own.
-	pid := p.Pid
-	st, err := readProcStat(pid)
-	if err != nil {
-		return err
-	}
-	if err := p.Release(); err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(dir, "server.pid"), fmt.Appendf(nil, "%d %d\n", pid, st.Start), 0o600)
 }
 
 // Serve runs the SSH server of the instance recorded in dir until ctx ends,
@@ -118,21 +61,39 @@ func Serve(ctx context.Context, dir string) error {
 		return err
 	}
 	log.Info("serving", "id", srv.meta.ID, "addr", ln.Addr().String())
+	if err := signalReady(); err != nil {
+		// The launcher gave up waiting (and kills us) or is gone: serve
+		// all the same, a resumed boot finds the instance by its token.
+		log.Warn("telling the launcher the server is ready", "err", err)
+	}
 	return srv.serve(ctx, ln)
 }
 
 func listener(m meta) (net.Listener, error) {
-	if fd := os.Getenv(envListenFD); fd != "" {
-		n, err := strconv.Atoi(fd)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", envListenFD, err)
-		}
+	if fd, ok := os.LookupEnv(envListenFD); ok {
 		os.Unsetenv(envListenFD)
-		f := os.NewFile(uintptr(n), "listener")
+		f, err := inheritedFile(fd, "listener")
+		if err != nil {
+			return nil, err
+		}
 		defer f.Close()
 		return net.FileListener(f)
 	}
 	return net.Listen("tcp", net.JoinHostPort(m.Addr, strconv.Itoa(m.Port)))
+}
+
+// inheritedFile opens the descriptor the launcher passed, named by the
+// decimal fd.
+func inheritedFile(fd, name string) (*os.File, error) {
+	n, err := strconv.Atoi(fd)
+	if err != nil || n < 3 {
+		return nil, fmt.Errorf("inherited %s: bad descriptor %q", name, fd)
+	}
+	f := os.NewFile(uintptr(n), name)
+	if f == nil {
+		return nil, fmt.Errorf("inherited %s: no descriptor %d", name, n)
+	}
+	return f, nil
 }
 
 // server is one instance's SSH server.

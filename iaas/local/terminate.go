@@ -52,8 +52,13 @@ func (d *Driver) terminateOne(ctx context.Context, ref iaas.Ref) error {
 		_ = syscall.Kill(m.PID, syscall.SIGTERM)
 	}
 	if err := d.sweep(ctx, m); err != nil {
+		d.kids.reap(m.PID) // our own server, if it was and has ended
 		return err
 	}
+	// The server has exited (a zombie counts): reap it if it is our own
+	// child. It may take a moment more to become reapable (its threads
+	// exit after its main one).
+	d.kids.wait(m.PID)
 	d.log.Info("local instance terminated", "id", m.ID, "run", m.Run, "service", m.Service)
 	if m.State == stateFailed {
 		return nil
