@@ -1,15 +1,12 @@
 package local
 
 import (
-	"bufio"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 )
@@ -45,52 +42,63 @@ func (d *Driver) bindAddress() (*net.TCPListener, error) {
 }
 
 // usedAddresses returns the addresses recorded by instances of the state
-// directory that are not final.
+// directory that are not final. Callers hold the state lock.
+//
+// A record is read again only when its file changed since this driver last
+// read it (writeMeta replaces it: a new inode and modification time):
+// reading every record at every launch made a boot of n services read
+// n²/2 records under the lock.
 func (d *Driver) usedAddresses() map[netip.Addr]bool {
 	used := map[netip.Addr]bool{}
 	entries, _ := os.ReadDir(d.stateDir)
+	seen := make(map[string]addrEntry, len(entries))
 	for _, e := range entries {
 		if !e.IsDir() || !strings.HasPrefix(e.Name(), idPrefix) {
 			continue
 		}
-		m, err := readMeta(filepath.Join(d.stateDir, e.Name()))
-		if err != nil || m.State == stateTerminated || m.State == stateFailed {
+		a, ok := readAddrEntry(filepath.Join(d.stateDir, e.Name()), d.addrs[e.Name()])
+		if !ok {
 			continue
 		}
-		if ip, err := netip.ParseAddr(m.Addr); err == nil {
-			used[ip] = true
+		seen[e.Name()] = a
+		if !a.final && a.addr.IsValid() {
+			used[a.addr] = true
 		}
 	}
+	d.addrs = seen // instances removed since are forgotten
 	return used
 }
 
-// listeningAddresses returns the IPv4 addresses with a TCP listener bound to
-// them specifically, from /proc/net/tcp, so that two state directories
-// (or other programs) do not share an address.
-func listeningAddresses() map[netip.Addr]bool {
-	out := map[netip.Addr]bool{}
-	f, err := os.Open("/proc/net/tcp")
+// addrEntry is what usedAddresses keeps of an instance record: its
+// address, whether it is final, and the identity of the file it read.
+type addrEntry struct {
+	ino   uint64
+	mtime int64
+	addr  netip.Addr
+	final bool
+}
+
+// readAddrEntry returns the entry of the record in dir, reading the file
+// only when it is not the one prev was read from. ok is false when there
+// is no readable record.
+func readAddrEntry(dir string, prev addrEntry) (addrEntry, bool) {
+	fi, err := os.Stat(filepath.Join(dir, metaFile))
 	if err != nil {
-		return out
+		return addrEntry{}, false
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 4 || fields[3] != "0A" { // 0A: LISTEN
-			continue
-		}
-		host, _, ok := strings.Cut(fields[1], ":")
-		b, err := hex.DecodeString(host)
-		if !ok || err != nil || len(b) != 4 {
-			continue
-		}
-		// The kernel prints the address as a native-endian number.
-		v, _ := strconv.ParseUint(host, 16, 32)
-		ip := netip.AddrFrom4([4]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)})
-		if ip.IsLoopback() {
-			out[ip] = true
-		}
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	if st == nil {
+		return addrEntry{}, false
 	}
-	return out
+	a := addrEntry{ino: st.Ino, mtime: fi.ModTime().UnixNano()}
+	if prev.ino == a.ino && prev.mtime == a.mtime && prev.ino != 0 {
+		return prev, true
+	}
+	m, err := readMeta(dir)
+	if err != nil {
+		return addrEntry{}, false
+	}
+	a.final = m.State == stateTerminated || m.State == stateFailed
+	a.addr, _ = netip.ParseAddr(m.Addr)
+	return a, true
 }

@@ -50,6 +50,10 @@ type Driver struct {
 	log      *slog.Logger
 	user     string
 	kids     children // servers started here, not yet reaped (spawn.go)
+	// lockc is the in-process half of the state lock (meta.go); addrs,
+	// which usedAddresses keeps, is guarded by it.
+	lockc chan struct{}
+	addrs map[string]addrEntry
 }
 
 var (
@@ -60,7 +64,7 @@ var (
 
 // New returns a driver for cfg, creating the state directory if needed.
 func New(cfg Config) (*Driver, error) {
-	d := &Driver{stateDir: cfg.StateDir, exe: cfg.Exe, log: cfg.Logger}
+	d := &Driver{stateDir: cfg.StateDir, exe: cfg.Exe, log: cfg.Logger, lockc: make(chan struct{}, 1)}
 	if d.stateDir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {

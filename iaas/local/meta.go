@@ -98,24 +98,34 @@ func writeFileAtomic(path string, b []byte, mode os.FileMode) error {
 
 // lock takes the state directory's exclusive lock (flock, so it also
 // serialises other processes); call the returned function to release it.
-// It polls so that ctx can cancel the wait.
+// The callers of this process queue on a channel first, so that one hands
+// the lock to the next at once; the flock is polled so that ctx can cancel
+// the wait for another process.
 func (d *Driver) lock(ctx context.Context) (func(), error) {
+	select {
+	case d.lockc <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("lock state dir: %w", ctx.Err())
+	}
 	f, err := os.OpenFile(filepath.Join(d.stateDir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
+		<-d.lockc
 		return nil, fmt.Errorf("lock state dir: %w", err)
 	}
 	for {
 		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
 		if err == nil {
-			return func() { f.Close() }, nil
+			return func() { f.Close(); <-d.lockc }, nil
 		}
 		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
 			f.Close()
+			<-d.lockc
 			return nil, fmt.Errorf("lock state dir: %w", err)
 		}
 		select {
 		case <-ctx.Done():
 			f.Close()
+			<-d.lockc
 			return nil, fmt.Errorf("lock state dir: %w", ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}

@@ -1,0 +1,91 @@
+package local
+
+import (
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestUsedAddressesFollowRecords(t *testing.T) {
+	dir := t.TempDir()
+	d := &Driver{stateDir: dir}
+	write := func(id, addr, state string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Join(dir, id), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeMeta(filepath.Join(dir, id), meta{ID: id, Addr: addr, State: state}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addrs := func(ss ...string) map[netip.Addr]bool {
+		m := map[netip.Addr]bool{}
+		for _, s := range ss {
+			m[netip.MustParseAddr(s)] = true
+		}
+		return m
+	}
+	write("local-a", "127.77.0.1", statePending)
+	write("local-b", "127.77.0.2", statePending)
+	write("local-c", "127.77.0.3", stateTerminated)
+	if diff := cmp.Diff(addrs("127.77.0.1", "127.77.0.2"), d.usedAddresses()); diff != "" {
+		t.Fatalf("first scan (-want +got):\n%s", diff)
+	}
+	// Records change behind the driver's back (another process): a
+	// terminated one frees its address, a new one takes one, a removed one
+	// is forgotten.
+	write("local-a", "127.77.0.1", stateTerminated)
+	write("local-d", "127.77.0.4", statePending)
+	if err := os.RemoveAll(filepath.Join(dir, "local-b")); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(addrs("127.77.0.4"), d.usedAddresses()); diff != "" {
+		t.Errorf("after the records changed (-want +got):\n%s", diff)
+	}
+	if _, ok := d.addrs["local-b"]; ok {
+		t.Error("the removed record is still remembered")
+	}
+}
+
+func TestListenersFromNetlinkMatchProc(t *testing.T) {
+	if _, err := os.Stat("/proc/net/tcp"); err != nil {
+		t.Skipf("no /proc/net/tcp: %v", err)
+	}
+	var ln net.Listener
+	var err error
+	for lo := 250; lo > 200; lo-- { // an address of the range no instance is likely to hold
+		ln, err = net.Listen("tcp4", netip.AddrFrom4([4]byte{127, 77, 255, byte(lo)}).String()+":0")
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	own := netip.MustParseAddrPort(ln.Addr().String()).Addr()
+	got, err := diagListeners()
+	if err != nil {
+		t.Skipf("no socket diagnostics here: %v", err)
+	}
+	if !got[own] {
+		t.Errorf("sock_diag misses the listener on %s: %v", own, got)
+	}
+	// Other programs open and close listeners meanwhile: compare on the
+	// one we hold, and the rest only as far as both reads agree it is stable.
+	want := procListeners()
+	if !want[own] {
+		t.Fatalf("/proc/net/tcp misses the listener on %s", own)
+	}
+	for a := range want {
+		if !got[a] && procListeners()[a] {
+			if again, err := diagListeners(); err == nil && !again[a] {
+				t.Errorf("sock_diag misses %s, which /proc/net/tcp lists", a)
+			}
+		}
+	}
+}
