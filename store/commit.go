@@ -130,7 +130,11 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 	}
 	defer sqlTx.Rollback()
 	tx := &txn{tx: sqlTx, cache: &db.stmts, bound: map[string]*sql.Stmt{}, missed: missed,
-		ids: &db.ids, seen: map[string]int64{}}
+		ids: &db.ids, seen: map[string]int64{}, scratch: db.scratch}
+	defer func() {
+		tx.dropEvents(0) // a transaction that failed leaves its rows queued
+		db.scratch = tx.scratch
+	}()
 	ok := 0
 	for _, w := range ws {
 		wctx := context.WithoutCancel(w.ctx)
@@ -145,7 +149,15 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
 			return false, err
 		}
-		if err := w.fn(wctx, tx, now); err != nil {
+		// With savepoints each write inserts its own journal rows, so
+		// that a row that cannot be written fails its write alone.
+		queued := len(tx.events)
+		err := w.fn(wctx, tx, now)
+		if err == nil {
+			err = tx.flushEvents(ctx)
+		}
+		if err != nil {
+			tx.dropEvents(queued)
 			w.err = fmt.Errorf("%s: %w", w.what, err)
 			failed = true
 			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
@@ -160,6 +172,13 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 	}
 	if ok == 0 {
 		return failed, nil
+	}
+	if !savepoints {
+		// The batch's journal rows, together. Which write's row failed
+		// is unknown: the batch runs again with savepoints.
+		if err := tx.flushEvents(ctx); err != nil {
+			return true, nil
+		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE run SET updated_at = ? WHERE id = 1`, now); err != nil {
 		return failed, err

@@ -39,6 +39,7 @@ type DB struct {
 	commit   committer
 	stmts    stmtCache
 	ids      serviceIDs
+	scratch  scratch // the committing leader's buffers (commitWrites)
 }
 
 // Open opens the existing record of run for writing: it takes the run's lock

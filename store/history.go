@@ -42,9 +42,9 @@ func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, 
 		if err != nil {
 			return err
 		}
-		_, err = appendEvent(ctx, tx, Event{Service: svc, Event: "launch", State: StateLaunching,
-			Detail: fmt.Sprintf("attempt %d, driver %s, client token %s", attempt, driver, token)}, now)
-		return err
+		tx.journal(Event{Service: svc, Event: "launch", State: StateLaunching,
+			Detail: fmt.Sprintf("attempt %d, driver %s, client token %s", attempt, driver, token)}, now, nil)
+		return nil
 	})
 	if err != nil {
 		return HistoryRow{}, err
@@ -82,11 +82,8 @@ func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string,
 		if err != nil {
 			return err
 		}
-		_, err = appendEvent(ctx, tx, Event{Service: h.Service, Event: "launched", State: StateLaunched,
-			Detail: "instance " + instanceID}, now)
-		if err != nil {
-			return err
-		}
+		tx.journal(Event{Service: h.Service, Event: "launched", State: StateLaunched,
+			Detail: "instance " + instanceID}, now, nil)
 		h.InstanceID, h.Handle, h.State = instanceID, nil, HistoryLaunched
 		if len(handle) > 0 {
 			h.Handle = slices.Clone(handle)

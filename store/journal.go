@@ -12,28 +12,13 @@ import (
 func (db *DB) AppendEvent(ctx context.Context, e Event) (int64, error) {
 	var seq int64
 	err := db.write(ctx, "append event", func(ctx context.Context, tx *txn, now string) error {
-		var err error
-		seq, err = appendEvent(ctx, tx, e, now)
-		return err
+		tx.journal(e, now, &seq)
+		return nil
 	})
-	return seq, err
-}
-
-func appendEvent(ctx context.Context, tx *txn, e Event, now string) (int64, error) {
-	t := now
-	if !e.Time.IsZero() {
-		t = stamp(e.Time)
-	}
-	if e.Level == "" {
-		e.Level = "INFO"
-	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO event (time, level, service, event, state, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		t, e.Level, null(e.Service), e.Event, null(string(e.State)), null(e.Detail))
 	if err != nil {
 		return 0, err
 	}
-	return res.LastInsertId() // seq is the rowid
-
+	return seq, nil
 }
 
 // Events returns the events with a sequence number above afterSeq, in

@@ -138,8 +138,8 @@ func (db *DB) SetState(ctx context.Context, svc string, state State, detail stri
 		if state == StateFailed {
 			level = "ERROR"
 		}
-		_, err := appendEvent(ctx, tx, Event{Level: level, Service: svc, Event: "state", State: state, Detail: detail}, now)
-		return err
+		tx.journal(Event{Level: level, Service: svc, Event: "state", State: state, Detail: detail}, now, nil)
+		return nil
 	})
 }
 
@@ -158,8 +158,8 @@ func (db *DB) SetRunning(ctx context.Context, svc, hostname, detail string) erro
 		} else if n == 0 {
 			return ErrNoService
 		}
-		_, err = appendEvent(ctx, tx, Event{Service: svc, Event: "state", State: StateRunning, Detail: detail}, now)
-		return err
+		tx.journal(Event{Service: svc, Event: "state", State: StateRunning, Detail: detail}, now, nil)
+		return nil
 	})
 }
 

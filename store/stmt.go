@@ -7,8 +7,9 @@ import (
 )
 
 // maxStmts bounds the statement cache; every query is a constant of this
-// package (a handful of column names at most), so it is never reached.
-const maxStmts = 64
+// package (a handful of column names, eight sizes of the journal's
+// INSERT), so it is never reached.
+const maxStmts = 96
 
 // stmtCache keeps the writing statements prepared once per DB: parsing
 // SQL costs more than running these small statements. A query is prepared
@@ -62,6 +63,18 @@ type txn struct {
 	missed map[string]bool
 	ids    *serviceIDs      // service ids of committed transactions
 	seen   map[string]int64 // service ids read in this one (kept once it commits)
+
+	lastSeq int64 // the journal's last sequence number, once seqRead
+	seqRead bool
+	scratch
+}
+
+// scratch holds the buffers of a transaction, handed from one to the next
+// by the DB (only one leader commits at a time): a batch of thousands of
+// writes would otherwise grow them anew each time.
+type scratch struct {
+	events []pendingEvent // journal rows queued, not yet inserted (journal)
+	args   []any          // arguments of a multi-row statement
 }
 
 func (t *txn) stmt(ctx context.Context, q string) *sql.Stmt {

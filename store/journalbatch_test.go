@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// journalWrite is a write that journals one row with detail d, its seq
+// into *seq, and then fails with fail (if not nil).
+func journalWrite(d string, seq *int64, fail error) *pendingWrite {
+	return &pendingWrite{ctx: context.Background(), what: d, wake: make(chan bool, 1),
+		fn: func(_ context.Context, tx *txn, now string) error {
+			tx.journal(Event{Event: "tick", Detail: d}, now, seq)
+			return fail
+		}}
+}
+
+// TestJournalBatch commits batches of writes that journal one row each,
+// some failing (the write itself, or the insert of its row): the others'
+// rows are in the journal, numbered in the batch's order after every
+// number given before, with the numbers their writes were told; a failed
+// write leaves no row.
+func TestJournalBatch(t *testing.T) {
+	errWrite := errors.New("write failed")
+	tests := []struct {
+		name    string
+		details []string
+		fail    map[string]bool // writes that fail after journaling
+		boom    bool            // rows with detail "boom" cannot be inserted
+		want    []string        // details in the journal, in order
+	}{
+		{name: "all succeed", details: []string{"a", "b", "c", "d", "e"}, want: []string{"a", "b", "c", "d", "e"}},
+		{name: "a write fails", details: []string{"a", "b", "c"}, fail: map[string]bool{"b": true}, want: []string{"a", "c"}},
+		{name: "a row fails", details: []string{"a", "boom", "c"}, boom: true, want: []string{"a", "c"}},
+		{name: "200 rows", details: numbered(200), want: numbered(200)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			db, _ := newRun(t)
+			// Two rows before: one left, one deleted (its number is never
+			// given again, as with AUTOINCREMENT).
+			for _, d := range []string{"first", "gone"} {
+				if _, err := db.AppendEvent(ctx, Event{Event: "tick", Detail: d}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.sql.ExecContext(ctx, `DELETE FROM event WHERE detail = 'gone'`); err != nil {
+				t.Fatal(err)
+			}
+			if tt.boom {
+				// The writing DB has one connection: the trigger is on it.
+				if _, err := db.sql.ExecContext(ctx, `CREATE TEMP TRIGGER boom BEFORE INSERT ON event
+					WHEN NEW.detail = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			seqs := make([]int64, len(tt.details))
+			var batch []*pendingWrite
+			for i, d := range tt.details {
+				var fail error
+				if tt.fail[d] {
+					fail = errWrite
+				}
+				batch = append(batch, journalWrite(d, &seqs[i], fail))
+			}
+			db.commitBatch(batch)
+
+			told := map[string]int64{}
+			for i, w := range batch {
+				d := tt.details[i]
+				switch {
+				case tt.fail[d]:
+					if !errors.Is(w.err, errWrite) {
+						t.Errorf("write %s: err = %v, want %v", d, w.err, errWrite)
+					}
+				case d == "boom":
+					if w.err == nil || !strings.Contains(w.err.Error(), "boom refused") {
+						t.Errorf("write %s: err = %v, want the trigger's", d, w.err)
+					}
+				case w.err != nil:
+					t.Errorf("write %s: %v", d, w.err)
+				default:
+					told[d] = seqs[i]
+				}
+			}
+			es, err := db.Events(ctx, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			gotSeq := map[string]int64{}
+			for _, e := range es {
+				got = append(got, e.Detail)
+				gotSeq[e.Detail] = e.Seq
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("journal after the first row (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(gotSeq, told); diff != "" {
+				t.Errorf("sequence numbers (-journal +told):\n%s", diff)
+			}
+			for i, e := range es {
+				if want := int64(3 + i); e.Seq != want {
+					t.Errorf("row %q: seq %d, want %d", e.Detail, e.Seq, want)
+				}
+			}
+		})
+	}
+}
+
+func numbered(n int) []string {
+	s := make([]string, n)
+	for i := range s {
+		s[i] = fmt.Sprintf("e%03d", i)
+	}
+	return s
+}
