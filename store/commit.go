@@ -132,7 +132,7 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 	tx := &txn{tx: sqlTx, cache: &db.stmts, bound: map[string]*sql.Stmt{}, missed: missed,
 		ids: &db.ids, seen: map[string]int64{}, scratch: db.scratch}
 	defer func() {
-		tx.dropEvents(0) // a transaction that failed leaves its rows queued
+		tx.drop(0) // a transaction that failed leaves its writes queued
 		db.scratch = tx.scratch
 	}()
 	ok := 0
@@ -149,15 +149,15 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 		if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
 			return false, err
 		}
-		// With savepoints each write inserts its own journal rows, so
+		// With savepoints each write writes what it queued itself, so
 		// that a row that cannot be written fails its write alone.
 		queued := len(tx.events)
 		err := w.fn(wctx, tx, now)
 		if err == nil {
-			err = tx.flushEvents(ctx)
+			err = tx.flush(ctx, now)
 		}
 		if err != nil {
-			tx.dropEvents(queued)
+			tx.drop(queued)
 			w.err = fmt.Errorf("%s: %w", w.what, err)
 			failed = true
 			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO w`); rerr != nil {
@@ -174,9 +174,10 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 		return failed, nil
 	}
 	if !savepoints {
-		// The batch's journal rows, together. Which write's row failed
-		// is unknown: the batch runs again with savepoints.
-		if err := tx.flushEvents(ctx); err != nil {
+		// The batch's service changes and journal rows, together. Which
+		// write's row failed is unknown: the batch runs again with
+		// savepoints.
+		if err := tx.flush(ctx, now); err != nil {
 			return true, nil
 		}
 	}
@@ -186,6 +187,6 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 	if err := sqlTx.Commit(); err != nil {
 		return failed, err
 	}
-	db.ids.keep(tx.seen)
+	db.ids.keep(tx.seen, tx.seenAll)
 	return failed, nil
 }

@@ -37,11 +37,8 @@ func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, 
 		}
 		row = HistoryRow{ID: id, Service: svc, Attempt: attempt, ClientToken: token, Driver: driver,
 			Requested: parseStamp(sql.NullString{String: now, Valid: true}), State: HistoryIntent}
-		_, err = tx.ExecContext(ctx, `UPDATE service SET state = ?, attempt = ?, updated_at = ? WHERE id = ?`,
-			string(StateLaunching), attempt, now, sid)
-		if err != nil {
-			return err
-		}
+		tx.patch(sid, colState, string(StateLaunching))
+		tx.patch(sid, colAttempt, attempt)
 		tx.journal(Event{Service: svc, Event: "launch", State: StateLaunching,
 			Detail: fmt.Sprintf("attempt %d, driver %s, client token %s", attempt, driver, token)}, now, nil)
 		return nil
@@ -77,11 +74,12 @@ func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string,
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE service SET instance_id = ?, driver = ?, handle = ?, attempt = ?, state = ?, host_key = NULL, updated_at = ? WHERE id = ?`,
-			instanceID, null(h.Driver), nullBytes(handle), h.Attempt, string(StateLaunched), now, sid)
-		if err != nil {
-			return err
-		}
+		tx.patch(sid, colInstanceID, instanceID)
+		tx.patch(sid, colDriver, null(h.Driver))
+		tx.patch(sid, colHandle, nullBytes(handle))
+		tx.patch(sid, colAttempt, h.Attempt)
+		tx.patch(sid, colState, string(StateLaunched))
+		tx.patch(sid, colHostKey, nil)
 		tx.journal(Event{Service: h.Service, Event: "launched", State: StateLaunched,
 			Detail: "instance " + instanceID}, now, nil)
 		h.InstanceID, h.Handle, h.State = instanceID, nil, HistoryLaunched

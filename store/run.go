@@ -14,12 +14,24 @@ var ErrNoService = errors.New("no such service")
 // serviceID returns the row id of the service named name, or ErrNoService
 // (callers name the service in their error prefix). A service row is never
 // deleted and its id never changes, so ids read in a committed transaction
-// are kept (serviceIDs) and the launch of each service does not look its
-// id up again.
+// are kept (serviceIDs): the first look-up of a DB reads every service's
+// id at once, and the writes of each service do not look its id up again.
 func serviceID(ctx context.Context, tx *txn, name string) (int64, error) {
 	if id, ok := tx.ids.get(name); ok {
 		return id, nil
 	}
+	if id, ok := tx.seen[name]; ok {
+		return id, nil
+	}
+	if !tx.ids.complete() && !tx.seenAll {
+		if err := allServiceIDs(ctx, tx); err != nil {
+			return 0, err
+		}
+		if id, ok := tx.seen[name]; ok {
+			return id, nil
+		}
+	}
+	// A service recorded since, or none.
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM service WHERE name = ?`, name).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -31,10 +43,34 @@ func serviceID(ctx context.Context, tx *txn, name string) (int64, error) {
 	return id, err
 }
 
+// allServiceIDs reads the id of every service into tx.seen: one statement
+// instead of one per service.
+func allServiceIDs(ctx context.Context, tx *txn) error {
+	rows, err := tx.QueryContext(ctx, `SELECT name, id FROM service`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var id int64
+		if err := rows.Scan(&name, &id); err != nil {
+			return err
+		}
+		tx.seen[name] = id
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	tx.seenAll = true
+	return nil
+}
+
 // serviceIDs are the ids of services read by committed transactions.
 type serviceIDs struct {
-	mu sync.RWMutex
-	m  map[string]int64
+	mu  sync.RWMutex
+	m   map[string]int64
+	all bool // every service recorded when they were read is in m
 }
 
 func (c *serviceIDs) get(name string) (int64, bool) {
@@ -44,9 +80,17 @@ func (c *serviceIDs) get(name string) (int64, bool) {
 	return id, ok
 }
 
+// complete reports whether the ids of every service were read once.
+func (c *serviceIDs) complete() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.all
+}
+
 // keep adds the ids a transaction read, once it has committed: a row
-// inserted by a transaction that rolled back must not be remembered.
-func (c *serviceIDs) keep(seen map[string]int64) {
+// inserted by a transaction that rolled back must not be remembered. all
+// says that they were every service's.
+func (c *serviceIDs) keep(seen map[string]int64, all bool) {
 	if len(seen) == 0 {
 		return
 	}
@@ -58,6 +102,7 @@ func (c *serviceIDs) keep(seen map[string]int64) {
 	for k, v := range seen {
 		c.m[k] = v
 	}
+	c.all = c.all || all
 }
 
 // Run returns the run row.

@@ -131,7 +131,7 @@ func (db *DB) SetState(ctx context.Context, svc string, state State, detail stri
 		return fmt.Errorf("service %q: %w", svc, err)
 	}
 	return db.write(ctx, fmt.Sprintf("service %q: set state %s", svc, state), func(ctx context.Context, tx *txn, now string) error {
-		if err := setColumn(ctx, tx, now, svc, "state", string(state)); err != nil {
+		if err := setColumn(ctx, tx, svc, "state", string(state)); err != nil {
 			return err
 		}
 		level := "INFO"
@@ -148,16 +148,12 @@ func (db *DB) SetState(ctx context.Context, svc string, state State, detail stri
 // SetState in one write.
 func (db *DB) SetRunning(ctx context.Context, svc, hostname, detail string) error {
 	return db.write(ctx, fmt.Sprintf("service %q: set running", svc), func(ctx context.Context, tx *txn, now string) error {
-		res, err := tx.ExecContext(ctx, `UPDATE service SET hostname = ?, state = ?, updated_at = ? WHERE name = ?`,
-			null(hostname), string(StateRunning), now, svc)
+		sid, err := serviceID(ctx, tx, svc)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrNoService
-		}
+		tx.patch(sid, colHostname, null(hostname))
+		tx.patch(sid, colState, string(StateRunning))
 		tx.journal(Event{Service: svc, Event: "state", State: StateRunning, Detail: detail}, now, nil)
 		return nil
 	})
@@ -195,24 +191,23 @@ func (db *DB) SetHostKey(ctx context.Context, svc, key string) error {
 }
 
 func (db *DB) setColumn(ctx context.Context, svc, column string, v any) error {
-	return db.write(ctx, fmt.Sprintf("service %q: set %s", svc, column), func(ctx context.Context, tx *txn, now string) error {
-		return setColumn(ctx, tx, now, svc, column, v)
+	return db.write(ctx, fmt.Sprintf("service %q: set %s", svc, column), func(ctx context.Context, tx *txn, _ string) error {
+		return setColumn(ctx, tx, svc, column, v)
 	})
 }
 
-// setColumn updates one runtime column of a service. column is always a
-// constant of this package, never user input.
-func setColumn(ctx context.Context, tx *txn, now, svc, column string, v any) error {
-	res, err := tx.ExecContext(ctx, `UPDATE service SET `+column+` = ?, updated_at = ? WHERE name = ?`, v, now, svc)
+// setColumn updates one runtime column of a service (written when the
+// transaction flushes, see txn.patch). name is always a constant of this
+// package, never user input.
+func setColumn(ctx context.Context, tx *txn, svc, name string, v any) error {
+	col, err := column(name)
 	if err != nil {
 		return err
 	}
-	n, err := res.RowsAffected()
+	sid, err := serviceID(ctx, tx, svc)
 	if err != nil {
 		return err
 	}
-	if n == 0 {
-		return ErrNoService
-	}
+	tx.patch(sid, col, v)
 	return nil
 }

@@ -63,6 +63,8 @@ type txn struct {
 	missed map[string]bool
 	ids    *serviceIDs      // service ids of committed transactions
 	seen   map[string]int64 // service ids read in this one (kept once it commits)
+	// seenAll: seen holds every service's id (allServiceIDs)
+	seenAll bool
 
 	lastSeq int64 // the journal's last sequence number, once seqRead
 	seqRead bool
@@ -73,8 +75,27 @@ type txn struct {
 // by the DB (only one leader commits at a time): a batch of thousands of
 // writes would otherwise grow them anew each time.
 type scratch struct {
-	events []pendingEvent // journal rows queued, not yet inserted (journal)
-	args   []any          // arguments of a multi-row statement
+	events   []pendingEvent // journal rows queued, not yet inserted (journal)
+	patches  []servicePatch // service rows changed, not yet written (patch)
+	patchIdx map[int64]int  // index in patches by service id
+	args     []any          // arguments of a multi-row statement
+}
+
+// flush writes what the transaction's writes queued: the service rows
+// they changed, then their journal rows.
+func (t *txn) flush(ctx context.Context, now string) error {
+	if err := t.flushPatches(ctx, now); err != nil {
+		return err
+	}
+	return t.flushEvents(ctx)
+}
+
+// drop forgets what the transaction's writes queued since it held n
+// journal rows and no service change (a write that failed, with
+// savepoints; or, with n = 0, a transaction that failed).
+func (t *txn) drop(n int) {
+	t.dropPatches()
+	t.dropEvents(n)
 }
 
 func (t *txn) stmt(ctx context.Context, q string) *sql.Stmt {
