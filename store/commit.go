@@ -137,9 +137,9 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 	}
 	defer sqlTx.Rollback()
 	tx := &txn{tx: sqlTx, cache: &db.stmts, bound: map[string]*sql.Stmt{}, missed: missed,
-		ids: &db.ids, seen: map[string]int64{}, scratch: db.scratch}
+		ids: &db.ids, seen: map[string]int64{}, scratch: db.scratch, intents: &db.intents}
 	defer func() {
-		tx.drop(0) // a transaction that failed leaves its writes queued
+		tx.drop(intentMark{}) // a transaction that failed leaves its writes queued
 		db.scratch = tx.scratch
 	}()
 	ok := 0
@@ -158,7 +158,7 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 		}
 		// With savepoints each write writes what it queued itself, so
 		// that a row that cannot be written fails its write alone.
-		queued := len(tx.events)
+		queued := tx.mark()
 		err := w.fn(wctx, tx, now)
 		if err == nil {
 			err = tx.flush(ctx, now)
@@ -195,5 +195,6 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 		return failed, err
 	}
 	db.ids.keep(tx.seen, tx.seenAll)
+	db.intents.apply(tx.intentsAdded, tx.intentsDone)
 	return failed, nil
 }

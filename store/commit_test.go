@@ -158,29 +158,53 @@ func TestLaunchDoneClearsHostKey(t *testing.T) {
 	}
 }
 
-// TestLaunchDoneReturnsRecord: LaunchDone completes the row it read before
-// its update instead of reading it again; what it returns is what the
-// record holds, with and without a handle.
+// TestLaunchDoneReturnsRecord: LaunchDone completes the intent's row as
+// LaunchIntent wrote it (or as it read it, for an intent it did not
+// record) instead of reading it again; what it returns is what the record
+// holds, with and without a handle, for an intent recorded by this DB, by
+// an earlier one (a resumed boot), and after LaunchFailed.
 func TestLaunchDoneReturnsRecord(t *testing.T) {
-	db, _ := newRun(t)
-	twoLevels(t, db)
-	ctx := context.Background()
-	for i, handle := range [][]byte{nil, {0, 1, 2}} {
-		in, err := db.LaunchIntent(ctx, "web", i+1, fmt.Sprintf("tok-%d", i+1), "fake")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := db.LaunchDone(ctx, in.ID, fmt.Sprintf("i-%d", i+1), handle)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs, err := db.InstanceHistory(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(hs[len(hs)-1], got); diff != "" {
-			t.Errorf("handle %v: LaunchDone returned (-record +returned):\n%s", handle, diff)
-		}
+	for _, tt := range []struct {
+		name   string
+		reopen bool // LaunchDone by a new DB
+		failed bool // LaunchFailed first
+	}{{name: "this db"}, {name: "reopened", reopen: true}, {name: "after failed", failed: true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			db, dir := newRun(t)
+			twoLevels(t, db)
+			ctx := context.Background()
+			for i, handle := range [][]byte{nil, {0, 1, 2}} {
+				in, err := db.LaunchIntent(ctx, "web", i+1, fmt.Sprintf("tok-%d", i+1), "fake")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.reopen {
+					if err := db.Close(); err != nil {
+						t.Fatal(err)
+					}
+					if db, err = Open(ctx, dir, "r1"); err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { db.Close() })
+				}
+				if tt.failed {
+					if _, err := db.LaunchFailed(ctx, in.ID, "capacity"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				got, err := db.LaunchDone(ctx, in.ID, fmt.Sprintf("i-%d", i+1), handle)
+				if err != nil {
+					t.Fatal(err)
+				}
+				hs, err := db.InstanceHistory(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(hs[len(hs)-1], got); diff != "" {
+					t.Errorf("handle %v: LaunchDone returned (-record +returned):\n%s", handle, diff)
+				}
+			}
+		})
 	}
 }
 

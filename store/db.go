@@ -39,6 +39,7 @@ type DB struct {
 	commit   committer
 	stmts    stmtCache
 	ids      serviceIDs
+	intents  intentRows
 	scratch  scratch // the committing leader's buffers (commitWrites)
 }
 

@@ -37,6 +37,7 @@ func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, 
 		}
 		row = HistoryRow{ID: id, Service: svc, Attempt: attempt, ClientToken: token, Driver: driver,
 			Requested: parseStamp(sql.NullString{String: now, Valid: true}), State: HistoryIntent}
+		tx.intentsAdded = append(tx.intentsAdded, row)
 		tx.patch(sid, colState, string(StateLaunching))
 		tx.patch(sid, colAttempt, attempt)
 		tx.journal(Event{Service: svc, Event: "launch", State: StateLaunching,
@@ -59,11 +60,14 @@ func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, 
 func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string, handle []byte) (HistoryRow, error) {
 	var row HistoryRow
 	err := db.write(ctx, fmt.Sprintf("launch %d done", intentID), func(ctx context.Context, tx *txn, now string) error {
-		// The row read before the update, completed here as the update
-		// writes it: one query per launch instead of two.
-		h, err := historyRow(ctx, tx, intentID)
-		if err != nil {
-			return err
+		// The row as LaunchIntent wrote it (intentRows), else read
+		// before the update, completed here as the update writes it.
+		h, ok := tx.intents.get(intentID)
+		if !ok {
+			var err error
+			if h, err = historyRow(ctx, tx, intentID); err != nil {
+				return err
+			}
 		}
 		sid, err := serviceID(ctx, tx, h.Service)
 		if err != nil {
@@ -88,6 +92,7 @@ func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string,
 		}
 		h.Launched = parseStamp(sql.NullString{String: now, Valid: true})
 		row = h
+		tx.intentsDone = append(tx.intentsDone, intentID)
 		return nil
 	})
 	if err != nil {
@@ -111,6 +116,9 @@ func (db *DB) LaunchFailed(ctx context.Context, intentID int64, detail string) (
 			return err
 		}
 		row, err = historyRow(ctx, tx, intentID)
+		if err == nil {
+			tx.intentsDone = append(tx.intentsDone, intentID)
+		}
 		return err
 	})
 	if err != nil {

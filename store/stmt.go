@@ -69,6 +69,10 @@ type txn struct {
 	lastSeq int64 // the journal's last sequence number, once seqRead
 	seqRead bool
 	scratch
+
+	intents      *intentRows  // intents of committed transactions
+	intentsAdded []HistoryRow // intents recorded by this one
+	intentsDone  []int64      // intents it completed
 }
 
 // scratch holds the buffers of a transaction, handed from one to the next
@@ -90,12 +94,19 @@ func (t *txn) flush(ctx context.Context, now string) error {
 	return t.flushEvents(ctx)
 }
 
-// drop forgets what the transaction's writes queued since it held n
-// journal rows and no service change (a write that failed, with
-// savepoints; or, with n = 0, a transaction that failed).
-func (t *txn) drop(n int) {
+// mark returns what the transaction holds queued now.
+func (t *txn) mark() intentMark {
+	return intentMark{events: len(t.events), added: len(t.intentsAdded), done: len(t.intentsDone)}
+}
+
+// drop forgets what the transaction's writes queued since mark m, when
+// no service change was pending (a write that failed, with savepoints;
+// or, with the zero mark, a transaction that failed).
+func (t *txn) drop(m intentMark) {
 	t.dropPatches()
-	t.dropEvents(n)
+	t.dropEvents(m.events)
+	t.intentsAdded = t.intentsAdded[:m.added]
+	t.intentsDone = t.intentsDone[:m.done]
 }
 
 func (t *txn) stmt(ctx context.Context, q string) *sql.Stmt {
