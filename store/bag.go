@@ -6,13 +6,15 @@ import (
 	"fmt"
 )
 
-// bagWriter writes the deps rows of services' attribute bags.
+// bagWriter writes the deps rows of services' attribute bags, several to
+// a statement (flush writes the last ones).
 type bagWriter struct {
-	bootout, clear, insert *sql.Stmt
+	bootout, clear *sql.Stmt
+	rows           *rowWriter
 }
 
 func newBagWriter(ctx context.Context, tx *txn) (*bagWriter, error) {
-	w := &bagWriter{}
+	w := &bagWriter{rows: newRowWriter(tx, "deps", "attrbag", "service_id", "seq", "key", "value", "origin")}
 	var err error
 	if w.bootout, err = tx.PrepareContext(ctx, `SELECT key, value FROM attrbag WHERE service_id = ? AND origin = 'bootout' ORDER BY seq`); err != nil {
 		return nil, err
@@ -21,24 +23,21 @@ func newBagWriter(ctx context.Context, tx *txn) (*bagWriter, error) {
 		w.close()
 		return nil, err
 	}
-	if w.insert, err = tx.PrepareContext(ctx, `INSERT INTO attrbag (service_id, seq, key, value, origin) VALUES (?, ?, ?, ?, ?)`); err != nil {
-		w.close()
-		return nil, err
-	}
 	return w, nil
 }
 
-// put makes deps the deps rows of service id's bag. For an existing
-// service the bootout rows are kept, renumbered after the deps rows.
-func (w *bagWriter) put(ctx context.Context, id int64, existing bool, deps []Attr) error {
+// put makes deps the deps rows of the bag of service svc, row id. For an
+// existing service the bootout rows are kept, renumbered after the deps
+// rows.
+func (w *bagWriter) put(ctx context.Context, svc string, id int64, existing bool, deps []Attr) error {
 	var kept []Attr
 	if existing {
 		var err error
 		if kept, err = w.bootoutRows(ctx, id); err != nil {
-			return err
+			return fmt.Errorf("service %q: deps: %w", svc, err)
 		}
 		if _, err := w.clear.ExecContext(ctx, id); err != nil {
-			return err
+			return fmt.Errorf("service %q: deps: %w", svc, err)
 		}
 	}
 	seq := int64(0)
@@ -48,8 +47,8 @@ func (w *bagWriter) put(ctx context.Context, id int64, existing bool, deps []Att
 	}{{deps, OriginDeps}, {kept, OriginBootout}} {
 		for _, a := range rows.as {
 			seq++
-			if _, err := w.insert.ExecContext(ctx, id, seq, a.Key, a.Value, string(rows.origin)); err != nil {
-				return fmt.Errorf("attr %q: %w", a.Key, err)
+			if err := w.rows.add(ctx, svc, id, seq, a.Key, a.Value, string(rows.origin)); err != nil {
+				return err // it names the services of the rows
 			}
 		}
 	}
@@ -73,10 +72,14 @@ func (w *bagWriter) bootoutRows(ctx context.Context, id int64) ([]Attr, error) {
 	return out, rs.Err()
 }
 
+// flush writes the pending rows.
+func (w *bagWriter) flush(ctx context.Context) error { return w.rows.flush(ctx) }
+
 func (w *bagWriter) close() {
-	for _, st := range []*sql.Stmt{w.bootout, w.clear, w.insert} {
+	for _, st := range []*sql.Stmt{w.bootout, w.clear} {
 		if st != nil {
 			st.Close()
 		}
 	}
+	w.rows.close()
 }

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"strings"
 )
 
 // PutLevels records levels in one transaction. A level is matched by its
@@ -58,42 +56,37 @@ func putLevels(ctx context.Context, tx *txn, ls []Level) error {
 	return nil
 }
 
-// settingRows is how many service_setting rows one INSERT writes (4
-// parameters each, far below SQLite's limit of 32766).
-const settingRows = 128
-
 func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 	levels, err := levelIDs(ctx, tx)
 	if err != nil {
 		return err
 	}
-	existing, err := serviceNames(ctx, tx)
+	existing, err := serviceIDsByName(ctx, tx)
 	if err != nil {
 		return err
 	}
-	upsert, err := tx.PrepareContext(ctx, `INSERT INTO service (name, level_id, position, state, created_at, updated_at)
-		VALUES (?, ?, ?, 'new', ?, ?)
-		ON CONFLICT (name) DO UPDATE SET level_id = excluded.level_id, position = excluded.position, updated_at = excluded.updated_at
-		RETURNING id`)
+	next, err := nextServiceID(ctx, tx)
 	if err != nil {
 		return err
 	}
-	defer upsert.Close()
+	update, err := tx.PrepareContext(ctx, `UPDATE service SET level_id = ?, position = ?, updated_at = ? WHERE id = ?`)
+	if err != nil {
+		return err
+	}
+	defer update.Close()
 	clearSettings, err := tx.PrepareContext(ctx, `DELETE FROM service_setting WHERE service_id = ?`)
 	if err != nil {
 		return err
 	}
 	defer clearSettings.Close()
-	rows := &settingWriter{tx: tx}
-	defer rows.close()
-	bag, err := newBagWriter(ctx, tx)
-	if err != nil {
-		return err
-	}
-	defer bag.close()
 
+	// The service rows first, new ones several to a statement with the
+	// next ids of the table: their settings and deps rows refer to them.
+	rows := newRowWriter(tx, "row", "service", "id", "name", "level_id", "position", "state", "created_at", "updated_at")
+	defer rows.close()
+	ids := make([]int64, len(ss))
 	seen := make(map[string]bool, len(ss))
-	for _, s := range ss {
+	for i, s := range ss {
 		if seen[s.Name] {
 			return fmt.Errorf("service %q: given twice", s.Name)
 		}
@@ -105,116 +98,83 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 		if !ok {
 			return fmt.Errorf("service %q: level %d is not recorded", s.Name, s.Level)
 		}
-		var id int64
-		if err := upsert.QueryRowContext(ctx, s.Name, lid, s.Position, now, now).Scan(&id); err != nil {
+		id, ok := existing[s.Name]
+		if !ok { // a new service, in state new
+			id, next = next, next+1
+			if err := rows.add(ctx, s.Name, id, s.Name, lid, s.Position, string(StateNew), now, now); err != nil {
+				return err
+			}
+			ids[i] = id
+			continue
+		}
+		// A reload: the row gets its level and position, its settings
+		// are replaced.
+		if _, err := update.ExecContext(ctx, lid, s.Position, now, id); err != nil {
 			return fmt.Errorf("service %q: %w", s.Name, err)
 		}
-		if existing[s.Name] { // a reload: its settings are replaced
-			if _, err := clearSettings.ExecContext(ctx, id); err != nil {
-				return fmt.Errorf("service %q: %w", s.Name, err)
-			}
+		if _, err := clearSettings.ExecContext(ctx, id); err != nil {
+			return fmt.Errorf("service %q: %w", s.Name, err)
 		}
-		if err := bag.put(ctx, id, existing[s.Name], s.Deps); err != nil {
-			return fmt.Errorf("service %q: deps: %w", s.Name, err)
+		ids[i] = id
+	}
+	if err := rows.flush(ctx); err != nil {
+		return err
+	}
+
+	settings := newRowWriter(tx, "settings", "service_setting", "service_id", "key", "value", "source")
+	defer settings.close()
+	bag, err := newBagWriter(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer bag.close()
+	for i, s := range ss {
+		_, old := existing[s.Name]
+		if err := bag.put(ctx, s.Name, ids[i], old, s.Deps); err != nil {
+			return err
 		}
 		for _, st := range s.Settings {
 			var val any = st.Value
 			if st.Redacted {
 				val = nil // a secret: never stored
 			}
-			if err := rows.add(ctx, s.Name, id, st.Key, val, st.Source); err != nil {
+			if err := settings.add(ctx, s.Name, ids[i], st.Key, val, st.Source); err != nil {
 				return err
 			}
 		}
 	}
-	return rows.flush(ctx)
+	if err := bag.flush(ctx); err != nil {
+		return err
+	}
+	return settings.flush(ctx)
 }
 
-// settingWriter inserts service_setting rows settingRows at a time: one
-// statement per row costs more than the row.
-type settingWriter struct {
-	tx       *txn
-	full     *sql.Stmt // settingRows rows
-	args     []any
-	services []string // of the pending rows, for errors
-}
-
-func (w *settingWriter) add(ctx context.Context, svc string, id int64, key string, val any, source string) error {
-	w.args = append(w.args, id, key, val, source)
-	w.services = append(w.services, svc)
-	if len(w.services) < settingRows {
-		return nil
-	}
-	if w.full == nil {
-		var err error
-		if w.full, err = w.tx.PrepareContext(ctx, insertSettings(settingRows)); err != nil {
-			return err
-		}
-	}
-	return w.exec(ctx, w.full)
-}
-
-// flush writes the pending rows.
-func (w *settingWriter) flush(ctx context.Context) error {
-	if len(w.services) == 0 {
-		return nil
-	}
-	return w.exec(ctx, nil)
-}
-
-func (w *settingWriter) exec(ctx context.Context, stmt *sql.Stmt) error {
-	var err error
-	if stmt != nil {
-		_, err = stmt.ExecContext(ctx, w.args...)
-	} else {
-		_, err = w.tx.tx.ExecContext(ctx, insertSettings(len(w.services)), w.args...) // not cached: its length varies
-	}
-	if err != nil {
-		first, last := w.services[0], w.services[len(w.services)-1]
-		if first == last {
-			return fmt.Errorf("service %q: settings: %w", first, err)
-		}
-		return fmt.Errorf("services %q to %q: settings: %w", first, last, err)
-	}
-	w.args, w.services = w.args[:0], w.services[:0]
-	return nil
-}
-
-func (w *settingWriter) close() {
-	if w.full != nil {
-		w.full.Close()
-	}
-}
-
-// insertSettings is the INSERT of n service_setting rows.
-func insertSettings(n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO service_setting (service_id, key, value, source) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, ?)")
-	}
-	return b.String()
-}
-
-// serviceNames returns the names of the recorded services.
-func serviceNames(ctx context.Context, tx *txn) (map[string]bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM service`)
+// serviceIDsByName returns the ids of the recorded services by name.
+func serviceIDsByName(ctx context.Context, tx *txn) (map[string]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, id FROM service`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	m := map[string]bool{}
+	m := map[string]int64{}
 	for rows.Next() {
 		var n string
-		if err := rows.Scan(&n); err != nil {
+		var id int64
+		if err := rows.Scan(&n, &id); err != nil {
 			return nil, err
 		}
-		m[n] = true
+		m[n] = id
 	}
 	return m, rows.Err()
+}
+
+// nextServiceID is the id the next new service gets: AUTOINCREMENT's
+// rule, after both the largest row and the largest id ever given.
+func nextServiceID(ctx context.Context, tx *txn) (int64, error) {
+	var last int64
+	err := tx.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'service'), 0),
+		COALESCE((SELECT MAX(id) FROM service), 0))`).Scan(&last)
+	return last + 1, err
 }
 
 func levelIDs(ctx context.Context, tx *txn) (map[int]int64, error) {
