@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 )
 
@@ -46,22 +47,11 @@ func serviceID(ctx context.Context, tx *txn, name string) (int64, error) {
 // allServiceIDs reads the id of every service into tx.seen: one statement
 // instead of one per service.
 func allServiceIDs(ctx context.Context, tx *txn) error {
-	rows, err := tx.QueryContext(ctx, `SELECT name, id FROM service`)
+	ids, err := serviceIDsByName(ctx, tx)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var name string
-		var id int64
-		if err := rows.Scan(&name, &id); err != nil {
-			return err
-		}
-		tx.seen[name] = id
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
+	maps.Copy(tx.seen, ids)
 	tx.seenAll = true
 	return nil
 }

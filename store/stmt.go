@@ -139,8 +139,12 @@ func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 	return t.tx.QueryRowContext(ctx, q, args...)
 }
 
-// QueryContext is sql.Tx.QueryContext (not cached: bulk reads of a write).
+// QueryContext is sql.Tx.QueryContext through the cache: terminate reads
+// back the history rows of every instance it marks.
 func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := t.stmt(ctx, q); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, q, args...)
 }
 
