@@ -170,3 +170,49 @@ func TestTerminateAllFirstFalse(t *testing.T) {
 		t.Errorf("%d live instances after terminate_all said done", n)
 	}
 }
+
+// TestTerminatorSkipsSettledNode: a node the query pass found gone
+// between the terminator's read and its write (TERMINATED, no instance)
+// is not written again: its subscriber gets TERMINATED once.
+func TestTerminatorSkipsSettledNode(t *testing.T) {
+	h := newHarness(t, nil)
+	h.start()
+	ctx := context.Background()
+	sub := newSubscriber(t, "epu-sleeper")
+	_, err := h.client.Provision(ctx, epu.ProvisionRequest{LaunchID: "l1", DeployableType: "sleeper",
+		NodeIDs: []string{"a", "b"}, Subscribers: []epu.Subscriber{sub.sub()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.waitState(epu.Pending, "a", "b")
+	stale, err := h.p.store.Node(ctx, "a") // what the terminator read
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.p.updateNode(ctx, "a", func(r *nodeRec) bool { // what the query pass wrote
+		r.Cloud = cloudGone
+		return r.setState(epu.Terminated, "", h.clock.Now())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.p.terminateOn(ctx, stale.Driver, []nodeRec{stale}); err != nil {
+		t.Fatal(err)
+	}
+	// b's TERMINATED is pushed after anything terminateOn queued for a.
+	if _, err := h.client.TerminateNodes(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("b's TERMINATED pushed", func() bool { return sub.has("b", epu.Terminated) })
+	n := 0
+	for _, s := range sub.states("a") {
+		if s == epu.Terminated {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("a's TERMINATED pushed %d times, want once (pushed: %v)", n, sub.states("a"))
+	}
+	if live := h.liveIDs(); len(live) != 0 {
+		t.Errorf("live instances %v, want none", live)
+	}
+}

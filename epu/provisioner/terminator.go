@@ -121,13 +121,17 @@ func (p *Provisioner) terminateOn(ctx context.Context, name string, ns []nodeRec
 	for i, n := range done {
 		ids[i], found[n.NodeID] = n.NodeID, n.IaaSID
 	}
+	// A node the query pass found gone meanwhile (TERMINATED, no
+	// instance) is not written, pushed or logged again.
 	_, err := p.updateNodes(ctx, ids, func(r *nodeRec) bool {
-		if r.Cloud == cloudIntent && r.IaaSID == "" {
-			r.IaaSID = found[r.NodeID]
+		changed := false
+		if r.Cloud == cloudIntent && r.IaaSID == "" && found[r.NodeID] != "" {
+			r.IaaSID, changed = found[r.NodeID], true
 		}
-		r.Cloud = cloudGone
-		r.setState(epu.Terminated, "", now)
-		return true
+		if r.Cloud != cloudGone {
+			r.Cloud, changed = cloudGone, true
+		}
+		return r.setState(epu.Terminated, "", now) || changed
 	})
 	return err
 }
