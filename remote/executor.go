@@ -65,7 +65,7 @@ type Cmd struct {
 	TTY *TTY
 
 	// inline marks a script of package remote ("/bin/sh -c SCRIPT NAME
-	// ARGS..."), which a persistent shell runs itself (inShellBody).
+	// ARGS..."), which a persistent shell runs itself (inShellCommand).
 	inline bool
 }
 

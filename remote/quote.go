@@ -40,22 +40,26 @@ func cmdBody(cmd Cmd) string {
 	return cmdPrefix(cmd) + "exec " + QuoteArgv(cmd.Argv)
 }
 
-// inShellBody is cmdBody for the persistent shell's subshell, which is
-// /bin/sh itself: a script of package remote's own (Cmd.inline: argv
-// "/bin/sh -c SCRIPT NAME ARGS...") runs there with its arguments set
-// instead of in a new /bin/sh, and `true` alone is the shell's builtin,
-// as `ssh host true` ran it; every other program is exec'ed. What the
-// host spares is a program started (an exec of /bin/sh, of true): each
-// costs it milliseconds of CPU, and every host of a fan-out shares the
-// CPUs of its machine when they are virtual.
-func inShellBody(cmd Cmd) string {
+// inShellCommand is what a persistent shell (which is /bin/sh) runs for
+// cmd in itself, without the subshell of a program (a fork on the host,
+// several milliseconds of CPU when many hosts share a machine), for the
+// commands that need none and have no directory or environment of their
+// own: `true` alone (the builtin, as `ssh host true` ran it) and package
+// remote's own scripts (Cmd.inline: argv "/bin/sh -c SCRIPT NAME
+// ARGS..."), run with their arguments set; such a script must leave the
+// shell as it found it (see prepareScript). ok is false for every other
+// command, which runs in a subshell (cmdBody).
+func inShellCommand(cmd Cmd) (body string, ok bool) {
+	if cmd.Dir != "" || len(cmd.Env) > 0 {
+		return "", false
+	}
 	switch {
 	case cmd.inline && len(cmd.Argv) >= 4 && cmd.Argv[0] == "/bin/sh" && cmd.Argv[1] == "-c":
-		return cmdPrefix(cmd) + "set -- " + QuoteArgv(cmd.Argv[4:]) + " && {\n" + cmd.Argv[2] + "\n}"
+		return "{ set -- " + QuoteArgv(cmd.Argv[4:]) + "\n" + cmd.Argv[2] + "\n}", true
 	case len(cmd.Argv) == 1 && cmd.Argv[0] == "true":
-		return cmdPrefix(cmd) + "true"
+		return "true", true
 	}
-	return cmdBody(cmd)
+	return "", false
 }
 
 // cmdPrefix unsets SSH_AUTH_SOCK, changes directory and exports the

@@ -216,13 +216,19 @@ func (sh *shell) exchange(script, mark string, outW, errW io.Writer) (string, er
 }
 
 // commandScript is what the shell runs for cmd: the program in a subshell
-// with stdin from /dev/null (it can never read the protocol), then its
+// (or, for `true` and package remote's own scripts, in the shell itself:
+// inShellCommand) with stdin from /dev/null (it can never read the
+// protocol), then its
 // exit status after mark on stdout and mark alone on stderr. The markers
 // carry no newline of their own before them: output ending without one is
 // cut at the marker.
 func commandScript(cmd Cmd, mark string) string {
 	m := Quote(mark)
-	return "(" + inShellBody(cmd) + ") </dev/null; printf '%s%d\\n' " + m + " \"$?\"; printf '%s\\n' " + m + " >&2\n"
+	body, ok := inShellCommand(cmd)
+	if !ok {
+		body = "(" + cmdBody(cmd) + ")"
+	}
+	return body + " </dev/null; printf '%s%d\\n' " + m + " \"$?\"; printf '%s\\n' " + m + " >&2\n"
 }
 
 // runInShell runs cmd in sh (see SSH.run), killing the shell's process

@@ -3,6 +3,8 @@ package remote_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -45,6 +47,41 @@ func TestCommandsShareOneShell(t *testing.T) {
 	}
 	if got := srv.Execs(); got != 1 || before != 1 {
 		t.Errorf("exec sessions = %d (%d after Prepare), want 1 for every command", got, before)
+	}
+}
+
+// TestRefusedPrepareKeepsTheShell: Prepare's script runs in the
+// persistent shell itself; a refusal, a success and `true` leave it
+// serving the next commands with its directory and umask as they were.
+func TestRefusedPrepareKeepsTheShell(t *testing.T) {
+	srv, ex := inprocExec(t)
+	ctx := testCtx(t)
+	wd := filepath.Join(t.TempDir(), "nimbusready")
+	if err := os.WriteFile(wd, nil, 0o600); err != nil { // not a directory: refused
+		t.Fatal(err)
+	}
+	before, err := ex.Run(ctx, remote.Cmd{Argv: []string{"/bin/sh", "-c", "pwd; umask"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ex.Prepare(ctx, remote.StageDir(wd, "svc")); !errors.Is(err, remote.ErrWorkDir) {
+		t.Fatalf("Prepare = %v, want ErrWorkDir", err)
+	}
+	if err := ex.Prepare(ctx, remote.StageDir(filepath.Join(t.TempDir(), "w"), "svc")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ex.Run(ctx, remote.Cmd{Argv: []string{"true"}}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := ex.Run(ctx, remote.Cmd{Argv: []string{"/bin/sh", "-c", "pwd; umask"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(before.Tail, after.Tail); diff != "" {
+		t.Errorf("directory and umask after Prepare (-before +after):\n%s", diff)
+	}
+	if got := srv.Execs(); got != 1 {
+		t.Errorf("exec sessions = %d, want 1: the shell survives a refused Prepare", got)
 	}
 }
 

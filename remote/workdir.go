@@ -33,35 +33,45 @@ const exitUnsafe = 65
 
 // prepareScript is Prepare in a POSIX shell: $1 is the working directory,
 // $2 the stage directory; with $3 = chmod it also sets the stage
-// directory's mode 0700 (else the caller does, over SFTP). A refusal exits
-// exitUnsafe with the reason on stderr. Where both directories exist and
-// are the user's, it runs on the shell's builtins alone (test, printf):
-// every program it would start costs the host a process (see
-// SSH.Prepare); mkdir and chmod run only when something is to be made.
-const prepareScript = `w=$1 s=$2
-umask 077
-refuse() { printf '%s\n' "$*" >&2; exit 65; }
-if [ ! -e "$w" ] && [ ! -L "$w" ]; then
-  p=${w%/*}; [ "$p" = "$w" ] && p=.; [ -n "$p" ] || p=/
-  [ -d "$p" ] || mkdir -p -- "$p" || exit 1
-  if mkdir -- "$w" 2>/dev/null; then
-    chmod 1777 -- "$w" || refuse "cannot set mode 1777 on the working directory $w"
+// directory's mode 0700 (else the caller does, over SFTP). A refusal
+// returns exitUnsafe with the reason on stderr. It defines and calls a
+// function, so that a persistent shell can run it itself, without a
+// subshell (see inShellCommand): it never exits or changes the shell's
+// directory, umask or options, and leaves only its two functions and its
+// cloudinitd_* variables behind. Where both directories exist and are the
+// user's it runs on the shell's builtins alone (test, printf): every
+// process it would start, even a subshell, costs the host a fork (see
+// SSH.Prepare). mkdir and chmod run only when something is to be made.
+const prepareScript = `cloudinitd_refuse() { printf '%s\n' "$*" >&2; return 65; }
+cloudinitd_prepare() {
+  cloudinitd_w=$1 cloudinitd_s=$2
+  if [ ! -e "$cloudinitd_w" ] && [ ! -L "$cloudinitd_w" ]; then
+    cloudinitd_p=${cloudinitd_w%/*}
+    [ "$cloudinitd_p" = "$cloudinitd_w" ] && cloudinitd_p=.
+    [ -n "$cloudinitd_p" ] || cloudinitd_p=/
+    [ -d "$cloudinitd_p" ] || (umask 077 && mkdir -p -- "$cloudinitd_p") || return 1
+    if mkdir -m 700 -- "$cloudinitd_w" 2>/dev/null; then
+      chmod 1777 -- "$cloudinitd_w" || { cloudinitd_refuse "cannot set mode 1777 on the working directory $cloudinitd_w"; return; }
+    fi
   fi
-fi
-[ -L "$w" ] && refuse "the working directory $w is a symbolic link"
-[ -d "$w" ] || refuse "the working directory $w is not a directory"
-if [ ! -O "$w" ]; then
-  owner=$(ls -ldn -- "$w" | awk '{print $3}')
-  [ "$owner" = 0 ] || refuse "the working directory $w belongs to another user (uid $owner)"
-  [ -k "$w" ] || [ -z "$(find "$w" -prune -perm -0002)" ] || refuse "the working directory $w is root's and writable by everyone without the sticky bit"
-fi
-[ -e "$s" ] || [ -L "$s" ] || mkdir -- "$s" 2>/dev/null
-[ -L "$s" ] && refuse "the stage directory $s is a symbolic link"
-[ -d "$s" ] || refuse "the stage directory $s is not a directory"
-[ -O "$s" ] || refuse "the stage directory $s belongs to another user (uid $(ls -ldn -- "$s" | awk '{print $3}'))"
-if [ "$3" = chmod ]; then
-  chmod 700 -- "$s" || refuse "cannot set mode 0700 on the stage directory $s"
-fi`
+  [ -L "$cloudinitd_w" ] && { cloudinitd_refuse "the working directory $cloudinitd_w is a symbolic link"; return; }
+  [ -d "$cloudinitd_w" ] || { cloudinitd_refuse "the working directory $cloudinitd_w is not a directory"; return; }
+  if [ ! -O "$cloudinitd_w" ]; then
+    cloudinitd_o=$(ls -ldn -- "$cloudinitd_w" | awk '{print $3}')
+    [ "$cloudinitd_o" = 0 ] || { cloudinitd_refuse "the working directory $cloudinitd_w belongs to another user (uid $cloudinitd_o)"; return; }
+    [ -k "$cloudinitd_w" ] || [ -z "$(find "$cloudinitd_w" -prune -perm -0002)" ] ||
+      { cloudinitd_refuse "the working directory $cloudinitd_w is root's and writable by everyone without the sticky bit"; return; }
+  fi
+  [ -e "$cloudinitd_s" ] || [ -L "$cloudinitd_s" ] || mkdir -m 700 -- "$cloudinitd_s" 2>/dev/null
+  [ -L "$cloudinitd_s" ] && { cloudinitd_refuse "the stage directory $cloudinitd_s is a symbolic link"; return; }
+  [ -d "$cloudinitd_s" ] || { cloudinitd_refuse "the stage directory $cloudinitd_s is not a directory"; return; }
+  [ -O "$cloudinitd_s" ] ||
+    { cloudinitd_refuse "the stage directory $cloudinitd_s belongs to another user (uid $(ls -ldn -- "$cloudinitd_s" | awk '{print $3}'))"; return; }
+  if [ "$3" = chmod ]; then
+    chmod 700 -- "$cloudinitd_s" || { cloudinitd_refuse "cannot set mode 0700 on the stage directory $cloudinitd_s"; return; }
+  fi
+}
+cloudinitd_prepare "$@"`
 
 // prepareShell runs prepareScript through ex (in the persistent shell
 // itself over SSH: Cmd.inline); withChmod has it set the stage
