@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -77,40 +76,6 @@ func Open(ctx context.Context, dir, run string) (*DB, error) {
 		}
 	}
 	return db, nil
-}
-
-// secretBytes is the size of a run's secret (64 hex digits).
-const secretBytes = 32
-
-// giveSecret gives a record made before run secrets existed its own,
-// once, when it is first opened for writing, without a word: from then on
-// it is like any record's.
-func (db *DB) giveSecret(ctx context.Context) error {
-	if _, err := db.sql.ExecContext(ctx, `UPDATE run SET secret = ? WHERE id = 1 AND secret = ''`, randomHex(secretBytes)); err != nil {
-		return fmt.Errorf("open run %s: give the record a secret: %w", db.run, err)
-	}
-	err := db.sql.QueryRowContext(ctx, `SELECT secret FROM run WHERE id = 1`).Scan(&db.secret)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // a Create that died before the run row: nothing to give it to
-	}
-	return err
-}
-
-// giveIncarnation gives a record made before incarnations existed its
-// own, once, when it is first opened for writing: from then on its
-// launches are tagged and its sweeps are scoped like any other record's.
-// Its earlier instances are still its own: their client tokens (the bare
-// name's) are in its instance history.
-func (db *DB) giveIncarnation(ctx context.Context) error {
-	inc := randomHex(4)
-	if _, err := db.sql.ExecContext(ctx, `UPDATE run SET incarnation = ? WHERE id = 1 AND incarnation = ''`, inc); err != nil {
-		return fmt.Errorf("open run %s: give the record an incarnation: %w", db.run, err)
-	}
-	err := db.sql.QueryRowContext(ctx, `SELECT incarnation FROM run WHERE id = 1`).Scan(&db.incarn)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // a Create that died before the run row: nothing to give it to
-	}
-	return err
 }
 
 // OpenReadOnly opens the existing record of run for reading, without the
@@ -323,36 +288,4 @@ func (db *DB) writable() error {
 		return fmt.Errorf("run %s: %w", db.run, ErrReadOnly)
 	}
 	return nil
-}
-
-// timeLayout is how times are stored: UTC, RFC 3339 with nanoseconds, so
-// that text order is time order.
-const timeLayout = "2006-01-02T15:04:05.000000000Z"
-
-func stamp(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-func parseStamp(s sql.NullString) time.Time {
-	if !s.Valid || s.String == "" {
-		return time.Time{}
-	}
-	t, err := time.Parse(timeLayout, s.String)
-	if err != nil {
-		t, _ = time.Parse(time.RFC3339Nano, s.String)
-	}
-	return t
-}
-
-// null maps "" to SQL NULL, so that unset columns read as NULL in sqlite3.
-func null(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func nullBytes(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
 }
