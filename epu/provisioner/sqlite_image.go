@@ -218,3 +218,24 @@ func (img *image) reload(ctx context.Context, db *sql.DB) error {
 	img.maxSeq, img.live, img.byNum, img.disabled = fresh.maxSeq, fresh.live, fresh.byNum, fresh.disabled
 	return nil
 }
+
+// node returns the image's record of node id, taken under the read lock;
+// a record in the image is never changed in place, so the caller copies
+// it after the lock is let go.
+func (img *image) node(id string) (*nodeRec, bool) {
+	img.mu.RLock()
+	defer img.mu.RUnlock()
+	n, ok := img.nodes[id]
+	return n, ok
+}
+
+// launch is node for launch id.
+func (img *image) launch(id string) (*launchRec, bool) {
+	img.mu.RLock()
+	defer img.mu.RUnlock()
+	e, ok := img.launches[id]
+	if !ok {
+		return nil, false
+	}
+	return e.rec, true
+}

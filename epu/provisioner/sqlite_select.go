@@ -15,13 +15,7 @@ func (s *sqliteStore) Launch(ctx context.Context, id string) (launchRec, error) 
 	if err := ctx.Err(); err != nil {
 		return launchRec{}, err
 	}
-	s.img.mu.RLock()
-	e, ok := s.img.launches[id]
-	var l *launchRec
-	if ok {
-		l = e.rec
-	}
-	s.img.mu.RUnlock()
+	l, ok := s.img.launch(id)
 	if !ok {
 		return launchRec{}, fmt.Errorf("launch %q: %w", id, ErrNotFound)
 	}
@@ -78,9 +72,7 @@ func (s *sqliteStore) Node(ctx context.Context, id string) (nodeRec, error) {
 	if err := ctx.Err(); err != nil {
 		return nodeRec{}, err
 	}
-	s.img.mu.RLock()
-	n, ok := s.img.nodes[id]
-	s.img.mu.RUnlock()
+	n, ok := s.img.node(id)
 	if !ok {
 		return nodeRec{}, fmt.Errorf("node %q: %w", id, ErrNotFound)
 	}

@@ -58,13 +58,10 @@ func (t *sqlTx) node(id string) (nodeRec, bool) {
 			return n.clone(), true
 		}
 	}
-	t.img.mu.RLock()
-	n, ok := t.img.nodes[id]
-	t.img.mu.RUnlock()
-	if !ok {
-		return nodeRec{}, false
+	if n, ok := t.img.node(id); ok {
+		return n.clone(), true
 	}
-	return n.clone(), true
+	return nodeRec{}, false
 }
 
 func (t *sqlTx) launch(id string) (launchRec, bool) {
@@ -73,17 +70,10 @@ func (t *sqlTx) launch(id string) (launchRec, bool) {
 			return e.rec.clone(), true
 		}
 	}
-	t.img.mu.RLock()
-	e, ok := t.img.launches[id]
-	var l *launchRec
-	if ok {
-		l = e.rec
+	if l, ok := t.img.launch(id); ok {
+		return l.clone(), true
 	}
-	t.img.mu.RUnlock()
-	if !ok {
-		return launchRec{}, false
-	}
-	return l.clone(), true
+	return launchRec{}, false
 }
 
 // nextSeq is the seq of a launch inserted now.
