@@ -15,6 +15,7 @@ import (
 	"github.com/cloudinitd/cloudinitd/epu"
 	"github.com/cloudinitd/cloudinitd/epu/api"
 	"github.com/cloudinitd/cloudinitd/epu/provisioner"
+	"github.com/cloudinitd/cloudinitd/iaas"
 )
 
 // driveProvisioner waits for the provisioner's API, asks for n workers
@@ -59,7 +60,7 @@ func driveProvisioner(ctx context.Context, stateDir string, n int, res *epuResul
 				return fmt.Errorf("%d nodes are %s", count, st)
 			}
 		}
-		if err := sleepCtx(ctx, epuPoll); err != nil {
+		if err := iaas.SystemClock().Sleep(ctx, epuPoll); err != nil {
 			return err
 		}
 	}
@@ -73,7 +74,7 @@ func driveProvisioner(ctx context.Context, stateDir string, n int, res *epuResul
 		if r.Done {
 			break
 		}
-		if err := sleepCtx(ctx, epuPoll); err != nil {
+		if err := iaas.SystemClock().Sleep(ctx, epuPoll); err != nil {
 			return err
 		}
 	}
@@ -106,19 +107,8 @@ func waitAPI(ctx context.Context, stateDir string, exited <-chan struct{}) (*pro
 			return nil, fmt.Errorf("the provisioner exited before it served")
 		default:
 		}
-		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
+		if err := iaas.SystemClock().Sleep(ctx, 20*time.Millisecond); err != nil {
 			return nil, err
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

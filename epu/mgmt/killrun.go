@@ -199,7 +199,7 @@ func (m *Manager) finalSweep(ctx context.Context, id iaas.RunID, clouds []Cloud,
 		alive, unswept = m.sweep(ctx, id, clouds, false)
 		// Instances on their way out (EC2's shutting-down) get a minute.
 		for deadline := m.now().Add(time.Minute); onlyTerminating(alive) && m.now().Before(deadline); {
-			if err := sleep(ctx, m.poll()); err != nil {
+			if err := iaas.SystemClock().Sleep(ctx, m.poll()); err != nil {
 				return err
 			}
 			alive, unswept = m.sweep(ctx, id, clouds, false)
@@ -220,16 +220,4 @@ func onlyTerminating(ss []Survivor) bool {
 		}
 	}
 	return len(ss) > 0
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
