@@ -177,7 +177,7 @@ func TestReportGolden(t *testing.T) {
 		Fanout: []fanoutResult{
 			{Login: "bench01", N: 20, Contender: "floor", Walls: []time.Duration{2 * s, 1 * s, 3 * s}, CPUs: []time.Duration{4 * s, 2 * s, 5 * s}},
 			{Login: "bench01", N: 20, Contender: "samework", Walls: []time.Duration{2 * s, 2 * s, 2 * s}, RunCPUs: []time.Duration{2 * s, 3 * s, 4 * s}},
-			{Login: "bench01", N: 20, Contender: "parallel-ssh", Walls: []time.Duration{10 * s, 10 * s, 10 * s}},
+			{Login: "bench01", N: 20, Contender: "parallel-ssh", Walls: []time.Duration{8 * s, 8 * s, 8 * s}},
 			{Login: "bench01", N: 20, Contender: "ansible", Err: "ansible-playbook: exit status 2\nmore"},
 			{Login: "bench01", N: 20, Contender: "cloudinitd", Walls: []time.Duration{2 * s, 2 * s, 3 * s}, RunCPUs: []time.Duration{4 * s, 3 * s, 5 * s}, Detail: "cloudinitd steps: ssh 10/20 ms"},
 			{Login: "bench01", N: 100, Contender: "hosts", Err: "host 127.66.0.77: sshd exited"},

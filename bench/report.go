@@ -64,7 +64,9 @@ func (r report) write(w io.Writer) error {
 				fmt.Fprintf(&b, "\n%s N=%d: %s\n", f.Login, f.N, f.Detail)
 			}
 		}
-		b.WriteString("\nvalue: the ratio of median wall times (the targets); by run CPU: the same ratio of the runs' own CPU time (reference).\n\n")
+		b.WriteString("\nvalue: the ratio of median wall times (the targets); by run CPU: the same ratio of the runs' own CPU time (reference). " +
+			"A goal is marked unattainable where the bare floor (connect and `true`, no work) measured in this run is itself above it: " +
+			"no contender doing the plan's work on these hosts can meet it.\n\n")
 		b.WriteString("| login | N | ratio | value | target | met | by run CPU |\n|---|---:|---|---:|---:|---|---:|\n")
 		for _, k := range fanoutKeys(r.Fanout) {
 			for _, t := range fanoutTargets() {
@@ -82,7 +84,7 @@ func (r report) write(w io.Writer) error {
 					fmt.Fprintf(&b, "| %s | %d | %s/%s | n/a | %s | n/a | %s |\n", k.login, k.n, t.Num, t.Den, target, byCPU)
 				case !ok: // a reference that did not run: nothing to show
 				case t.Max > 0:
-					fmt.Fprintf(&b, "| %s | %d | %s/%s | %.2f | %s | %s | %s |\n", k.login, k.n, t.Num, t.Den, v, target, yesNo(v <= t.Max), byCPU)
+					fmt.Fprintf(&b, "| %s | %d | %s/%s | %.2f | %s | %s | %s |\n", k.login, k.n, t.Num, t.Den, v, target, metAgainstFloor(r.Fanout, k, t, v), byCPU)
 				default:
 					fmt.Fprintf(&b, "| %s | %d | %s/%s | %.2f | %s | | %s |\n", k.login, k.n, t.Num, t.Den, v, target, byCPU)
 				}
@@ -250,4 +252,15 @@ func cpuSecs(ds []time.Duration) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.2f s", median(ds).Seconds())
+}
+
+// metAgainstFloor marks whether v meets t, and says so when the bare floor
+// of the same run does not meet it either: a goal below what connecting and
+// running `true` costs cannot be met by doing the plan's work on these hosts.
+func metAgainstFloor(rs []fanoutResult, k fanoutKey, t ratioTarget, v float64) string {
+	met := yesNo(v <= t.Max)
+	if f, ok := ratio(rs, k, "floor", t.Den, fanoutResult.Median); ok && f > t.Max {
+		met += fmt.Sprintf(" (unattainable: floor/%s is %.2f)", t.Den, f)
+	}
+	return met
 }
