@@ -49,9 +49,7 @@ func (p *Provisioner) Provision(ctx context.Context, req epu.ProvisionRequest) (
 	if err := p.validate(req); err != nil {
 		return ProvisionResult{}, err
 	}
-	p.provMu.Lock()
 	l, nodes, created, err := p.store1(ctx, req)
-	p.provMu.Unlock()
 	if err != nil {
 		return ProvisionResult{}, err
 	}
@@ -74,10 +72,46 @@ func (p *Provisioner) Provision(ctx context.Context, req epu.ProvisionRequest) (
 	return res, nil
 }
 
-// store1 decides the fate of a new request and stores it (under provMu,
-// so max_nodes holds against concurrent requests). created is false when
-// the launch was stored before (an idempotent repeat).
+// store1 decides the fate of a new request and stores it. created is
+// false when the launch was stored before (an idempotent repeat). The
+// decision is made under provMu, so max_nodes holds against concurrent
+// requests; the records are written after it is let go, so concurrent
+// requests share the store's transactions (admitting.go).
 func (p *Provisioner) store1(ctx context.Context, req epu.ProvisionRequest) (launchRec, []nodeRec, bool, error) {
+	for {
+		p.provMu.Lock()
+		if a, ok := p.admitting[req.LaunchID]; ok {
+			// Another request is storing this launch: answer what it stored.
+			p.provMu.Unlock()
+			select {
+			case <-a.done:
+				continue
+			case <-ctx.Done():
+				return launchRec{}, nil, false, ctx.Err()
+			}
+		}
+		l, nodes, fresh, err := p.decide(ctx, req)
+		if err != nil || !fresh {
+			p.provMu.Unlock()
+			return l, nodes, false, err
+		}
+		a := p.admit1(l, nodes)
+		p.provMu.Unlock()
+		err = p.store.CreateLaunch(ctx, l, nodes)
+		p.admitted(l.LaunchID, a)
+		if err != nil {
+			if errors.Is(err, ErrExists) {
+				return launchRec{}, nil, false, api.Conflict("%v", err)
+			}
+			return launchRec{}, nil, false, err
+		}
+		return l, nodes, true, nil
+	}
+}
+
+// decide makes the records of a new request (provMu held): fresh is
+// false, with the stored records, when the launch exists.
+func (p *Provisioner) decide(ctx context.Context, req epu.ProvisionRequest) (launchRec, []nodeRec, bool, error) {
 	if old, err := p.store.Launch(ctx, req.LaunchID); err == nil {
 		if old.DeployableType != req.DeployableType || !slices.Equal(old.NodeIDs, req.NodeIDs) {
 			return launchRec{}, nil, false, api.Conflict("launch %q exists with another deployable type or other node ids", req.LaunchID)
@@ -109,23 +143,20 @@ func (p *Provisioner) store1(ctx context.Context, req epu.ProvisionRequest) (lau
 		if _, err := p.store.Node(ctx, id); err == nil {
 			return launchRec{}, nil, false, api.Conflict("node %q exists (node_ids[%d])", id, i)
 		}
+		if other := p.admittingNode(id); other != "" {
+			return launchRec{}, nil, false, api.Conflict("node %q is being stored with launch %q (node_ids[%d])", id, other, i)
+		}
 		n := nodeRec{Index: i, Driver: drvName, Node: epu.Node{NodeID: id, LaunchID: req.LaunchID,
 			DeployableType: req.DeployableType, Site: site, Allocation: alloc, Vars: maps.Clone(req.Vars),
 			ClientToken: p.clientToken(req.LaunchID, id, i)}}
 		n.setState(state, why, now)
 		nodes[i] = n
 	}
-	if err := p.store.CreateLaunch(ctx, l, nodes); err != nil {
-		if errors.Is(err, ErrExists) {
-			return launchRec{}, nil, false, api.Conflict("%v", err)
-		}
-		return launchRec{}, nil, false, err
-	}
 	return l, nodes, true, nil
 }
 
 // admit says in which state a new request is stored: REQUESTED, or
-// refused or failed with the reason.
+// refused or failed with the reason (provMu held).
 func (p *Provisioner) admit(ctx context.Context, req epu.ProvisionRequest) (epu.State, string, error) {
 	disabled, err := p.store.Disabled(ctx)
 	if err != nil {
@@ -138,7 +169,7 @@ func (p *Provisioner) admit(ctx context.Context, req epu.ProvisionRequest) (epu.
 		known := slices.Sorted(maps.Keys(p.cfg.DeployableTypes))
 		return epu.Failed, fmt.Sprintf("%s: unknown deployable type %q (known: %s)", ReasonUnknownType, req.DeployableType, strings.Join(known, ", ")), nil
 	}
-	live, err := p.liveNodes(ctx)
+	live, err := p.store.CountLiveWith(ctx, p.admittingLive())
 	if err != nil {
 		return "", "", err
 	}

@@ -52,7 +52,8 @@ type Provisioner struct {
 	kick   chan struct{} // wakes the terminator
 	launch chan struct{} // launch calls in flight (semaphore)
 
-	provMu sync.Mutex // provision's admission and creation
+	provMu    sync.Mutex            // provision's decisions
+	admitting map[string]*admission // launch id -> request being stored (provMu)
 
 	subsMu sync.Mutex
 	subs   map[string][]epu.Subscriber // launch id -> subscribers (cache)
@@ -77,7 +78,7 @@ func New(cfg Config, deps Deps) (*Provisioner, error) {
 	p := &Provisioner{
 		cfg: cfg, clock: deps.Clock, log: deps.Logger, ctxz: deps.Contextualizer,
 		kick: make(chan struct{}, 1), launch: make(chan struct{}, cfg.LaunchConcurrency),
-		inflight: map[string]bool{}, ctxing: map[string]bool{}, subs: map[string][]epu.Subscriber{},
+		admitting: map[string]*admission{}, inflight: map[string]bool{}, ctxing: map[string]bool{}, subs: map[string][]epu.Subscriber{},
 	}
 	if p.clock == nil {
 		p.clock = iaas.SystemClock()

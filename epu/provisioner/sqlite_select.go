@@ -170,6 +170,21 @@ func (s *sqliteStore) CountLive(ctx context.Context) (int, error) {
 	return s.img.live, nil
 }
 
+func (s *sqliteStore) CountLiveWith(ctx context.Context, pending map[string]int) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.img.mu.RLock()
+	defer s.img.mu.RUnlock()
+	n := s.img.live
+	for id, k := range pending {
+		if _, ok := s.img.launches[id]; !ok {
+			n += k
+		}
+	}
+	return n, nil
+}
+
 func (s *sqliteStore) SettledLaunches(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -52,6 +52,11 @@ type Store interface {
 	// short of a final state, or final with an instance that may exist
 	// (kept up to date by the store itself: no scan).
 	CountLive(ctx context.Context) (int, error)
+	// CountLiveWith is CountLive plus, for each launch of pending that is
+	// not in the store, its count; both read at one instant, so a launch
+	// stored meanwhile is counted once (provision's max_nodes with the
+	// requests being stored).
+	CountLiveWith(ctx context.Context, pending map[string]int) (int, error)
 	// CountByState counts the nodes in each state.
 	CountByState(ctx context.Context) (map[epu.State]int, error)
 	// LaunchNodes returns the nodes of a launch, by index.

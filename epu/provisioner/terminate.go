@@ -151,7 +151,12 @@ func (p *Provisioner) TerminateAll(ctx context.Context) (epu.TerminateAllResult,
 }
 
 // remaining counts the nodes an instance of which may still exist.
+// A REQUESTED launch being stored counts: it may get instances. It is
+// read first: a launch that is no longer being stored is in the store
+// when the count is read, and one admitted after found provisioning
+// disabled.
 func (p *Provisioner) remaining(ctx context.Context) (epu.TerminateAllResult, error) {
+	storing := p.storingLive()
 	n, err := p.liveNodes(ctx)
 	if err != nil {
 		return epu.TerminateAllResult{}, err
@@ -163,6 +168,7 @@ func (p *Provisioner) remaining(ctx context.Context) (epu.TerminateAllResult, er
 	p.mu.Lock()
 	inflight := len(p.inflight)
 	p.mu.Unlock()
+	n += storing
 	return epu.TerminateAllResult{Done: n == 0 && open == 0 && inflight == 0, Remaining: n}, nil
 }
 
