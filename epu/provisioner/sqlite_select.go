@@ -185,6 +185,25 @@ func (s *sqliteStore) CountLiveWith(ctx context.Context, pending map[string]int)
 	return n, nil
 }
 
+func (s *sqliteStore) CountToTerminate(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	lo, hi := bounds(terminating.From, terminating.To)
+	s.img.mu.RLock()
+	defer s.img.mu.RUnlock()
+	n, notFinal := 0, 0 // live = not final + final whose instance may exist
+	for num, k := range s.img.byNum {
+		if num >= lo && num < hi {
+			n += k
+		}
+		if num < epu.Terminated.Number() {
+			notFinal += k
+		}
+	}
+	return n + s.img.live - notFinal, nil
+}
+
 func (s *sqliteStore) SettledLaunches(ctx context.Context) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -57,6 +57,9 @@ type Store interface {
 	// stored meanwhile is counted once (provision's max_nodes with the
 	// requests being stored).
 	CountLiveWith(ctx context.Context, pending map[string]int) (int, error)
+	// CountToTerminate counts the nodes the terminator has work for:
+	// TERMINATING, or final with an instance that may exist (no scan).
+	CountToTerminate(ctx context.Context) (int, error)
 	// CountByState counts the nodes in each state.
 	CountByState(ctx context.Context) (map[epu.State]int, error)
 	// LaunchNodes returns the nodes of a launch, by index.

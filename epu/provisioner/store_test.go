@@ -99,3 +99,50 @@ func TestCountLive(t *testing.T) {
 	s.UpdateNodes(ctx, []string{"b", "x"}, func(r *nodeRec) bool { return r.setState(epu.Terminated, "", now) })
 	check(1)
 }
+
+// TestCountToTerminate: the store's count of the nodes the terminator has
+// work for agrees with a scan of the records (TERMINATING, and final ones
+// whose instance may exist) through each kind of change.
+func TestCountToTerminate(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenStore(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Unix(1e9, 0)
+	var nodes []nodeRec
+	for _, id := range []string{"a", "b", "c", "d"} {
+		n := nodeRec{Node: epu.Node{NodeID: id, LaunchID: "l"}, Cloud: cloudLive}
+		n.setState(epu.Running, "", now)
+		nodes = append(nodes, n)
+	}
+	if err := s.CreateLaunch(ctx, launchRec{Launch: epu.Launch{LaunchID: "l", State: epu.Running}}, nodes); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		what string
+		ids  []string
+		f    func(*nodeRec) bool
+		want int
+	}{
+		{"all running", nil, nil, 0},
+		{"a terminating", []string{"a"}, func(r *nodeRec) bool { return r.setState(epu.Terminating, "", now) }, 1},
+		{"b failed, its instance may exist", []string{"b"}, func(r *nodeRec) bool { return r.setState(epu.Failed, "", now) }, 2},
+		{"c failed, no instance", []string{"c"}, func(r *nodeRec) bool { r.Cloud = cloudGone; return r.setState(epu.Failed, "", now) }, 2},
+		{"a terminated, b's instance gone", []string{"a", "b"}, func(r *nodeRec) bool { r.Cloud = cloudGone; r.setState(epu.Terminated, "", now); return true }, 0},
+		{"d terminated, its instance not known gone", []string{"d"}, func(r *nodeRec) bool { return r.setState(epu.Terminated, "", now) }, 1},
+	} {
+		if step.f != nil {
+			if _, err := s.UpdateNodes(ctx, step.ids, step.f); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.CountToTerminate(ctx)
+		term, _ := s.NodesWhere(ctx, terminating)
+		maybe, _ := s.NodesWhere(ctx, finalMaybe)
+		if err != nil || got != step.want || len(term)+len(maybe) != step.want {
+			t.Errorf("%s: CountToTerminate = %d (%v), scan %d; want %d", step.what, got, err, len(term)+len(maybe), step.want)
+		}
+	}
+}
