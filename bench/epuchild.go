@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cloudinitd/cloudinitd/epu"
+	"github.com/cloudinitd/cloudinitd/epu/eventlog"
 	"github.com/cloudinitd/cloudinitd/epu/provisioner"
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/iaas/fake"
@@ -101,9 +102,11 @@ func epuProvisionerMain(ctx context.Context, args []string, stdout, stderr io.Wr
 		return err
 	}
 	defer logf.Close()
+	logw := eventlog.New(logf, eventlog.DefaultPeriod) // as the daemon writes its events
+	defer logw.Close()
 	p, err := provisioner.New(cfg, provisioner.Deps{
 		Registry: reg, Contextualizer: provisioner.DryRunContextualizer{},
-		Logger: slog.New(slog.NewJSONHandler(logf, nil)),
+		Logger: slog.New(slog.NewJSONHandler(logw, nil)),
 	})
 	if err != nil {
 		return err

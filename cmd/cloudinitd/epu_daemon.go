@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/epu/eventlog"
 )
 
 // epuDaemon is what 'epu provisioner' and 'epu controller' run: it serves
@@ -61,7 +62,9 @@ func runDaemonCommand(ctx context.Context, env cl.Env, self, role string, args [
 		return fmt.Errorf("open the log: %w", err)
 	}
 	defer logf.Close()
-	logger := slog.New(slog.NewJSONHandler(logf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logw := eventlog.New(logf, eventlog.DefaultPeriod) // the event lines, buffered
+	defer logw.Close()                                 // before logf's: flushes the last lines
+	logger := slog.New(slog.NewJSONHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	d, err := cfg.build(logger)
 	if err != nil {
 		return fmt.Errorf("%s: %w", *config, err)
