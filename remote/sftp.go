@@ -27,6 +27,9 @@ type files struct {
 	sess   *ssh.Session
 	client *sftp.Client // nil with on set: the server offers no sftp
 	closer sync.WaitGroup
+	// private holds the stage directories Prepare made private during
+	// client's session (see markPrivate).
+	private map[string]bool
 }
 
 // sftp returns the connection's SFTP client, opening it on first use.
@@ -133,7 +136,7 @@ func (f *files) closeLocked() {
 	if sc := f.client; sc != nil {
 		f.closer.Go(func() { _ = sc.Close() })
 	}
-	f.on, f.sess, f.client = nil, nil, nil
+	f.on, f.sess, f.client, f.private = nil, nil, nil, nil
 }
 
 // withSFTP runs op on the connection's SFTP client with ctx bounding it

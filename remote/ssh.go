@@ -45,36 +45,45 @@ func (s *SSH) Close() error {
 
 // Prepare creates the working and stage directories (see
 // Executor.Prepare) in the connection's persistent shell, which can check
-// who owns them (SFTP cannot tell whose a file is), then sets the stage
-// directory's mode 0700 over SFTP (no process on the host) when the
-// server offers it and the path is absolute, else in the same shell
-// command.
+// who owns them (SFTP cannot tell whose a file is). When the server
+// offers SFTP and the path is absolute, the shell leaves the mode of an
+// existing stage directory to SFTP (chmod 0700 there: no process on the
+// host; one it made itself has that mode already), else it sets it too.
+// Over SFTP, the stage directory is then known private for the rest of
+// the session, and uploads into it take the shorter way
+// (sftpUploadPrivate).
 func (s *SSH) Prepare(ctx context.Context, stageDir string) error {
-	viaSFTP := false
+	var sc *sftp.Client // the session at hand; nil: no SFTP
 	if path.IsAbs(stageDir) {
-		ok, err := s.withSFTP(ctx, func(*sftp.Client) error { return nil })
+		ok, err := s.withSFTP(ctx, func(c *sftp.Client) error { sc = c; return nil })
 		if ok && err != nil {
 			return fmt.Errorf("prepare %s: %w", stageDir, err)
 		}
-		viaSFTP = ok
 	}
-	if err := prepareShell(ctx, s, stageDir, !viaSFTP); err != nil {
-		return fmt.Errorf("prepare %s: %w", stageDir, err)
-	}
-	if !viaSFTP {
-		return nil
-	}
-	ok, err := s.withSFTP(ctx, func(sc *sftp.Client) error { return sc.Chmod(stageDir, stageDirMode) })
-	var xe *ExitError
-	if !ok { // the session went away meanwhile and the server offers none now
-		_, err = s.Run(ctx, Cmd{Argv: []string{"chmod", "700", "--", stageDir}})
-	}
-	if (ok && err != nil && fileError(err)) || errors.As(err, &xe) {
-		err = fmt.Errorf("%w: cannot set mode 0700 on the stage directory %s: %w", ErrWorkDir, stageDir, err)
-	}
+	made, err := prepareShell(ctx, s, stageDir, sc == nil)
 	if err != nil {
 		return fmt.Errorf("prepare %s: %w", stageDir, err)
 	}
+	if sc == nil {
+		return nil
+	}
+	if !made {
+		ok, err := s.withSFTP(ctx, func(c *sftp.Client) error { sc = c; return c.Chmod(stageDir, stageDirMode) })
+		var xe *ExitError
+		if !ok { // the session went away meanwhile and the server offers none now
+			_, err = s.Run(ctx, Cmd{Argv: []string{"chmod", "700", "--", stageDir}})
+		}
+		if (ok && err != nil && fileError(err)) || errors.As(err, &xe) {
+			err = fmt.Errorf("%w: cannot set mode 0700 on the stage directory %s: %w", ErrWorkDir, stageDir, err)
+		}
+		if err != nil {
+			return fmt.Errorf("prepare %s: %w", stageDir, err)
+		}
+		if !ok {
+			return nil
+		}
+	}
+	s.conn.markPrivate(sc, stageDir)
 	return nil
 }
 
@@ -83,7 +92,12 @@ func (s *SSH) Prepare(ctx context.Context, stageDir string) error {
 // `cat` in a shell with umask 077 (see shellUpload).
 func (s *SSH) Upload(ctx context.Context, dst string, data io.Reader, mode fs.FileMode) error {
 	if path.IsAbs(dst) {
-		ok, err := s.withSFTP(ctx, func(sc *sftp.Client) error { return sftpUpload(sc, dst, ctxReader{ctx, data}, mode) })
+		ok, err := s.withSFTP(ctx, func(sc *sftp.Client) error {
+			if s.conn.isPrivate(sc, path.Dir(dst)) {
+				return sftpUploadPrivate(sc, dst, ctxReader{ctx, data}, mode)
+			}
+			return sftpUpload(sc, dst, ctxReader{ctx, data}, mode)
+		})
 		if ok {
 			if err != nil {
 				return fmt.Errorf("upload %s: %w", dst, err)

@@ -26,7 +26,10 @@ import (
 // the usual figures it reports host-ms/op: the CPU time of the programs
 // the host started (the shells, the programs, whatever the commands
 // started), the cost that decides a fan-out over many hosts sharing a
-// machine's CPUs; and execs/op, the exec sessions the host served.
+// machine's CPUs; execs/op, the exec sessions the host served;
+// sftp-req/op, the SFTP requests it answered; and cpu-ms/op, this
+// process's own CPU time: the client, and the server's SSH and SFTP
+// (in-process here, sshd and its sftp server on a real host).
 func BenchmarkServiceSteps(b *testing.B) {
 	signer, keyPath := remotetest.NewKey(b)
 	srv := remotetest.NewServer(b, signer.PublicKey())
@@ -38,8 +41,8 @@ func BenchmarkServiceSteps(b *testing.B) {
 	defer pool.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	execs0 := srv.Execs()
-	host0 := childrenCPU()
+	execs0, req0 := srv.Execs(), srv.SFTPRequests()
+	host0, self0 := childrenCPU(), selfCPU()
 	b.ResetTimer()
 	for i := range b.N {
 		stage := remote.StageDir(filepath.Join(dir, "work"), "svc"+strconv.Itoa(i))
@@ -75,6 +78,8 @@ func BenchmarkServiceSteps(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(childrenCPU()-host0)/float64(time.Millisecond)/float64(b.N), "host-ms/op")
 	b.ReportMetric(float64(srv.Execs()-execs0)/float64(b.N), "execs/op")
+	b.ReportMetric(float64(srv.SFTPRequests()-req0)/float64(b.N), "sftp-req/op")
+	b.ReportMetric(float64(selfCPU()-self0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }
 
 // writeProgram writes a shell program into dir.
@@ -92,6 +97,15 @@ func writeProgram(b *testing.B, dir, name, body string) string {
 func childrenCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// selfCPU is the user and system time of this process.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())

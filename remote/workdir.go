@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"syscall"
 )
 
@@ -30,6 +31,11 @@ const (
 
 // exitUnsafe is the status with which prepareScript refuses a directory.
 const exitUnsafe = 65
+
+// stageMade is the line prepareScript prints on stdout when it made the
+// stage directory itself: `mkdir -m 700` gives a new directory exactly
+// that mode (the umask does not apply to -m), so it needs no chmod.
+const stageMade = "cloudinitd-stage-made"
 
 // prepareScript is Prepare in a POSIX shell: $1 is the working directory,
 // $2 the stage directory; with $3 = chmod it also sets the stage
@@ -62,7 +68,8 @@ cloudinitd_prepare() {
     [ -k "$cloudinitd_w" ] || [ -z "$(find "$cloudinitd_w" -prune -perm -0002)" ] ||
       { cloudinitd_refuse "the working directory $cloudinitd_w is root's and writable by everyone without the sticky bit"; return; }
   fi
-  [ -e "$cloudinitd_s" ] || [ -L "$cloudinitd_s" ] || mkdir -m 700 -- "$cloudinitd_s" 2>/dev/null
+  cloudinitd_m=
+  [ -e "$cloudinitd_s" ] || [ -L "$cloudinitd_s" ] || { mkdir -m 700 -- "$cloudinitd_s" 2>/dev/null && cloudinitd_m=1; }
   [ -L "$cloudinitd_s" ] && { cloudinitd_refuse "the stage directory $cloudinitd_s is a symbolic link"; return; }
   [ -d "$cloudinitd_s" ] || { cloudinitd_refuse "the stage directory $cloudinitd_s is not a directory"; return; }
   [ -O "$cloudinitd_s" ] ||
@@ -70,13 +77,15 @@ cloudinitd_prepare() {
   if [ "$3" = chmod ]; then
     chmod 700 -- "$cloudinitd_s" || { cloudinitd_refuse "cannot set mode 0700 on the stage directory $cloudinitd_s"; return; }
   fi
+  [ -z "$cloudinitd_m" ] || printf '%s\n' ` + stageMade + `
 }
 cloudinitd_prepare "$@"`
 
 // prepareShell runs prepareScript through ex (in the persistent shell
 // itself over SSH: Cmd.inline); withChmod has it set the stage
-// directory's mode too.
-func prepareShell(ctx context.Context, ex Executor, stageDir string, withChmod bool) error {
+// directory's mode too. made reports that the script made the stage
+// directory (mode 0700 already: see stageMade).
+func prepareShell(ctx context.Context, ex Executor, stageDir string, withChmod bool) (made bool, err error) {
 	argv := []string{"/bin/sh", "-c", prepareScript, "sh", path.Dir(stageDir), stageDir}
 	if withChmod {
 		argv = append(argv, "chmod")
@@ -84,9 +93,9 @@ func prepareShell(ctx context.Context, ex Executor, stageDir string, withChmod b
 	res, err := ex.Run(ctx, Cmd{Argv: argv, inline: true})
 	var xe *ExitError
 	if errors.As(err, &xe) && xe.Status == exitUnsafe && len(res.Tail) > 0 {
-		return fmt.Errorf("%w: %s", ErrWorkDir, res.Tail[len(res.Tail)-1])
+		return false, fmt.Errorf("%w: %s", ErrWorkDir, res.Tail[len(res.Tail)-1])
 	}
-	return err
+	return err == nil && slices.Contains(res.Tail, stageMade), err
 }
 
 // prepareLocal is Prepare on this machine (see prepareScript).

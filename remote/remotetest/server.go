@@ -27,6 +27,7 @@ type Server struct {
 	conns   atomic.Int64
 	execs   atomic.Int64
 	sftps   atomic.Int64
+	sftpReq atomic.Int64
 	sftp    atomic.Bool
 	rewrite atomic.Pointer[func(string) string]
 
@@ -112,6 +113,10 @@ func (s *Server) Execs() int { return int(s.execs.Load()) }
 
 // SFTPSessions counts the sftp subsystem sessions served so far.
 func (s *Server) SFTPSessions() int { return int(s.sftps.Load()) }
+
+// SFTPRequests counts the sftp packets the clients sent so far (each
+// session's version exchange included): one per request.
+func (s *Server) SFTPRequests() int { return int(s.sftpReq.Load()) }
 
 // ServeSFTP makes the server offer the "sftp" subsystem (github.com/pkg/sftp
 // in this process, as the test's user); without it the subsystem request is

@@ -1,6 +1,7 @@
 package remotetest
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -92,7 +94,7 @@ func (s *Server) serveSession(sconn *ssh.ServerConn, ch ssh.Channel, reqs <-chan
 // serveSFTP serves the sftp protocol on the channel until the client ends it.
 func (ss *session) serveSFTP() {
 	defer ss.ch.Close()
-	srv, err := sftp.NewServer(ss.ch)
+	srv, err := sftp.NewServer(&packetCounter{ReadWriteCloser: ss.ch, n: &ss.srv.sftpReq})
 	if err != nil {
 		return
 	}
@@ -247,4 +249,34 @@ func (ss *session) close() {
 // killGroup kills process group pgid.
 func killGroup(pgid int) {
 	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+}
+
+// packetCounter counts the sftp packets read through it: each is a
+// 4-byte big-endian length and that many bytes.
+type packetCounter struct {
+	io.ReadWriteCloser
+	n    *atomic.Int64
+	hdr  [4]byte
+	have int    // bytes of the next length read so far
+	left uint32 // bytes of the current packet still to come
+}
+
+func (c *packetCounter) Read(p []byte) (int, error) {
+	n, err := c.ReadWriteCloser.Read(p)
+	for b := p[:n]; len(b) > 0; {
+		if c.left > 0 {
+			k := min(uint32(len(b)), c.left)
+			c.left -= k
+			b = b[k:]
+			continue
+		}
+		c.hdr[c.have] = b[0]
+		c.have++
+		b = b[1:]
+		if c.have == len(c.hdr) {
+			c.left, c.have = binary.BigEndian.Uint32(c.hdr[:]), 0
+			c.n.Add(1)
+		}
+	}
+	return n, err
 }
