@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/verify"
@@ -65,13 +64,21 @@ func (r *runner) run(ctx context.Context, host Host) error {
 	if pl.Hostname == "" {
 		return failed(StepHostname, fmt.Errorf("no hostname: the service has neither an instance nor a hostname"))
 	}
+	w := r.work(pl)
+	var d *dialing
+	if w.onHost && w.err == nil {
+		d = r.dial(ctx, w.t) // while the record takes the hostname and the connect step
+		defer d.discard()
+	}
 	if host.Driver == nil {
 		if err := r.svc.State.Hostname(context.WithoutCancel(ctx), pl.Hostname); err != nil {
 			return failed(StepHostname, err)
 		}
 	}
-	if err := r.onHost(ctx, pl); err != nil {
-		return err
+	if w.onHost {
+		if err := r.onHost(ctx, pl, w, d); err != nil {
+			return err
+		}
 	}
 	return r.finish(ctx, host)
 }
@@ -100,28 +107,20 @@ func (r *runner) running(ctx context.Context, host Host) (*iaas.Instance, error)
 	return &got, nil
 }
 
-// onHost runs the steps on the service's host at pl: connect, SSH check,
-// boot steps, ready program.
-func (r *runner) onHost(ctx context.Context, pl Place) error {
+// onHost runs the steps on the service's host at pl (w: its target, d:
+// the connection to it under way): connect, SSH check, boot steps, ready
+// program.
+func (r *runner) onHost(ctx context.Context, pl Place, w hostWork, d *dialing) error {
 	s := r.svc.Settings
 	_, hasBoot := s.Setting("bootpgm")
 	_, hasReady := s.Setting("readypgm")
-	sshCheck := true
-	if v, ok := s.Setting("ssh_check"); ok && strings.EqualFold(v, "false") {
-		sshCheck = false
+	if w.err != nil {
+		return failed(StepConnect, w.err)
 	}
-	if !(r.o.RunBoot && hasBoot) && !hasReady && !sshCheck && !Flag(s, "local_exe") {
-		return nil // nothing to do on the host
-	}
-	t, err := NewTarget(r.svc.Name, s, r.svc.Attrs, pl, r.o.Contextualized)
-	if err != nil {
-		return failed(StepConnect, err)
-	}
+	t := w.t
 	r.svc.State.Step(ctx, StepConnect, t.Host)
-	start := r.o.now()
-	cctx, cancel := r.stepCtx(ctx)
-	ex, err := r.p.Connector.Connect(cctx, t)
-	cancel()
+	start := d.start
+	ex, err := d.take()
 	if err != nil {
 		return failed(StepConnect, err)
 	}
