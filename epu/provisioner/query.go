@@ -122,20 +122,22 @@ func (p *Provisioner) queryOn(ctx context.Context, name string, ns []nodeView) e
 func (p *Provisioner) observe(n nodeView, inst iaas.Instance) func(r *nodeRec) bool {
 	now := p.clock.Now()
 	if errors.Is(inst.Err, iaas.ErrNotFound) {
+		// The record may have moved since n was read (the terminator
+		// found the instance gone too): only a change is written.
 		if n.State == epu.Terminating {
 			return func(r *nodeRec) bool {
+				gone := r.Cloud != cloudGone
 				r.Cloud = cloudGone
-				r.setState(epu.Terminated, "", now)
-				return true
+				return r.setState(epu.Terminated, "", now) || gone
 			}
 		}
 		if now.Sub(n.PendingTime) <= p.cfg.DisappearAfter.D() {
 			return nil
 		}
 		return func(r *nodeRec) bool {
+			gone := r.Cloud != cloudGone
 			r.Cloud = cloudGone
-			r.setState(epu.Failed, fmt.Sprintf("%s: the cloud has not known instance %s for more than %s after it was pending", ReasonDisappeared, n.IaaSID, p.cfg.DisappearAfter.D()), now)
-			return true
+			return r.setState(epu.Failed, fmt.Sprintf("%s: the cloud has not known instance %s for more than %s after it was pending", ReasonDisappeared, n.IaaSID, p.cfg.DisappearAfter.D()), now) || gone
 		}
 	}
 	state, why := mapState(inst)
@@ -145,7 +147,7 @@ func (p *Provisioner) observe(n nodeView, inst iaas.Instance) func(r *nodeRec) b
 	}
 	return func(r *nodeRec) bool {
 		changed := r.setState(state, why, now)
-		if inst.State == iaas.StateTerminated {
+		if inst.State == iaas.StateTerminated && r.Cloud != cloudGone {
 			r.Cloud, changed = cloudGone, true
 		}
 		if inst.Hostname != "" && (inst.Hostname != r.Hostname || inst.PublicIP != r.PublicIP || inst.PrivateIP != r.PrivateIP) {
