@@ -118,5 +118,8 @@ func Refs(s string) []Ref {
 // left to right, self being the service doing the expansion and seeing its
 // whole bag (as its settings do). See [Expander] for the rules.
 func Expand(s, self string, r Resolver) (string, error) {
+	if _, ok := nextToken(s, 0); !ok {
+		return s, nil // no token: the value as written (Expander.expand), without an Expander's maps
+	}
 	return NewExpander(r).Expand(s, self)
 }

@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -85,6 +86,7 @@ func TestExpand(t *testing.T) {
 		name, in, self, want string
 	}{
 		{"no tokens", "plain $text {x} $", "web", "plain $text {x} $"},
+		{"no tokens, longer than an expanded value may be", strings.Repeat("x", MaxValueSize+1), "web", strings.Repeat("x", MaxValueSize+1)},
 		{"service attr", "${web.hostname}", "db", "web.example"},
 		{"self", "${.port}", "web", "8080"},
 		{"global", "hello ${global.var1}", "web", "hello world"},
