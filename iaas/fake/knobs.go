@@ -32,7 +32,27 @@ const (
 
 // EnvVar returns the environment variable for an option key:
 // "fake_launch_delay" -> "CLOUDINITD_FAKE_LAUNCH_DELAY".
-func EnvVar(key string) string { return "CLOUDINITD_" + strings.ToUpper(key) }
+func EnvVar(key string) string {
+	switch key { // the option keys, spelled out: every launch reads them (parseKnobs)
+	case KeyLaunchDelay:
+		return "CLOUDINITD_FAKE_LAUNCH_DELAY"
+	case KeyRunningDelay:
+		return "CLOUDINITD_FAKE_RUNNING_DELAY"
+	case KeyTerminateDelay:
+		return "CLOUDINITD_FAKE_TERMINATE_DELAY"
+	case KeyErrorRate:
+		return "CLOUDINITD_FAKE_ERROR_RATE"
+	case KeySeed:
+		return "CLOUDINITD_FAKE_SEED"
+	case KeyCapacity:
+		return "CLOUDINITD_FAKE_CAPACITY"
+	case KeyDieAfter:
+		return "CLOUDINITD_FAKE_DIE_AFTER"
+	case KeyDryRun:
+		return "CLOUDINITD_FAKE_DRY_RUN"
+	}
+	return "CLOUDINITD_" + strings.ToUpper(key)
+}
 
 // Default delays.
 const (
@@ -73,10 +93,12 @@ func parseKnobs(opts map[string]string, env func(string) (string, bool)) (knobs,
 	bad := func(from, val, want string) {
 		errs = append(errs, fmt.Sprintf("%s: invalid value %q: want %s", from, val, want))
 	}
-	for key, dst := range map[string]*time.Duration{
-		KeyLaunchDelay: &k.launchDelay, KeyRunningDelay: &k.runningDelay,
-		KeyTerminateDelay: &k.terminateDelay, KeyDieAfter: &k.dieAfter,
-	} {
+	for _, d := range [...]struct {
+		key string
+		dst *time.Duration
+	}{{KeyLaunchDelay, &k.launchDelay}, {KeyRunningDelay, &k.runningDelay},
+		{KeyTerminateDelay, &k.terminateDelay}, {KeyDieAfter, &k.dieAfter}} {
+		key, dst := d.key, d.dst
 		if v, from, ok := lookup(key); ok {
 			d, err := parseDelay(v)
 			if err != nil {

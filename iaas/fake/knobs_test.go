@@ -201,3 +201,14 @@ func TestBadKnobs(t *testing.T) {
 		})
 	}
 }
+
+// TestEnvVar: the variables spelled out for the option keys are the rule's
+// ("CLOUDINITD_" and the key in upper case), as for any other key.
+func TestEnvVar(t *testing.T) {
+	for _, key := range []string{fake.KeyLaunchDelay, fake.KeyRunningDelay, fake.KeyTerminateDelay,
+		fake.KeyErrorRate, fake.KeySeed, fake.KeyCapacity, fake.KeyDieAfter, fake.KeyDryRun, "fake_other"} {
+		if got, want := fake.EnvVar(key), "CLOUDINITD_"+strings.ToUpper(key); got != want {
+			t.Errorf("EnvVar(%q) = %q, want %q", key, got, want)
+		}
+	}
+}

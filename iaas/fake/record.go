@@ -73,13 +73,21 @@ func DecodeHandle(b []byte) (Handle, error) {
 	return h, nil
 }
 
+// handleJSON is the Handle of an instance, encoded (a new slice: the
+// caller may keep or change it).
+func handleJSON(dryRun bool) []byte {
+	if dryRun {
+		return []byte(`{"dry_run":true}`)
+	}
+	return []byte(`{"dry_run":false}`)
+}
+
 // instance renders the record as the engine sees it at now.
 func (r *record) instance(now time.Time) iaas.Instance {
-	h, _ := json.Marshal(Handle{DryRun: r.DryRun})
 	inst := iaas.Instance{
 		ID:          r.ID,
 		State:       r.state(now),
-		Handle:      h,
+		Handle:      handleJSON(r.DryRun),
 		LaunchedAt:  r.LaunchedAt,
 		Run:         iaas.RunID{Name: r.Run, Incarnation: r.Incarnation},
 		Service:     r.Service,
