@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/cloudinitd/cloudinitd/pipeline"
 )
 
 // LogMaxBytes is the size past which a service log is rotated: the file
@@ -111,6 +113,14 @@ func (l *serviceLog) Printf(format string, args ...any) {
 	}
 }
 
+// Quiet reports that Printf writes nothing: the engine keeps no logs, or
+// the file was closed (pipeline.QuietLog). A closed log is never reopened.
+func (l *serviceLog) Quiet() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.f == nil
+}
+
 func (l *serviceLog) write(line string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -169,6 +179,8 @@ func (l *serviceLog) Close() error {
 	l.f = nil
 	return err
 }
+
+var _ pipeline.QuietLog = (*serviceLog)(nil)
 
 type lineWriter func(string)
 

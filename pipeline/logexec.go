@@ -22,9 +22,10 @@ type loggedExecutor struct {
 }
 
 // LoggedExecutor wraps ex so that step's commands are logged to log, with
-// their durations by now (time.Now when nil); a nil log logs nothing.
+// their durations by now (time.Now when nil); a nil or quiet log
+// (QuietLog) logs nothing, and ex is returned as it is.
 func LoggedExecutor(ex remote.Executor, log Log, step string, now func() time.Time) remote.Executor {
-	if log == nil {
+	if !logsLines(log) {
 		return ex
 	}
 	if now == nil {
@@ -89,9 +90,9 @@ func outcome(err error) string {
 var _ remote.Executor = (*loggedExecutor)(nil)
 
 // LogCheck writes the outcome of a ready check that began at start to
-// log (nothing for a nil log).
+// log (nothing for a nil or quiet log).
 func LogCheck(log Log, now time.Time, what string, start time.Time, err error) {
-	if log == nil {
+	if !logsLines(log) {
 		return
 	}
 	if err != nil {

@@ -125,13 +125,18 @@ func (r *runner) onHost(ctx context.Context, pl Place, w hostWork, d *dialing) e
 		return failed(StepConnect, err)
 	}
 	defer ex.Close()
-	LogCheck(r.svc.Log, r.o.now(), StepConnect+" "+ex.Host(), start, nil)
+	logs := logsLines(r.svc.Log) // what a quiet log is not given need not be formatted
+	if logs {
+		LogCheck(r.svc.Log, r.o.now(), StepConnect+" "+ex.Host(), start, nil)
+	}
 	if !t.Local {
 		start := r.o.now()
 		cctx, cancel := r.stepCtx(ctx)
 		err := verify.WaitSSH(cctx, ex, r.o.sshBackoff())
 		cancel()
-		LogCheck(r.svc.Log, r.o.now(), StepSSH+" check ('true' on "+ex.Host()+")", start, err)
+		if logs {
+			LogCheck(r.svc.Log, r.o.now(), StepSSH+" check ('true' on "+ex.Host()+")", start, err)
+		}
 		if err != nil {
 			return failed(StepSSH, err)
 		}

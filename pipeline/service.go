@@ -96,6 +96,24 @@ type Log interface {
 	Stream(step, stream string) io.Writer
 }
 
+// QuietLog is an optional ability of a Log: Quiet reports that Printf
+// writes nothing (the log keeps no lines; its streams still work), so
+// the steps need not format the lines they would write. A Log that once
+// reports quiet stays quiet.
+type QuietLog interface {
+	Log
+	Quiet() bool
+}
+
+// logsLines reports whether Printf of log may write anything.
+func logsLines(log Log) bool {
+	if log == nil {
+		return false
+	}
+	q, ok := log.(QuietLog)
+	return !ok || !q.Quiet()
+}
+
 // Host is where a service runs.
 type Host struct {
 	// Driver and Ref are the service's instance; a nil Driver is a host
