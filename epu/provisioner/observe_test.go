@@ -42,6 +42,8 @@ func TestObserveWritesOnlyChanges(t *testing.T) {
 		{"terminating, terminated in the cloud", view(epu.Terminating), terminated, rec(epu.Terminating, cloudLive), true, epu.Terminated},
 		{"terminating, terminated, already recorded so", view(epu.Terminating), terminated, rec(epu.Terminated, cloudGone), false, epu.Terminated},
 		{"running, terminated, the record failed meanwhile with its instance", view(epu.Running), terminated, rec(epu.Failed, cloudLive), true, epu.Failed},
+		{"running, unknown past disappear_after, terminated meanwhile", view(epu.Running), gone, rec(epu.Terminated, cloudLive), true, epu.Terminated},
+		{"running, unknown past disappear_after, terminating meanwhile", view(epu.Running), gone, rec(epu.Terminating, cloudLive), true, epu.Terminated},
 	} {
 		f := p.observe(c.seen, c.inst)
 		if f == nil {

@@ -137,6 +137,11 @@ func (p *Provisioner) observe(n nodeView, inst iaas.Instance) func(r *nodeRec) b
 		return func(r *nodeRec) bool {
 			gone := r.Cloud != cloudGone
 			r.Cloud = cloudGone
+			if r.State == epu.Terminating || r.State == epu.Terminated {
+				// Terminating since n was read: the instance is gone as
+				// asked, not disappeared (as for a node seen TERMINATING).
+				return r.setState(epu.Terminated, "", now) || gone
+			}
 			return r.setState(epu.Failed, fmt.Sprintf("%s: the cloud has not known instance %s for more than %s after it was pending", ReasonDisappeared, n.IaaSID, p.cfg.DisappearAfter.D()), now) || gone
 		}
 	}
