@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -71,7 +70,7 @@ func (l *loader) envValue(file, section string, k *INIKey) (value, env string, o
 	}
 	value = k.Value
 	if name, isEnv := strings.CutPrefix(value, "env."); isEnv {
-		v, set := l.opts.LookupEnv(name)
+		v, set := l.cache.lookupEnv(name)
 		if !set && IsCredential(k.Name) {
 			// Unset would mean the driver's default chain: another account.
 			l.ps.errorf(file, section, k.Name, k.Line, "environment variable %s is not set: export it, "+
@@ -172,18 +171,12 @@ func (l *loader) resolvePath(levelFile string, set map[string]Setting, key strin
 	st := set[key]
 	p := st.Value
 	if p == "~" || strings.HasPrefix(p, "~/") {
-		if !l.homeDone {
-			l.homeDone = true
-			l.home = l.opts.HomeDir
-			if l.home == "" {
-				l.home, l.homeErr = os.UserHomeDir()
-			}
-		}
-		if l.homeErr != nil {
-			l.ps.errorf(st.Source.File, st.Source.Section, key, st.Source.Line, "cannot expand ~: %v", l.homeErr)
+		home, err := l.cache.homeDir()
+		if err != nil {
+			l.ps.errorf(st.Source.File, st.Source.Section, key, st.Source.Line, "cannot expand ~: %v", err)
 			return
 		}
-		p = filepath.Join(l.home, p[1:])
+		p = filepath.Join(home, p[1:])
 	}
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(filepath.Dir(levelFile), p)

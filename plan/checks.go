@@ -1,31 +1,5 @@
 package plan
 
-import (
-	"os"
-)
-
-// stat is os.Stat(path)'s error, asked once per load.
-func (l *loader) stat(path string) error {
-	err, ok := l.stats[path]
-	if !ok {
-		_, err = os.Stat(path)
-		l.stats[path] = err
-	}
-	return err
-}
-
-// read is os.ReadFile(path), read once per load.
-func (l *loader) read(path string) ([]byte, error) {
-	if data, ok := l.reads[path]; ok {
-		return data, nil
-	}
-	data, err := os.ReadFile(path)
-	if err == nil {
-		l.reads[path] = data
-	}
-	return data, err
-}
-
 // checkProgramInputs checks what can be checked at load about the inputs
 // of a service's programs: every *_args string must split into shell words
 // (an error otherwise), and the bootconf template should fill from the deps

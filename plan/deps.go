@@ -24,11 +24,7 @@ func (l *loader) loadDeps(ctx context.Context, set map[string]Setting) []Attr {
 		if l.stat(st.Value) != nil {
 			continue
 		}
-		f, read := l.parsed[st.Value]
-		if !read { // a deps file many services share is read once
-			f = l.readINI(ctx, st.Value, st.Source.File, st.Source.Section, key, st.Source.Line, "deps file")
-			l.parsed[st.Value] = f
-		}
+		f := l.depsFile(ctx, st, key)
 		if f == nil {
 			continue
 		}

@@ -22,18 +22,15 @@ type loader struct {
 	defaults *INISection
 	defFile  *INIFile
 	clouds   map[string]*INISection
-	home     string
-	homeErr  error
-	homeDone bool
-	// What one load reads once, however many services name it: parsed
-	// deps files (nil: unreadable, reported), os.Stat results, file
-	// contents.
-	parsed map[string]*INIFile
-	stats  map[string]error
-	reads  map[string][]byte
+	// cache is what one load reads once, however many services (and
+	// level files, loaded concurrently) name it; shared by the loaders
+	// of the level files (forLevel).
+	cache *loadCache
 	// scratch is where settings gathers a service's settings (empty
-	// between services).
+	// between services); each level's loader has its own.
 	scratch map[string]Setting
+	// workers bounds the level files loaded at once (0: GOMAXPROCS).
+	workers int
 }
 
 // Load reads the plan whose top-level file is topFile, with every level
@@ -44,6 +41,12 @@ type loader struct {
 // Plan.Warnings. The work is linear in the size of the plan; a cancelled
 // ctx stops it promptly with an error wrapping ctx's.
 func Load(ctx context.Context, topFile string, opts Options) (*Plan, error) {
+	return loadPlan(ctx, topFile, opts, 0)
+}
+
+// loadPlan is Load with at most workers level files loaded at once (0:
+// as many as there are processors).
+func loadPlan(ctx context.Context, topFile string, opts Options, workers int) (*Plan, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
@@ -52,7 +55,7 @@ func Load(ctx context.Context, topFile string, opts Options) (*Plan, error) {
 		return nil, fmt.Errorf("plan %s: %w", topFile, err)
 	}
 	l := &loader{opts: opts, top: top, dir: filepath.Dir(top), clouds: map[string]*INISection{},
-		parsed: map[string]*INIFile{}, stats: map[string]error{}, reads: map[string][]byte{}}
+		cache: newLoadCache(opts.LookupEnv, opts.HomeDir), workers: workers}
 	l.ps = &problems{base: l.dir}
 	p := l.load(ctx)
 	if err := ctx.Err(); err != nil {
@@ -218,12 +221,12 @@ func (l *loader) loadLevels(ctx context.Context, f *INIFile) []*Level {
 		l.ps.errorf(l.top, rl.Name, "", rl.Line, "no levels: add keys level1, level2, ... naming level files")
 	}
 	slices.SortStableFunc(levels, func(a, b *Level) int { return cmp.Compare(a.Number, b.Number) })
-	for _, lv := range levels {
-		lf := l.readINI(ctx, lv.File, l.top, rl.Name, lv.Key, keyLine[lv], "level file")
+	l.loadLevelFiles(ctx, levels, func(sub *loader, lv *Level) {
+		lf := sub.readINI(ctx, lv.File, l.top, rl.Name, lv.Key, keyLine[lv], "level file")
 		if lf == nil {
-			continue
+			return
 		}
-		l.loadServices(ctx, lv, lf)
-	}
+		sub.loadServices(ctx, lv, lf)
+	})
 	return levels
 }
