@@ -81,6 +81,7 @@ func (l *loader) checkDuplicates(p *Plan) {
 func (l *loader) checkRefs(ctx context.Context, p *Plan) {
 	x := newMeasurer(p.Resolver(""))
 	h := &hints{p: p}
+	var keys []string // settings with a token, sorted: a value without one has nothing to check
 	for _, s := range p.Services() {
 		if ctx.Err() != nil {
 			return
@@ -107,7 +108,14 @@ func (l *loader) checkRefs(ctx context.Context, p *Plan) {
 			src := Source{Kind: SourceService, File: a.File, Section: "deps", Line: a.Line}
 			size += check(a.Key, a.Value, src, func() (int, error) { return x.rowLength(s.Name, i) })
 		}
-		for _, k := range sortedKeys(s.Settings) {
+		keys = keys[:0]
+		for k, st := range s.Settings {
+			if strings.Contains(st.Value, "${") {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
 			st := s.Settings[k]
 			check(k, st.Value, st.Source, func() (int, error) { return x.length(st.Value, s.Name) })
 		}
