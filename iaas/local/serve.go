@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -29,6 +30,10 @@ func MaybeServe() (code int, ok bool) {
 	if dir == "" {
 		return 0, false
 	}
+	// One processor: a server's work is a few sessions' crypto and
+	// copying, and idle threads spinning for work to steal cost more
+	// (a local boot starts one server per service on the same cores).
+	runtime.GOMAXPROCS(1)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer stop()
 	if err := Serve(ctx, dir); err != nil {
@@ -144,21 +149,31 @@ func newServer(dir string, log *slog.Logger) (*server, error) {
 // for their sessions (whose running commands are killed).
 func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		conns   = map[net.Conn]bool{}
-		done    = make(chan struct{})
-		changed = make(chan struct{}, 1) // conns changed, for trimWhenIdle
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = map[net.Conn]bool{}
+		// sessions counts the connections past the SSH handshake, for
+		// trimWhenIdle: a bare TCP probe (Describe dials the address)
+		// is no reason to put off a trim, nor to trim 2 s after it.
+		sessions int
+		done     = make(chan struct{})
+		changed  = make(chan struct{}, 1) // sessions changed
 	)
 	open := func() int {
 		mu.Lock()
 		defer mu.Unlock()
-		return len(conns)
+		return sessions
+	}
+	track := func(delta int) {
+		mu.Lock()
+		sessions += delta
+		mu.Unlock()
+		wake(changed)
 	}
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		trimWhenIdle(done, changed, open, trimQuiet, trimAgain, trimIdle)
+		trimWhenIdle(done, changed, open, trimAgain, trimQuiet, trimAgain, trimIdle)
 	}()
 	go func() {
 		defer wg.Done()
@@ -185,15 +200,13 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 		mu.Lock()
 		conns[c] = true
 		mu.Unlock()
-		wake(changed)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.handleConn(ctx, c)
+			s.handleConn(ctx, c, track)
 			mu.Lock()
 			delete(conns, c)
 			mu.Unlock()
-			wake(changed)
 		}()
 	}
 	close(done)
@@ -201,7 +214,9 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-func (s *server) handleConn(ctx context.Context, c net.Conn) {
+// handleConn serves one connection; track(1) and track(-1) bracket
+// its life after the SSH handshake.
+func (s *server) handleConn(ctx context.Context, c net.Conn, track func(delta int)) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(30 * time.Second))
 	conn, chans, reqs, err := ssh.NewServerConn(c, s.cfg)
@@ -211,6 +226,8 @@ func (s *server) handleConn(ctx context.Context, c net.Conn) {
 		}
 		return
 	}
+	track(1)
+	defer track(-1)
 	c.SetDeadline(time.Time{})
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -11,21 +11,27 @@ import (
 	"time"
 )
 
-// A server gives its memory back (trimIdle) once it has had no connection
+// A server gives its memory back (trimIdle) once it has had no SSH session
 // for trimQuiet, and again every trimAgain while it stays idle: the Go
 // runtime's own periodic work (a forced collection every 2 minutes, the
 // scavenger) touches pages again, which took an idle instance from 6 to
-// 10.5 MiB in 9 minutes.
+// 10.5 MiB in 9 minutes. A server that has had no session yet first
+// trims trimAgain after it started: it was just launched, and the boot
+// that launched it is about to connect. Trimming 2 s after the start, as
+// before, cost every instance of a 200-service boot a trim (a collection,
+// the madvise) and then the faults of reading its code back for the
+// session that came next, in the boot's own time (docs/performance.md).
 const (
 	trimQuiet = 2 * time.Second
 	trimAgain = 30 * time.Second
 )
 
 // trimWhenIdle gives the server's memory back each time it has had no
-// connection for quiet — at start, once the listener is up, and after the
-// last connection of a burst closes — and then every again while no
-// connection comes. changed is signalled after every change of the number
-// of open connections, which open reports. It returns when done closes.
+// session for quiet after the last session of a burst closed, first after
+// first once the listener is up (no session yet), and then every again
+// while no session comes. changed is signalled after every change of the
+// number of open sessions, which open reports. It returns when done
+// closes.
 //
 // An instance is the whole cloudinitd executable re-executed, and most of
 // what an idle one holds resident is that file's pages that start-up and
@@ -34,8 +40,8 @@ const (
 // other instance and cloudinitd itself through the page cache; trimIdle
 // lets go of them, so that an idle instance keeps resident only what it
 // touches while idle.
-func trimWhenIdle(done <-chan struct{}, changed <-chan struct{}, open func() int, quiet, again time.Duration, trim func()) {
-	t := time.NewTimer(quiet)
+func trimWhenIdle(done <-chan struct{}, changed <-chan struct{}, open func() int, first, quiet, again time.Duration, trim func()) {
+	t := time.NewTimer(first)
 	defer t.Stop()
 	for {
 		select {

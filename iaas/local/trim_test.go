@@ -50,34 +50,50 @@ func TestTrimIdle(t *testing.T) {
 	}
 }
 
-// TestTrimWhenIdle: once the last connection has closed, the server trims
-// after the quiet delay, and again while it stays idle.
+// TestTrimWhenIdle: the server trims once the last session has closed,
+// after the quiet delay, and again while it stays idle; a server that had
+// no session yet trims after the first delay. The delays that must not
+// be the one that fires are an hour.
 func TestTrimWhenIdle(t *testing.T) {
-	var open atomic.Int64
-	open.Store(1)
-	trims := make(chan struct{}, 10)
-	done := make(chan struct{})
-	changed := make(chan struct{}, 1)
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		trimWhenIdle(done, changed, func() int { return int(open.Load()) }, time.Millisecond, time.Millisecond,
-			func() {
+	tests := []struct {
+		name                string
+		first, quiet, again time.Duration
+		session             bool // a session opens and closes at once
+	}{
+		{"after the last session closed, then while idle", time.Hour, time.Millisecond, time.Millisecond, true},
+		{"no session since the start", time.Millisecond, time.Hour, time.Millisecond, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var open atomic.Int64
+			trims := make(chan struct{}, 10)
+			done := make(chan struct{})
+			changed := make(chan struct{}, 1)
+			finished := make(chan struct{})
+			go func() {
+				defer close(finished)
+				trimWhenIdle(done, changed, func() int { return int(open.Load()) }, tt.first, tt.quiet, tt.again,
+					func() {
+						select {
+						case trims <- struct{}{}:
+						default:
+						}
+					})
+			}()
+			defer func() { close(done); <-finished }()
+			if tt.session {
+				open.Store(1)
+				wake(changed)
+				open.Store(0) // the last session closes
+				wake(changed)
+			}
+			for i := range 2 {
 				select {
-				case trims <- struct{}{}:
-				default:
+				case <-trims:
+				case <-time.After(10 * time.Second):
+					t.Fatalf("trim %d did not come while idle", i+1)
 				}
-			})
-	}()
-	defer func() { close(done); <-finished }()
-	open.Store(0) // the last connection closes
-	wake(changed)
-	// A trim after the quiet delay, and more while it stays idle.
-	for i := range 2 {
-		select {
-		case <-trims:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("trim %d did not come while idle", i+1)
-		}
+			}
+		})
 	}
 }
