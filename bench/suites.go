@@ -110,14 +110,16 @@ func cloudinitdCLI(bin string) func(*Hosts, Programs, string) (contender, error)
 	}
 }
 
-// buildCLI builds ./cmd/cloudinitd of the module the harness runs in.
+// buildCLI builds ./cmd/cloudinitd of the module the harness runs in, and
+// beside it ./cmd/cloudinitd-instance, the local driver's instance server,
+// as `go install ./cmd/...` installs them.
 func buildCLI(ctx context.Context, work string) (string, error) {
 	gomod, err := command(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
 	}
 	bin := filepath.Join(work, "cloudinitd")
-	cmd := command(ctx, "go", "build", "-o", bin, "./cmd/cloudinitd")
+	cmd := command(ctx, "go", "build", "-o", work+string(filepath.Separator), "./cmd/cloudinitd", "./cmd/cloudinitd-instance")
 	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build cloudinitd: %w%s", err, tail(string(out), 10))

@@ -48,7 +48,9 @@ func TestScripts(t *testing.T) {
 		t.Skip("examples/epu is not in this tree yet")
 	}
 	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "cloudinitd"), "./cmd/cloudinitd")
+	// cloudinitd-instance beside it, as `go install ./cmd/...` puts it:
+	// the run's local instances are started as that program.
+	build := exec.Command("go", "build", "-o", bin+string(filepath.Separator), "./cmd/cloudinitd", "./cmd/cloudinitd-instance")
 	build.Dir = repo
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build cloudinitd: %v\n%s", err, out)

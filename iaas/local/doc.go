@@ -4,8 +4,10 @@
 //
 // # Instances
 //
-// An instance is a detached process — the same executable, re-executed with
-// the environment variable CLOUDINITD_LOCAL_INSTANCE=<dir> — that serves SSH
+// An instance is a detached process — the instance server: [ServerProgram]
+// (./cmd/cloudinitd-instance) when it lies beside the running executable,
+// otherwise the same executable re-executed, either with the environment
+// variable CLOUDINITD_LOCAL_INSTANCE=<dir> — that serves SSH
 // (golang.org/x/crypto/ssh, server side) on its own loopback address, a
 // distinct 127.77.<n>.<m> per instance. The launcher binds the address itself
 // (port 22 when the process may, otherwise a free high port; Instance.SSH.Port
@@ -33,7 +35,9 @@
 // (An intermediate spawner process, which let the server be re-parented at
 // once, cost a second start of the whole executable per instance.)
 // Executables that embed this driver must call [MaybeServe] first thing in
-// main (and test binaries in TestMain).
+// main (and test binaries in TestMain). The launcher passes its protocol
+// version; a server of another one refuses to start (a stale
+// cloudinitd-instance beside a newer cloudinitd), a permanent launch error.
 //
 // # State
 //

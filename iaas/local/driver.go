@@ -25,18 +25,46 @@ const (
 	// envReadyFD names the inherited write end of the pipe on which the
 	// server tells its launcher it is ready.
 	envReadyFD = "CLOUDINITD_LOCAL_READY_FD"
+	// envProtocol carries the launcher's serverProtocol: a server of
+	// another one (a stale [ServerProgram] beside a newer cloudinitd)
+	// refuses to start, and the launch fails saying why.
+	envProtocol = "CLOUDINITD_LOCAL_PROTOCOL"
 )
+
+// serverProtocol names this version of what a launcher and its server
+// share: the variables and descriptors above and the files of an
+// instance directory. Change it with any of them.
+const serverProtocol = "1"
 
 // Name is the registry name of this driver.
 const Name = "local"
+
+// ServerProgram is the name of the instance server's own executable
+// (./cmd/cloudinitd-instance): [New] starts it, when it lies beside the
+// running executable, instead of re-executing the running one. It is the
+// same server, whose start costs a fraction of a whole cloudinitd's.
+const ServerProgram = "cloudinitd-instance"
+
+// serverExe returns the executable that serves instances for the running
+// executable exe: ServerProgram in exe's directory when that is a regular
+// file someone may execute, otherwise exe.
+func serverExe(exe string) string {
+	p := filepath.Join(filepath.Dir(exe), ServerProgram)
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+		return p
+	}
+	return exe
+}
 
 // Config configures a [Driver]. The zero value is usable.
 type Config struct {
 	// StateDir holds one directory per instance, the run keys and the
 	// token index. Default: ~/.cloudinitd/local.
 	StateDir string
-	// Exe is the executable re-executed as the instance server; it must
-	// call [MaybeServe] first thing. Default: os.Executable().
+	// Exe is the executable started as the instance server; it must call
+	// [MaybeServe] first thing. Default: [ServerProgram] beside
+	// os.Executable() when there is one, otherwise os.Executable() itself
+	// (re-executed).
 	Exe string
 	// Logger receives diagnostics. Default: discard.
 	Logger *slog.Logger
@@ -82,7 +110,7 @@ func New(cfg Config) (*Driver, error) {
 		if err != nil {
 			return nil, fmt.Errorf("local: executable: %w", err)
 		}
-		d.exe = exe
+		d.exe = serverExe(exe)
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.NewTextHandler(io.Discard, nil))

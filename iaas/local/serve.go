@@ -30,6 +30,12 @@ func MaybeServe() (code int, ok bool) {
 	if dir == "" {
 		return 0, false
 	}
+	if p := os.Getenv(envProtocol); p != "" && p != serverProtocol {
+		fmt.Fprintf(os.Stderr, "cloudinitd local instance %s: the launcher speaks protocol %s, this server (%s) %s: install both programs from the same build\n",
+			dir, p, os.Args[0], serverProtocol)
+		return 1, true
+	}
+	os.Unsetenv(envProtocol)
 	// One processor: a server's work is a few sessions' crypto and
 	// copying, and idle threads spinning for work to steal cost more
 	// (a local boot starts one server per service on the same cores).

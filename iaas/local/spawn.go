@@ -44,7 +44,7 @@ func (d *Driver) spawn(ctx context.Context, dir, id string, ln *net.TCPListener)
 	}
 	defer readyR.Close()
 	env := append(serverEnv(os.Environ()), EnvInstance+"="+dir, EnvMarker+"="+id,
-		envListenFD+"=3", envReadyFD+"=4")
+		envListenFD+"=3", envReadyFD+"=4", envProtocol+"="+serverProtocol)
 	p, err := os.StartProcess(d.exe, []string{d.exe}, &os.ProcAttr{
 		Dir:   dir,
 		Env:   env,

@@ -128,3 +128,28 @@ func TestLaunchOfNonServerIsPermanent(t *testing.T) {
 		t.Errorf("record after the failed launch: state %q (%v), want failed", m.State, err)
 	}
 }
+
+// A server program of another protocol than the launcher's (a stale
+// cloudinitd-instance beside a newer cloudinitd) fails the launch at once,
+// permanently, saying why.
+func TestLaunchOfAnotherProtocolIsPermanent(t *testing.T) {
+	needProc(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test binary serves (TestMain), told another protocol.
+	exe := filepath.Join(t.TempDir(), "server")
+	script := "#!/bin/sh\nCLOUDINITD_LOCAL_PROTOCOL=0 exec '" + self + "' \"$@\"\n"
+	if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, err := local.New(local.Config{StateDir: t.TempDir(), Exe: exe})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Launch(context.Background(), iaas.LaunchSpec{Run: iaas.RunID{Name: "r"}, Service: "s", ClientToken: "r-s-1"})
+	if !errors.Is(err, iaas.ErrPermanent) || iaas.Retryable(err) || !strings.Contains(err.Error(), "protocol") {
+		t.Fatalf("Launch: %v, want a permanent error that names the protocol", err)
+	}
+}
