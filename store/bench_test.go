@@ -86,12 +86,17 @@ func BenchmarkServices10k(b *testing.B) {
 	if err := db.PutPlan(ctx, ls, ss); err != nil {
 		b.Fatal(err)
 	}
+	b.ReportAllocs()
+	var cpu time.Duration
 	for b.Loop() {
+		cpu0 := cpuTime(b)
 		got, err := db.Services(ctx)
-		if err != nil || len(got) != len(ss) {
+		cpu += cpuTime(b) - cpu0
+		if err != nil || len(got) != len(ss) || len(got[0].Settings) != len(ss[0].Settings) {
 			b.Fatal(len(got), err)
 		}
 	}
+	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
 }
 
 func BenchmarkSetState(b *testing.B) {

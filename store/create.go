@@ -98,7 +98,7 @@ func build(ctx context.Context, file string, r Run, secret string) error {
 	}
 	defer sdb.Close()
 	sdb.SetMaxOpenConns(1)
-	if err := migrate(ctx, sdb, file, false); err != nil {
+	if _, err := migrate(ctx, sdb, file, false); err != nil {
 		return err
 	}
 	now := stamp(time.Now())

@@ -32,6 +32,7 @@ type DB struct {
 	dir      string
 	path     string
 	readOnly bool
+	schema   int    // the record's schema version: SchemaVersion(), or older read-only (oldestReadable)
 	incarn   string // the run's incarnation, read at open
 	secret   string // the run's secret, read at open (see RunSecret)
 	lock     *lock
@@ -145,9 +146,10 @@ func open(ctx context.Context, dir, run string, readOnly bool) (*DB, error) {
 		// unblocked.
 		sdb.SetMaxOpenConns(1)
 	}
+	var schema int
 	err = sdb.PingContext(ctx)
 	if err == nil {
-		err = migrate(ctx, sdb, file, readOnly)
+		schema, err = migrate(ctx, sdb, file, readOnly)
 	}
 	if readOnly && needsRecovery(err) {
 		// A writer was killed and left a hot journal or a WAL index to
@@ -157,7 +159,7 @@ func open(ctx context.Context, dir, run string, readOnly bool) (*DB, error) {
 		// lock, no migration, writing methods fail with ErrReadOnly.
 		sdb.Close()
 		if sdb, err = recoveringOpen(ctx, file); err == nil {
-			err = migrate(ctx, sdb, file, true)
+			schema, err = migrate(ctx, sdb, file, true)
 		}
 	}
 	if err != nil {
@@ -166,7 +168,7 @@ func open(ctx context.Context, dir, run string, readOnly bool) (*DB, error) {
 		}
 		return nil, fmt.Errorf("open run %s: %s: %w", run, file, err)
 	}
-	db := &DB{sql: sdb, run: run, dir: dir, path: file, readOnly: readOnly}
+	db := &DB{sql: sdb, run: run, dir: dir, path: file, readOnly: readOnly, schema: schema}
 	err = sdb.QueryRowContext(ctx, `SELECT incarnation, secret FROM run WHERE id = 1`).Scan(&db.incarn, &db.secret)
 	if err != nil {
 		sdb.Close()

@@ -24,8 +24,9 @@ var ErrNotRecord = errors.New("not a cloudinitd record")
 // sqliteMagic starts every SQLite 3 database file.
 const sqliteMagic = "SQLite format 3\x00"
 
-// recordTables are the tables every schema version of ours has.
-var recordTables = []string{"attrbag", "event", "globals", "instance_history", "level", "run", "service", "service_setting"}
+// recordTables are the tables every schema version of ours has
+// (service_setting was a table up to version 4, a view since).
+var recordTables = []string{"attrbag", "event", "globals", "instance_history", "level", "run", "service"}
 
 // inspect checks, without writing anything, that file is a cloudinitd
 // record this package may open: it returns an error wrapping ErrNotRecord

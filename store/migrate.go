@@ -27,6 +27,13 @@ var ErrNewerSchema = errors.New("record written by a newer cloudinitd")
 // be upgraded first, which only a writing open does.
 var ErrOlderSchema = errors.New("record needs a schema upgrade")
 
+// oldestReadable is the oldest schema version OpenReadOnly reads as it is:
+// version 5 only moved the services' settings into service_config, and a
+// version 4 record's are read from its service_setting rows (see
+// DB.Services), so that listing or showing the history of a run recorded
+// by the previous cloudinitd does not need a writing command first.
+const oldestReadable = 4
+
 type migration struct {
 	version int
 	name    string
@@ -82,37 +89,51 @@ func userVersion(ctx context.Context, q interface {
 	return v, nil
 }
 
-// migrate brings the record to the newest schema in one transaction. It
-// refuses a record written by a newer schema. With readOnly it only checks.
-func migrate(ctx context.Context, db *sql.DB, file string, readOnly bool) error {
+// migrate brings the record to the newest schema in one transaction and
+// returns the record's schema version. It refuses a record written by a
+// newer schema. With readOnly it only checks: a version from
+// oldestReadable on is read as it is.
+func migrate(ctx context.Context, db *sql.DB, file string, readOnly bool) (int, error) {
 	ms, err := loadMigrations()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	latest := len(ms)
 	cur, err := userVersion(ctx, db)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	switch {
 	case cur < 0:
-		return fmt.Errorf("%w: %s has schema version %d", ErrNotRecord, file, cur)
+		return 0, fmt.Errorf("%w: %s has schema version %d", ErrNotRecord, file, cur)
 	case cur > latest:
-		return fmt.Errorf("%w: %s has schema version %d, this cloudinitd knows up to %d; use a newer cloudinitd",
+		return 0, fmt.Errorf("%w: %s has schema version %d, this cloudinitd knows up to %d; use a newer cloudinitd",
 			ErrNewerSchema, file, cur, latest)
 	case cur == latest:
-		return nil
+		return cur, nil
+	case readOnly && cur >= oldestReadable:
+		return cur, nil
 	case readOnly:
-		return fmt.Errorf("%w: %s has schema version %d, this cloudinitd writes %d; open it once with a writing command (status, repair)",
+		return 0, fmt.Errorf("%w: %s has schema version %d, this cloudinitd writes %d; open it once with a writing command (status, repair)",
 			ErrOlderSchema, file, cur, latest)
 	}
+	if err := upgrade(ctx, db, file, ms); err != nil {
+		return 0, err
+	}
+	return latest, nil
+}
+
+// upgrade applies the migrations the record lacks, in one transaction.
+func upgrade(ctx context.Context, db *sql.DB, file string, ms []migration) error {
+	latest := len(ms)
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer tx.Rollback()
 	// Re-read inside the transaction: another writer may have migrated.
-	if cur, err = userVersion(ctx, tx); err != nil {
+	cur, err := userVersion(ctx, tx)
+	if err != nil {
 		return err
 	}
 	if cur < 0 || cur > latest {

@@ -32,9 +32,23 @@ func TestMigrationsFromEmpty(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	want := []string{"attrbag", "event", "globals", "instance_history", "level", "run", "service", "service_setting"}
+	want := []string{"attrbag", "event", "globals", "instance_history", "level", "run", "service", "service_config"}
 	if diff := cmp.Diff(want, tables); diff != "" {
 		t.Errorf("tables (-want +got):\n%s", diff)
+	}
+	var views []string
+	rows, err = db.sql.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		views = append(views, n)
+	}
+	rows.Close()
+	if diff := cmp.Diff([]string{"service_setting"}, views); diff != "" {
+		t.Errorf("views (-want +got):\n%s", diff)
 	}
 	var mode string
 	var fk, busy int
@@ -97,7 +111,8 @@ func TestOlderSchemaUpgradedByWriter(t *testing.T) {
 	db.Close()
 	// Pretend the record predates the last migration: reset the version
 	// and drop what the migrations after version 1 create (v2 the run's
-	// incarnation, v3 its owner, v4 its secret).
+	// incarnation, v3 its owner, v4 its secret, v5 service_config instead
+	// of the service_setting table).
 	name, _ := dsn(Path(dir, "r1"), false)
 	sdb, err := sql.Open("sqlite", name)
 	if err != nil {
@@ -107,6 +122,9 @@ func TestOlderSchemaUpgradedByWriter(t *testing.T) {
 		if _, err := sdb.Exec("ALTER TABLE run DROP COLUMN " + col); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := sdb.Exec(downgradeSettings); err != nil {
+		t.Fatal(err)
 	}
 	sdb.Exec("PRAGMA user_version = 1")
 	sdb.Close()

@@ -74,7 +74,7 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 		return err
 	}
 	defer update.Close()
-	clearSettings, err := tx.PrepareContext(ctx, `DELETE FROM service_setting WHERE service_id = ?`)
+	clearSettings, err := tx.PrepareContext(ctx, `DELETE FROM service_config WHERE service_id = ?`)
 	if err != nil {
 		return err
 	}
@@ -121,26 +121,30 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 		return err
 	}
 
-	settings := newRowWriter(tx, "settings", "service_setting", "service_id", "key", "value", "source")
+	// A service's settings are one row, their JSON form (settings.go).
+	settings := newRowWriter(tx, "settings", "service_config", "service_id", "settings")
 	defer settings.close()
 	bag, err := newBagWriter(ctx, tx)
 	if err != nil {
 		return err
 	}
 	defer bag.close()
+	var js []byte
+	var sorted []Setting
 	for i, s := range ss {
 		_, old := existing[s.Name]
 		if err := bag.put(ctx, s.Name, ids[i], old, s.Deps); err != nil {
 			return err
 		}
-		for _, st := range s.Settings {
-			var val any = st.Value
-			if st.Redacted {
-				val = nil // a secret: never stored
-			}
-			if err := settings.add(ctx, s.Name, ids[i], st.Key, val, st.Source); err != nil {
-				return err
-			}
+		if len(s.Settings) == 0 {
+			continue
+		}
+		js, sorted, err = appendSettings(js[:0], sorted, s.Settings)
+		if err != nil {
+			return fmt.Errorf("service %q: %w", s.Name, err)
+		}
+		if err := settings.add(ctx, s.Name, ids[i], string(js)); err != nil {
+			return err
 		}
 	}
 	if err := bag.flush(ctx); err != nil {

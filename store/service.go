@@ -5,7 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
+
+// configSchema is the first schema version that keeps a service's
+// settings in service_config (migrations/0005_service_config.sql).
+const configSchema = 5
 
 const serviceColumns = `s.id, s.name, l.number, s.position, s.state, s.instance_id, s.hostname,
 	s.last_error, s.driver, s.handle, s.host_key, s.attempt, s.created_at, s.updated_at`
@@ -20,37 +26,7 @@ func (db *DB) Services(ctx context.Context) ([]Service, error) {
 	}
 	// Settings are read after the service rows are closed: a writing DB has
 	// a single connection.
-	byID := make(map[int64]int, len(ids))
-	for i, id := range ids {
-		byID[id] = i
-	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT service_id, key, value, source FROM service_setting ORDER BY service_id, key`)
-	if err != nil {
-		return nil, fmt.Errorf("services: %w", err)
-	}
-	defer rows.Close()
-	// Services of one plan repeat the same keys, sources and most values
-	// ([defaults]): one copy of each string keeps a large run small.
-	strs := map[string]string{}
-	intern := func(s string) string {
-		if v, ok := strs[s]; ok {
-			return v
-		}
-		strs[s] = s
-		return s
-	}
-	for rows.Next() {
-		var id int64
-		st, err := scanSetting(rows, &id)
-		if err != nil {
-			return nil, fmt.Errorf("services: %w", err)
-		}
-		st.Key, st.Value, st.Source = intern(st.Key), intern(st.Value), intern(st.Source)
-		if i, ok := byID[id]; ok {
-			ss[i].Settings = append(ss[i].Settings, st)
-		}
-	}
-	if err := rows.Err(); err != nil {
+	if err := db.readSettings(ctx, ss, ids, ""); err != nil {
 		return nil, fmt.Errorf("services: %w", err)
 	}
 	return ss, nil
@@ -66,34 +42,80 @@ func (db *DB) Service(ctx context.Context, name string) (Service, error) {
 	if len(ss) == 0 {
 		return Service{}, fmt.Errorf("%w %q", ErrNoService, name)
 	}
-	s := ss[0]
-	rows, err := db.sql.QueryContext(ctx, `SELECT service_id, key, value, source FROM service_setting WHERE service_id = ? ORDER BY key`, ids[0])
-	if err != nil {
+	if err := db.readSettings(ctx, ss, ids, ` WHERE service_id = ?`, ids[0]); err != nil {
 		return Service{}, fmt.Errorf("service %q: %w", name, err)
+	}
+	return ss[0], nil
+}
+
+// readSettings reads the settings of services ss (row ids ids) selected
+// by where (a WHERE clause over service_id, or "" for all). Services of
+// one plan repeat the same keys, sources and most values ([defaults]):
+// one copy of each string keeps a large run small.
+func (db *DB) readSettings(ctx context.Context, ss []Service, ids []int64, where string, args ...any) error {
+	byID := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		byID[id] = i
+	}
+	strs := map[string]string{}
+	intern := func(s string) string {
+		if v, ok := strs[s]; ok {
+			return v
+		}
+		c := strings.Clone(s)
+		strs[c] = c
+		return c
+	}
+	if db.schema < configSchema {
+		return db.readSettingRows(ctx, ss, byID, intern, where, args...)
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT service_id, settings FROM service_config`+where+` ORDER BY service_id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	r := settingsReader{intern: intern}
+	var scratch []Setting
+	for rows.Next() {
+		var id int64
+		var js string
+		if err := rows.Scan(&id, &js); err != nil {
+			return err
+		}
+		i, ok := byID[id]
+		if !ok {
+			continue
+		}
+		if scratch, err = r.read(scratch[:0], js); err != nil {
+			return fmt.Errorf("service %q: settings: %w", ss[i].Name, err)
+		}
+		ss[i].Settings = slices.Clone(scratch)
+	}
+	return rows.Err()
+}
+
+// readSettingRows reads settings from the service_setting rows of a
+// record of schema version 4, opened read-only (a writing open upgrades
+// it).
+func (db *DB) readSettingRows(ctx context.Context, ss []Service, byID map[int64]int, intern func(string) string, where string, args ...any) error {
+	rows, err := db.sql.QueryContext(ctx, `SELECT service_id, key, value, source FROM service_setting`+where+` ORDER BY service_id, key`, args...)
+	if err != nil {
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		st, err := scanSetting(rows, &id)
-		if err != nil {
-			return Service{}, fmt.Errorf("service %q: %w", name, err)
+		var st Setting
+		var v sql.NullString
+		if err := rows.Scan(&id, &st.Key, &v, &st.Source); err != nil {
+			return err
 		}
-		s.Settings = append(s.Settings, st)
+		st.Key, st.Value, st.Source, st.Redacted = intern(st.Key), intern(v.String), intern(st.Source), !v.Valid
+		if i, ok := byID[id]; ok {
+			ss[i].Settings = append(ss[i].Settings, st)
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return Service{}, fmt.Errorf("service %q: %w", name, err)
-	}
-	return s, nil
-}
-
-func scanSetting(rows *sql.Rows, id *int64) (Setting, error) {
-	var st Setting
-	var v sql.NullString
-	if err := rows.Scan(id, &st.Key, &v, &st.Source); err != nil {
-		return st, err
-	}
-	st.Value, st.Redacted = v.String, !v.Valid
-	return st, nil
+	return rows.Err()
 }
 
 func (db *DB) queryServices(ctx context.Context, query string, args ...any) ([]Service, []int64, error) {
