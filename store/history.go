@@ -20,7 +20,7 @@ var ErrNoIntent = errors.New("no such launch intent")
 // LaunchDone/LaunchFailed).
 func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, driver string) (HistoryRow, error) {
 	var row HistoryRow
-	err := db.write(ctx, fmt.Sprintf("service %q: launch intent", svc), func(ctx context.Context, tx *txn, now string) error {
+	err := db.write(ctx, svc, "launch intent", func(ctx context.Context, tx *txn, now string) error {
 		sid, err := serviceID(ctx, tx, svc)
 		if err != nil {
 			return err
@@ -59,7 +59,7 @@ func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, 
 // and Attempt.
 func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string, handle []byte) (HistoryRow, error) {
 	var row HistoryRow
-	err := db.write(ctx, fmt.Sprintf("launch %d done", intentID), func(ctx context.Context, tx *txn, now string) error {
+	err := db.write(ctx, "", fmt.Sprintf("launch %d done", intentID), func(ctx context.Context, tx *txn, now string) error {
 		// The row as LaunchIntent wrote it (intentRows), else read
 		// before the update, completed here as the update writes it.
 		h, ok := tx.intents.get(intentID)
@@ -106,7 +106,7 @@ func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string,
 // left to the caller. It returns the row as written.
 func (db *DB) LaunchFailed(ctx context.Context, intentID int64, detail string) (HistoryRow, error) {
 	var row HistoryRow
-	err := db.write(ctx, fmt.Sprintf("launch %d failed", intentID), func(ctx context.Context, tx *txn, _ string) error {
+	err := db.write(ctx, "", fmt.Sprintf("launch %d failed", intentID), func(ctx context.Context, tx *txn, _ string) error {
 		if _, _, _, _, err := intent(ctx, tx, intentID); err != nil {
 			return err
 		}
@@ -143,7 +143,7 @@ func intent(ctx context.Context, tx *txn, id int64) (sid int64, svc string, atte
 // It returns the rows as written, oldest first.
 func (db *DB) MarkInstance(ctx context.Context, instanceID string, state HistoryState) ([]HistoryRow, error) {
 	var rows []HistoryRow
-	err := db.write(ctx, fmt.Sprintf("instance %s: mark %s", instanceID, state), func(ctx context.Context, tx *txn, now string) error {
+	err := db.write(ctx, "", fmt.Sprintf("instance %s: mark %s", instanceID, state), func(ctx context.Context, tx *txn, now string) error {
 		var term any
 		if state == HistoryTerminated {
 			term = now

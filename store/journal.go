@@ -11,7 +11,7 @@ import (
 // means now; an empty Level means INFO.
 func (db *DB) AppendEvent(ctx context.Context, e Event) (int64, error) {
 	var seq int64
-	err := db.write(ctx, "append event", func(ctx context.Context, tx *txn, now string) error {
+	err := db.write(ctx, "", "append event", func(ctx context.Context, tx *txn, now string) error {
 		tx.journal(e, now, &seq)
 		return nil
 	})
@@ -55,7 +55,7 @@ func (db *DB) AppendAttrs(ctx context.Context, svc string, origin Origin, attrs 
 		return nil, fmt.Errorf("service %q: append attrs: invalid origin %q", svc, origin)
 	}
 	var out []Attr
-	err := db.write(ctx, fmt.Sprintf("service %q: append attrs", svc), func(ctx context.Context, tx *txn, _ string) error {
+	err := db.write(ctx, svc, "append attrs", func(ctx context.Context, tx *txn, _ string) error {
 		sid, err := serviceID(ctx, tx, svc)
 		if err != nil {
 			return err

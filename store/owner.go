@@ -114,7 +114,7 @@ func processStart(pid int) (start string, dead bool, err error) {
 
 // SetOwner records o as the run's owner (a zero o: no owner).
 func (db *DB) SetOwner(ctx context.Context, o Owner) error {
-	return db.write(ctx, "set owner", func(ctx context.Context, tx *txn, _ string) error {
+	return db.write(ctx, "", "set owner", func(ctx context.Context, tx *txn, _ string) error {
 		_, err := tx.ExecContext(ctx,
 			`UPDATE run SET owner_command = ?, owner_host = ?, owner_pid = ?, owner_start = ? WHERE id = 1`,
 			o.Command, o.Host, o.PID, o.Start)

@@ -9,7 +9,7 @@ import (
 // number: an existing row is updated, a new one inserted. Levels not in ls
 // are left alone (services may still refer to them).
 func (db *DB) PutLevels(ctx context.Context, ls []Level) error {
-	return db.write(ctx, "put levels", func(ctx context.Context, tx *txn, _ string) error {
+	return db.write(ctx, "", "put levels", func(ctx context.Context, tx *txn, _ string) error {
 		return putLevels(ctx, tx, ls)
 	})
 }
@@ -26,14 +26,14 @@ func (db *DB) PutLevels(ctx context.Context, ls []Level) error {
 // did before the reload. Every level must have been recorded. A setting
 // marked Redacted is stored without its value.
 func (db *DB) PutServices(ctx context.Context, ss []Service) error {
-	return db.write(ctx, "put services", func(ctx context.Context, tx *txn, now string) error {
+	return db.write(ctx, "", "put services", func(ctx context.Context, tx *txn, now string) error {
 		return putServices(ctx, tx, now, ss)
 	})
 }
 
 // PutPlan records levels and services in one transaction: a plan load.
 func (db *DB) PutPlan(ctx context.Context, ls []Level, ss []Service) error {
-	return db.write(ctx, "put plan", func(ctx context.Context, tx *txn, now string) error {
+	return db.write(ctx, "", "put plan", func(ctx context.Context, tx *txn, now string) error {
 		if err := putLevels(ctx, tx, ls); err != nil {
 			return err
 		}

@@ -114,7 +114,7 @@ func (db *DB) Run(ctx context.Context) (Run, error) {
 
 // SetRunStatus records the status of the run as a whole.
 func (db *DB) SetRunStatus(ctx context.Context, status RunStatus) error {
-	return db.write(ctx, "set run status", func(ctx context.Context, tx *txn, _ string) error {
+	return db.write(ctx, "", "set run status", func(ctx context.Context, tx *txn, _ string) error {
 		_, err := tx.ExecContext(ctx, `UPDATE run SET status = ? WHERE id = 1`, string(status))
 		return err
 	})
@@ -122,7 +122,7 @@ func (db *DB) SetRunStatus(ctx context.Context, status RunStatus) error {
 
 // SetTopConf records a new top-level plan file (reload).
 func (db *DB) SetTopConf(ctx context.Context, topconf string) error {
-	return db.write(ctx, "set top conf", func(ctx context.Context, tx *txn, _ string) error {
+	return db.write(ctx, "", "set top conf", func(ctx context.Context, tx *txn, _ string) error {
 		_, err := tx.ExecContext(ctx, `UPDATE run SET topconf = ? WHERE id = 1`, topconf)
 		return err
 	})
@@ -132,7 +132,7 @@ func (db *DB) SetTopConf(ctx context.Context, topconf string) error {
 // A global marked Redacted (a secret, see plan.IsSecret) is stored without
 // its value (NULL) and reads back Redacted.
 func (db *DB) SaveGlobals(ctx context.Context, gs []Global) error {
-	return db.write(ctx, "save globals", func(ctx context.Context, tx *txn, _ string) error {
+	return db.write(ctx, "", "save globals", func(ctx context.Context, tx *txn, _ string) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM globals`); err != nil {
 			return err
 		}

@@ -152,7 +152,7 @@ func (db *DB) SetState(ctx context.Context, svc string, state State, detail stri
 	if err := state.check(); err != nil {
 		return fmt.Errorf("service %q: %w", svc, err)
 	}
-	return db.write(ctx, fmt.Sprintf("service %q: set state %s", svc, state), func(ctx context.Context, tx *txn, now string) error {
+	return db.write(ctx, svc, "set state "+string(state), func(ctx context.Context, tx *txn, now string) error {
 		if err := setColumn(ctx, tx, svc, "state", string(state)); err != nil {
 			return err
 		}
@@ -169,7 +169,7 @@ func (db *DB) SetState(ctx context.Context, svc string, state State, detail stri
 // as a "state" event with detail, in one transaction: SetHostname and
 // SetState in one write.
 func (db *DB) SetRunning(ctx context.Context, svc, hostname, detail string) error {
-	return db.write(ctx, fmt.Sprintf("service %q: set running", svc), func(ctx context.Context, tx *txn, now string) error {
+	return db.write(ctx, svc, "set running", func(ctx context.Context, tx *txn, now string) error {
 		sid, err := serviceID(ctx, tx, svc)
 		if err != nil {
 			return err
@@ -213,7 +213,7 @@ func (db *DB) SetHostKey(ctx context.Context, svc, key string) error {
 }
 
 func (db *DB) setColumn(ctx context.Context, svc, column string, v any) error {
-	return db.write(ctx, fmt.Sprintf("service %q: set %s", svc, column), func(ctx context.Context, tx *txn, _ string) error {
+	return db.write(ctx, svc, "set "+column, func(ctx context.Context, tx *txn, _ string) error {
 		return setColumn(ctx, tx, svc, column, v)
 	})
 }
