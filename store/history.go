@@ -20,34 +20,30 @@ var ErrNoIntent = errors.New("no such launch intent")
 // LaunchDone/LaunchFailed).
 func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, driver string) (HistoryRow, error) {
 	var row HistoryRow
-	err := db.write(ctx, svc, "launch intent", func(ctx context.Context, tx *txn, now string) error {
+	if err := db.write(ctx, svc, "launch intent", launchIntent(svc, attempt, token, driver, &row)); err != nil {
+		return HistoryRow{}, err
+	}
+	return row, nil
+}
+
+// launchIntent is the write of LaunchIntent; *row receives the row.
+func launchIntent(svc string, attempt int, token, driver string, row *HistoryRow) func(context.Context, *txn, string) error {
+	return func(ctx context.Context, tx *txn, now string) error {
 		sid, err := serviceID(ctx, tx, svc)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO instance_history
-			(service_id, attempt, client_token, driver, requested_at, state) VALUES (?, ?, ?, ?, ?, ?)`,
-			sid, attempt, token, driver, now, HistoryIntent)
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId() // id is the rowid
-		if err != nil {
-			return err
-		}
-		row = HistoryRow{ID: id, Service: svc, Attempt: attempt, ClientToken: token, Driver: driver,
+		// The row is inserted with the batch's (historybatch.go), which
+		// sets row.ID and keeps it as an intent of this DB.
+		*row = HistoryRow{Service: svc, Attempt: attempt, ClientToken: token, Driver: driver,
 			Requested: parseStamp(sql.NullString{String: now, Valid: true}), State: HistoryIntent}
-		tx.intentsAdded = append(tx.intentsAdded, row)
+		tx.queueIntent(sid, row, now)
 		tx.patch(sid, colState, string(StateLaunching))
 		tx.patch(sid, colAttempt, attempt)
 		tx.journal(Event{Service: svc, Event: "launch", State: StateLaunching,
 			Detail: fmt.Sprintf("attempt %d, driver %s, client token %s", attempt, driver, token)}, now, nil)
 		return nil
-	})
-	if err != nil {
-		return HistoryRow{}, err
 	}
-	return row, nil
 }
 
 // LaunchDone completes the intent row intentID once the launch call returned
@@ -59,7 +55,15 @@ func (db *DB) LaunchIntent(ctx context.Context, svc string, attempt int, token, 
 // and Attempt.
 func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string, handle []byte) (HistoryRow, error) {
 	var row HistoryRow
-	err := db.write(ctx, "", fmt.Sprintf("launch %d done", intentID), func(ctx context.Context, tx *txn, now string) error {
+	if err := db.write(ctx, "", fmt.Sprintf("launch %d done", intentID), launchDone(intentID, instanceID, handle, &row)); err != nil {
+		return HistoryRow{}, err
+	}
+	return row, nil
+}
+
+// launchDone is the write of LaunchDone; *row receives the row.
+func launchDone(intentID int64, instanceID string, handle []byte, row *HistoryRow) func(context.Context, *txn, string) error {
+	return func(ctx context.Context, tx *txn, now string) error {
 		// The row as LaunchIntent wrote it (intentRows), else read
 		// before the update, completed here as the update writes it.
 		h, ok := tx.intents.get(intentID)
@@ -73,11 +77,7 @@ func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string,
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE instance_history SET instance_id = ?, handle = ?, launched_at = ?, state = ? WHERE id = ?`,
-			instanceID, nullBytes(handle), now, HistoryLaunched, intentID)
-		if err != nil {
-			return err
-		}
+		tx.queueDone(intentID, instanceID, handle, now) // with the batch's (historybatch.go)
 		tx.patch(sid, colInstanceID, instanceID)
 		tx.patch(sid, colDriver, null(h.Driver))
 		tx.patch(sid, colHandle, nullBytes(handle))
@@ -91,14 +91,10 @@ func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string,
 			h.Handle = slices.Clone(handle)
 		}
 		h.Launched = parseStamp(sql.NullString{String: now, Valid: true})
-		row = h
+		*row = h
 		tx.intentsDone = append(tx.intentsDone, intentID)
 		return nil
-	})
-	if err != nil {
-		return HistoryRow{}, err
 	}
-	return row, nil
 }
 
 // LaunchFailed marks the intent row intentID failed with detail when the
@@ -107,6 +103,9 @@ func (db *DB) LaunchDone(ctx context.Context, intentID int64, instanceID string,
 func (db *DB) LaunchFailed(ctx context.Context, intentID int64, detail string) (HistoryRow, error) {
 	var row HistoryRow
 	err := db.write(ctx, "", fmt.Sprintf("launch %d failed", intentID), func(ctx context.Context, tx *txn, _ string) error {
+		if err := tx.flushHistory(ctx); err != nil { // the batch's rows first
+			return err
+		}
 		if _, _, _, _, err := intent(ctx, tx, intentID); err != nil {
 			return err
 		}
@@ -144,6 +143,9 @@ func intent(ctx context.Context, tx *txn, id int64) (sid int64, svc string, atte
 func (db *DB) MarkInstance(ctx context.Context, instanceID string, state HistoryState) ([]HistoryRow, error) {
 	var rows []HistoryRow
 	err := db.write(ctx, "", fmt.Sprintf("instance %s: mark %s", instanceID, state), func(ctx context.Context, tx *txn, now string) error {
+		if err := tx.flushHistory(ctx); err != nil { // the batch's rows first
+			return err
+		}
 		var term any
 		if state == HistoryTerminated {
 			term = now
@@ -171,6 +173,9 @@ func (db *DB) MarkInstance(ctx context.Context, instanceID string, state History
 // every launch reads back the row it wrote, so a statement parsed each
 // time cost the record's single writer more than the writes themselves.
 func historyRow(ctx context.Context, tx *txn, id int64) (HistoryRow, error) {
+	if err := tx.flushHistory(ctx); err != nil { // the batch's rows first
+		return HistoryRow{}, err
+	}
 	h, err := scanHistory(tx.QueryRowContext(ctx, historySelect+`WHERE h.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return HistoryRow{}, ErrNoIntent

@@ -41,7 +41,7 @@ func (c *intentRows) apply(added []HistoryRow, done []int64) {
 	}
 }
 
-// intentMark is how many journal rows, recorded intents and completed
-// intents a transaction had queued: what a write that fails (with
-// savepoints) must take back (txn.drop).
-type intentMark struct{ events, added, done int }
+// intentMark is how many journal rows, recorded intents, completed
+// intents and queued history rows a transaction had: what a write that
+// fails (with savepoints) must take back (txn.drop).
+type intentMark struct{ events, added, done, histAdds, histDone int }

@@ -79,16 +79,21 @@ type txn struct {
 // by the DB (only one leader commits at a time): a batch of thousands of
 // writes would otherwise grow them anew each time.
 type scratch struct {
-	events   []pendingEvent // journal rows queued, not yet inserted (journal)
-	patches  []servicePatch // service rows changed, not yet written (patch)
-	patchIdx map[int64]int  // index in patches by service id
-	args     []any          // arguments of a multi-row statement
+	events   []pendingEvent  // journal rows queued, not yet inserted (journal)
+	histAdds []pendingIntent // intent rows queued (queueIntent)
+	histDone []pendingDone   // their completions queued (queueDone)
+	patches  []servicePatch  // service rows changed, not yet written (patch)
+	patchIdx map[int64]int   // index in patches by service id
+	args     []any           // arguments of a multi-row statement
 }
 
 // flush writes what the transaction's writes queued: the service rows
-// they changed, then their journal rows.
+// they changed, their instance history rows, then their journal rows.
 func (t *txn) flush(ctx context.Context, now string) error {
 	if err := t.flushPatches(ctx, now); err != nil {
+		return err
+	}
+	if err := t.flushHistory(ctx); err != nil {
 		return err
 	}
 	return t.flushEvents(ctx)
@@ -96,7 +101,8 @@ func (t *txn) flush(ctx context.Context, now string) error {
 
 // mark returns what the transaction holds queued now.
 func (t *txn) mark() intentMark {
-	return intentMark{events: len(t.events), added: len(t.intentsAdded), done: len(t.intentsDone)}
+	return intentMark{events: len(t.events), added: len(t.intentsAdded), done: len(t.intentsDone),
+		histAdds: len(t.histAdds), histDone: len(t.histDone)}
 }
 
 // drop forgets what the transaction's writes queued since mark m, when
@@ -105,6 +111,7 @@ func (t *txn) mark() intentMark {
 func (t *txn) drop(m intentMark) {
 	t.dropPatches()
 	t.dropEvents(m.events)
+	t.dropHistory(m.histAdds, m.histDone)
 	t.intentsAdded = t.intentsAdded[:m.added]
 	t.intentsDone = t.intentsDone[:m.done]
 }
