@@ -140,6 +140,17 @@ func (e *run) setRunning(ctx context.Context, level int, svc, hostname string) e
 	return nil
 }
 
+// setStateHostname records svc's new state and its hostname ("" clears
+// it) in one write (store.SetStateHostname) and reports the state.
+func (e *run) setStateHostname(ctx context.Context, level int, svc string, st store.State, hostname string) error {
+	if err := e.DB.SetStateHostname(context.WithoutCancel(ctx), svc, st, hostname, ""); err != nil {
+		return fmt.Errorf("record state %s: %w", st, err)
+	}
+	e.v.update(svc, func(s *store.Service) { s.State, s.Hostname = st, hostname })
+	e.emit(ctx, Event{Level: level, Service: svc, Kind: KindState, State: string(st)})
+	return nil
+}
+
 // plural returns "1 service", "2 services".
 func plural(n int, noun string) string {
 	if n == 1 {

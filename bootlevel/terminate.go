@@ -110,11 +110,12 @@ func (e *run) terminateService(ctx context.Context, lv int, s store.Service) err
 	}
 	rec := context.WithoutCancel(ctx)
 	if launched {
-		if err := e.setHostname(rec, s.Name, ""); err != nil {
+		// The instance is gone, and its host: state and hostname in one
+		// write.
+		if err := e.setStateHostname(rec, lv, s.Name, store.StateTerminated, ""); err != nil {
 			errs = append(errs, err)
 		}
-	}
-	if err := e.setState(rec, lv, s.Name, store.StateTerminated, ""); err != nil {
+	} else if err := e.setState(rec, lv, s.Name, store.StateTerminated, ""); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -236,5 +237,54 @@ func TestSetRunning(t *testing.T) {
 	}
 	if d := cmp.Diff([]string{"web state running hostname 10.0.0.5"}, got); d != "" {
 		t.Errorf("journal (-want +got):\n%s", d)
+	}
+}
+
+// TestSetStateHostname records state and hostname (cleared by "") in one
+// write, journaled once as SetState journals (ERROR for failed).
+func TestSetStateHostname(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		state     State
+		host      string
+		wantLevel string
+	}{
+		{StateTerminated, "", "INFO"},
+		{StateFailed, "h2", "ERROR"},
+	} {
+		t.Run(string(tc.state), func(t *testing.T) {
+			db, _ := newRun(t)
+			twoLevels(t, db)
+			if err := db.SetRunning(ctx, "web", "10.0.0.5", ""); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.SetStateHostname(ctx, "web", tc.state, tc.host, "why"); err != nil {
+				t.Fatal(err)
+			}
+			var host sql.NullString
+			var state string
+			if err := db.sql.QueryRowContext(ctx, `SELECT state, hostname FROM service WHERE name = 'web'`).Scan(&state, &host); err != nil {
+				t.Fatal(err)
+			}
+			if state != string(tc.state) || host.String != tc.host || host.Valid != (tc.host != "") {
+				t.Errorf("web: state %s, hostname %+v; want %s, %q (NULL if empty)", state, host, tc.state, tc.host)
+			}
+			es, err := db.Events(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := es[len(es)-1]
+			if got := fmt.Sprintf("%d %s %s %s %s", len(es), last.Level, last.Event, last.State, last.Detail); got != "2 "+tc.wantLevel+" state "+string(tc.state)+" why" {
+				t.Errorf("journal: %s", got)
+			}
+		})
+	}
+	db, _ := newRun(t)
+	twoLevels(t, db)
+	if err := db.SetStateHostname(ctx, "ghost", StateTerminated, "", ""); !errors.Is(err, ErrNoService) {
+		t.Errorf("unknown service: err = %v, want ErrNoService", err)
+	}
+	if err := db.SetStateHostname(ctx, "web", "gone", "", ""); err == nil {
+		t.Error("an invalid state was accepted")
 	}
 }

@@ -169,16 +169,35 @@ func (db *DB) SetState(ctx context.Context, svc string, state State, detail stri
 // as a "state" event with detail, in one transaction: SetHostname and
 // SetState in one write.
 func (db *DB) SetRunning(ctx context.Context, svc, hostname, detail string) error {
-	return db.write(ctx, svc, "set running", func(ctx context.Context, tx *txn, now string) error {
+	return db.write(ctx, svc, "set running", stateHostname(svc, StateRunning, hostname, detail))
+}
+
+// SetStateHostname records the state of svc and its hostname ("" clears
+// it), journaled as SetState journals, in one transaction: SetHostname
+// and SetState in one write (terminate clears the hostname of a
+// terminated instance with its state).
+func (db *DB) SetStateHostname(ctx context.Context, svc string, state State, hostname, detail string) error {
+	if err := state.check(); err != nil {
+		return fmt.Errorf("service %q: %w", svc, err)
+	}
+	return db.write(ctx, svc, "set state "+string(state), stateHostname(svc, state, hostname, detail))
+}
+
+func stateHostname(svc string, state State, hostname, detail string) func(context.Context, *txn, string) error {
+	return func(ctx context.Context, tx *txn, now string) error {
 		sid, err := serviceID(ctx, tx, svc)
 		if err != nil {
 			return err
 		}
 		tx.patch(sid, colHostname, null(hostname))
-		tx.patch(sid, colState, string(StateRunning))
-		tx.journal(Event{Service: svc, Event: "state", State: StateRunning, Detail: detail}, now, nil)
+		tx.patch(sid, colState, string(state))
+		level := "INFO"
+		if state == StateFailed {
+			level = "ERROR"
+		}
+		tx.journal(Event{Level: level, Service: svc, Event: "state", State: state, Detail: detail}, now, nil)
 		return nil
-	})
+	}
 }
 
 // SetHostname records the hostname of svc; "" clears it (NULL).
