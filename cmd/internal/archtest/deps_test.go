@@ -42,13 +42,15 @@ var allowed = map[string][]string{
 	"epu/provisioner":       {"epu", "epu/api", "iaas", "plan"},
 	"epu/mgmt": {"epu", "epu/api", "epu/engine", "epu/controller", "epu/provisioner", "bootlevel", "pipeline", "plan", "iaas",
 		"remote", "verify", "store"},
-	"epu/agent":             {"epu", "epu/api", "epu/engine", "epu/controller", "plan"},
-	"epu/workerctx":         {"epu", "epu/api", "epu/provisioner", "pipeline", "plan", "iaas", "remote", "verify"},
-	"cmd/internal/cli":      {"*"},
-	"cmd/internal/archtest": {},
-	"cmd/cloudinitd":        {"*"},
-	"cmd/epumgmt":           {"*"},
-	"bench":                 {"*"},
+	"epu/agent":               {"epu", "epu/api", "epu/engine", "epu/controller", "plan"},
+	"epu/workerctx":           {"epu", "epu/api", "epu/provisioner", "pipeline", "plan", "iaas", "remote", "verify"},
+	"epu/eventlog":            {},
+	"cmd/internal/cli":        {"*"},
+	"cmd/internal/archtest":   {},
+	"cmd/cloudinitd":          {"*"},
+	"cmd/epumgmt":             {"*"},
+	"cmd/cloudinitd-instance": {"iaas", "iaas/local"},
+	"bench":                   {"*"},
 }
 
 // testAllowed lists what a package's tests (its _test.go files, internal
