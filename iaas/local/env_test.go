@@ -2,9 +2,7 @@ package local_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,15 +18,7 @@ func TestServerEnvironmentIsMinimal(t *testing.T) {
 	dir := t.TempDir()
 	d := newDriver(t, dir)
 	inst := waitRunning(t, d, launch(t, d, "env", "web"))
-	b, err := os.ReadFile(filepath.Join(dir, inst.ID, "meta.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m struct{ PID int }
-	if err := json.Unmarshal(b, &m); err != nil || m.PID <= 0 {
-		t.Fatalf("meta pid: %v %d", err, m.PID)
-	}
-	environ, err := os.ReadFile("/proc/" + strconv.Itoa(m.PID) + "/environ")
+	environ, err := os.ReadFile("/proc/" + strconv.Itoa(serverPID(t, dir, inst)) + "/environ")
 	if err != nil {
 		t.Fatal(err)
 	}
