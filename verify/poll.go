@@ -62,11 +62,13 @@ var ErrGaveUp = errors.New("gave up")
 func Poll(ctx context.Context, b Backoff, try func(ctx context.Context) error) error {
 	b = b.withDefaults()
 	wait := b.Initial
+	var last error // the previous attempt's, kept when ctx ends as a wait ends
 	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return ctxError(ctx, attempt-1, nil)
+		if ctx.Err() != nil {
+			return ctxError(ctx, attempt-1, last)
 		}
 		err := tryOnce(ctx, b.AttemptTimeout, try)
+		last = err
 		switch {
 		case err == nil:
 			return nil

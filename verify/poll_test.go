@@ -82,14 +82,136 @@ func TestPollBackoff(t *testing.T) {
 	}
 }
 
+// TestPollDeadline: Poll stops at a real deadline, saying it timed out,
+// and wraps the last attempt's error when there was an attempt (a process
+// starved past the deadline may not have made one).
 func TestPollDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	errBusy := errors.New("busy")
-	err := verify.Poll(ctx, verify.Backoff{Initial: 10 * time.Millisecond}, func(context.Context) error { return errBusy })
-	if !errors.Is(err, remote.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, errBusy) {
-		t.Errorf("err = %v, want ErrTimeout, DeadlineExceeded and the last error", err)
+	calls := 0
+	err := verify.Poll(ctx, verify.Backoff{Initial: 10 * time.Millisecond}, func(context.Context) error {
+		calls++
+		return errBusy
+	})
+	if !errors.Is(err, remote.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errBusy) != (calls > 0) {
+		t.Errorf("err = %v after %d calls, want ErrTimeout, DeadlineExceeded and the last error", err, calls)
 	}
+}
+
+// expiringCtx is a context whose deadline passes when expire is called, so
+// a test picks the exact moment (during an attempt, a wait, or as a wait
+// ends) instead of racing a timer.
+type expiringCtx struct {
+	context.Context
+	done chan struct{}
+}
+
+func newExpiringCtx() *expiringCtx {
+	return &expiringCtx{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *expiringCtx) Done() <-chan struct{} { return c.done }
+
+func (c *expiringCtx) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
+func (c *expiringCtx) expire() {
+	if c.Err() == nil {
+		close(c.done)
+	}
+}
+
+// TestPollDeadlineMoments: wherever the deadline falls, Poll's error says
+// it timed out after how many attempts and wraps the last attempt's
+// error. "as a wait ends" makes the timer and the deadline fire together;
+// Poll's select may take either, so that case runs many times.
+func TestPollDeadlineMoments(t *testing.T) {
+	errBusy := errors.New("busy")
+	for _, tc := range []struct {
+		name    string
+		runs    int
+		expired bool                                             // before Poll is called
+		expire  func(c *expiringCtx, calls int)                  // in each attempt
+		wait    func(c *expiringCtx, waits int) <-chan time.Time // each wait's timer
+		want    string
+		wantErr bool // wraps errBusy
+	}{
+		{
+			name: "before the first attempt", runs: 1, expired: true,
+			want: "timed out: context deadline exceeded after 0 attempts",
+		},
+		{
+			name: "during an attempt", runs: 1,
+			expire: func(c *expiringCtx, calls int) {
+				if calls == 2 {
+					c.expire()
+				}
+			},
+			want: "timed out: context deadline exceeded after 2 attempts (last error: busy)", wantErr: true,
+		},
+		{
+			name: "during a wait", runs: 1,
+			wait: func(c *expiringCtx, waits int) <-chan time.Time {
+				if waits == 2 {
+					c.expire()
+					return nil // never fires
+				}
+				return fired()
+			},
+			want: "timed out: context deadline exceeded after 2 attempts (last error: busy)", wantErr: true,
+		},
+		{
+			name: "as a wait ends", runs: 64,
+			wait: func(c *expiringCtx, waits int) <-chan time.Time {
+				if waits == 2 {
+					c.expire()
+				}
+				return fired()
+			},
+			want: "timed out: context deadline exceeded after 2 attempts (last error: busy)", wantErr: true,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for range tc.runs {
+				ctx := newExpiringCtx()
+				if tc.expired {
+					ctx.expire()
+				}
+				calls, waits := 0, 0
+				b := verify.Backoff{Initial: time.Second, After: func(time.Duration) <-chan time.Time {
+					waits++
+					if tc.wait == nil {
+						return fired()
+					}
+					return tc.wait(ctx, waits)
+				}}
+				err := verify.Poll(ctx, b, func(context.Context) error {
+					calls++
+					if tc.expire != nil {
+						tc.expire(ctx, calls)
+					}
+					return errBusy
+				})
+				if err == nil || err.Error() != tc.want || !errors.Is(err, remote.ErrTimeout) || errors.Is(err, errBusy) != tc.wantErr {
+					t.Fatalf("err = %v, want %q (ErrTimeout; wraps the last error: %v)", err, tc.want, tc.wantErr)
+				}
+			}
+		})
+	}
+}
+
+// fired is a timer channel that has fired.
+func fired() <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	ch <- time.Time{}
+	return ch
 }
 
 func TestPollAttemptTimeout(t *testing.T) {
