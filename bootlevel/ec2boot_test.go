@@ -32,7 +32,9 @@ func fastPorts(e *Engine) {
 // hostname (its private address) and bootout value. Then a new process (a
 // fresh driver that launched nothing and knows the credentials only from
 // the plan, through ScopeAdder) runs status and terminate, and every
-// instance ends terminated.
+// instance ends terminated. Its budgets are sshdCtx's and a pgm_timeout as
+// long: a step's sessions are OpenSSH's, which a loaded machine starves
+// (a terminatepgm's prepare passed 60 s at load 13).
 func TestBootOnEC2(t *testing.T) {
 	signer, keyPath := remotetest.NewKey(t)
 	farm := newSSHDFarm(t, signer.PublicKey())
@@ -44,7 +46,7 @@ func TestBootOnEC2(t *testing.T) {
 	files := map[string]string{
 		"top.conf": "[defaults]\n" + ec2Defaults(srv) +
 			"hostname_from: private-ip\nssh_port: " + strconv.Itoa(farm.port) + "\nssh_username: " + me.Username +
-			"\nlocalsshkeypath: " + keyPath + "\npgm_timeout: 60\n[runlevels]\nlevel1: l1.conf\nlevel2: l2.conf\n",
+			"\nlocalsshkeypath: " + keyPath + "\npgm_timeout: 300\n[runlevels]\nlevel1: l1.conf\nlevel2: l2.conf\n",
 		"l1.conf": "[svc-l1]\nbootpgm: l1.sh\nreadypgm: ok.sh\nterminatepgm: bye.sh\n",
 		"l2.conf": "[svc-l2]\nbootpgm: l2.sh\nbootpgm_args: ${l1.hostname} ${l1.greeting}\nreadypgm: ok.sh\n",
 		"l1.sh":   "#!/bin/sh\necho '{\"greeting\": \"hello\"}' > bootout.json\n",
@@ -55,7 +57,7 @@ func TestBootOnEC2(t *testing.T) {
 	h := newHarness(t, files, ec2Env)
 	h.eng.Drivers = ec2Drivers()
 	fastPorts(h.eng)
-	ctx := testCtx(t)
+	ctx := sshdCtx(t)
 	stop := farm.serveInstances(ctx, t, func() []string {
 		var out []string
 		for _, in := range srv.Instances() {

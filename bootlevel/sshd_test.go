@@ -23,6 +23,23 @@ type sshdFarm struct {
 	client ssh.PublicKey
 }
 
+// sshdCtx is the budget of a test whose instances are real sshds: five
+// minutes, or less when go test's -timeout comes sooner, leaving that
+// timeout's last 30 s for the test's cleanup. testCtx's 60 s is too short
+// for them on a loaded machine: every session is an OpenSSH connection
+// (sshd forks and re-executes itself, the login shell reads its rc files)
+// in processes the load starves, and TestBootOnEC2 took 54-71 s, failing
+// at 60 s in 13 of 14 runs, with ten copies at load 13 on two cores.
+func sshdCtx(t *testing.T) context.Context {
+	budget := 5 * time.Minute
+	if d, ok := t.Deadline(); ok {
+		budget = min(budget, time.Until(d)-30*time.Second)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // newSSHDFarm skips the test when sshd is not installed.
 func newSSHDFarm(t *testing.T, client ssh.PublicKey) *sshdFarm {
 	t.Helper()

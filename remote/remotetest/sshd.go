@@ -141,7 +141,9 @@ func runSSHD(t testing.TB, cfgPath, host string, port int) (*SSHD, error) {
 		<-exited
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: a loaded machine starves sshd's start; one that exits is
+	// seen at once.
+	deadline := time.Now().Add(time.Minute)
 	for {
 		select {
 		case <-exited:
