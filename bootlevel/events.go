@@ -23,9 +23,10 @@ const (
 )
 
 // Event is one thing the engine reports while it works. Every event but
-// KindOutput is also appended to the run's journal (store.AppendEvent);
-// Seq is then the journal's sequence number. State events are journaled by
-// store.SetState itself and output events not at all: their Seq is 0.
+// KindOutput is also appended to the run's journal (store.AppendEvent;
+// store.QueueEvent for KindStep); Seq is then the journal's sequence
+// number. State events are journaled by store.SetState itself and output
+// events not at all: their Seq is 0.
 type Event struct {
 	Seq     int64
 	Time    time.Time
@@ -94,9 +95,19 @@ func (e *Engine) emit(ctx context.Context, ev Event) {
 		if ev.Level != 0 && ev.Service == "" {
 			detail = "level " + itoa(ev.Level) + ": " + detail
 		}
-		seq, err := e.DB.AppendEvent(context.WithoutCancel(ctx), store.Event{
-			Time: ev.Time, Level: lvl, Service: ev.Service, Event: ev.Kind, Detail: detail,
-		})
+		se := store.Event{Time: ev.Time, Level: lvl, Service: ev.Service, Event: ev.Kind, Detail: detail}
+		var seq int64
+		var err error
+		if ev.Kind == KindStep {
+			// A step's row is numbered at once and committed with the
+			// writes under way (store.QueueEvent): the step does not wait
+			// for a commit of its own, which was 5 of a booted service's
+			// 11 writes. What recovery reads (intents, states) is written
+			// with AppendEvent's guarantee, before the step goes on.
+			seq, err = e.DB.QueueEvent(context.WithoutCancel(ctx), se)
+		} else {
+			seq, err = e.DB.AppendEvent(context.WithoutCancel(ctx), se)
+		}
 		if err != nil {
 			e.log().Warn("journal event", "kind", ev.Kind, "err", err)
 		}

@@ -159,10 +159,11 @@ func benchmarkLaunchWrites(b *testing.B, n int) {
 }
 
 // launchWrites makes the writes of one service's boot, in the engine's
-// order: 11 journal rows, as the scale suite's services write them.
+// order: 11 journal rows, as the scale suite's services write them (the
+// steps' rows queued, as bootlevel queues them).
 func launchWrites(ctx context.Context, db *DB, svc string) error {
 	step := func(s string) error {
-		_, err := db.AppendEvent(ctx, Event{Level: "DEBUG", Service: svc, Event: "step", Detail: s})
+		_, err := db.QueueEvent(ctx, Event{Level: "DEBUG", Service: svc, Event: "step", Detail: s})
 		return err
 	}
 	in, err := db.LaunchIntent(ctx, svc, 1, "tok-"+svc, "fake")

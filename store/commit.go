@@ -22,6 +22,7 @@ type committer struct {
 	mu      sync.Mutex
 	queue   []*pendingWrite
 	leading bool // a leader is committing a batch
+	journal journalQueue
 }
 
 // pendingWrite is one queued write.
@@ -81,18 +82,12 @@ func (db *DB) write(ctx context.Context, svc, what string, fn func(ctx context.C
 	c.queue = nil
 	c.mu.Unlock()
 	db.commitBatch(batch)
-	c.mu.Lock()
-	if len(c.queue) > 0 {
-		c.queue[0].wake <- true
-	} else {
-		c.leading = false
-	}
-	c.mu.Unlock()
 	for _, o := range batch {
 		if o != w {
 			o.wake <- false
 		}
 	}
+	db.handOff()
 	return w.err
 }
 
@@ -150,9 +145,18 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 	}
 	defer sqlTx.Rollback()
 	tx := &txn{tx: sqlTx, cache: &db.stmts, bound: map[string]*sql.Stmt{}, missed: missed,
-		ids: &db.ids, seen: map[string]int64{}, scratch: db.scratch, intents: &db.intents}
+		ids: &db.ids, seen: map[string]int64{}, scratch: db.scratch, intents: &db.intents,
+		journalQ: &db.commit.journal}
+	committed := false
 	defer func() {
 		tx.drop(intentMark{}) // a transaction that failed leaves its writes queued
+		if !committed {
+			// Its journal numbers are given back (when none was given
+			// since) and the rows of QueueEvent it took queued again.
+			tx.journalQ.giveBack(tx.seqFirst, tx.seqLast)
+			tx.journalQ.requeue(tx.pulled)
+		}
+		clear(tx.pulled)
 		db.scratch = tx.scratch
 	}()
 	ok := 0
@@ -190,16 +194,24 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 			return failed, err
 		}
 	}
-	if ok == 0 {
+	if ok == 0 && len(ws) > 0 {
 		return failed, nil
 	}
+	// The last flush also takes the journal rows QueueEvent numbered
+	// meanwhile (none of them is left numbered before a committed row).
+	tx.pull = true
 	if !savepoints {
 		// The batch's service changes and journal rows, together. Which
 		// write's row failed is unknown: the batch runs again with
-		// savepoints.
+		// savepoints. (No write: QueueEvent's rows alone, handOff.)
 		if err := tx.flush(ctx, now); err != nil {
+			if len(ws) == 0 {
+				return false, err
+			}
 			return true, nil
 		}
+	} else if err := tx.flushQueued(ctx); err != nil {
+		return failed, err
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE run SET updated_at = ? WHERE id = 1`, now); err != nil {
 		return failed, err
@@ -207,6 +219,7 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 	if err := sqlTx.Commit(); err != nil {
 		return failed, err
 	}
+	committed = true
 	db.ids.keep(tx.seen, tx.seenAll)
 	db.intents.apply(tx.intentsAdded, tx.intentsDone)
 	return failed, nil

@@ -25,11 +25,26 @@ var eventInserts = func() (qs [8]string) {
 	return qs
 }()
 
-// pendingEvent is a journal row queued by a write in its transaction.
+// pendingEvent is a journal row not inserted yet: queued by a write in its
+// transaction (txn.journal), or numbered by QueueEvent.
 type pendingEvent struct {
+	num                    int64 // its sequence number, once given
 	time, level, event     string
 	service, state, detail any
 	seq                    *int64 // receives the row's sequence number; may be nil
+}
+
+// newPendingEvent is the row of e, now when e has no time.
+func newPendingEvent(e Event, now string) pendingEvent {
+	tm := now
+	if !e.Time.IsZero() {
+		tm = stamp(e.Time)
+	}
+	if e.Level == "" {
+		e.Level = "INFO"
+	}
+	return pendingEvent{time: tm, level: e.Level, event: e.Event,
+		service: null(e.Service), state: null(string(e.State)), detail: null(e.Detail)}
 }
 
 // journal queues e as a row of the journal. The transaction inserts its
@@ -40,15 +55,9 @@ type pendingEvent struct {
 // were queued, when they are inserted; seq (if not nil) receives the
 // row's. A zero Time means now; an empty Level means INFO.
 func (t *txn) journal(e Event, now string, seq *int64) {
-	tm := now
-	if !e.Time.IsZero() {
-		tm = stamp(e.Time)
-	}
-	if e.Level == "" {
-		e.Level = "INFO"
-	}
-	t.events = append(t.events, pendingEvent{time: tm, level: e.Level, event: e.Event,
-		service: null(e.Service), state: null(string(e.State)), detail: null(e.Detail), seq: seq})
+	r := newPendingEvent(e, now)
+	r.seq = seq
+	t.events = append(t.events, r)
 }
 
 // dropEvents forgets the rows queued since the transaction held n of them
@@ -58,50 +67,75 @@ func (t *txn) dropEvents(n int) {
 	t.events = t.events[:n]
 }
 
-// flushEvents inserts the queued rows with the next sequence numbers of
-// the journal. On an error nothing is numbered: the caller rolls back
-// what was inserted (the transaction or the write's savepoint).
+// flushEvents numbers the queued rows with the journal's next numbers and
+// inserts them; the transaction's last flush (t.pull) also takes the rows
+// QueueEvent numbered meanwhile (journalQueue), which are inserted first,
+// their numbers being smaller. On an error nothing stays numbered (when
+// no row was numbered since) nor taken: the caller rolls back what was
+// inserted (the transaction or the write's savepoint).
 func (t *txn) flushEvents(ctx context.Context) error {
-	if len(t.events) == 0 {
+	if len(t.events) == 0 && !t.pull {
 		return nil
 	}
-	if !t.seqRead {
+	j := t.journalQ
+	if !j.isKnown() {
 		// The journal's AUTOINCREMENT never reuses a number, even one
 		// whose row is gone: continue after both the largest row and
 		// the largest number ever given.
+		var last int64
 		err := t.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'event'), 0),
-			COALESCE((SELECT MAX(seq) FROM event), 0))`).Scan(&t.lastSeq)
+			COALESCE((SELECT MAX(seq) FROM event), 0))`).Scan(&last)
 		if err != nil {
 			return fmt.Errorf("journal: %w", err)
 		}
-		t.seqRead = true
+		j.setKnown(last)
 	}
-	next := t.lastSeq + 1
-	rest := t.events
-	for len(rest) > 0 {
+	first, pulled := j.number(t.events, t.pull)
+	last := first + int64(len(t.events)) - 1
+	err := t.insertEvents(ctx, pulled)
+	if err == nil {
+		err = t.insertEvents(ctx, t.events)
+	}
+	if err != nil {
+		j.giveBack(first, last)
+		j.requeue(pulled)
+		return fmt.Errorf("journal: %w", err)
+	}
+	if len(t.events) > 0 {
+		if t.seqFirst == 0 {
+			t.seqFirst = first
+		}
+		t.seqLast = last
+	}
+	t.pulled = append(t.pulled, pulled...)
+	for _, e := range t.events {
+		if e.seq != nil {
+			*e.seq = e.num
+		}
+	}
+	t.dropEvents(0)
+	return nil
+}
+
+// insertEvents inserts rows, numbered, in 128-row statements and at most
+// one of each smaller size.
+func (t *txn) insertEvents(ctx context.Context, rows []pendingEvent) error {
+	for len(rows) > 0 {
 		k := 0
-		for k < len(eventInserts)-1 && 2<<k <= len(rest) {
+		for k < len(eventInserts)-1 && 2<<k <= len(rows) {
 			k++
 		}
-		chunk := rest[:1<<k]
+		chunk := rows[:1<<k]
 		t.args = t.args[:0]
-		for i, e := range chunk {
-			t.args = append(t.args, next+int64(i), e.time, e.level, e.service, e.event, e.state, e.detail)
+		for _, e := range chunk {
+			t.args = append(t.args, e.num, e.time, e.level, e.service, e.event, e.state, e.detail)
 		}
 		_, err := t.ExecContext(ctx, eventInserts[k], t.args...)
 		clear(t.args)
 		if err != nil {
-			return fmt.Errorf("journal: %w", err)
+			return err
 		}
-		next += int64(len(chunk))
-		rest = rest[len(chunk):]
+		rows = rows[len(chunk):]
 	}
-	for i, e := range t.events {
-		if e.seq != nil {
-			*e.seq = t.lastSeq + 1 + int64(i)
-		}
-	}
-	t.lastSeq = next - 1
-	t.dropEvents(0)
 	return nil
 }

@@ -66,8 +66,12 @@ type txn struct {
 	// seenAll: seen holds every service's id (allServiceIDs)
 	seenAll bool
 
-	lastSeq int64 // the journal's last sequence number, once seqRead
-	seqRead bool
+	journalQ *journalQueue // numbers the journal's rows (flushEvents)
+	// pull: the next flush of journal rows is the transaction's last and
+	// takes QueueEvent's rows (flushEvents)
+	pull              bool
+	seqFirst, seqLast int64          // the numbers its own rows took (0: none)
+	pulled            []pendingEvent // QueueEvent's rows it took
 	scratch
 
 	intents      *intentRows  // intents of committed transactions
