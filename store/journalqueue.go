@@ -142,7 +142,11 @@ func (db *DB) QueueEvent(ctx context.Context, e Event) (int64, error) {
 		c.mu.Unlock()
 		return db.AppendEvent(ctx, e)
 	}
-	r := newPendingEvent(e, stamp(time.Now()))
+	now := "" // e's own time, when it has one
+	if e.Time.IsZero() {
+		now = stamp(time.Now())
+	}
+	r := newPendingEvent(e, now)
 	j.mu.Lock()
 	lost := j.lost
 	j.lost = nil
