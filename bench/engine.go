@@ -10,6 +10,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,6 +35,29 @@ type bootStats struct {
 	Services              int
 	VmHWM                 int64 // bytes, from /proc/self/status at the end
 	Steps                 []stepStat
+	// LevelsMS are the times of the boot's level events (level-start 1
+	// ... level-done N), in ms from the start of the boot: level-start 1
+	// is when the image was read and the pre-launch done.
+	LevelsMS []levelMark
+}
+
+// firstLevelMS is when level 1 started, in ms from the start of the boot
+// (reading the record's image and the pre-launch came before); 0 when no
+// level started.
+func (st bootStats) firstLevelMS() float64 {
+	for _, m := range st.LevelsMS {
+		if m.Kind == bootlevel.KindLevelStart {
+			return m.MS
+		}
+	}
+	return 0
+}
+
+// levelMark is one level event of the boot and when it came.
+type levelMark struct {
+	Kind  string
+	Level int
+	MS    float64
 }
 
 // childEngine runs the engine modes: "boot" loads a plan, records it in a
@@ -55,6 +80,7 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole child here")
 	memProfile := fs.String("memprofile", "", "write a heap profile here at the end of the boot (allocations since start, and what is live)")
 	memRate := fs.Int("memprofilerate", 0, "runtime.MemProfileRate for -memprofile (0: Go's default, one sample per 512 KiB)")
+	traceFile := fs.String("trace", "", "write an execution trace of the whole child here (go tool trace): when the goroutines ran, waited and why")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,6 +94,17 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	if *memProfile != "" && *memRate > 0 {
 		runtime.MemProfileRate = *memRate
@@ -88,7 +125,11 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	// as do those of the goroutines the phase starts; the garbage
 	// collector's work is not labelled. (Labels set in turn, not
 	// pprof.Do: a closure would keep the plan alive during Record.)
-	phase := func(name string) { pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("phase", name))) }
+	// The execution trace (-trace) marks where each phase begins.
+	phase := func(name string) {
+		pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("phase", name)))
+		trace.Log(ctx, "phase", name)
+	}
 	t0, c0 := time.Now(), selfCPU()
 	phase("load")
 	p, err := plan.Load(ctx, *top, plan.Options{LookupEnv: lookup})
@@ -120,8 +161,9 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 		c = bootlevel.NewSSHConnector(db, remote.SSHOptions{Getenv: func(k string) string { v, _ := lookup(k); return v }})
 	}
 	steps := newStepTimer()
+	levels := &levelTimer{ctx: ctx, start: time.Now()}
 	e := &bootlevel.Engine{
-		Observer:  steps,
+		Observer:  bootlevel.MultiObserver{steps, levels},
 		DB:        db,
 		Drivers:   func(iaas.Selector) (iaas.Driver, error) { return driver, nil },
 		Connector: c,
@@ -129,6 +171,7 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 		LookupEnv: lookup,
 	}
 	phase("boot")
+	levels.start = time.Now()
 	err = e.Boot(ctx, bootlevel.BootOptions{Prelaunch: *prelaunch})
 	t3, c3 := time.Now(), selfCPU()
 	pprof.SetGoroutineLabels(ctx)
@@ -170,7 +213,30 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	st.BootMS = ms(t3.Sub(t2))
 	st.LoadCPUMS, st.RecordCPUMS, st.BootCPUMS = ms(c1-c0), ms(c2-c1), ms(c3-c2)
 	st.Steps = steps.Stats()
+	st.LevelsMS = levels.marks
 	return json.NewEncoder(stdout).Encode(st)
+}
+
+// levelTimer keeps when each level event came, and marks it in the
+// execution trace (-trace), so that its timeline can be cut by level.
+type levelTimer struct {
+	ctx   context.Context
+	start time.Time
+	mu    sync.Mutex
+	marks []levelMark
+}
+
+// Event implements bootlevel.Observer.
+func (t *levelTimer) Event(e bootlevel.Event) {
+	if e.Service != "" || e.Level == 0 {
+		return
+	}
+	if trace.IsEnabled() {
+		trace.Log(t.ctx, "level", fmt.Sprintf("%s %d", e.Kind, e.Level))
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.marks = append(t.marks, levelMark{Kind: e.Kind, Level: e.Level, MS: ms(e.Time.Sub(t.start))})
 }
 
 // writeHeapProfile writes the heap profile (allocations since the start

@@ -200,8 +200,9 @@ func runScale(ctx context.Context, env scaleEnv, n int) (scaleResult, error) {
 		res.Status = time.Duration(st.StatusMS * float64(time.Millisecond))
 		res.Terminate = time.Duration(st.TerminateMS * float64(time.Millisecond))
 	}
-	fmt.Fprintf(progress, "  %.2fs (boot %.2fs, %.2f CPU-s), peak RSS %s, record %s\n",
-		res.Wall.Seconds(), res.BootWall.Seconds(), res.CPU.Seconds(), mib(res.MaxRSS), mib(res.RecordBytes))
+	fmt.Fprintf(progress, "  %.2fs (load %.2fs, record %.2fs, boot %.2fs of which to level 1 %.2fs; %.2f CPU-s), peak RSS %s, record %s\n",
+		res.Wall.Seconds(), stats.LoadMS/1000, stats.RecordMS/1000, res.BootWall.Seconds(), stats.firstLevelMS()/1000,
+		res.CPU.Seconds(), mib(res.MaxRSS), mib(res.RecordBytes))
 	if res.Status > 0 {
 		fmt.Fprintf(progress, "  then status %.2fs, terminate %.2fs\n", res.Status.Seconds(), res.Terminate.Seconds())
 	}
