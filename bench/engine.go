@@ -36,8 +36,9 @@ type bootStats struct {
 	VmHWM                 int64 // bytes, from /proc/self/status at the end
 	Steps                 []stepStat
 	// LevelsMS are the times of the boot's level events (level-start 1
-	// ... level-done N), in ms from the start of the boot: level-start 1
-	// is when the image was read and the pre-launch done.
+	// ... level-done N), in ms from the start of the boot, and the
+	// process's CPU time by then: level-start 1 is when the image was
+	// read and the pre-launch done.
 	LevelsMS []levelMark
 }
 
@@ -55,9 +56,9 @@ func (st bootStats) firstLevelMS() float64 {
 
 // levelMark is one level event of the boot and when it came.
 type levelMark struct {
-	Kind  string
-	Level int
-	MS    float64
+	Kind      string
+	Level     int
+	MS, CPUMS float64
 }
 
 // childEngine runs the engine modes: "boot" loads a plan, records it in a
@@ -171,7 +172,7 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 		LookupEnv: lookup,
 	}
 	phase("boot")
-	levels.start = time.Now()
+	levels.start, levels.cpu0 = time.Now(), selfCPU()
 	err = e.Boot(ctx, bootlevel.BootOptions{Prelaunch: *prelaunch})
 	t3, c3 := time.Now(), selfCPU()
 	pprof.SetGoroutineLabels(ctx)
@@ -222,6 +223,7 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 type levelTimer struct {
 	ctx   context.Context
 	start time.Time
+	cpu0  time.Duration // selfCPU at start
 	mu    sync.Mutex
 	marks []levelMark
 }
@@ -236,7 +238,7 @@ func (t *levelTimer) Event(e bootlevel.Event) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.marks = append(t.marks, levelMark{Kind: e.Kind, Level: e.Level, MS: ms(e.Time.Sub(t.start))})
+	t.marks = append(t.marks, levelMark{Kind: e.Kind, Level: e.Level, MS: ms(e.Time.Sub(t.start)), CPUMS: ms(selfCPU() - t.cpu0)})
 }
 
 // writeHeapProfile writes the heap profile (allocations since the start
