@@ -46,7 +46,7 @@ type Engine struct {
 	LogDir string
 	// Parallel bounds how many services of a level (and launches of the
 	// pre-launch) run at once; 0 means no bound (the pre-launch: at most
-	// 256 launches at once, more than the drivers admit).
+	// 1,024 launches at once, more than the drivers admit).
 	Parallel int
 	// LookupEnv reads the local environment: REMOTE_WORKING_DIR_ENV and
 	// credentials stored as env.NAME (nil: no environment).
