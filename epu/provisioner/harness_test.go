@@ -152,10 +152,18 @@ func (h *harness) node(id string) epu.Node {
 	return ns[0]
 }
 
-// waitFor polls cond (real time, 10 s) while the fake clock stands still.
+// waitBudget bounds the tests' waits for a condition in real time. It is
+// generous: a wait ends as soon as its condition holds, and under load
+// (ten to thirty -race copies at load ~30 on two cores) one step of
+// TestAdoptOrReap took up to 2.5 s, eight times its quiet time; the
+// machine is often at load 50-90.
+const waitBudget = 60 * time.Second
+
+// waitFor polls cond (real time, waitBudget) while the fake clock stands
+// still.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitBudget)
 	for !cond() {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("timed out waiting for %s\nlog:\n%s", what, h.logs.String())
@@ -258,11 +266,11 @@ func decodeBody(t *testing.T, resp *http.Response, v any) {
 	}
 }
 
-// advanceUntil moves the fake clock by step until cond holds (10 s of
-// real time at most): for waits whose sleeper may not be asleep yet.
+// advanceUntil moves the fake clock by step until cond holds (waitBudget
+// of real time at most): for waits whose sleeper may not be asleep yet.
 func (h *harness) advanceUntil(what string, step time.Duration, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitBudget)
 	for !cond() {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("timed out waiting for %s\nlog:\n%s", what, h.logs.String())

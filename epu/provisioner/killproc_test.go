@@ -3,6 +3,7 @@ package provisioner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -73,10 +74,10 @@ func (k killCase) client(t *testing.T, stateDir string) *Client {
 	return c
 }
 
-// waitClient waits (10 s) for the provisioner in stateDir to publish its
-// URL; done, when it closes, ends the wait.
+// waitClient waits (waitBudget) for the provisioner in stateDir to publish
+// its URL; done, when it closes, ends the wait.
 func waitClient(stateDir string, done <-chan struct{}) (*Client, error) {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(waitBudget)
 	for {
 		b, err := os.ReadFile(filepath.Join(stateDir, "api_url"))
 		if err == nil && strings.HasSuffix(string(b), "\n") {
@@ -92,7 +93,7 @@ func waitClient(stateDir string, done <-chan struct{}) (*Client, error) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			return nil, errors.New("no api_url after 10 s")
+			return nil, fmt.Errorf("no api_url after %v", waitBudget)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
