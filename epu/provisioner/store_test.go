@@ -69,80 +69,93 @@ func TestStoreForwardOnly(t *testing.T) {
 // TestCountLive: the store's tally of nodes that may have an instance
 // agrees with a count of the records through inserts and updates.
 func TestCountLive(t *testing.T) {
-	ctx := context.Background()
-	s, err := OpenStore(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	now := time.Unix(1e9, 0)
-	var nodes []nodeRec
-	for _, id := range []string{"a", "b", "c"} {
-		n := nodeRec{Node: epu.Node{NodeID: id, LaunchID: "l"}}
-		n.setState(epu.Requested, "", now)
-		nodes = append(nodes, n)
+	proto := nodeRec{}
+	proto.setState(epu.Requested, "", now)
+	s := launchStore(t, proto, "a", "b", "c")
+	scan := func(ctx context.Context) (int, error) {
+		a, err := s.CountNodes(ctx, notFinal)
+		b, err2 := s.CountNodes(ctx, finalMaybe)
+		return a + b, errors.Join(err, err2)
 	}
-	s.CreateLaunch(ctx, launchRec{Launch: epu.Launch{LaunchID: "l", State: epu.Requested}}, nodes)
-	check := func(want int) {
-		t.Helper()
-		got, err := s.CountLive(ctx)
-		a, _ := s.CountNodes(ctx, notFinal)
-		b, _ := s.CountNodes(ctx, finalMaybe)
-		if err != nil || got != want || a+b != want {
-			t.Errorf("CountLive = %d (%v), scan %d; want %d", got, err, a+b, want)
-		}
-	}
-	check(3)
-	s.UpdateNode(ctx, "a", func(r *nodeRec) bool { r.Cloud = cloudIntent; return r.setState(epu.Failed, "", now) })
-	check(3) // failed, but its instance may exist
-	s.UpdateNode(ctx, "a", func(r *nodeRec) bool { r.Cloud = cloudGone; return true })
-	s.UpdateNodes(ctx, []string{"b", "x"}, func(r *nodeRec) bool { return r.setState(epu.Terminated, "", now) })
-	check(1)
+	checkCount(t, s, s.CountLive, scan, []countStep{
+		{"three requested", nil, nil, 3},
+		{"a failed, its instance may exist", []string{"a"}, func(r *nodeRec) bool { r.Cloud = cloudIntent; return r.setState(epu.Failed, "", now) }, 3},
+		{"a's instance gone", []string{"a"}, func(r *nodeRec) bool { r.Cloud = cloudGone; return true }, 2},
+		{"b terminated, unknown x skipped", []string{"b", "x"}, func(r *nodeRec) bool { return r.setState(epu.Terminated, "", now) }, 1},
+	})
 }
 
 // TestCountToTerminate: the store's count of the nodes the terminator has
 // work for agrees with a scan of the records (TERMINATING, and final ones
 // whose instance may exist) through each kind of change.
 func TestCountToTerminate(t *testing.T) {
-	ctx := context.Background()
-	s, err := OpenStore(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	now := time.Unix(1e9, 0)
-	var nodes []nodeRec
-	for _, id := range []string{"a", "b", "c", "d"} {
-		n := nodeRec{Node: epu.Node{NodeID: id, LaunchID: "l"}, Cloud: cloudLive}
-		n.setState(epu.Running, "", now)
-		nodes = append(nodes, n)
+	proto := nodeRec{Cloud: cloudLive}
+	proto.setState(epu.Running, "", now)
+	s := launchStore(t, proto, "a", "b", "c", "d")
+	scan := func(ctx context.Context) (int, error) {
+		term, err := s.NodesWhere(ctx, terminating)
+		maybe, err2 := s.NodesWhere(ctx, finalMaybe)
+		return len(term) + len(maybe), errors.Join(err, err2)
 	}
-	if err := s.CreateLaunch(ctx, launchRec{Launch: epu.Launch{LaunchID: "l", State: epu.Running}}, nodes); err != nil {
-		t.Fatal(err)
-	}
-	for _, step := range []struct {
-		what string
-		ids  []string
-		f    func(*nodeRec) bool
-		want int
-	}{
+	checkCount(t, s, s.CountToTerminate, scan, []countStep{
 		{"all running", nil, nil, 0},
 		{"a terminating", []string{"a"}, func(r *nodeRec) bool { return r.setState(epu.Terminating, "", now) }, 1},
 		{"b failed, its instance may exist", []string{"b"}, func(r *nodeRec) bool { return r.setState(epu.Failed, "", now) }, 2},
 		{"c failed, no instance", []string{"c"}, func(r *nodeRec) bool { r.Cloud = cloudGone; return r.setState(epu.Failed, "", now) }, 2},
 		{"a terminated, b's instance gone", []string{"a", "b"}, func(r *nodeRec) bool { r.Cloud = cloudGone; r.setState(epu.Terminated, "", now); return true }, 0},
 		{"d terminated, its instance not known gone", []string{"d"}, func(r *nodeRec) bool { return r.setState(epu.Terminated, "", now) }, 1},
-	} {
+	})
+}
+
+// launchStore opens a store in a temporary directory (closed at the
+// test's end) holding launch "l" of one node per id, each a copy of
+// proto (its state and cloud) with that NodeID.
+func launchStore(t *testing.T, proto nodeRec, ids ...string) Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := OpenStore(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var nodes []nodeRec
+	for i, id := range ids {
+		n := proto.clone()
+		n.NodeID, n.LaunchID, n.Index = id, "l", i
+		nodes = append(nodes, n)
+	}
+	if err := s.CreateLaunch(ctx, launchRec{Launch: epu.Launch{LaunchID: "l", State: proto.State, NodeIDs: ids}}, nodes); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// countStep changes the nodes ids (UpdateNodes: unknown ids are
+// skipped; none when f is nil) and says what a count is after it.
+type countStep struct {
+	what string
+	ids  []string
+	f    func(*nodeRec) bool
+	want int
+}
+
+// checkCount applies each step to s and wants both count (the store's
+// own) and scan (of the records, one by one) to say step.want after it.
+func checkCount(t *testing.T, s Store, count, scan func(context.Context) (int, error), steps []countStep) {
+	t.Helper()
+	ctx := context.Background()
+	for _, step := range steps {
 		if step.f != nil {
 			if _, err := s.UpdateNodes(ctx, step.ids, step.f); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s: %v", step.what, err)
 			}
 		}
-		got, err := s.CountToTerminate(ctx)
-		term, _ := s.NodesWhere(ctx, terminating)
-		maybe, _ := s.NodesWhere(ctx, finalMaybe)
-		if err != nil || got != step.want || len(term)+len(maybe) != step.want {
-			t.Errorf("%s: CountToTerminate = %d (%v), scan %d; want %d", step.what, got, err, len(term)+len(maybe), step.want)
+		got, err := count(ctx)
+		scanned, serr := scan(ctx)
+		if err != nil || serr != nil || got != step.want || scanned != step.want {
+			t.Errorf("%s: count %d (%v), scan %d (%v); want %d", step.what, got, err, scanned, serr, step.want)
 		}
 	}
 }
