@@ -199,3 +199,62 @@ func launchWrites(ctx context.Context, db *DB, svc string) error {
 	}
 	return db.SetState(ctx, svc, StateReady, "")
 }
+
+// BenchmarkStateChanges10k is the service rows' share of the writer:
+// 10,000 services booted at once (LaunchWrites' plan) change state four
+// times each (running with its hostname, booting, contextualized, ready),
+// the service-row changes of a boot after the launch, timed after the
+// launches.
+func BenchmarkStateChanges10k(b *testing.B) {
+	ctx := context.Background()
+	ls, ss := planOf(10000)
+	dir := b.TempDir()
+	b.ReportAllocs()
+	var cpu time.Duration
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		db, err := Create(ctx, dir, fmt.Sprintf("b%d", i), Run{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := db.PutPlan(ctx, ls, ss); err != nil {
+			b.Fatal(err)
+		}
+		var g errgroup.Group
+		for _, s := range ss {
+			g.Go(func() error {
+				in, err := db.LaunchIntent(ctx, s.Name, 1, "tok-"+s.Name, "fake")
+				if err == nil {
+					_, err = db.LaunchDone(ctx, in.ID, "i-"+s.Name, nil)
+				}
+				return err
+			})
+		}
+		if err := g.Wait(); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		cpu0 := cpuTime(b)
+		for _, s := range ss {
+			g.Go(func() error {
+				if err := db.SetRunning(ctx, s.Name, "host-"+s.Name, "hostname host-"+s.Name); err != nil {
+					return err
+				}
+				for _, st := range []State{StateBooting, StateContextualized, StateReady} {
+					if err := db.SetState(ctx, s.Name, st, ""); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuTime(b) - cpu0
+		b.StopTimer()
+		db.Delete()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+}

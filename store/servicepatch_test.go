@@ -37,6 +37,29 @@ func TestServicePatches(t *testing.T) {
 		many = append(many, columnWrite(name, nil, "state", "running", "hostname", "h"+name, "host_key", "k2"))
 		manyWant[name] = Service{Name: name, State: StateRunning, Hostname: "h" + name, InstanceID: "i-" + name, HostKey: "k2"}
 	}
+	// 300 services in one batch, changing one of three sets of columns
+	// in turn: each set is written by its own statements, of several
+	// sizes (every set has the state, NOT NULL: a row written with
+	// another set's statement would lose its host key or its attempt,
+	// not fail the batch).
+	mixed := make([]*pendingWrite, 0, 300)
+	mixedWant := map[string]Service{}
+	for i := range 300 {
+		name := fmt.Sprintf("s%03d", i)
+		w := Service{Name: name, InstanceID: "i-" + name, HostKey: "key-" + name}
+		switch i % 3 {
+		case 0:
+			mixed = append(mixed, columnWrite(name, nil, "state", "running", "host_key", "k"+name))
+			w.State, w.HostKey = StateRunning, "k"+name
+		case 1:
+			mixed = append(mixed, columnWrite(name, nil, "state", "booting"))
+			w.State = StateBooting
+		case 2:
+			mixed = append(mixed, columnWrite(name, nil, "state", "launched", "attempt", i, "instance_id", "j-"+name))
+			w.State, w.Attempt, w.InstanceID = StateLaunched, i, "j-"+name
+		}
+		mixedWant[name] = w
+	}
 	tests := []struct {
 		name   string
 		batch  []*pendingWrite
@@ -75,6 +98,7 @@ func TestServicePatches(t *testing.T) {
 			},
 		},
 		{name: "300 rows", batch: many, before: 300, want: manyWant},
+		{name: "300 rows, three sets of columns", batch: mixed, before: 300, want: mixedWant},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
