@@ -89,3 +89,36 @@ func TestListenersFromNetlinkMatchProc(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagListening: the kernel's answer for one address is what a
+// connection there finds — a listener while one is open, none once it is
+// closed, none on a port nobody listens on.
+func TestDiagListening(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.77.255.199:0")
+	if err != nil {
+		t.Skipf("no loopback address to listen on: %v", err)
+	}
+	ap := netip.MustParseAddrPort(ln.Addr().String())
+	if _, err := diagListening(ap); err != nil {
+		ln.Close()
+		t.Skipf("no socket diagnostics here: %v", err)
+	}
+	other := netip.AddrPortFrom(netip.MustParseAddr("127.77.255.198"), ap.Port())
+	for _, c := range []struct {
+		name string
+		ap   netip.AddrPort
+		want bool
+	}{
+		{"listening", ap, true},
+		{"another address, same port", other, false},
+		{"another port", netip.AddrPortFrom(ap.Addr(), ap.Port()+1), false},
+	} {
+		if got, err := diagListening(c.ap); err != nil || got != c.want {
+			t.Errorf("%s: diagListening(%s) = %v, %v; want %v", c.name, c.ap, got, err, c.want)
+		}
+	}
+	ln.Close()
+	if got, err := diagListening(ap); err != nil || got {
+		t.Errorf("closed: diagListening(%s) = %v, %v; want false", ap, got, err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -102,7 +103,18 @@ func (d *Driver) find(ref iaas.Ref) (string, meta, error) {
 }
 
 // answers reports whether something accepts TCP connections at addr:port.
+// It asks the kernel which listening socket a connection there would
+// reach (sock_diag, diagListening): the same answer as a connection, whose
+// handshake the kernel completes on the listener's behalf, without one for
+// the server to accept and close — a boot of n services described each
+// instance twice, and every probe woke its server. Where socket
+// diagnostics are not available, it dials.
 func answers(ctx context.Context, addr string, port int) bool {
+	if ip, err := netip.ParseAddr(addr); err == nil && ip.Is4() && port > 0 && port < 1<<16 {
+		if ok, err := diagListening(netip.AddrPortFrom(ip, uint16(port))); err == nil {
+			return ok
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	var dl net.Dialer

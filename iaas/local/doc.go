@@ -14,7 +14,9 @@
 // tells), so the choice is confirmed before anything starts, and hands the
 // bound socket to the server. Programs run as the current user through
 // /bin/sh -c, with cwd <dir>/work (Instance.WorkDir), whatever user name the
-// client logs in with. The server supports exec and shell requests (no pty),
+// client logs in with (the command "exec /bin/sh", with which the engine
+// starts its persistent shell, starts /bin/sh at once: what the first shell
+// would have done). The server supports exec and shell requests (no pty),
 // env requests, exit-status and exit-signal, signal requests, agent
 // forwarding (SSH_AUTH_SOCK is a socket in the instance directory proxied to
 // the client's agent), the sftp subsystem (github.com/pkg/sftp, served in
@@ -57,8 +59,9 @@
 // program cleaning its work directory cannot destroy the record. Describe
 // reads this directory, so it tells the truth from another process and after
 // a crash: the server's pid is checked against its /proc start time (pid
-// reuse) and its address is dialed. Terminated instances keep their directory
-// as a record.
+// reuse) and the kernel is asked whether a connection to its address would
+// find a listener (socket diagnostics; dialed where those are missing).
+// Terminated instances keep their directory as a record.
 //
 // # Terminate
 //

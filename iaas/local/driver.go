@@ -79,9 +79,10 @@ type Driver struct {
 	user     string
 	kids     children // servers started here, not yet reaped (spawn.go)
 	// lockc is the in-process half of the state lock (meta.go); addrs,
-	// which usedAddresses keeps, is guarded by it.
-	lockc chan struct{}
-	addrs map[string]addrEntry
+	// which usedAddresses keeps, and runKeys are guarded by it.
+	lockc   chan struct{}
+	addrs   map[string]addrEntry
+	runKeys map[string]runKeyEntry
 }
 
 var (

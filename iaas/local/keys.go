@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -33,8 +34,22 @@ func (d *Driver) runKeyPath(run string) string {
 
 // runKey returns the public half of the run's client key, creating the key
 // pair on first use. Callers hold the state lock.
+//
+// The key file never changes once written, so what was read of it is kept
+// (d.runKeys) and used again while the file is the same one (inode and
+// modification time): every launch read, parsed and re-published the key,
+// a file created per launch. A key removed or replaced meanwhile (Prune of
+// another process) is read, or made, afresh.
 func (d *Driver) runKey(run string) (ssh.PublicKey, string, error) {
 	path := d.runKeyPath(run)
+	fi, err := os.Stat(path)
+	if err == nil {
+		if k, ok := d.runKeys[path]; ok && k.same(fi) {
+			return k.pub, path, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", err
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -63,7 +78,37 @@ func (d *Driver) runKey(run string) (ssh.PublicKey, string, error) {
 	if err := writeFileAtomic(path+".pub", ssh.MarshalAuthorizedKey(pub), 0o644); err != nil {
 		return nil, "", err
 	}
+	if fi, err := os.Stat(path); err == nil {
+		if d.runKeys == nil {
+			d.runKeys = map[string]runKeyEntry{}
+		}
+		d.runKeys[path] = runKeyEntry{pub: pub, file: fileID(fi)}
+	}
 	return pub, path, nil
+}
+
+// runKeyEntry is a run key read by runKey, and which file it was read from.
+type runKeyEntry struct {
+	pub  ssh.PublicKey
+	file fileIdentity
+}
+
+func (k runKeyEntry) same(fi fs.FileInfo) bool { return k.file.ino != 0 && k.file == fileID(fi) }
+
+// fileIdentity tells one file from another at the same path: a file
+// replaced by a rename has a new inode, one rewritten in place a new
+// modification time.
+type fileIdentity struct {
+	ino   uint64
+	mtime int64
+}
+
+func fileID(fi fs.FileInfo) fileIdentity {
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	if st == nil {
+		return fileIdentity{}
+	}
+	return fileIdentity{ino: st.Ino, mtime: fi.ModTime().UnixNano()}
 }
 
 // newHostKey writes a fresh ed25519 host key into dir and returns its

@@ -64,14 +64,14 @@ func launchChild(dir string) int {
 	return 0
 }
 
-func needProc(t *testing.T) {
+func needProc(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat("/proc/self/environ"); err != nil {
 		t.Skipf("local driver needs /proc: %v", err)
 	}
 }
 
-func newDriver(t *testing.T, dir string) *local.Driver {
+func newDriver(t testing.TB, dir string) *local.Driver {
 	t.Helper()
 	needProc(t)
 	d, err := local.New(local.Config{StateDir: dir})
@@ -103,7 +103,7 @@ func launch(t *testing.T, d *local.Driver, run, service string) iaas.Instance {
 	return inst
 }
 
-func waitRunning(t *testing.T, d iaas.Driver, inst iaas.Instance) iaas.Instance {
+func waitRunning(t testing.TB, d iaas.Driver, inst iaas.Instance) iaas.Instance {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -20,6 +20,14 @@ import (
 // the client goes away).
 const drainIdle = 300 * time.Millisecond
 
+// persistentShell is the command with which cloudinitd's engine starts its
+// persistent shell on a host (package remote). Run through /bin/sh -c it
+// starts one shell that replaces itself with another; the server starts
+// the second at once, as the first would have (same arguments,
+// environment and directory; the shell sets PWD itself), and spares a
+// host a shell's start per connection.
+const persistentShell = "exec /bin/sh"
+
 // session is one SSH session channel: env requests, agent forwarding, then
 // one exec (or shell), hung up if the client leaves first (see hangup).
 type session struct {
@@ -56,7 +64,7 @@ func (s *session) run(reqs <-chan *ssh.Request) {
 			if !started {
 				started = true
 				args := []string{"/bin/sh"}
-				if req.Type == "exec" {
+				if req.Type == "exec" && line.Command != persistentShell {
 					args = append(args, "-c", line.Command)
 				}
 				// Reply before starting: the command may end, and

@@ -43,8 +43,11 @@ func (d *Driver) spawn(ctx context.Context, dir, id string, ln *net.TCPListener)
 		return 0, 0, err
 	}
 	defer readyR.Close()
+	// GOMAXPROCS: the server uses one processor (MaybeServe); said in its
+	// environment, the runtime starts so and skips reading the cgroup's
+	// CPU limit. The commands it runs get an environment of their own.
 	env := append(serverEnv(os.Environ()), EnvInstance+"="+dir, EnvMarker+"="+id,
-		envListenFD+"=3", envReadyFD+"=4", envProtocol+"="+serverProtocol)
+		envListenFD+"=3", envReadyFD+"=4", envProtocol+"="+serverProtocol, "GOMAXPROCS=1")
 	p, err := os.StartProcess(d.exe, []string{d.exe}, &os.ProcAttr{
 		Dir:   dir,
 		Env:   env,

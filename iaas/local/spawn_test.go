@@ -18,7 +18,7 @@ import (
 )
 
 // serverPID reads the pid the record holds for inst.
-func serverPID(t *testing.T, dir string, inst iaas.Instance) int {
+func serverPID(t testing.TB, dir string, inst iaas.Instance) int {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, inst.ID, "meta.json"))
 	if err != nil {
