@@ -69,8 +69,9 @@
 // in its environment, and children inherit it, including daemons started with
 // nohup, setsid or a double fork. Terminate kills the server, then scans
 // /proc/*/environ for the marker and kills each marked process and its
-// process group (SIGTERM, then SIGKILL), repeating until none remain. This
-// needs no root. A process that clears its whole environment escapes the
+// process group (SIGTERM, then SIGKILL), repeating until none remain.
+// Concurrent Terminate calls of one driver share their scans: one read of
+// /proc serves every caller waiting for the next. This needs no root. A process that clears its whole environment escapes the
 // scan unless it stays in a marked process group; cgroups are not used.
 //
 // Image and allocation are accepted and recorded in meta.json for the record;

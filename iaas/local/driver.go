@@ -77,7 +77,8 @@ type Driver struct {
 	exe      string
 	log      *slog.Logger
 	user     string
-	kids     children // servers started here, not yet reaped (spawn.go)
+	kids     children  // servers started here, not yet reaped (spawn.go)
+	scans    procScans // scans of /proc shared by concurrent sweeps (scan.go)
 	// lockc is the in-process half of the state lock (meta.go); addrs,
 	// which usedAddresses keeps, and runKeys are guarded by it.
 	lockc   chan struct{}

@@ -62,50 +62,74 @@ type marked struct {
 // markedProcesses scans /proc for processes whose environment holds
 // EnvMarker=<id>. Processes we may not read (other users) are skipped.
 func markedProcesses(id string) ([]marked, error) {
+	all, err := scanMarked()
+	return all[id], err
+}
+
+// scanMarked scans /proc once for every process carrying a marker and
+// returns them by instance id (a process whose environment holds the
+// marker more than once is listed under each id). Processes we may not
+// read (other users) are skipped.
+func scanMarked() (map[string][]marked, error) {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, err
 	}
-	want := []byte(EnvMarker + "=" + id)
+	prefix := []byte(EnvMarker + "=")
 	self := os.Getpid()
-	var out []marked
+	out := map[string][]marked{}
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == self {
 			continue
 		}
 		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !hasEnvEntry(env, want) {
+		if err != nil || !bytes.Contains(env, prefix) {
+			continue
+		}
+		ids := markerIDs(env, prefix)
+		if len(ids) == 0 {
 			continue
 		}
 		st, err := readProcStat(pid)
 		if err != nil || st.State == 'Z' || st.State == 'X' {
 			continue
 		}
-		out = append(out, marked{PID: pid, PGID: st.PGID})
+		for _, id := range ids {
+			out[id] = append(out[id], marked{PID: pid, PGID: st.PGID})
+		}
 	}
 	return out, nil
 }
 
-// hasEnvEntry reports whether the NUL-separated environ holds entry exactly.
-func hasEnvEntry(environ, entry []byte) bool {
+// markerIDs returns the values of the NUL-separated environ's entries
+// that start with prefix (EnvMarker=).
+func markerIDs(environ, prefix []byte) []string {
+	var ids []string
 	for len(environ) > 0 {
 		var e []byte
 		e, environ, _ = bytes.Cut(environ, []byte{0})
-		if bytes.Equal(e, entry) {
-			return true
+		if id, ok := bytes.CutPrefix(e, prefix); ok {
+			ids = append(ids, string(id))
 		}
 	}
-	return false
+	return ids
 }
 
-// signalMarked sends sig to every marked process and to its process group,
-// never to our own group. It returns how many processes it found.
+// signalMarked sends sig to every marked process of id and to its process
+// group, never to our own group. It returns how many processes it found.
 func signalMarked(id string, sig syscall.Signal) (int, error) {
 	procs, err := markedProcesses(id)
 	if err != nil {
 		return 0, err
 	}
+	signalProcs(procs, sig)
+	return len(procs), nil
+}
+
+// signalProcs sends sig to every process of procs and to its process
+// group, never to our own group.
+func signalProcs(procs []marked, sig syscall.Signal) {
 	own := syscall.Getpgrp()
 	groups := map[int]bool{}
 	for _, p := range procs {
@@ -115,5 +139,4 @@ func signalMarked(id string, sig syscall.Signal) (int, error) {
 			_ = syscall.Kill(-p.PGID, sig)
 		}
 	}
-	return len(procs), nil
 }

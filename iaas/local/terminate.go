@@ -73,12 +73,13 @@ func (d *Driver) sweep(ctx context.Context, m meta) error {
 	grace := time.Now().Add(2 * time.Second)
 	sig := syscall.SIGTERM
 	for {
-		n, err := signalMarked(m.ID, sig)
+		procs, err := d.scans.marked(m.ID)
 		if err != nil {
 			return fmt.Errorf("scan /proc: %w", err)
 		}
+		signalProcs(procs, sig)
 		alive := processAlive(m.PID, m.PIDStart)
-		if n == 0 && !alive {
+		if len(procs) == 0 && !alive {
 			return nil
 		}
 		if time.Now().After(grace) {
