@@ -63,6 +63,7 @@ func TestScripts(t *testing.T) {
 			"exits":      cmdExits,
 			"waitpool":   cmdWaitPool,
 			"live":       cmdLive,
+			"servers":    cmdServers,
 			"signal":     cmdSignal,
 			"jsonfield":  cmdJSONField,
 			"runstatus":  cmdRunStatus,
@@ -152,25 +153,65 @@ func cmdLive(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: live DBDIR RUN N")
 	}
+	var alive []string
+	for _, in := range liveInstances(ts, args[0], args[1]) {
+		alive = append(alive, in.ID+" ("+in.Service+")")
+	}
+	if want, _ := strconv.Atoi(args[2]); len(alive) != want {
+		ts.Fatalf("%d live instances of %s, want %s: %v", len(alive), args[1], args[2], alive)
+	}
+}
+
+// cmdServers is "servers DBDIR RUN PROG": every live instance of RUN on
+// the local driver of DBDIR, its own services' and its workers', is
+// served by a process whose executable is named PROG (the server's pid
+// from the instance's meta.json, its executable from /proc).
+func cmdServers(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: servers DBDIR RUN PROG")
+	}
 	dir := ts.MkAbs(args[0])
+	ins := liveInstances(ts, args[0], args[1])
+	var wrong []string
+	for _, in := range ins {
+		b, err := os.ReadFile(filepath.Join(dir, local.Name, in.ID, "meta.json"))
+		ts.Check(err)
+		var meta struct {
+			PID int `json:"pid"`
+		}
+		ts.Check(json.Unmarshal(b, &meta))
+		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", meta.PID))
+		ts.Check(err)
+		if filepath.Base(exe) != args[2] {
+			wrong = append(wrong, fmt.Sprintf("%s (%s, owner %q): %s", in.ID, in.Service, in.Owner, exe))
+		}
+	}
+	if len(ins) == 0 || len(wrong) > 0 {
+		ts.Fatalf("%d live instances of %s; served by another program than %s: %q", len(ins), args[1], args[2], wrong)
+	}
+}
+
+// liveInstances returns the instances of run (its full id, from the
+// record under dir) that the local driver of dir has and that are not
+// final.
+func liveInstances(ts *testscript.TestScript, dir, run string) []iaas.Instance {
+	dir = ts.MkAbs(dir)
 	ctx := context.Background()
-	db, err := store.OpenReadOnly(ctx, dir, args[1])
+	db, err := store.OpenReadOnly(ctx, dir, run)
 	ts.Check(err)
-	id := iaas.RunID{Name: args[1], Incarnation: db.Incarnation()}
+	id := iaas.RunID{Name: run, Incarnation: db.Incarnation()}
 	db.Close()
 	d, err := local.New(local.Config{StateDir: filepath.Join(dir, local.Name)})
 	ts.Check(err)
 	is, err := d.FindByRun(ctx, id)
 	ts.Check(err)
-	var alive []string
+	var live []iaas.Instance
 	for _, in := range is {
 		if !in.State.Final() && id.Claims(in, nil) {
-			alive = append(alive, in.ID+" ("+in.Service+")")
+			live = append(live, in)
 		}
 	}
-	if want, _ := strconv.Atoi(args[2]); len(alive) != want {
-		ts.Fatalf("%d live instances of %s, want %s: %v", len(alive), id, args[2], alive)
-	}
+	return live
 }
 
 // reapLocal terminates what a script left on the local drivers under work.

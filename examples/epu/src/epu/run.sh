@@ -31,9 +31,13 @@
 # The binary: ./cloudinitd next to this script (a dist tarball), else
 # $CLOUDINITD_EXE (the cloudinitd running the plan; the local driver). It is
 # copied to STATE_DIR/bin first: with 'go run' the program that ran the boot
-# is deleted when it exits, and local-driver workers re-execute the
-# provisioner's own executable. The files of worker/ next to this script
-# are copied to STATE_DIR/worker, where deployable types name them.
+# is deleted when it exits. So is the local driver's instance server,
+# cloudinitd-instance, when it lies beside the binary ('go install
+# ./cmd/...'): the provisioner's local-driver workers then start as that
+# small program rather than as a whole cloudinitd, which is re-executed
+# when there is none (a 'go run', or cloudinitd installed alone). The files
+# of worker/ next to this script are copied to STATE_DIR/worker, where
+# deployable types name them.
 set -eu
 umask 077
 usage="usage: run.sh start|ready|stop|terminate ROLE STATE_DIR [DOMAIN]"
@@ -62,6 +66,16 @@ start() {
 		chmod 0755 "$state/bin/.cloudinitd.new"
 		mv -f "$state/bin/.cloudinitd.new" "$state/bin/cloudinitd"
 		ln -sf cloudinitd "$epu"
+		server=$(dirname "$exe")/cloudinitd-instance
+		if [ -f "$server" ] && [ -x "$server" ]; then
+			cp "$server" "$state/bin/.cloudinitd-instance.new"
+			chmod 0755 "$state/bin/.cloudinitd-instance.new"
+			mv -f "$state/bin/.cloudinitd-instance.new" "$state/bin/cloudinitd-instance"
+		else
+			# One left from another build would be refused: every launch
+			# would fail.
+			rm -f "$state/bin/cloudinitd-instance"
+		fi
 	fi
 	if [ -d "$here/worker" ]; then
 		mkdir -p "$state/worker"
