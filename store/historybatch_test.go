@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -38,7 +37,6 @@ func doneWrite(id int64, instance string, row *HistoryRow) *pendingWrite {
 // reads the history in the same batch (MarkInstance) sees the rows queued
 // before it.
 func TestHistoryBatch(t *testing.T) {
-	errWrite := errors.New("write failed")
 	tests := []struct {
 		name  string
 		svcs  []string
@@ -75,19 +73,12 @@ func TestHistoryBatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.boom {
-				if _, err := db.sql.ExecContext(ctx, `CREATE TEMP TRIGGER boom BEFORE INSERT ON instance_history
-					WHEN NEW.client_token = 'tok-boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`); err != nil {
-					t.Fatal(err)
-				}
+				refuseBoom(t, db, "instance_history", "NEW.client_token = 'tok-boom'")
 			}
 			rows := make([]HistoryRow, len(tt.svcs))
 			var batch []*pendingWrite
 			for i, s := range tt.svcs {
-				var fail error
-				if tt.fail[s] {
-					fail = errWrite
-				}
-				batch = append(batch, intentWrite(s, &rows[i], fail))
+				batch = append(batch, intentWrite(s, &rows[i], failWith(tt.fail, s)))
 			}
 			var ghost HistoryRow
 			if tt.ghost {
@@ -99,21 +90,9 @@ func TestHistoryBatch(t *testing.T) {
 			db.commitBatch(batch)
 
 			told := map[string]HistoryRow{}
-			for i, s := range tt.svcs {
-				w := batch[i]
-				switch {
-				case tt.fail[s]:
-					if !errors.Is(w.err, errWrite) {
-						t.Errorf("intent %s: err = %v, want %v", s, w.err, errWrite)
-					}
-				case s == "boom" && tt.boom:
-					if w.err == nil || !strings.Contains(w.err.Error(), "boom refused") {
-						t.Errorf("intent %s: err = %v, want the trigger's", s, w.err)
-					}
-				case w.err != nil:
-					t.Errorf("intent %s: %v", s, w.err)
-				default:
-					told[s] = rows[i]
+			for i, ok := range batchSucceeded(t, tt.svcs, batch, tt.fail, tt.boom) {
+				if ok {
+					told[tt.svcs[i]] = rows[i]
 				}
 			}
 			if tt.ghost && !errors.Is(batch[len(tt.svcs)].err, ErrNoService) {

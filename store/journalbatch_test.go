@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -26,7 +24,6 @@ func journalWrite(d string, seq *int64, fail error) *pendingWrite {
 // number given before, with the numbers their writes were told; a failed
 // write leaves no row.
 func TestJournalBatch(t *testing.T) {
-	errWrite := errors.New("write failed")
 	tests := []struct {
 		name    string
 		details []string
@@ -54,39 +51,19 @@ func TestJournalBatch(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.boom {
-				// The writing DB has one connection: the trigger is on it.
-				if _, err := db.sql.ExecContext(ctx, `CREATE TEMP TRIGGER boom BEFORE INSERT ON event
-					WHEN NEW.detail = 'boom' BEGIN SELECT RAISE(ABORT, 'boom refused'); END`); err != nil {
-					t.Fatal(err)
-				}
+				refuseBoom(t, db, "event", "NEW.detail = 'boom'")
 			}
 			seqs := make([]int64, len(tt.details))
 			var batch []*pendingWrite
 			for i, d := range tt.details {
-				var fail error
-				if tt.fail[d] {
-					fail = errWrite
-				}
-				batch = append(batch, journalWrite(d, &seqs[i], fail))
+				batch = append(batch, journalWrite(d, &seqs[i], failWith(tt.fail, d)))
 			}
 			db.commitBatch(batch)
 
 			told := map[string]int64{}
-			for i, w := range batch {
-				d := tt.details[i]
-				switch {
-				case tt.fail[d]:
-					if !errors.Is(w.err, errWrite) {
-						t.Errorf("write %s: err = %v, want %v", d, w.err, errWrite)
-					}
-				case d == "boom":
-					if w.err == nil || !strings.Contains(w.err.Error(), "boom refused") {
-						t.Errorf("write %s: err = %v, want the trigger's", d, w.err)
-					}
-				case w.err != nil:
-					t.Errorf("write %s: %v", d, w.err)
-				default:
-					told[d] = seqs[i]
+			for i, ok := range batchSucceeded(t, tt.details, batch, tt.fail, tt.boom) {
+				if ok {
+					told[tt.details[i]] = seqs[i]
 				}
 			}
 			es, err := db.Events(ctx, 1)
