@@ -1,8 +1,8 @@
 package plan
 
 import (
-	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Options are the inputs of [Load] besides the top file.
@@ -178,11 +178,24 @@ func (s Source) format(rel func(string) string) string {
 	if s.File == "" {
 		return s.Kind.String()
 	}
-	loc := fmt.Sprintf("%s:[%s]:%d", rel(s.File), s.Section, s.Line)
+	// Built without fmt: Record formats the source of every service's
+	// own section, 10,000 of them for 10,000 services, on the serial path
+	// before the boot.
+	f := rel(s.File)
+	var b strings.Builder
+	b.Grow(len("env. via :[]:") + len(s.Env) + len(f) + len(s.Section) + 20)
 	if s.Env != "" {
-		return "env." + s.Env + " via " + loc
+		b.WriteString("env.")
+		b.WriteString(s.Env)
+		b.WriteString(" via ")
 	}
-	return loc
+	b.WriteString(f)
+	b.WriteString(":[")
+	b.WriteString(s.Section)
+	b.WriteString("]:")
+	var num [20]byte
+	b.Write(strconv.AppendInt(num[:0], int64(s.Line), 10))
+	return b.String()
 }
 
 // Attr is one row of a service's deps bag, as written (after env.NAME
