@@ -47,26 +47,82 @@ func (d *Driver) bindAddress() (*net.TCPListener, error) {
 // A record is read again only when its file changed since this driver last
 // read it (writeMeta replaces it: a new inode and modification time):
 // reading every record at every launch made a boot of n services read
-// n²/2 records under the lock.
+// n²/2 records under the lock. And the records are not even looked at
+// while the state directory itself is as this driver left it (d.addrsDir:
+// no instance directory created or removed since, but by this driver,
+// whose launches add their own entries): the n²/2 stats of a boot went
+// too. Every creation and removal of an instance directory happens under
+// the state lock, and a record's address never changes; what such a scan
+// can miss is a record that became final meanwhile, whose address then
+// stays taken until the next scan — never one given twice.
 func (d *Driver) usedAddresses() map[netip.Addr]bool {
+	cur, err := dirIdentityOf(d.stateDir)
+	if err != nil || cur != d.addrsDir {
+		d.scanAddresses()
+		d.addrsDir = cur
+	}
 	used := map[netip.Addr]bool{}
+	for _, a := range d.addrs {
+		if !a.final && a.addr.IsValid() {
+			used[a.addr] = true
+		}
+	}
+	return used
+}
+
+// scanAddresses reads the records of the state directory into d.addrs,
+// each file only when it changed (see usedAddresses).
+func (d *Driver) scanAddresses() {
 	entries, _ := os.ReadDir(d.stateDir)
 	seen := make(map[string]addrEntry, len(entries))
 	for _, e := range entries {
 		if !e.IsDir() || !strings.HasPrefix(e.Name(), idPrefix) {
 			continue
 		}
-		a, ok := readAddrEntry(filepath.Join(d.stateDir, e.Name()), d.addrs[e.Name()])
-		if !ok {
-			continue
-		}
-		seen[e.Name()] = a
-		if !a.final && a.addr.IsValid() {
-			used[a.addr] = true
+		if a, ok := readAddrEntry(filepath.Join(d.stateDir, e.Name()), d.addrs[e.Name()]); ok {
+			seen[e.Name()] = a
 		}
 	}
 	d.addrs = seen // instances removed since are forgotten
-	return used
+}
+
+// madeInstanceDir notes, under the state lock, that this driver created
+// the instance directory id: when the state directory was as the last
+// scan left it before (before), it still is but for that directory, which
+// has no record yet (recorded by recordedAddress).
+func (d *Driver) madeInstanceDir(before dirIdentity, beforeErr error) {
+	if beforeErr != nil || before != d.addrsDir {
+		return // changed by someone else first: the next launch scans
+	}
+	if after, err := dirIdentityOf(d.stateDir); err == nil {
+		d.addrsDir = after
+	}
+}
+
+// recordedAddress adds this driver's own new record (id, at addr) to what
+// usedAddresses knows, under the state lock. Its file is read at the next
+// scan (no file identity yet).
+func (d *Driver) recordedAddress(id string, addr netip.Addr) {
+	if d.addrs == nil {
+		d.addrs = map[string]addrEntry{}
+	}
+	d.addrs[id] = addrEntry{addr: addr}
+}
+
+// dirIdentity tells whether a directory's entries may have changed: its
+// inode, modification and change times and link count (an instance
+// directory made or removed changes all three).
+type dirIdentity struct {
+	ino, nlink   uint64
+	mtime, ctime int64
+}
+
+func dirIdentityOf(dir string) (dirIdentity, error) {
+	var st syscall.Stat_t
+	if err := syscall.Stat(dir, &st); err != nil {
+		return dirIdentity{}, err
+	}
+	return dirIdentity{ino: st.Ino, nlink: uint64(st.Nlink), mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano()}, nil
 }
 
 // addrEntry is what usedAddresses keeps of an instance record: its

@@ -122,3 +122,46 @@ func TestDiagListening(t *testing.T) {
 		t.Errorf("closed: diagListening(%s) = %v, %v; want false", ap, got, err)
 	}
 }
+
+// TestUsedAddressesAfterOwnLaunch: the driver's own records count without
+// a scan, and a record another process made meanwhile is seen.
+func TestUsedAddressesAfterOwnLaunch(t *testing.T) {
+	dir := t.TempDir()
+	d := &Driver{stateDir: dir}
+	if got := d.usedAddresses(); len(got) != 0 {
+		t.Fatalf("empty state dir: %v", got)
+	}
+	own := func(addr string) {
+		t.Helper()
+		id, idir, err := d.newInstanceDir() // as reserve does
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := writeMeta(idir, meta{ID: id, Addr: addr, State: statePending}); err != nil {
+			t.Fatal(err)
+		}
+		d.recordedAddress(id, netip.MustParseAddr(addr))
+	}
+	own("127.77.0.1") // our own launch: no scan needed after it
+	want := map[netip.Addr]bool{netip.MustParseAddr("127.77.0.1"): true}
+	if diff := cmp.Diff(want, d.usedAddresses()); diff != "" {
+		t.Fatalf("after our own launch (-want +got):\n%s", diff)
+	}
+	// Another process launches.
+	other := filepath.Join(dir, "local-other")
+	if err := os.Mkdir(other, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeMeta(other, meta{ID: "local-other", Addr: "127.77.0.2", State: statePending}); err != nil {
+		t.Fatal(err)
+	}
+	want[netip.MustParseAddr("127.77.0.2")] = true
+	if diff := cmp.Diff(want, d.usedAddresses()); diff != "" {
+		t.Errorf("after another process's launch (-want +got):\n%s", diff)
+	}
+	own("127.77.0.3") // and ours again
+	want[netip.MustParseAddr("127.77.0.3")] = true
+	if diff := cmp.Diff(want, d.usedAddresses()); diff != "" {
+		t.Errorf("after our second launch (-want +got):\n%s", diff)
+	}
+}

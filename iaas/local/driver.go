@@ -81,9 +81,10 @@ type Driver struct {
 	scans    procScans // scans of /proc shared by concurrent sweeps (scan.go)
 	// lockc is the in-process half of the state lock (meta.go); addrs,
 	// which usedAddresses keeps, and runKeys are guarded by it.
-	lockc   chan struct{}
-	addrs   map[string]addrEntry
-	runKeys map[string]runKeyEntry
+	lockc    chan struct{}
+	addrs    map[string]addrEntry
+	addrsDir dirIdentity // the state directory as addrs knows it (addr.go)
+	runKeys  map[string]runKeyEntry
 }
 
 var (

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"maps"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,6 +112,10 @@ func (d *Driver) reserve(ctx context.Context, spec iaas.LaunchSpec) (m meta, dir
 		State: statePending, LaunchedAt: time.Now().UTC().Truncate(time.Millisecond),
 	}
 	err = writeMeta(dir, m)
+	if err == nil {
+		ip, _ := netip.AddrFromSlice(ap.IP)
+		d.recordedAddress(id, ip.Unmap())
+	}
 	if err == nil && tokenPath != "" {
 		err = writeFileAtomic(tokenPath, []byte(id+"\n"), 0o600)
 	}
@@ -130,6 +135,7 @@ func (d *Driver) newInstanceDir() (string, string, error) {
 		}
 		id := idPrefix + hex.EncodeToString(b[:])
 		dir := filepath.Join(d.stateDir, id)
+		before, berr := dirIdentityOf(d.stateDir)
 		err := os.Mkdir(dir, 0o700)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -137,6 +143,7 @@ func (d *Driver) newInstanceDir() (string, string, error) {
 		if err != nil {
 			return "", "", err
 		}
+		d.madeInstanceDir(before, berr)
 		return id, dir, os.Mkdir(filepath.Join(dir, workDir), 0o755)
 	}
 	return "", "", errors.New("no free instance id")
