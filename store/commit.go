@@ -220,6 +220,7 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 		return failed, err
 	}
 	committed = true
+	db.ckpt.kicked()
 	db.ids.keep(tx.seen, tx.seenAll)
 	db.intents.apply(tx.intentsAdded, tx.intentsDone)
 	return failed, nil

@@ -36,6 +36,7 @@ type DB struct {
 	incarn   string // the run's incarnation, read at open
 	secret   string // the run's secret, read at open (see RunSecret)
 	lock     *lock
+	ckpt     *checkpointer // nil when read-only or SQLite checkpoints itself
 	commit   committer
 	stmts    stmtCache
 	ids      serviceIDs
@@ -130,6 +131,8 @@ func dsn(file string, readOnly bool) (string, error) {
 		// cost a pwrite per page on the single writer's path.
 		q.Add("_pragma", "temp_store(MEMORY)")
 		q.Add("_txlock", "immediate")
+		// The checkpointer copies the WAL back, off the writer's path.
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
 	return u.String(), nil
@@ -178,6 +181,12 @@ func open(ctx context.Context, dir, run string, readOnly bool) (*DB, error) {
 	if err != nil {
 		sdb.Close()
 		return nil, fmt.Errorf("open run %s: %w", run, err)
+	}
+	if !readOnly {
+		if err := db.startCheckpointing(ctx); err != nil {
+			sdb.Close()
+			return nil, fmt.Errorf("open run %s: %w", run, err)
+		}
 	}
 	return db, nil
 }
@@ -239,7 +248,8 @@ func (db *DB) File() string { return db.path }
 // Close closes the record and releases the run's lock. Closing twice is
 // harmless.
 func (db *DB) Close() error {
-	err := db.sql.Close()
+	cerr := db.ckpt.close() // first: the writer's connection checkpoints last
+	err := errors.Join(cerr, db.sql.Close())
 	lerr := db.lock.release()
 	db.lock = nil
 	return errors.Join(err, lerr)
@@ -251,7 +261,7 @@ func (db *DB) Delete() error {
 	if db.readOnly {
 		return ErrReadOnly
 	}
-	err := db.sql.Close()
+	err := errors.Join(db.ckpt.close(), db.sql.Close())
 	rerr := removeFiles(db.path)
 	lerr := db.lock.release()
 	db.lock = nil
