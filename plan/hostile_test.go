@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -167,8 +168,11 @@ func TestLoadCancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), top) {
 		t.Fatalf("Load cancelled midway = %v", err)
 	}
-	if n := lookups.Load(); n != 100 {
-		t.Errorf("the load went on for %d services after it was cancelled", n-100)
+	// The level files load concurrently (one loader per processor), each
+	// loader checking the context before a service: when the 100th lookup
+	// cancels, each other loader may be past its check, one lookup each.
+	if extra, most := lookups.Load()-100, int64(runtime.GOMAXPROCS(0)-1); extra < 0 || extra > most {
+		t.Errorf("the load went on for %d services after it was cancelled; want at most %d (one per other loader)", extra, most)
 	}
 }
 
