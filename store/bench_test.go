@@ -133,13 +133,7 @@ func benchmarkLaunchWrites(b *testing.B, n int) {
 	var cpu time.Duration
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		db, err := Create(ctx, dir, fmt.Sprintf("b%d", i), Run{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := db.PutPlan(ctx, ls, ss); err != nil {
-			b.Fatal(err)
-		}
+		db := plannedRecord(b, dir, fmt.Sprintf("b%d", i), ls, ss)
 		b.StartTimer()
 		cpu0 := cpuTime(b)
 		var g errgroup.Group
@@ -156,6 +150,21 @@ func benchmarkLaunchWrites(b *testing.B, n int) {
 	}
 	b.ReportMetric(float64(len(ss)), "services/op")
 	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+}
+
+// plannedRecord is a new record named run in dir holding the plan ls, ss:
+// the state every benchmark iteration of a boot's writes starts from.
+func plannedRecord(b *testing.B, dir, run string, ls []Level, ss []Service) *DB {
+	b.Helper()
+	ctx := context.Background()
+	db, err := Create(ctx, dir, run, Run{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := db.PutPlan(ctx, ls, ss); err != nil {
+		b.Fatal(err)
+	}
+	return db
 }
 
 // launchWrites makes the writes of one service's boot, in the engine's
@@ -213,13 +222,7 @@ func BenchmarkStateChanges10k(b *testing.B) {
 	var cpu time.Duration
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
-		db, err := Create(ctx, dir, fmt.Sprintf("b%d", i), Run{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := db.PutPlan(ctx, ls, ss); err != nil {
-			b.Fatal(err)
-		}
+		db := plannedRecord(b, dir, fmt.Sprintf("b%d", i), ls, ss)
 		var g errgroup.Group
 		for _, s := range ss {
 			g.Go(func() error {
