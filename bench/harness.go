@@ -136,7 +136,7 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 			if err != nil {
 				return err
 			}
-			res, err := runLocal(ctx, localEnv{work: work, cli: b, n: o.localN, progress: stderr})
+			res, err := runLocal(ctx, localEnv{work: work, self: self, cli: b, n: o.localN, progress: stderr})
 			r.Local = append(r.Local, res)
 			if err != nil {
 				return err
@@ -184,6 +184,8 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 		err = epuFloorMain(ctx, args[1:], stdout, stderr)
 	case "samework":
 		err = sameworkMain(ctx, args[1:], stderr)
+	case "localfloor":
+		err = localFloorMain(ctx, args[1:], stderr)
 	default:
 		err = childEngine(ctx, args[0], args[1:], stdout, stderr)
 	}

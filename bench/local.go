@@ -31,6 +31,10 @@ type localResult struct {
 	Services  int
 	Boot      time.Duration // `cloudinitd boot`, start to exit
 	Terminate time.Duration // `cloudinitd terminate`, start to exit
+	// Floor is the local floor's run (localFloorMain), start to exit,
+	// just before the boot; FloorErr says why it failed.
+	Floor    time.Duration
+	FloorErr string
 	// Per idle instance (the server process), over every instance.
 	RSSMedian, RSSMax, PSSMedian int64
 	// MachinePeak is the most the machine's memory in use (MemTotal -
@@ -42,9 +46,9 @@ type localResult struct {
 
 // localEnv is what the local suite needs.
 type localEnv struct {
-	work, cli string
-	n         int
-	progress  io.Writer
+	work, self, cli string
+	n               int
+	progress        io.Writer
 }
 
 // runLocal boots env.n services of one level on the local driver with the
@@ -75,6 +79,9 @@ func runLocal(ctx context.Context, env localEnv) (res localResult, err error) {
 	}
 	db := filepath.Join(dir, "record")
 	fmt.Fprintf(env.progress, "local: %d services on the local driver\n", env.n)
+	if err := runLocalFloor(ctx, env, &res, progs); err != nil {
+		return res, err
+	}
 	defer func() {
 		t := time.Now()
 		cmd := command(context.WithoutCancel(ctx), env.cli, "terminate", "benchlocal", "-d", db, "-q")

@@ -133,16 +133,28 @@ func (r report) write(w io.Writer) error {
 	}
 	if len(r.Local) > 0 {
 		b.WriteString("\n### Local driver (one level of services, `cloudinitd boot` and `terminate` of the built program)\n\n")
-		b.WriteString("| services | boot | terminate | idle instance RSS (median, max) | PSS (median) | machine peak | note |\n|---:|---:|---:|---:|---:|---:|---|\n")
+		b.WriteString("| services | boot | local floor | boot / floor | terminate | idle instance RSS (median, max) | PSS (median) | machine peak | note |\n|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 		for _, l := range r.Local {
-			note := ""
-			if l.Err != "" {
-				note = "failed: " + firstLine(l.Err)
+			var notes []string
+			if l.FloorErr != "" {
+				notes = append(notes, "floor failed: "+firstLine(l.FloorErr))
 			}
-			fmt.Fprintf(&b, "| %d | %s | %s | %s, %s | %s | +%s | %s |\n", l.Services, secs(l.Boot), secs(l.Terminate),
-				mib(l.RSSMedian), mib(l.RSSMax), mib(l.PSSMedian), mib(l.MachinePeak), note)
+			if l.Err != "" {
+				notes = append(notes, "failed: "+firstLine(l.Err))
+			}
+			floor, ratio := "n/a", "n/a"
+			if l.FloorErr == "" && l.Floor > 0 {
+				floor = secs(l.Floor)
+				if l.Err == "" {
+					ratio = fmt.Sprintf("%.2f", l.Boot.Seconds()/l.Floor.Seconds())
+				}
+			}
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s, %s | %s | +%s | %s |\n", l.Services, secs(l.Boot), floor, ratio, secs(l.Terminate),
+				mib(l.RSSMedian), mib(l.RSSMax), mib(l.PSSMedian), mib(l.MachinePeak), strings.Join(notes, "; "))
 		}
-		b.WriteString("\nidle: 5 s after the boot, no connection for longer than the server's trim delay. " +
+		b.WriteString("\nlocal floor: a bare x/crypto/ssh program starting the same instance server program per service and doing the plan's work over one connection each, " +
+			"with no plan, record, engine or events (docs/performance.md, method 5), run just before the boot. " +
+			"idle: 5 s after the boot, no connection for longer than the server's trim delay. " +
 			"machine peak: the most MemTotal - MemAvailable rose above its level before the boot, during the boot and the idle wait.\n\n")
 		b.WriteString("| target | value | goal | met |\n|---|---:|---:|---|\n")
 		for _, l := range r.Local {

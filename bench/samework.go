@@ -98,16 +98,25 @@ func sameWork(ctx context.Context, addr string, cfg *ssh.ClientConfig, progs [2]
 		return err
 	}
 	defer closeClient()
+	return stageAndRun(client, sameworkSub, `"$BENCH_STAGE/`+sameworkSub+`"`, progs)
+}
+
+// stageAndRun is the plan's work on one connected host: over one SFTP
+// session create the stage directory stage (relative to the SFTP server's
+// start directory) and upload both programs (mode 0755); run the boot
+// program there (cdTo: the stage directory as a shell word, for `cd`);
+// fetch bootout.json (absent is no error); run the ready program.
+func stageAndRun(client *ssh.Client, stage, cdTo string, progs [2]program) error {
 	sc, err := sftp.NewClient(client)
 	if err != nil {
 		return fmt.Errorf("sftp: %w", err)
 	}
 	defer sc.Close()
-	if err := sc.MkdirAll(sameworkSub); err != nil {
+	if err := sc.MkdirAll(stage); err != nil {
 		return fmt.Errorf("stage: %w", err)
 	}
 	for _, p := range progs {
-		if err := upload(sc, path.Join(sameworkSub, p.name), p.text); err != nil {
+		if err := upload(sc, path.Join(stage, p.name), p.text); err != nil {
 			return fmt.Errorf("upload %s: %w", p.name, err)
 		}
 	}
@@ -117,12 +126,12 @@ func sameWork(ctx context.Context, addr string, cfg *ssh.ClientConfig, progs [2]
 			return err
 		}
 		defer s.Close()
-		return s.Run(`cd "$BENCH_STAGE/` + sameworkSub + `" && ./` + name)
+		return s.Run(`cd ` + cdTo + ` && ./` + name)
 	}
 	if err := run(progs[0].name); err != nil {
 		return fmt.Errorf("boot program: %w", err)
 	}
-	if err := fetch(sc, path.Join(sameworkSub, "bootout.json")); err != nil {
+	if err := fetch(sc, path.Join(stage, "bootout.json")); err != nil {
 		return fmt.Errorf("fetch bootout.json: %w", err)
 	}
 	if err := run(progs[1].name); err != nil {
