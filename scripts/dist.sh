@@ -5,8 +5,10 @@
 #
 # writes, for each of $DIST_ARCHS (default: amd64 arm64),
 #   dist/cloudinitd-VERSION-linux-ARCH.tar.gz
-# unpacking to cloudinitd-VERSION-linux-ARCH/ with the static binary
-# cloudinitd, the symlink epu -> cloudinitd, and run.sh (a copy of
+# unpacking to cloudinitd-VERSION-linux-ARCH/ with the static binaries
+# cloudinitd and cloudinitd-instance (the local driver's instance server,
+# which cloudinitd starts when it lies beside it: docs/local-driver.md),
+# the symlink epu -> cloudinitd, and run.sh (a copy of
 # examples/epu/src/epu/run.sh), so that the tarball is itself a bootpgm by
 # cloudinit.d's NAME.tar.gz -> NAME/run.sh convention; and dist/SHA256SUMS.
 # VERSION defaults to 'git describe --tags --always --dirty', else "dev".
@@ -27,10 +29,10 @@ for arch in $archs; do
 	dir=$tmp/$name
 	mkdir -p "$dir"
 	echo "building $name"
-	CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -ldflags "-s -w" -o "$dir/cloudinitd" ./cmd/cloudinitd
+	CGO_ENABLED=0 GOOS=linux GOARCH=$arch go build -trimpath -ldflags "-s -w" -o "$dir/" ./cmd/cloudinitd ./cmd/cloudinitd-instance
 	ln -s cloudinitd "$dir/epu"
 	cp examples/epu/src/epu/run.sh "$dir/run.sh"
-	chmod 0755 "$dir/run.sh" "$dir/cloudinitd"
+	chmod 0755 "$dir/run.sh" "$dir/cloudinitd" "$dir/cloudinitd-instance"
 	tar -C "$tmp" --owner=0 --group=0 --numeric-owner -czf "$out/$name.tar.gz" "$name"
 	names="$names $name.tar.gz"
 done

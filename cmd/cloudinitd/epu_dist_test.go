@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,9 +18,10 @@ import (
 
 // TestDist runs scripts/dist.sh for one architecture (this machine's, so
 // the binary can be run) into a temporary directory: the tarball unpacks
-// to cloudinitd-VERSION-linux-ARCH/ with a static linux binary of that
-// architecture, the epu symlink that runs the epu program, and run.sh (the
-// example's); SHA256SUMS holds its checksum. A cross build with only the
+// to cloudinitd-VERSION-linux-ARCH/ with static linux binaries of that
+// architecture (cloudinitd and cloudinitd-instance, the local driver's
+// instance server), the epu symlink that runs the epu program, and run.sh
+// (the example's); SHA256SUMS holds its checksum. A cross build with only the
 // Go toolchain, but a full link: skipped with -short.
 func TestDist(t *testing.T) {
 	if testing.Short() {
@@ -61,7 +63,7 @@ func TestDist(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if diff := cmp.Diff([]string{"cloudinitd", "epu", "run.sh"}, names); diff != "" {
+	if diff := cmp.Diff([]string{"cloudinitd", "cloudinitd-instance", "epu", "run.sh"}, names); diff != "" {
 		t.Errorf("tarball contents (-want +got):\n%s", diff)
 	}
 	if l, err := os.Readlink(filepath.Join(dir, "epu")); err != nil || l != "cloudinitd" {
@@ -72,22 +74,37 @@ func TestDist(t *testing.T) {
 	if !bytes.Equal(runSh, src) || len(src) == 0 {
 		t.Error("run.sh is not examples/epu/src/epu/run.sh")
 	}
-	f, err := elf.Open(filepath.Join(dir, "cloudinitd"))
+	for _, bin := range []string{"cloudinitd", "cloudinitd-instance"} {
+		checkStatic(t, filepath.Join(dir, bin))
+	}
+	help, err := exec.Command(filepath.Join(dir, "epu"), "help").Output()
+	if err != nil || !strings.HasPrefix(string(help), "Usage: epu SUBCOMMAND") {
+		t.Errorf("epu help from the tarball: %v\n%s", err, help)
+	}
+	// Run by hand, the server says what it is and exits 2.
+	b, err = exec.Command(filepath.Join(dir, "cloudinitd-instance")).CombinedOutput()
+	var xe *exec.ExitError
+	if !errors.As(err, &xe) || xe.ExitCode() != 2 || !strings.Contains(string(b), "the local driver's instance server") {
+		t.Errorf("cloudinitd-instance from the tarball, run by hand: %v\n%s", err, b)
+	}
+}
+
+// checkStatic fails unless path is a static linux binary of this
+// machine's architecture.
+func checkStatic(t *testing.T, path string) {
+	t.Helper()
+	f, err := elf.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	machine := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[runtime.GOARCH]
 	if f.Machine != machine {
-		t.Errorf("binary for %v, want %v", f.Machine, machine)
+		t.Errorf("%s: binary for %v, want %v", filepath.Base(path), f.Machine, machine)
 	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			t.Error("the binary is dynamically linked (has an interpreter); want static (CGO_ENABLED=0)")
+			t.Errorf("%s is dynamically linked (has an interpreter); want static (CGO_ENABLED=0)", filepath.Base(path))
 		}
-	}
-	help, err := exec.Command(filepath.Join(dir, "epu"), "help").Output()
-	if err != nil || !strings.HasPrefix(string(help), "Usage: epu SUBCOMMAND") {
-		t.Errorf("epu help from the tarball: %v\n%s", err, help)
 	}
 }
