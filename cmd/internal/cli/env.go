@@ -1,16 +1,9 @@
 package cli
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"sync"
-	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/cloudinitd/cloudinitd/bootlevel"
 )
@@ -80,16 +73,20 @@ func (m maskWriter) Write(p []byte) (int, error) {
 // Unwrap returns the stream written to (IsTerminal looks through).
 func (m maskWriter) Unwrap() io.Writer { return m.w }
 
-// ProcessEnv returns the Env of the running process.
+// ProcessEnv returns the Env of the running process. Its stderr and
+// transcript are guarded by its Signals ([Signals.Guard]): after a second
+// signal's last words, nothing more is written to them.
 func ProcessEnv() Env {
 	home, _ := os.UserHomeDir()
+	sigs := &Signals{}
+	errw, _ := sigs.Guard(os.Stderr) // for the life of the process
 	return Env{
-		Streams:    IOStreams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr},
+		Streams:    IOStreams{In: os.Stdin, Out: os.Stdout, Err: errw},
 		LookupEnv:  os.LookupEnv,
 		HomeDir:    home,
-		Transcript: &Transcript{},
+		Transcript: &Transcript{signals: sigs},
 		Environ:    os.Environ,
-		Signals:    &Signals{},
+		Signals:    sigs,
 	}
 }
 
@@ -102,194 +99,4 @@ func (e Env) ExpandHome(p string) string {
 		return filepath.Join(e.HomeDir, p[2:])
 	}
 	return p
-}
-
-// SignalContext returns a context cancelled by the first SIGINT, SIGTERM or
-// SIGHUP, or by a write to a closed stdout or stderr (a pipe whose reader
-// went away, as in 'cloudinitd boot ... | head'): all of them stop
-// gracefully, like the first Ctrl-C. The first also prints note to errw, so
-// the user knows a graceful stop is under way. A second SIGINT or SIGTERM
-// exits the process at once with code 130; SIGHUP and further broken-pipe
-// writes do not hurry the stop. stop releases the signal handlers.
-//
-// Asking for SIGPIPE makes a write to a closed stdout or stderr fail with
-// EPIPE instead of killing the process, but it also delivers the SIGPIPE of
-// any other pipe or socket of the process (whose write fails with EPIPE
-// and is handled there): a SIGPIPE stops only when stdout or stderr is
-// closed ([stdioClosed]).
-//
-// With sigs (which may be nil), a command can take the signals over
-// ([Signals.Relay]): while it relays, each stop signal also goes to the
-// command and a second one no longer exits at once.
-func SignalContext(parent context.Context, errw io.Writer, prog, note string, sigs *Signals) (ctx context.Context, stop func()) {
-	ctx, cancel := context.WithCancel(parent)
-	ch := make(chan os.Signal, 4)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		for first := true; ; {
-			var sig os.Signal
-			select {
-			case sig = <-ch:
-			case <-done:
-				return
-			}
-			if sig == syscall.SIGPIPE && !stdioClosed() {
-				continue
-			}
-			if sigs.relayed(sig) {
-				// The command says what it does with the signal.
-				if first {
-					first = false
-					cancel()
-				}
-				continue
-			}
-			if first {
-				first = false
-				sigs.say(errw, fmt.Sprintf("%s: %s: %s (press Ctrl-C again to exit at once)\n", prog, signalCause(sig), note))
-				cancel()
-				continue
-			}
-			if sig == os.Interrupt || sig == syscall.SIGTERM {
-				sigs.say(errw, fmt.Sprintf("%s: interrupted again: exiting now\n", prog))
-				for _, h := range sigs.exitHints() {
-					fmt.Fprintf(errw, "%s: hint: %s\n", prog, h)
-				}
-				os.Exit(ExitInterrupted)
-			}
-		}
-	}()
-	return ctx, func() {
-		signal.Stop(ch)
-		close(done)
-		<-finished
-		cancel()
-	}
-}
-
-// signalCause says why the stop began.
-func signalCause(sig os.Signal) string {
-	switch sig {
-	case syscall.SIGTERM:
-		return "interrupted (SIGTERM)"
-	case syscall.SIGHUP:
-		return "interrupted (SIGHUP: the terminal went away)"
-	case syscall.SIGPIPE:
-		return "interrupted (the reader of the output went away)"
-	}
-	return "interrupted"
-}
-
-// stdioClosed reports whether stdout or stderr is a pipe or socket whose
-// reader is gone: poll reports an error or hang-up on its write end.
-func stdioClosed() bool {
-	fds := []unix.PollFd{{Fd: 1}, {Fd: 2}}
-	if _, err := unix.Poll(fds, 0); err != nil {
-		return false
-	}
-	for _, f := range fds {
-		if f.Revents&(unix.POLLERR|unix.POLLHUP) != 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// Signals is the hand-over of the stop signals of [SignalContext] to a
-// command that must decide what a signal means (run relays them to its
-// COMMAND and must tear down even after a second one). The zero value is
-// ready; a nil *Signals relays nothing.
-type Signals struct {
-	mu    sync.Mutex
-	relay chan<- os.Signal
-	note  func(string) // prints what SignalContext says; nil: to its errw
-	hints []string     // said when a second signal exits at once
-}
-
-// Notes has what SignalContext says printed by note (a live view keeps it
-// visible above itself) until release is called.
-func (s *Signals) Notes(note func(string)) (release func()) {
-	if s == nil {
-		return func() {}
-	}
-	s.mu.Lock()
-	s.note = note
-	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		s.note = nil
-		s.mu.Unlock()
-	}
-}
-
-// ExitHints sets the hints printed when a second signal exits at once
-// (how to resume what was cut short); none: nothing is printed.
-func (s *Signals) ExitHints(hints ...string) {
-	if s == nil {
-		return
-	}
-	s.mu.Lock()
-	s.hints = hints
-	s.mu.Unlock()
-}
-
-func (s *Signals) exitHints() []string {
-	if s == nil {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.hints
-}
-
-// say prints text through the note printer, if any, else to w.
-func (s *Signals) say(w io.Writer, text string) {
-	var note func(string)
-	if s != nil {
-		s.mu.Lock()
-		note = s.note
-		s.mu.Unlock()
-	}
-	if note != nil {
-		note(text)
-		return
-	}
-	io.WriteString(w, text)
-}
-
-// Relay sends every stop signal (SIGINT, SIGTERM, SIGHUP, a closed stdout
-// or stderr as SIGPIPE) to ch until release is called. Meanwhile the first
-// signal still cancels the context of SignalContext, but nothing is
-// printed and a second SIGINT or SIGTERM does not exit the process: the
-// command does what it says. A signal that finds ch full is dropped.
-func (s *Signals) Relay(ch chan<- os.Signal) (release func()) {
-	s.mu.Lock()
-	s.relay = ch
-	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		s.relay = nil
-		s.mu.Unlock()
-	}
-}
-
-// relayed hands sig to the relaying command, if any, and reports whether
-// there was one.
-func (s *Signals) relayed(sig os.Signal) bool {
-	if s == nil {
-		return false
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.relay == nil {
-		return false
-	}
-	select {
-	case s.relay <- sig:
-	default:
-	}
-	return true
 }

@@ -14,9 +14,15 @@ import (
 // results printed on stdout unless they are --json events. It is closed
 // (nil file) until Open; writes to a closed Transcript are dropped, so
 // callers write unconditionally. Safe for concurrent use.
+//
+// The Transcript of [ProcessEnv] is guarded by the process's Signals
+// ([Signals.Guard]): a second signal's last words are the last thing in it.
 type Transcript struct {
 	mu      sync.Mutex
 	f       *os.File
+	w       io.Writer // f, guarded by signals
+	release func()    // stops guarding f
+	signals *Signals  // nil: f is not guarded
 	results bool
 	err     error               // the first failed write, reported by Close
 	mask    func(string) string // applied to every write (secrets), if set
@@ -40,6 +46,7 @@ func (t *Transcript) Open(path string, results bool) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.f, t.results = f, results
+	t.w, t.release = t.signals.Guard(f)
 	return nil
 }
 
@@ -65,7 +72,7 @@ func (t *Transcript) Write(p []byte) (int, error) {
 		if t.mask != nil {
 			p = []byte(t.mask(string(p)))
 		}
-		if _, err := t.f.Write(p); err != nil {
+		if _, err := t.w.Write(p); err != nil {
 			t.err = fmt.Errorf("-O %s: %w", t.f.Name(), err)
 		}
 	}
@@ -101,8 +108,9 @@ func (t *Transcript) Close() error {
 	if t.f == nil {
 		return t.err
 	}
+	t.release()
 	err := t.f.Close()
-	t.f = nil
+	t.f, t.w = nil, nil
 	if t.err != nil {
 		return t.err
 	}
