@@ -51,6 +51,13 @@ type DumpStateResult struct {
 // subscribers and req.ForceSubscribe, and {node_id, 900-FAILED} for an
 // unknown id to ForceSubscribe only (reference §5.2 8). Pushes are
 // asynchronous, like every push.
+//
+// A ForceSubscribe of a service that is a subscriber of the node's launch
+// at another URL says where that subscriber is now (a controller
+// restarted on another port): the launch's subscriber moves to its URL
+// (resubscribe), so later pushes go there too, and the record sent is
+// read after the move, so a change pushed meanwhile to the old URL is not
+// lost.
 func (p *Provisioner) DumpState(ctx context.Context, req epu.DumpStateRequest) (DumpStateResult, error) {
 	if req.ForceSubscribe != nil {
 		if err := checkSubscriber("force_subscribe", *req.ForceSubscribe); err != nil {
@@ -63,6 +70,7 @@ func (p *Provisioner) DumpState(ctx context.Context, req epu.DumpStateRequest) (
 		}
 	}
 	res := DumpStateResult{Unknown: []string{}}
+	checked := map[string]bool{} // launches resubscribe has seen
 	for _, id := range req.NodeIDs {
 		n, err := p.store.Node(ctx, id)
 		if errors.Is(err, ErrNotFound) {
@@ -76,6 +84,18 @@ func (p *Provisioner) DumpState(ctx context.Context, req epu.DumpStateRequest) (
 		if err != nil {
 			return res, err
 		}
+		if req.ForceSubscribe != nil && n.LaunchID != "" && !checked[n.LaunchID] {
+			checked[n.LaunchID] = true
+			moved, err := p.resubscribe(ctx, n.LaunchID, *req.ForceSubscribe)
+			if err != nil {
+				return res, err
+			}
+			if moved {
+				if n, err = p.store.Node(ctx, id); err != nil {
+					return res, err
+				}
+			}
+		}
 		subs, err := p.subscribers(ctx, n.LaunchID)
 		if err != nil {
 			return res, err
@@ -87,15 +107,6 @@ func (p *Provisioner) DumpState(ctx context.Context, req epu.DumpStateRequest) (
 		res.Sent += len(subs)
 	}
 	return res, nil
-}
-
-func containsSub(subs []epu.Subscriber, s epu.Subscriber) bool {
-	for _, x := range subs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Health is the provisioner's self-report.

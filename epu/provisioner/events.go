@@ -26,6 +26,7 @@ const (
 	evNodeReaped      = "node_reaped"      // a worker found by tag that no record can own, terminated
 	evBackoff         = "launch_backoff"   // launches of a type on a site wait after a capacity/throttle error
 	evPushDropped     = "push_dropped"     // a subscriber's queue was full: its oldest record dropped
+	evSubscriberMoved = "subscriber_moved" // dump_state's force_subscribe gave a launch's subscriber a new URL
 )
 
 // event writes one event line.

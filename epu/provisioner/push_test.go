@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/cloudinitd/cloudinitd/epu"
 	"github.com/cloudinitd/cloudinitd/epu/api"
 )
@@ -169,5 +171,118 @@ func TestDumpState(t *testing.T) {
 	}
 	if len(owner.states("ghost")) != 0 {
 		t.Errorf("the unknown id went to the launch's subscriber too")
+	}
+}
+
+// TestDumpStateMovesSubscriber: a controller restarted on another port
+// asks dump_state with itself (its service, its new URL) as
+// force_subscribe; from then on every push of its launch goes to the new
+// URL, for the nodes it named and the others of the launch, and the move
+// is recorded (a restarted provisioner pushes there too). A
+// force_subscribe of another service moves nothing.
+func TestDumpStateMovesSubscriber(t *testing.T) {
+	h := newHarness(t, nil)
+	h.start()
+	ctx := context.Background()
+	before := newSubscriber(t, "epu-sleeper")
+	watcher := newSubscriber(t, "epu-watcher")
+	if _, err := h.client.Provision(ctx, epu.ProvisionRequest{LaunchID: "l1", DeployableType: "sleeper",
+		NodeIDs: []string{"a", "b", "c"}, Subscribers: []epu.Subscriber{watcher.sub(), before.sub()}}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitState(epu.Pending, "a", "b", "c")
+	h.waitFor("PENDING pushed", func() bool {
+		return before.has("a", epu.Pending) && before.has("b", epu.Pending) && before.has("c", epu.Pending)
+	})
+	subscribers := func() []epu.Subscriber {
+		t.Helper()
+		l, err := h.p.store.Launch(ctx, "l1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Subscribers
+	}
+
+	other := newSubscriber(t, "epu-other").sub()
+	if _, err := h.client.DumpState(ctx, epu.DumpStateRequest{NodeIDs: []string{"a"}, ForceSubscribe: &other}); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]epu.Subscriber{watcher.sub(), before.sub()}, subscribers()); diff != "" {
+		t.Errorf("another service's force_subscribe changed the subscribers (-want +got):\n%s", diff)
+	}
+
+	before.srv.Close() // the controller stops, and starts again elsewhere
+	after := newSubscriber(t, "epu-sleeper")
+	moved := after.sub()
+	if _, err := h.client.DumpState(ctx, epu.DumpStateRequest{NodeIDs: []string{"a"}, ForceSubscribe: &moved}); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the dump at the new URL", func() bool { return after.has("a", epu.Pending) })
+	want := []epu.Subscriber{watcher.sub(), moved}
+	if diff := cmp.Diff(want, subscribers()); diff != "" {
+		t.Errorf("subscribers after the move (-want +got):\n%s", diff)
+	}
+	wantEv := []map[string]any{{"launch_id": "l1", "subscriber": "epu-sleeper", "from": before.srv.URL, "url": after.srv.URL}}
+	var gotEv []map[string]any
+	for _, e := range h.events(evSubscriberMoved) {
+		gotEv = append(gotEv, map[string]any{"launch_id": e["launch_id"], "subscriber": e["subscriber"], "from": e["from"], "url": e["url"]})
+	}
+	if diff := cmp.Diff(wantEv, gotEv); diff != "" {
+		t.Errorf("%s events (-want +got):\n%s", evSubscriberMoved, diff)
+	}
+
+	if _, err := h.client.TerminateNodes(ctx, "a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitState(epu.Terminated, "a", "b")
+	h.waitFor("TERMINATED pushed to the new URL", func() bool {
+		return after.has("a", epu.Terminated) && after.has("b", epu.Terminated) &&
+			watcher.has("a", epu.Terminated) && watcher.has("b", epu.Terminated)
+	})
+
+	h.restart()
+	if diff := cmp.Diff(want, subscribers()); diff != "" {
+		t.Errorf("subscribers after a provisioner restart (-want +got):\n%s", diff)
+	}
+	if _, err := h.client.TerminateNodes(ctx, "c"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitState(epu.Terminated, "c")
+	h.waitFor("TERMINATED of c pushed to the new URL", func() bool { return after.has("c", epu.Terminated) })
+	if after.badAuth != 0 || watcher.badAuth != 0 {
+		t.Errorf("pushes with a wrong token: %d at the new URL, %d to the watcher", after.badAuth, watcher.badAuth)
+	}
+}
+
+// TestMoveSubscriber: the subscriber of the service moves in place; the
+// others stay; several of the service become one.
+func TestMoveSubscriber(t *testing.T) {
+	w := epu.Subscriber{Service: "w", URL: "http://127.0.0.1:1"}
+	old := epu.Subscriber{Service: "c", URL: "http://127.0.0.1:2"}
+	old2 := epu.Subscriber{Service: "c", URL: "http://127.0.0.1:3"}
+	to := epu.Subscriber{Service: "c", URL: "http://127.0.0.1:4"}
+	for _, tc := range []struct {
+		name      string
+		subs      []epu.Subscriber
+		stale     bool
+		wantMoved []epu.Subscriber
+	}{
+		{"moved in place", []epu.Subscriber{old, w}, true, []epu.Subscriber{to, w}},
+		{"several become one", []epu.Subscriber{w, old, old2}, true, []epu.Subscriber{w, to}},
+		{"already there", []epu.Subscriber{w, to}, false, nil},
+		{"another service only", []epu.Subscriber{w}, false, nil},
+		{"none", nil, false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := stale(tc.subs, to); got != tc.stale {
+				t.Fatalf("stale = %v, want %v", got, tc.stale)
+			}
+			if !tc.stale {
+				return
+			}
+			if diff := cmp.Diff(tc.wantMoved, moveSubscriber(tc.subs, to)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
 	}
 }

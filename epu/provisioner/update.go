@@ -110,7 +110,8 @@ func (p *Provisioner) pushAll(subs []epu.Subscriber, n nodeRec) {
 }
 
 // subscribers returns a launch's subscribers (none for a node outside any
-// launch), cached: they never change once stored.
+// launch), cached. They change only when resubscribe moves one, which
+// updates the cache: a miss read before that move does not overwrite it.
 func (p *Provisioner) subscribers(ctx context.Context, launchID string) ([]epu.Subscriber, error) {
 	if launchID == "" {
 		return nil, nil
@@ -129,8 +130,11 @@ func (p *Provisioner) subscribers(ctx context.Context, launchID string) ([]epu.S
 		return nil, err
 	}
 	p.subsMu.Lock()
+	defer p.subsMu.Unlock()
+	if subs, ok := p.subs[launchID]; ok {
+		return subs, nil
+	}
 	p.subs[launchID] = l.Subscribers
-	p.subsMu.Unlock()
 	return l.Subscribers, nil
 }
 
