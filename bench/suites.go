@@ -112,14 +112,20 @@ func cloudinitdCLI(bin string) func(*Hosts, Programs, string) (contender, error)
 
 // buildCLI builds ./cmd/cloudinitd of the module the harness runs in, and
 // beside it ./cmd/cloudinitd-instance, the local driver's instance server,
-// as `go install ./cmd/...` installs them.
+// where `go install ./cmd/...` installs them, the way the release
+// (scripts/dist.sh) builds them: static (CGO_ENABLED=0), -trimpath, no
+// symbol table. A plain `go build` links with cgo where a C compiler is
+// installed, so the figures would depend on the machine's packages
+// (docs/performance.md, method 5 and local5).
 func buildCLI(ctx context.Context, work string) (string, error) {
 	gomod, err := command(ctx, "go", "env", "GOMOD").Output()
 	if err != nil {
 		return "", fmt.Errorf("go env GOMOD: %w", err)
 	}
 	bin := filepath.Join(work, "cloudinitd")
-	cmd := command(ctx, "go", "build", "-o", work+string(filepath.Separator), "./cmd/cloudinitd", "./cmd/cloudinitd-instance")
+	cmd := command(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", work+string(filepath.Separator),
+		"./cmd/cloudinitd", "./cmd/cloudinitd-instance")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build cloudinitd: %w%s", err, tail(string(out), 10))
