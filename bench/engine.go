@@ -149,7 +149,8 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	// Like `cloudinitd boot`, neither the writing of the record nor the
 	// boot keeps the loaded plan alive (p is not used past Record).
 	phase("record")
-	if err := bootlevel.Record(ctx, db, p); err != nil {
+	rec, err := bootlevel.RecordImage(ctx, db, p)
+	if err != nil {
 		return fmt.Errorf("record plan: %w", err)
 	}
 	t2, c2 := time.Now(), selfCPU()
@@ -173,7 +174,7 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	}
 	phase("boot")
 	levels.start, levels.cpu0 = time.Now(), selfCPU()
-	err = e.Boot(ctx, bootlevel.BootOptions{Prelaunch: *prelaunch})
+	err = e.Boot(ctx, bootlevel.BootOptions{Prelaunch: *prelaunch, Recorded: rec})
 	t3, c3 := time.Now(), selfCPU()
 	pprof.SetGoroutineLabels(ctx)
 	if err != nil {

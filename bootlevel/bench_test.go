@@ -30,9 +30,17 @@ func BenchmarkStatusFake10k(b *testing.B)    { benchCommand(b, 10000, "status") 
 func BenchmarkTerminateFake1k(b *testing.B)  { benchCommand(b, 1000, "terminate") }
 func BenchmarkTerminateFake10k(b *testing.B) { benchCommand(b, 10000, "terminate") }
 
+// The start of a boot, before the pre-launch: the image of the record read
+// back (as a resumed boot does), or taken from what RecordImage wrote (as
+// `cloudinitd boot` does).
+func BenchmarkBeginFake10k(b *testing.B)         { benchCommand(b, 10000, "begin") }
+func BenchmarkBeginRecordedFake10k(b *testing.B) { benchCommand(b, 10000, "begin-recorded") }
+
 // benchCommand times one command on a fresh record of n services per
 // iteration; status and terminate run on a booted record; prelaunch is
-// the part of a boot before level 1 (the image read, every launch).
+// the part of a boot before level 1 (the image read, every launch); begin
+// is the image read alone, begin-recorded the image RecordImage returned
+// taken instead.
 // Besides wall time it reports the process's CPU time of the command
 // (cpu-ms/op), steadier on a shared machine.
 func benchCommand(b *testing.B, n int, cmd string) {
@@ -53,7 +61,8 @@ func benchCommand(b *testing.B, n int, cmd string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if err := Record(ctx, db, p); err != nil {
+		rec, err := RecordImage(ctx, db, p)
+		if err != nil {
 			b.Fatal(err)
 		}
 		cloud, err := fake.New(fake.Options{Memory: true, LookupEnv: lookup})
@@ -81,6 +90,10 @@ func benchCommand(b *testing.B, n int, cmd string) {
 				if rn, err = eng.begin(ctx, CommandBoot); err == nil {
 					err = rn.prelaunch(ctx, rn.grouped())
 				}
+			case "begin":
+				_, err = eng.begin(ctx, CommandBoot)
+			case "begin-recorded":
+				_, err = eng.beginFrom(ctx, CommandBoot, rec.take(db))
 			case "status":
 				err = eng.Status(ctx)
 			case "terminate":

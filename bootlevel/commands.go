@@ -22,6 +22,11 @@ type BootOptions struct {
 	// client token (an idempotent driver returns the instance it may have
 	// started). Without Resume every service must be new or terminated.
 	Resume bool
+	// Recorded is the image RecordImage returned when it recorded the
+	// plan of this run (nil: none): the boot starts from it instead of
+	// reading the plan's rows back. Nothing may be written to the record
+	// in between.
+	Recorded *Recorded
 }
 
 // Boot boots the run: levels in order, the services of a level
@@ -29,7 +34,7 @@ type BootOptions struct {
 // level fails and later levels do not start. The error joins every
 // *ServiceError.
 func (e *Engine) Boot(ctx context.Context, o BootOptions) error {
-	rn, err := e.begin(ctx, CommandBoot)
+	rn, err := e.beginFrom(ctx, CommandBoot, o.Recorded.take(e.DB))
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,9 @@ type harness struct {
 	db     *store.DB
 	eng    *Engine
 	events *recorder
+	// recorded is the image RecordImage returned when the plan was
+	// recorded (BootOptions.Recorded).
+	recorded *Recorded
 }
 
 const testRun = "r1"
@@ -69,7 +72,8 @@ func newHarness(t *testing.T, files map[string]string, env ...map[string]string)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Record(context.Background(), db, p); err != nil {
+	h.recorded, err = RecordImage(context.Background(), db, p)
+	if err != nil {
 		t.Fatal(err)
 	}
 	h.db = db

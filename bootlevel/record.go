@@ -21,15 +21,24 @@ import (
 // again at use; a secret global (-g) is stored without its value and must
 // be given again (see docs/record.md).
 func Record(ctx context.Context, db *store.DB, p *plan.Plan) error {
+	_, err := RecordImage(ctx, db, p)
+	return err
+}
+
+// RecordImage is Record that also returns the image of the record it
+// wrote on a new record (no services yet), for the boot that follows:
+// BootOptions.Recorded. On a record that held services (a reload) the
+// image is nil.
+func RecordImage(ctx context.Context, db *store.DB, p *plan.Plan) (*Recorded, error) {
 	if err := db.SetTopConf(ctx, p.TopFile); err != nil {
-		return fmt.Errorf("record plan: %w", err)
+		return nil, fmt.Errorf("record plan: %w", err)
 	}
 	gs := make([]store.Global, 0, len(p.Globals))
 	for _, g := range p.Globals {
 		gs = append(gs, store.Global{Name: g.Name, Value: g.Value, Rank: g.Rank, Source: g.Source, Redacted: plan.IsSecret(g.Name)})
 	}
 	if err := db.SaveGlobals(ctx, gs); err != nil {
-		return fmt.Errorf("record plan: globals: %w", err)
+		return nil, fmt.Errorf("record plan: globals: %w", err)
 	}
 	var ls []store.Level
 	n := 0
@@ -72,10 +81,14 @@ func Record(ctx context.Context, db *store.DB, p *plan.Plan) error {
 	// p is not used past here: when the caller keeps no reference either,
 	// the loaded plan (its settings maps: 33 MB at 10,000 services) can be
 	// collected while the record is written.
-	if err := db.PutPlan(ctx, ls, ss); err != nil {
-		return fmt.Errorf("record plan: %w", err)
+	rows, err := db.PutNewPlan(ctx, ls, ss)
+	if err != nil {
+		return nil, fmt.Errorf("record plan: %w", err)
 	}
-	return nil
+	if rows == nil {
+		return nil, nil
+	}
+	return &Recorded{db: db, rows: rows}, nil
 }
 
 // secretRef is what is stored of a secret setting: its reference env.NAME,

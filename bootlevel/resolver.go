@@ -88,7 +88,7 @@ func LoadResolver(ctx context.Context, db *store.DB, lookupEnv func(string) (str
 // run (credentials, secret deps, bootout.json and global values) are added
 // to o.Secrets at once, so that whatever is shown next is masked.
 func LoadResolverWith(ctx context.Context, db *store.DB, o ResolverOptions) (*Resolver, error) {
-	v, err := loadView(ctx, db)
+	v, err := loadView(ctx, db, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -53,11 +53,16 @@ const (
 
 // begin starts command: it reads the image of the record once.
 func (e *Engine) begin(ctx context.Context, command string) (*run, error) {
+	return e.beginFrom(ctx, command, nil)
+}
+
+// beginFrom is begin with the rows RecordImage wrote (nil: read them).
+func (e *Engine) beginFrom(ctx context.Context, command string, written *store.PlanRows) (*run, error) {
 	ls, err := e.DB.Levels(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read levels: %w", err)
 	}
-	v, err := loadView(ctx, e.DB)
+	v, err := loadView(ctx, e.DB, written)
 	if err != nil {
 		return nil, err
 	}

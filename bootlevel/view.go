@@ -44,15 +44,12 @@ type view struct {
 }
 
 // loadView reads the image of db's run: a few queries, whatever the size
-// of the run.
-func loadView(ctx context.Context, db *store.DB) (*view, error) {
-	ss, err := db.Services(ctx)
+// of the run. With written (what store.DB.PutNewPlan returned, the record
+// unchanged since) the services and bags are those rows instead of read.
+func loadView(ctx context.Context, db *store.DB, written *store.PlanRows) (*view, error) {
+	ss, bags, err := viewRows(ctx, db, written)
 	if err != nil {
-		return nil, fmt.Errorf("read services: %w", err)
-	}
-	bags, err := db.Bags(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read attributes: %w", err)
+		return nil, err
 	}
 	hs, err := db.InstanceHistory(ctx)
 	if err != nil {
@@ -82,6 +79,22 @@ func loadView(ctx context.Context, db *store.DB) (*view, error) {
 		}
 	}
 	return v, nil
+}
+
+// viewRows returns the services and bags of db's run: written's, or read.
+func viewRows(ctx context.Context, db *store.DB, written *store.PlanRows) ([]store.Service, map[string][]store.Attr, error) {
+	if written != nil {
+		return written.Services, written.Bags, nil
+	}
+	ss, err := db.Services(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read services: %w", err)
+	}
+	bags, err := db.Bags(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read attributes: %w", err)
+	}
+	return ss, bags, nil
 }
 
 // service returns a copy of svc's row.

@@ -42,7 +42,7 @@ func TestViewFollowsRecord(t *testing.T) {
 			t.Fatalf("%s: %v", st.name, err)
 		}
 		got := rn.v
-		want, err := loadView(context.Background(), h.db)
+		want, err := loadView(context.Background(), h.db, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestViewFollowsRecord(t *testing.T) {
 
 func viewOfHistory(t *testing.T, db *store.DB, svc string) []store.HistoryRow {
 	t.Helper()
-	v, err := loadView(context.Background(), db)
+	v, err := loadView(context.Background(), db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

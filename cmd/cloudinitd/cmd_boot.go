@@ -46,52 +46,56 @@ func bootCommand(env cl.Env) *cli.Command {
 
 // runBoot loads the plan, records it under a new run, and boots it.
 func runBoot(ctx context.Context, o options, env cl.Env, planPath string) error {
-	db, err := createRun(ctx, o, env, planPath)
+	db, rec, err := createRun(ctx, o, env, planPath)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	progress(o, env, "Starting up run %s", db.Name())
-	return bootRecorded(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch})
+	return bootRecorded(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch, Recorded: rec})
 }
 
 // createRun loads the plan and records it under a new run (-n, or a
 // random name), checked with -x when asked. Nothing is launched; on an
 // error nothing is left. The record is returned open, holding the run's
-// lock.
-func createRun(ctx context.Context, o options, env cl.Env, planPath string) (*store.DB, error) {
+// lock, with the image of what was recorded for the boot
+// (bootlevel.BootOptions.Recorded; nil after -x, whose checks read the
+// record).
+func createRun(ctx context.Context, o options, env cl.Env, planPath string) (*store.DB, *bootlevel.Recorded, error) {
 	p, err := loadPlan(ctx, planPath, o, env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	run := o.Name
 	if run == "" {
 		run = newRunName()
 	}
 	if err := store.ValidateName(run); err != nil {
-		return nil, cl.Usagef("-n: %v", err)
+		return nil, nil, cl.Usagef("-n: %v", err)
 	}
 	db, err := store.Create(ctx, o.DBDir, run, store.Run{TopConf: p.TopFile})
 	if errors.Is(err, store.ErrExists) {
-		return nil, cl.WithHint(err, fmt.Sprintf("pick another name with -n, or use 'cloudinitd reboot %s' or 'cloudinitd boot --resume %s'", run, run))
+		return nil, nil, cl.WithHint(err, fmt.Sprintf("pick another name with -n, or use 'cloudinitd reboot %s' or 'cloudinitd boot --resume %s'", run, run))
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	top := p.TopFile
-	// p is not used past Record, which lets the loaded plan go while the
+	// p is not used past RecordImage, which lets the loaded plan go while the
 	// record is written.
-	if err := bootlevel.Record(ctx, db, p); err != nil {
-		return nil, errors.Join(err, db.Delete(), db.Close())
+	rec, err := bootlevel.RecordImage(ctx, db, p)
+	if err != nil {
+		return nil, nil, errors.Join(err, db.Delete(), db.Close())
 	}
 	if o.Validate {
+		rec = nil
 		if err := validateRun(ctx, o, env, db, "the boot plan is not valid", "nothing was launched"); err != nil {
 			// Nothing was launched: leave nothing behind either.
-			return nil, errors.Join(err, db.Delete(), db.Close())
+			return nil, nil, errors.Join(err, db.Delete(), db.Close())
 		}
 		progress(o, env, "plan %s is valid", displayPath(top))
 	}
-	return db, nil
+	return db, rec, nil
 }
 
 // runResume continues a boot from its record.

@@ -95,7 +95,7 @@ func (r *ciRun) do(ctx context.Context, planPath string, argv []string) error {
 		ctx, cancel = context.WithTimeoutCause(ctx, o.Timeout, errRunTimeout)
 		defer cancel()
 	}
-	db, err := createRun(ctx, o, env, planPath)
+	db, rec, err := createRun(ctx, o, env, planPath)
 	if err != nil {
 		return err // nothing was launched, nothing is left
 	}
@@ -108,7 +108,8 @@ func (r *ciRun) do(ctx context.Context, planPath string, argv []string) error {
 		return errors.Join(fmt.Errorf("record the run's owner: %w", err), db.Delete(), db.Close())
 	}
 	progress(o, env, "Starting up run %s", r.run)
-	bootErr := bootEngine(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch})
+	// The owner is the run row's, which the boot reads: rec stays its image.
+	bootErr := bootEngine(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch, Recorded: rec})
 	var cmdRes commandResult
 	var doc string
 	var vars ciVars
