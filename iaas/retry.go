@@ -133,6 +133,9 @@ func (r *retryDriver) do(ctx context.Context, op string, attempts int, f func() 
 		r.p.Logger.Debug("iaas retry", "driver", r.d.Name(), "op", op,
 			"attempt", attempt, "wait", wait, "err", err)
 		if cerr := r.p.Clock.Sleep(ctx, wait); cerr != nil {
+			// The context ended the operation: err is said, not wrapped,
+			// so its class (ErrThrottled...) does not make the caller
+			// retry or classify a cancelled operation.
 			return fmt.Errorf("%w (while waiting to retry %s: %v)", cerr, op, err)
 		}
 	}

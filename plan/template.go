@@ -117,7 +117,7 @@ func topLevel(data []byte) ([]string, []string, error) {
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrNotObject, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrNotObject, err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return nil, nil, ErrNotObject
@@ -128,16 +128,16 @@ func topLevel(data []byte) ([]string, []string, error) {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", ErrNotObject, err)
+			return nil, nil, fmt.Errorf("%w: %w", ErrNotObject, err)
 		}
 		key, _ := tok.(string) // object keys are always strings
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", ErrNotObject, err)
+			return nil, nil, fmt.Errorf("%w: %w", ErrNotObject, err)
 		}
 		v, err := renderValue(raw)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: %v", ErrNotObject, err)
+			return nil, nil, fmt.Errorf("%w: %w", ErrNotObject, err)
 		}
 		if i, dup := index[key]; dup {
 			vals[i] = v
@@ -147,7 +147,7 @@ func topLevel(data []byte) ([]string, []string, error) {
 		keys, vals = append(keys, key), append(vals, v)
 	}
 	if _, err := dec.Token(); err != nil { // the closing '}'
-		return nil, nil, fmt.Errorf("%w: %v", ErrNotObject, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrNotObject, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, nil, fmt.Errorf("%w: data after the object", ErrNotObject)

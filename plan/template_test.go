@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -109,5 +110,15 @@ func TestBootEnvNotObject(t *testing.T) {
 				t.Errorf("BootEnv(%q) error = %v, want ErrNotObject", in, err)
 			}
 		})
+	}
+}
+
+// TestBootEnvNotObjectCause: the JSON decoder's error stays in the chain
+// beside ErrNotObject, so a caller can tell where the text broke.
+func TestBootEnvNotObjectCause(t *testing.T) {
+	_, err := BootEnv([]byte(`{"a": }`))
+	var se *json.SyntaxError
+	if !errors.Is(err, ErrNotObject) || !errors.As(err, &se) {
+		t.Fatalf("BootEnv error = %v, want ErrNotObject wrapping a *json.SyntaxError", err)
 	}
 }

@@ -34,7 +34,7 @@ func (s *SSH) runTTY(ctx context.Context, cl *ssh.Client, cmd Cmd, agent bool) (
 	}
 	modes := ssh.TerminalModes{ssh.ECHO: 1, ssh.TTY_OP_ISPEED: 38400, ssh.TTY_OP_OSPEED: 38400}
 	if err := sess.RequestPty(t.Term, t.Height, t.Width, modes); err != nil {
-		return fail, fmt.Errorf("%w: %s refused a pseudo-terminal: %v", ErrNoTTY, s.Host(), err)
+		return fail, fmt.Errorf("%w: %s refused a pseudo-terminal: %w", ErrNoTTY, s.Host(), err)
 	}
 	sess.Stdin, sess.Stdout, sess.Stderr = cmd.Stdin, orDiscard(cmd.Stdout), orDiscard(cmd.Stderr)
 	if err := sess.Start("exec /bin/sh -c " + Quote(cmdBody(cmd))); err != nil {

@@ -85,7 +85,7 @@ func (n *Node) Log(ctx context.Context, msg, level, priority string) (controller
 func (n *Node) KeepAlive(arg string, now time.Time) (until time.Time, forever bool, err error) {
 	d, forever, err := ParseKeepAlive(arg)
 	if err != nil {
-		return time.Time{}, false, fmt.Errorf("%w: %v", ErrUsage, err)
+		return time.Time{}, false, fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	until = now.Add(d)
 	return until, forever, n.Home.SetKeepAlive(until, forever)

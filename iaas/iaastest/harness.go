@@ -133,6 +133,8 @@ func WaitFor(ctx context.Context, d iaas.Driver, r iaas.Ref, poll time.Duration,
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			// The wait timed out: the instance's last error is said, not
+			// wrapped, as it is not why the wait failed.
 			return last, fmt.Errorf("%w (last state %s, err %v)", ctx.Err(), last.State, last.Err)
 		case <-t.C:
 		}
