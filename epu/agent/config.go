@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/cloudinitd/cloudinitd/epu"
 )
 
 // Config is an agent's configuration: one JSON file, written on the
@@ -49,26 +51,7 @@ const (
 const HomeEnv = "EPU_AGENT_HOME"
 
 // Duration is a time.Duration written as a Go string in JSON ("30s").
-type Duration time.Duration
-
-// UnmarshalJSON reads "30s"; an error is a *json.UnmarshalTypeError, so
-// the decoder names the key.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	err := json.Unmarshal(b, &s)
-	v, perr := time.ParseDuration(s)
-	if err != nil || perr != nil || v < 0 {
-		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[Duration]()}
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes "30s".
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// D is d as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
+type Duration = epu.Duration
 
 // ErrConfig is the class of configuration errors; each names the file and
 // the key.
@@ -96,7 +79,7 @@ func ParseConfig(name string, b []byte) (Config, error) {
 		if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 			return Config{}, fmt.Errorf("%s: %s: unknown key: %w", name, strings.Trim(f, `"`), ErrConfig)
 		}
-		return Config{}, fmt.Errorf("%s: %v: %w", name, err, ErrConfig)
+		return Config{}, fmt.Errorf("%s: %w: %w", name, err, ErrConfig)
 	}
 	if err := c.check(); err != nil {
 		return Config{}, fmt.Errorf("%s: %w", name, err)

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/cloudinitd/cloudinitd/epu"
 	"github.com/cloudinitd/cloudinitd/epu/engine"
 )
 
@@ -75,27 +76,9 @@ const (
 )
 
 // Duration is a time.Duration written as a Go string in JSON ("90s").
-type Duration time.Duration
-
-// UnmarshalJSON reads "5s". Its errors are *json.UnmarshalTypeError, to
-// which the decoder adds the key.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return &json.UnmarshalTypeError{Value: string(b), Type: durationType}
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil || v < 0 {
-		return &json.UnmarshalTypeError{Value: string(b), Type: durationType}
-	}
-	*d = Duration(v)
-	return nil
-}
+type Duration = epu.Duration
 
 var durationType = reflect.TypeFor[Duration]()
-
-// MarshalJSON writes "5s".
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
 // ErrConfig is the class of configuration errors; each names the file and
 // the key.
@@ -157,7 +140,7 @@ func decodeStrict(file, prefix string, b []byte, v any) error {
 	if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
 		return fmt.Errorf("%s: %s%s: unknown key: %w", file, prefix, m[1], ErrConfig)
 	}
-	return fmt.Errorf("%s: %s%v: %w", file, prefix, err, ErrConfig)
+	return fmt.Errorf("%s: %s%w: %w", file, prefix, err, ErrConfig)
 }
 
 var unknownField = regexp.MustCompile(`^json: unknown field "(.*)"$`)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudinitd/cloudinitd/epu"
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/plan"
 )
@@ -86,26 +87,7 @@ type Push struct {
 }
 
 // Duration is a time.Duration written as a Go string in JSON ("10s").
-type Duration time.Duration
-
-// UnmarshalJSON reads "10s". Its error is a *json.UnmarshalTypeError,
-// so the decoder names the key.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	err := json.Unmarshal(b, &s)
-	v, perr := time.ParseDuration(s)
-	if err != nil || perr != nil || v < 0 {
-		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[Duration]()}
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes "10s".
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// D is d as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
+type Duration = epu.Duration
 
 // Defaults.
 const (
