@@ -16,12 +16,7 @@ import (
 // It costs O(n log n) in the instances of s.
 func (e *Npreserving) Decide(c Control, s *State) error {
 	all := s.All()
-	valid := make(map[string]bool, len(all))
-	for _, i := range all {
-		if !bad(i.State) {
-			valid[i.InstanceID] = true
-		}
-	}
+	valid := validIDs(all)
 	forcePending := false
 	if e.devmode && len(all) != len(valid) {
 		e.de = epu.DEDevmodeFailed

@@ -70,17 +70,9 @@ func (e *QueueLength) DEState() epu.DEState { return e.de }
 // queue-length reading: at most one launch or one termination.
 func (e *QueueLength) Decide(c Control, s *State) error {
 	all := s.All()
-	valid := make(map[string]bool, len(all))
-	for _, i := range all {
-		if !bad(i.State) {
-			valid[i.InstanceID] = true
-		}
-	}
-	for _, i := range s.Unhealthy() {
-		if err := c.Destroy(i.InstanceID); err != nil {
-			return fmt.Errorf("destroy unhealthy %s: %w", i.InstanceID, err)
-		}
-		delete(valid, i.InstanceID)
+	valid := validIDs(all)
+	if err := destroyUnhealthy(c, s, valid); err != nil {
+		return err
 	}
 	count := len(valid)
 	for ; count < e.min; count++ {

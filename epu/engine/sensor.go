@@ -71,17 +71,9 @@ func (e *Sensor) DEState() epu.DEState { return e.de }
 // [minimum_vms, maximum_vms] and moves to it in this cycle.
 func (e *Sensor) Decide(c Control, s *State) error {
 	all := s.All()
-	valid := make(map[string]bool, len(all))
-	for _, i := range all {
-		if !bad(i.State) {
-			valid[i.InstanceID] = true
-		}
-	}
-	for _, i := range s.Unhealthy() {
-		if err := c.Destroy(i.InstanceID); err != nil {
-			return err
-		}
-		delete(valid, i.InstanceID)
+	valid := validIDs(all)
+	if err := destroyUnhealthy(c, s, valid); err != nil {
+		return err
 	}
 	var validIDs []string
 	inUse := map[string]bool{}

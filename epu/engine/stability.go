@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/cloudinitd/cloudinitd/epu"
@@ -50,4 +51,28 @@ func Devmode(conf Conf, cur bool) bool {
 // (the original's engines do not list it), is valid.
 func bad(s epu.State) bool {
 	return s == epu.Terminating || s == epu.Terminated || s == epu.Failed
+}
+
+// validIDs is the set of the ids of the instances in all not in a bad
+// state.
+func validIDs(all []Instance) map[string]bool {
+	valid := make(map[string]bool, len(all))
+	for _, i := range all {
+		if !bad(i.State) {
+			valid[i.InstanceID] = true
+		}
+	}
+	return valid
+}
+
+// destroyUnhealthy destroys each unhealthy instance of s through c and
+// takes it out of valid; it stops at the first failure.
+func destroyUnhealthy(c Control, s *State, valid map[string]bool) error {
+	for _, i := range s.Unhealthy() {
+		if err := c.Destroy(i.InstanceID); err != nil {
+			return fmt.Errorf("destroy unhealthy %s: %w", i.InstanceID, err)
+		}
+		delete(valid, i.InstanceID)
+	}
+	return nil
 }
