@@ -191,9 +191,10 @@ func (r *ciRun) command(ctx context.Context, argv []string, vars ciVars) command
 // 'clean --stale' is for.
 func (r *ciRun) teardown(ctx context.Context) error {
 	tctx := context.WithoutCancel(ctx)
-	done := make(chan struct{})
-	defer close(done)
+	done, answered := make(chan struct{}), make(chan struct{})
+	defer func() { close(done); <-answered }() // no answer printed after teardown
 	go func() {
+		defer close(answered)
 		for {
 			select {
 			case s := <-r.sigs:
