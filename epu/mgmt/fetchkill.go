@@ -43,9 +43,9 @@ func (m *Manager) FetchKill(ctx context.Context, o Options) error {
 		return err
 	}
 	defer s.close()
-	provs := s.sys.ByRole(RoleProvisioner)
-	if len(provs) == 0 {
-		return fmt.Errorf("run %s has no provisioner to terminate workers through", o.Run)
+	provs, err := s.provisioners(o.Run, ": no worker to terminate through it")
+	if err != nil {
+		return err
 	}
 	t, err := resolveDomain(ctx, s.ch, s.sys.ByRole(RoleController), o.Controller)
 	if err != nil {

@@ -28,9 +28,9 @@ func (m *Manager) FindWorkers(ctx context.Context, o Options) error {
 		return err
 	}
 	defer s.close()
-	provs := s.sys.ByRole(RoleProvisioner)
-	if len(provs) == 0 {
-		return fmt.Errorf("run %s has no provisioner (no service with epu_role provisioner, none named provisioner): no worker to find", o.Run)
+	provs, err := s.provisioners(o.Run, ": no worker to find")
+	if err != nil {
+		return err
 	}
 	res, err := m.fetchLogs(ctx, s, provs)
 	if err != nil {

@@ -103,6 +103,16 @@ func (s *session) close() {
 	s.db.Close()
 }
 
+// provisioners returns the run's provisioners; none is an error saying
+// how one is recognized, and what could therefore not be done (then).
+func (s *session) provisioners(run, then string) ([]Service, error) {
+	provs := s.sys.ByRole(RoleProvisioner)
+	if len(provs) == 0 {
+		return nil, fmt.Errorf("run %s has no provisioner (no service with epu_role provisioner, none named provisioner)%s", run, then)
+	}
+	return provs, nil
+}
+
 // open opens run's record (read-only unless write: then with its lock)
 // and builds the engine and channel on it. A run without a record is
 // store.ErrNoRun, before anything else is touched.

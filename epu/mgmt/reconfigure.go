@@ -103,9 +103,9 @@ func (m *Manager) Enable(ctx context.Context, o Options) error {
 		return err
 	}
 	defer s.close()
-	provs := s.sys.ByRole(RoleProvisioner)
-	if len(provs) == 0 {
-		return fmt.Errorf("run %s has no provisioner (no service with epu_role provisioner, none named provisioner)", o.Run)
+	provs, err := s.provisioners(o.Run, "")
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, p := range provs {
