@@ -15,7 +15,6 @@ import (
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/store"
 	"github.com/cloudinitd/cloudinitd/verify"
-	"golang.org/x/sync/errgroup"
 )
 
 // Engine runs commands on one run record. Every command works from the
@@ -224,6 +223,8 @@ func (e *run) walk(ctx context.Context, ls []level, reverse, keepGoing bool,
 		slices.Reverse(ls)
 	}
 	var all []error
+	w := newWorkers(e.Parallel) // one set of goroutines for every level
+	defer w.close()
 	for i, l := range ls {
 		if err := ctx.Err(); err != nil {
 			all = append(all, err)
@@ -231,22 +232,17 @@ func (e *run) walk(ctx context.Context, ls []level, reverse, keepGoing bool,
 		}
 		e.emit(ctx, Event{Level: l.Number, Kind: KindLevelStart, Detail: plural(len(l.Services), "service")})
 		errs := make([]error, len(l.Services))
-		var g errgroup.Group
-		if e.Parallel > 0 {
-			g.SetLimit(e.Parallel)
-		}
 		for j, s := range l.Services {
-			g.Go(func() error {
+			w.run(func() {
 				cur, err := e.service(s.Name) // the row may have changed (pre-launch)
 				if err != nil {
 					errs[j] = &ServiceError{Level: l.Number, Service: s.Name, Step: StepCheck, Err: err}
-					return nil
+					return
 				}
 				errs[j] = do(ctx, l.Number, cur)
-				return nil
 			})
 		}
-		_ = g.Wait()
+		w.wait()
 		lerr := errors.Join(errs...)
 		if lerr == nil {
 			e.emit(ctx, Event{Level: l.Number, Kind: KindLevelDone})

@@ -11,7 +11,6 @@ import (
 	"github.com/cloudinitd/cloudinitd/pipeline"
 	"github.com/cloudinitd/cloudinitd/plan"
 	"github.com/cloudinitd/cloudinitd/store"
-	"golang.org/x/sync/errgroup"
 )
 
 // needsLaunch decides whether s needs an instance launched. It returns the
@@ -52,9 +51,9 @@ func (e *run) ensureInstance(ctx context.Context, lv int, s store.Service) (stor
 //
 // The functions of a launch keep small frames where they wait for the
 // record (launchIntent, emit, launchDone) and do the deep work (spec,
-// Driver.Launch) in callees without waits: the pre-launch runs one
-// goroutine per service at once, and the stack each keeps while it waits is
-// what 10,000 services cost in memory.
+// Driver.Launch) in callees without waits: the pre-launch runs up to
+// prelaunchWorkers launches at once, and the stack each keeps while it
+// waits is what they cost in memory.
 func (e *run) launchIfNeeded(ctx context.Context, lv int, s *store.Service) (bool, error) {
 	launch, pending, attempt := e.needsLaunch(*s)
 	if !launch {
@@ -229,21 +228,19 @@ func (e *run) prelaunch(ctx context.Context, ls []level) error {
 		}
 	}
 	errs := make([]error, len(items))
-	var g errgroup.Group
 	limit := prelaunchWorkers
 	if e.Parallel > 0 {
 		limit = e.Parallel
 	}
-	g.SetLimit(limit)
+	w := newWorkers(limit) // at most limit goroutines, each launching in turn
 	for i := range items {
-		g.Go(func() error {
+		w.run(func() {
 			it := &items[i]
 			if _, err := e.launchIfNeeded(ctx, it.lv, &it.s); err != nil {
 				errs[i] = e.fail(ctx, it.lv, it.s.Name, StepLaunch, err, true)
 			}
-			return nil
 		})
 	}
-	_ = g.Wait()
+	w.close()
 	return errors.Join(errs...)
 }
