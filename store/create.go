@@ -69,6 +69,16 @@ func Create(ctx context.Context, dir, run string, r Run) (*DB, error) {
 	return db, nil
 }
 
+// pageSize is the page size of a new record, in bytes: SQLite's default is
+// 4096. A WAL frame is one page written with two pwrites (its header, then
+// the page), and a page read from the WAL or the file is one pread, so at
+// 8 KiB a 10,000-service boot makes half the system calls for the same
+// bytes: 23,409 pwrites and 7,997 preads at 4 KiB against 12,289 and 2,745,
+// 56 MiB written either way (docs/performance.md). 16 KiB pages halve them
+// again but write 99 MiB: a commit rewrites whole pages, and the boot's
+// commits each change a few rows of many pages.
+const pageSize = 8192
+
 // build writes a complete new record for r at file: mode 0600, the newest
 // schema and the run row (with the run's secret), in rollback-journal mode so that the one file
 // holds everything once build returns (open switches it to WAL).
@@ -90,6 +100,9 @@ func build(ctx context.Context, file string, r Run, secret string) error {
 	q := url.Values{}
 	q.Add("mode", "rw")
 	q.Add("_pragma", "journal_mode(DELETE)")
+	// Before the first table: the page size is fixed when the file gets
+	// its first page (an existing record keeps the size it was made with).
+	q.Add("_pragma", fmt.Sprintf("page_size(%d)", pageSize))
 	q.Add("_pragma", "foreign_keys(1)")
 	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
 	sdb, err := sql.Open("sqlite", u.String())
