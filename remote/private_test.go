@@ -14,8 +14,10 @@ import (
 )
 
 // TestPreparedStageDirSFTPRequests: over SFTP, Prepare of a new stage
-// directory sends no request once the session is open (the shell made
-// it with mode 0700), of an existing one a chmod; an upload into a stage
+// directory sends three requests once the session is open (mkdir, lstat,
+// chmod 0700: the shell, having checked the working directory, leaves it
+// to SFTP, which starts no process on the host; the server's umask here
+// lets no one else write, so no listing), of an existing one a chmod; an upload into a stage
 // directory Prepare made private on the session writes beside its
 // destination (5 requests), anywhere else through a private directory of
 // its own (8), also into the same stage directory on a new session. The
@@ -64,7 +66,7 @@ func TestPreparedStageDirSFTPRequests(t *testing.T) {
 	}
 	counted("upload into it on a new session", upload(path.Join(s, "prog"), "v3"))
 	want := []step{
-		{"open the session", 2}, {"prepare a new stage dir", 0}, {"upload into it", 5},
+		{"open the session", 2}, {"prepare a new stage dir", 3}, {"upload into it", 5},
 		{"prepare it again", 1}, {"replace the file", 5}, {"upload elsewhere", 8},
 		{"upload into it on a new session", 8},
 	}

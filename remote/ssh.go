@@ -46,9 +46,10 @@ func (s *SSH) Close() error {
 // Prepare creates the working and stage directories (see
 // Executor.Prepare) in the connection's persistent shell, which can check
 // who owns them (SFTP cannot tell whose a file is). When the server
-// offers SFTP and the path is absolute, the shell leaves the mode of an
-// existing stage directory to SFTP (chmod 0700 there: no process on the
-// host; one it made itself has that mode already), else it sets it too.
+// offers SFTP and the path is absolute, the shell, once it has found the
+// working directory safe, leaves a missing stage directory to SFTP (made
+// there, no process on the host: sftpMakeStage) and the mode of an
+// existing one too (chmod 0700 over SFTP); else it does both itself.
 // Over SFTP, the stage directory is then known private for the rest of
 // the session, and uploads into it take the shorter way
 // (sftpUploadPrivate).
@@ -60,14 +61,33 @@ func (s *SSH) Prepare(ctx context.Context, stageDir string) error {
 			return fmt.Errorf("prepare %s: %w", stageDir, err)
 		}
 	}
-	made, err := prepareShell(ctx, s, stageDir, sc == nil)
+	if sc == nil {
+		if _, err := prepareShell(ctx, s, stageDir, "chmod"); err != nil {
+			return fmt.Errorf("prepare %s: %w", stageDir, err)
+		}
+		return nil
+	}
+	said, err := prepareShell(ctx, s, stageDir, "sftp")
 	if err != nil {
 		return fmt.Errorf("prepare %s: %w", stageDir, err)
 	}
-	if sc == nil {
-		return nil
+	if said == stageAbsent {
+		made := false
+		ok, err := s.withSFTP(ctx, func(c *sftp.Client) (err error) { sc = c; made, err = sftpMakeStage(c, stageDir); return err })
+		if ok && err != nil {
+			return fmt.Errorf("prepare %s: %w", stageDir, err)
+		}
+		if ok && made {
+			s.conn.markPrivate(sc, stageDir)
+			return nil
+		}
+		// It exists now, or the SFTP session went away: the shell makes
+		// or checks it, as without the absent word.
+		if said, err = prepareShell(ctx, s, stageDir, ""); err != nil {
+			return fmt.Errorf("prepare %s: %w", stageDir, err)
+		}
 	}
-	if !made {
+	if said != stageMade {
 		ok, err := s.withSFTP(ctx, func(c *sftp.Client) error { sc = c; return c.Chmod(stageDir, stageDirMode) })
 		var xe *ExitError
 		if !ok { // the session went away meanwhile and the server offers none now

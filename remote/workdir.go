@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 	"syscall"
+
+	"github.com/pkg/sftp"
 )
 
 // ErrWorkDir is wrapped by Prepare's error for a working or stage
@@ -35,11 +37,18 @@ const exitUnsafe = 65
 // stageMade is the line prepareScript prints on stdout when it made the
 // stage directory itself: `mkdir -m 700` gives a new directory exactly
 // that mode (the umask does not apply to -m), so it needs no chmod.
-const stageMade = "cloudinitd-stage-made"
+// stageAbsent is the line it prints with $3 = sftp when the stage
+// directory does not exist: the caller makes it over SFTP.
+const (
+	stageMade   = "cloudinitd-stage-made"
+	stageAbsent = "cloudinitd-stage-absent"
+)
 
 // prepareScript is Prepare in a POSIX shell: $1 is the working directory,
 // $2 the stage directory; with $3 = chmod it also sets the stage
-// directory's mode 0700 (else the caller does, over SFTP). A refusal
+// directory's mode 0700 (else the caller does, over SFTP); with $3 = sftp
+// it does not make a missing stage directory but says so (stageAbsent),
+// once the working directory is known safe. A refusal
 // returns exitUnsafe with the reason on stderr. It defines and calls a
 // function, so that a persistent shell can run it itself, without a
 // subshell (see inShellCommand): it never exits or changes the shell's
@@ -69,6 +78,10 @@ cloudinitd_prepare() {
       { cloudinitd_refuse "the working directory $cloudinitd_w is root's and writable by everyone without the sticky bit"; return; }
   fi
   cloudinitd_m=
+  if [ "$3" = sftp ] && [ ! -e "$cloudinitd_s" ] && [ ! -L "$cloudinitd_s" ]; then
+    printf '%s\n' ` + stageAbsent + `
+    return 0
+  fi
   [ -e "$cloudinitd_s" ] || [ -L "$cloudinitd_s" ] || { mkdir -m 700 -- "$cloudinitd_s" 2>/dev/null && cloudinitd_m=1; }
   [ -L "$cloudinitd_s" ] && { cloudinitd_refuse "the stage directory $cloudinitd_s is a symbolic link"; return; }
   [ -d "$cloudinitd_s" ] || { cloudinitd_refuse "the stage directory $cloudinitd_s is not a directory"; return; }
@@ -82,20 +95,69 @@ cloudinitd_prepare() {
 cloudinitd_prepare "$@"`
 
 // prepareShell runs prepareScript through ex (in the persistent shell
-// itself over SSH: Cmd.inline); withChmod has it set the stage
-// directory's mode too. made reports that the script made the stage
-// directory (mode 0700 already: see stageMade).
-func prepareShell(ctx context.Context, ex Executor, stageDir string, withChmod bool) (made bool, err error) {
+// itself over SSH: Cmd.inline) with mode as its $3: "chmod" has it set
+// the stage directory's mode too, "sftp" leaves a missing one to the
+// caller. It returns the script's word about the stage directory:
+// stageMade (made by the script, mode 0700 already), stageAbsent, or ""
+// (it was there).
+func prepareShell(ctx context.Context, ex Executor, stageDir, mode string) (said string, err error) {
 	argv := []string{"/bin/sh", "-c", prepareScript, "sh", path.Dir(stageDir), stageDir}
-	if withChmod {
-		argv = append(argv, "chmod")
+	if mode != "" {
+		argv = append(argv, mode)
 	}
 	res, err := ex.Run(ctx, Cmd{Argv: argv, inline: true})
 	var xe *ExitError
 	if errors.As(err, &xe) && xe.Status == exitUnsafe && len(res.Tail) > 0 {
-		return false, fmt.Errorf("%w: %s", ErrWorkDir, res.Tail[len(res.Tail)-1])
+		return "", fmt.Errorf("%w: %s", ErrWorkDir, res.Tail[len(res.Tail)-1])
 	}
-	return err == nil && slices.Contains(res.Tail, stageMade), err
+	if err != nil {
+		return "", err
+	}
+	for _, w := range []string{stageMade, stageAbsent} {
+		if slices.Contains(res.Tail, w) {
+			return w, nil
+		}
+	}
+	return "", nil
+}
+
+// sftpMakeStage makes the stage directory dir over SFTP, in a working
+// directory the shell has found safe, and gives it mode 0700. The mkdir
+// request carries no mode (the client sends none), so the server makes
+// it 0777 less its umask: if that let others write, it must be empty
+// once it is 0700, or someone else put something there meanwhile and it
+// is refused. made is false, with no error, when the server would not
+// make it (it exists now, say): the caller then leaves it to the shell.
+func sftpMakeStage(sc *sftp.Client, dir string) (made bool, err error) {
+	if err := sc.Mkdir(dir); err != nil {
+		if fileError(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	fi, err := sc.Lstat(dir)
+	if err != nil {
+		return false, err
+	}
+	if fi.Mode().Perm() != stageDirMode {
+		if err := sc.Chmod(dir, stageDirMode); err != nil {
+			if fileError(err) {
+				err = fmt.Errorf("%w: cannot set mode 0700 on the stage directory %s: %w", ErrWorkDir, dir, err)
+			}
+			return false, err
+		}
+	}
+	if fi.Mode().Perm()&0o022 != 0 {
+		entries, err := sc.ReadDir(dir)
+		if err != nil {
+			return false, err
+		}
+		if len(entries) > 0 {
+			return false, fmt.Errorf("%w: the stage directory %s, made with mode %v, was written to by someone else before it was 0700",
+				ErrWorkDir, dir, fi.Mode().Perm())
+		}
+	}
+	return true, nil
 }
 
 // prepareLocal is Prepare on this machine (see prepareScript).
