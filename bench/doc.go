@@ -15,8 +15,11 @@
 //   - overlap: a 5-level plan whose least possible boot time is known, on
 //     the fake driver with start-up latency: wall time over that time;
 //   - local: 200 services on the local driver booted by the built
-//     cloudinitd: the boot's wall time, every idle instance server's
-//     resident and proportional set, the machine's peak memory in use.
+//     cloudinitd (built as the release builds it): the boot's wall time
+//     beside the local floor's (a bare program starting the same instance
+//     server per service and doing the plan's work over one connection
+//     each, nothing else), every idle instance server's resident and
+//     proportional set, the machine's peak memory in use.
 //
 // Usage:
 //
