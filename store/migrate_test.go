@@ -32,7 +32,7 @@ func TestMigrationsFromEmpty(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	want := []string{"attrbag", "event", "globals", "instance_history", "level", "run", "service", "service_config"}
+	want := []string{"attrbag", "event", "globals", "instance_history", "level", "run", "service", "service_config", "setting_source"}
 	if diff := cmp.Diff(want, tables); diff != "" {
 		t.Errorf("tables (-want +got):\n%s", diff)
 	}
@@ -112,7 +112,7 @@ func TestOlderSchemaUpgradedByWriter(t *testing.T) {
 	// Pretend the record predates the last migration: reset the version
 	// and drop what the migrations after version 1 create (v2 the run's
 	// incarnation, v3 its owner, v4 its secret, v5 service_config instead
-	// of the service_setting table).
+	// of the service_setting table, v6 setting_source).
 	name, _ := dsn(Path(dir, "r1"), false)
 	sdb, err := sql.Open("sqlite", name)
 	if err != nil {
@@ -123,7 +123,7 @@ func TestOlderSchemaUpgradedByWriter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := sdb.Exec(downgradeSettings); err != nil {
+	if _, err := sdb.Exec(downgradeSettings + `DROP TABLE setting_source;`); err != nil {
 		t.Fatal(err)
 	}
 	sdb.Exec("PRAGMA user_version = 1")

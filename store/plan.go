@@ -121,7 +121,12 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 		return err
 	}
 
-	// A service's settings are one row, their JSON form (settings.go).
+	// A service's settings are one row, their JSON form (settings.go),
+	// which names a source text several settings share by its id.
+	sources, err := shareSources(ctx, tx, ss)
+	if err != nil {
+		return err
+	}
 	settings := newRowWriter(tx, "settings", "service_config", "service_id", "settings")
 	defer settings.close()
 	bag, err := newBagWriter(ctx, tx)
@@ -139,7 +144,7 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 		if len(s.Settings) == 0 {
 			continue
 		}
-		js, sorted, err = appendSettings(js[:0], sorted, s.Settings)
+		js, sorted, err = appendSettings(js[:0], sorted, s.Settings, sources)
 		if err != nil {
 			return fmt.Errorf("service %q: %w", s.Name, err)
 		}

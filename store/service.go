@@ -69,12 +69,17 @@ func (db *DB) readSettings(ctx context.Context, ss []Service, ids []int64, where
 	if db.schema < configSchema {
 		return db.readSettingRows(ctx, ss, byID, intern, where, args...)
 	}
+	// Before the settings rows, which hold a writing DB's one connection.
+	sources, err := db.readSources(ctx, intern)
+	if err != nil {
+		return err
+	}
 	rows, err := db.sql.QueryContext(ctx, `SELECT service_id, settings FROM service_config`+where+` ORDER BY service_id`, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	r := settingsReader{intern: intern}
+	r := settingsReader{intern: intern, sources: sources}
 	var scratch []Setting
 	for rows.Next() {
 		var id int64

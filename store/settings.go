@@ -13,9 +13,11 @@ import (
 
 // A service's settings are stored in one row of service_config (schema
 // version 5; docs/record.md) as a JSON array of [key, value, source]
-// arrays sorted by key, value null when Redacted:
+// arrays sorted by key, value null when Redacted, and since version 6 a
+// source that several settings share given as its id in setting_source
+// (sources.go):
 //
-//	[["image","ami-1","l2.conf [svc-web]"],["iaas_secret",null,"[defaults]"]]
+//	[["image","ami-1","l2.conf [svc-web]"],["iaas_secret",null,1]]
 //
 // SQLite's own json_group_array writes the same form (the migration from
 // the service_setting rows of version 4), and the view service_setting
@@ -24,9 +26,11 @@ import (
 // text, valid UTF-8 or not, reads back as it was written.
 
 // appendSettings appends the JSON form of ss, sorted by key, to b; sorted
-// is a scratch slice the caller may hand again. Two settings of one key
-// are refused, as the primary key (service_id, key) of version 4 did.
-func appendSettings(b []byte, sorted []Setting, ss []Setting) ([]byte, []Setting, error) {
+// is a scratch slice the caller may hand again. A source text that sources
+// holds is written as its id (setting_source, schema version 6), any
+// other as a string. Two settings of one key are refused, as the primary
+// key (service_id, key) of version 4 did.
+func appendSettings(b []byte, sorted []Setting, ss []Setting, sources map[string]int64) ([]byte, []Setting, error) {
 	sorted = append(sorted[:0], ss...)
 	slices.SortFunc(sorted, func(x, y Setting) int { return cmp.Compare(x.Key, y.Key) })
 	b = append(b, '[')
@@ -47,7 +51,11 @@ func appendSettings(b []byte, sorted []Setting, ss []Setting) ([]byte, []Setting
 			b = appendJSONString(b, st.Value)
 		}
 		b = append(b, ',')
-		b = appendJSONString(b, st.Source)
+		if id, ok := sources[st.Source]; ok {
+			b = strconv.AppendInt(b, id, 10)
+		} else {
+			b = appendJSONString(b, st.Source)
+		}
 		b = append(b, ']')
 	}
 	clear(sorted)
@@ -95,8 +103,9 @@ var errSettings = errors.New("malformed settings")
 // it must not keep that string itself (strings.Clone) lest it keep the
 // whole text alive.
 type settingsReader struct {
-	intern func(string) string
-	buf    []byte // an unescaped string
+	intern  func(string) string
+	sources map[int64]string // the texts of setting_source by id
+	buf     []byte           // an unescaped string
 }
 
 // read appends the settings of the JSON array s to out.
@@ -120,7 +129,7 @@ func (r *settingsReader) read(out []Setting, s string) ([]Setting, error) {
 		if st.Value, null = r.str(&p, true); !p.byte(',') {
 			return out, errSettings
 		}
-		if st.Source, _ = r.str(&p, false); !p.byte(']') || p.err != nil {
+		if st.Source = r.source(&p); !p.byte(']') || p.err != nil {
 			return out, errSettings
 		}
 		st.Redacted = null
@@ -132,6 +141,20 @@ func (r *settingsReader) read(out []Setting, s string) ([]Setting, error) {
 			return out, errSettings
 		}
 	}
+}
+
+// source reads a source: a string, or the id of a text of setting_source.
+func (r *settingsReader) source(p *jsonParser) string {
+	id, ok := p.integer()
+	if !ok {
+		s, _ := r.str(p, false)
+		return s
+	}
+	text, found := r.sources[id]
+	if !found {
+		p.err = errSettings
+	}
+	return text
 }
 
 // str reads a string (or null, if nullable) and returns it interned.
@@ -175,6 +198,24 @@ func (p *jsonParser) byte(c byte) bool {
 		return true
 	}
 	return false
+}
+
+// integer consumes a number of decimal digits if one is next.
+func (p *jsonParser) integer() (int64, bool) {
+	p.space()
+	start := p.i
+	for p.i < len(p.s) && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+		p.i++
+	}
+	if p.err != nil || p.i == start {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(p.s[start:p.i], 10, 64)
+	if err != nil {
+		p.err = errSettings
+		return 0, false
+	}
+	return n, true
 }
 
 func (p *jsonParser) literal(w string) bool {

@@ -45,7 +45,7 @@ func TestSettingsRoundTrip(t *testing.T) {
 		{"odd text", oddSettings},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			js, _, err := appendSettings(nil, nil, tc.in)
+			js, _, err := appendSettings(nil, nil, tc.in, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -62,7 +62,7 @@ func TestSettingsRoundTrip(t *testing.T) {
 }
 
 func TestSettingsRefused(t *testing.T) {
-	_, _, err := appendSettings(nil, nil, []Setting{{Key: "a", Value: "1"}, {Key: "b"}, {Key: "a", Value: "2"}})
+	_, _, err := appendSettings(nil, nil, []Setting{{Key: "a", Value: "1"}, {Key: "b"}, {Key: "a", Value: "2"}}, nil)
 	if err == nil || !strings.Contains(err.Error(), `"a" given twice`) {
 		t.Errorf("two settings of one key: %v, want refused", err)
 	}
