@@ -133,14 +133,26 @@ func childEngine(ctx context.Context, mode string, args []string, stdout, stderr
 	}
 	t0, c0 := time.Now(), selfCPU()
 	phase("load")
+	// Like `cloudinitd boot`, the record is made while the plan loads; a
+	// plan that does not load removes it.
+	made := make(chan error, 1)
+	var db *store.DB
+	go func() {
+		var err error
+		db, err = store.Create(ctx, *dbDir, *run, store.Run{TopConf: *top, ToolVersion: "bench"})
+		made <- err
+	}()
 	p, err := plan.Load(ctx, *top, plan.Options{LookupEnv: lookup})
+	t1, c1 := time.Now(), selfCPU()
+	cerr := <-made
 	if err != nil {
+		if cerr == nil {
+			err = errors.Join(err, db.Delete())
+		}
 		return fmt.Errorf("load plan: %w", err)
 	}
-	t1, c1 := time.Now(), selfCPU()
-	db, err := store.Create(ctx, *dbDir, *run, store.Run{TopConf: *top, ToolVersion: "bench"})
-	if err != nil {
-		return fmt.Errorf("create record: %w", err)
+	if cerr != nil {
+		return fmt.Errorf("create record: %w", cerr)
 	}
 	defer db.Close()
 	for _, l := range p.Levels {

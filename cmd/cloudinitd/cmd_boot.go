@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -61,19 +62,41 @@ func runBoot(ctx context.Context, o options, env cl.Env, planPath string) error 
 // lock, with the image of what was recorded for the boot
 // (bootlevel.BootOptions.Recorded; nil after -x, whose checks read the
 // record).
+//
+// The record is made while the plan loads (its schema and run row cost a
+// few fsyncs), under the plan's top file as plan.Load names it; a plan that
+// does not load removes it again. The errors come in the order they did
+// when the record was made after the load: the plan's, -n's, the record's.
 func createRun(ctx context.Context, o options, env cl.Env, planPath string) (*store.DB, *bootlevel.Recorded, error) {
-	p, err := loadPlan(ctx, planPath, o, env)
-	if err != nil {
-		return nil, nil, err
-	}
 	run := o.Name
 	if run == "" {
 		run = newRunName()
 	}
-	if err := store.ValidateName(run); err != nil {
-		return nil, nil, cl.Usagef("-n: %v", err)
+	nameErr := store.ValidateName(run)
+	made := make(chan createdRecord, 1)
+	if nameErr == nil {
+		top, _ := filepath.Abs(env.ExpandHome(planPath)) // plan.Load's TopFile; on an error the load fails too
+		go func() {
+			db, err := store.Create(ctx, o.DBDir, run, store.Run{TopConf: top})
+			made <- createdRecord{db, err}
+		}()
+	} else {
+		made <- createdRecord{err: nameErr}
 	}
-	db, err := store.Create(ctx, o.DBDir, run, store.Run{TopConf: p.TopFile})
+	p, err := loadPlan(ctx, planPath, o, env)
+	c := <-made
+	if err != nil {
+		if c.db != nil {
+			if derr := c.db.Delete(); derr != nil { // closes it
+				return nil, nil, errors.Join(err, derr)
+			}
+		}
+		return nil, nil, err
+	}
+	if nameErr != nil {
+		return nil, nil, cl.Usagef("-n: %v", nameErr)
+	}
+	db, err := c.db, c.err
 	if errors.Is(err, store.ErrExists) {
 		return nil, nil, cl.WithHint(err, fmt.Sprintf("pick another name with -n, or use 'cloudinitd reboot %s' or 'cloudinitd boot --resume %s'", run, run))
 	}
@@ -96,6 +119,12 @@ func createRun(ctx context.Context, o options, env cl.Env, planPath string) (*st
 		progress(o, env, "plan %s is valid", displayPath(top))
 	}
 	return db, rec, nil
+}
+
+// createdRecord is what store.Create returned.
+type createdRecord struct {
+	db  *store.DB
+	err error
 }
 
 // runResume continues a boot from its record.
