@@ -30,8 +30,11 @@ var ErrOlderSchema = errors.New("record needs a schema upgrade")
 // oldestReadable is the oldest schema version OpenReadOnly reads as it is:
 // version 5 only moved the services' settings into service_config, and a
 // version 4 record's are read from its service_setting rows (see
-// DB.Services), so that listing or showing the history of a run recorded
-// by the previous cloudinitd does not need a writing command first.
+// DB.Services); version 6 added setting_source, which a record of version
+// 5 or older does not need (its settings rows give every source text), and
+// version 7 changed an index. So listing or showing the history of a run
+// recorded by the previous cloudinitd does not need a writing command
+// first.
 const oldestReadable = 4
 
 type migration struct {
