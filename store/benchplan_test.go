@@ -133,3 +133,21 @@ func BenchmarkPrelaunchWrites10k(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
 }
+
+// BenchmarkCreate is making a new record (store.Create: the lock, the
+// schema and run row under a temporary name, the rename, the open that
+// switches it to WAL) and closing it, before any plan is recorded: its
+// time is mostly the disk's (fsync), so ns/op is the figure here.
+func BenchmarkCreate(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	for i := 0; b.Loop(); i++ {
+		db, err := Create(ctx, dir, fmt.Sprintf("b%d", i), Run{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		db.Delete()
+		b.StartTimer()
+	}
+}

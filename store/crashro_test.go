@@ -74,9 +74,9 @@ func TestReadOnlyAfterCrash(t *testing.T) {
 
 // TestReadOnlyHotJournal: a record left with a hot rollback journal (a
 // writer killed in the middle of a transaction in rollback-journal mode,
-// as Create's record is until its first open) is read by a read-only open
-// after SQLite rolled the journal back, instead of failing with "attempt
-// to write a readonly database".
+// as an older cloudinitd's Create left a record until its first open) is
+// read by a read-only open after SQLite rolled the journal back, instead
+// of failing with "attempt to write a readonly database".
 func TestReadOnlyHotJournal(t *testing.T) {
 	ctx := context.Background()
 	src := t.TempDir()

@@ -80,8 +80,8 @@ func Create(ctx context.Context, dir, run string, r Run) (*DB, error) {
 const pageSize = 8192
 
 // build writes a complete new record for r at file: mode 0600, the newest
-// schema and the run row (with the run's secret), in rollback-journal mode so that the one file
-// holds everything once build returns (open switches it to WAL).
+// schema and the run row (with the run's secret), in WAL mode, closed so
+// that the one file holds everything, synced, once build returns.
 func build(ctx context.Context, file string, r Run, secret string) error {
 	if err := removeFiles(file); err != nil {
 		return err
@@ -104,6 +104,12 @@ func build(ctx context.Context, file string, r Run, secret string) error {
 	// its first page (an existing record keeps the size it was made with).
 	q.Add("_pragma", fmt.Sprintf("page_size(%d)", pageSize))
 	q.Add("_pragma", "foreign_keys(1)")
+	// No fsync per transaction (the schema, the run row: twelve of them):
+	// the file has its temporary name until build returns, and a crash
+	// before then leaves nothing anyone reads (Create replaces it). The
+	// complete file is synced once, below, before Create renames it into
+	// place, so that a record at the record path is whole, as before.
+	q.Add("_pragma", "synchronous(OFF)")
 	u := url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}
 	sdb, err := sql.Open("sqlite", u.String())
 	if err != nil {
@@ -120,5 +126,23 @@ func build(ctx context.Context, file string, r Run, secret string) error {
 		r.Name, r.TopConf, now, now, string(r.Status), r.ToolVersion, r.Incarnation, secret); err != nil {
 		return err
 	}
-	return sdb.Close()
+	// The record's journal mode, set here without a sync of its own
+	// rather than by open's switch (three fsyncs). Closing checkpoints
+	// and removes the WAL: the one file holds everything.
+	if _, err := sdb.ExecContext(ctx, `PRAGMA journal_mode = WAL`); err != nil {
+		return err
+	}
+	if err := sdb.Close(); err != nil {
+		return err
+	}
+	return syncFile(file)
+}
+
+// syncFile flushes file's contents to the disk.
+func syncFile(file string) error {
+	f, err := os.OpenFile(file, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	return errors.Join(f.Sync(), f.Close())
 }
