@@ -22,18 +22,14 @@ func (e *run) needsLaunch(s store.Service) (launch bool, pending *store.HistoryR
 	if !flag(s, "iaas_launch") {
 		return false, nil, 0
 	}
-	hs := e.history(s.Name)
-	if n := len(hs); n > 0 && hs[n-1].State == store.HistoryIntent && hs[n-1].InstanceID == "" {
-		return true, &hs[n-1], hs[n-1].Attempt
+	last, ok, maxAttempt := e.v.launchHistory(s.Name)
+	if ok && last.State == store.HistoryIntent && last.InstanceID == "" {
+		return true, &last, last.Attempt
 	}
 	if s.InstanceID != "" && s.State != store.StateTerminated {
 		return false, nil, 0
 	}
-	attempt = s.Attempt
-	for _, h := range hs {
-		attempt = max(attempt, h.Attempt)
-	}
-	return true, nil, attempt + 1
+	return true, nil, max(s.Attempt, maxAttempt) + 1
 }
 
 // ensureInstance launches an instance for s when it needs one and returns

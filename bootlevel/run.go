@@ -93,9 +93,6 @@ func (e *run) service(svc string) (store.Service, error) {
 	return s, nil
 }
 
-// history returns the instance-history rows of svc, oldest first.
-func (e *run) history(svc string) []store.HistoryRow { return e.v.serviceHistory(svc) }
-
 // setHostname records svc's hostname ("" clears it).
 func (e *run) setHostname(ctx context.Context, svc, hostname string) error {
 	if err := e.DB.SetHostname(ctx, svc, hostname); err != nil {

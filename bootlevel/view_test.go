@@ -3,6 +3,7 @@ package bootlevel
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -69,4 +70,51 @@ func viewOfHistory(t *testing.T, db *store.DB, svc string) []store.HistoryRow {
 		t.Fatal(err)
 	}
 	return v.serviceHistory(svc)
+}
+
+// serviceHistory returns a copy of svc's history rows, oldest first.
+func (v *view) serviceHistory(svc string) []store.HistoryRow {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return slices.Clone(v.history[svc])
+}
+
+func TestLaunchHistory(t *testing.T) {
+	intent := store.HistoryRow{ID: 3, Service: "a", Attempt: 2, State: store.HistoryIntent}
+	for _, tc := range []struct {
+		name    string
+		rows    []store.HistoryRow
+		want    store.HistoryRow
+		wantOK  bool
+		wantMax int
+	}{
+		{name: "none"},
+		{name: "one", rows: []store.HistoryRow{intent}, want: intent, wantOK: true, wantMax: 2},
+		{
+			name: "newest is not the highest attempt",
+			rows: []store.HistoryRow{
+				{ID: 1, Service: "a", Attempt: 1, InstanceID: "i-1"},
+				{ID: 2, Service: "a", Attempt: 4, InstanceID: "i-4"},
+				intent,
+			},
+			want: intent, wantOK: true, wantMax: 4,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := &view{history: map[string][]store.HistoryRow{}}
+			for _, h := range tc.rows {
+				v.addHistory(h)
+			}
+			got, ok, gotMax := v.launchHistory("a")
+			if diff := cmp.Diff(tc.want, got); diff != "" || ok != tc.wantOK || gotMax != tc.wantMax {
+				t.Errorf("launchHistory = ok %v, max %d, want ok %v, max %d; row (-want +got):\n%s", ok, gotMax, tc.wantOK, tc.wantMax, diff)
+			}
+			if tc.wantOK {
+				got.Detail = "changed"
+				if again, _, _ := v.launchHistory("a"); again.Detail == "changed" {
+					t.Error("launchHistory returned the view's row, want a copy")
+				}
+			}
+		})
+	}
 }
