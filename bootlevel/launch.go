@@ -24,7 +24,8 @@ func (e *run) needsLaunch(s store.Service) (launch bool, pending *store.HistoryR
 	}
 	last, ok, maxAttempt := e.v.launchHistory(s.Name)
 	if ok && last.State == store.HistoryIntent && last.InstanceID == "" {
-		return true, &last, last.Attempt
+		pending := last // on the heap only here: last stays on the stack
+		return true, &pending, pending.Attempt
 	}
 	if s.InstanceID != "" && s.State != store.StateTerminated {
 		return false, nil, 0
