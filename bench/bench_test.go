@@ -186,7 +186,7 @@ func TestReportGolden(t *testing.T) {
 		},
 		Scale: []scaleResult{
 			{Services: 1000, Levels: 10, Wall: s, CPU: s, MaxRSS: 50 << 20, RecordBytes: 3 << 20},
-			{Services: 10000, Levels: 10, Wall: 6 * s, BootWall: 5 * s, CPU: 8 * s, MaxRSS: 200 << 20, RecordBytes: 30 << 20, Status: s / 2, Terminate: 2 * s},
+			{Services: 10000, Levels: 10, Wall: 6 * s, Walls: []time.Duration{7 * s, 6 * s, 5 * s}, BootWall: 5 * s, CPU: 8 * s, MaxRSS: 200 << 20, RecordBytes: 30 << 20, Status: s / 2, Terminate: 2 * s},
 			{Services: 100000, Levels: 10, Wall: 60 * s, MaxRSS: 1 << 30, Err: "killed after 5m0s (-scale-timeout)"},
 		},
 		Overlap: []overlapResult{

@@ -114,7 +114,7 @@ func harness(ctx context.Context, o options, stdout, stderr io.Writer) (err erro
 				}
 			}
 		case "scale":
-			env := scaleEnv{self: self, work: work, levels: o.levels, maxRSS: o.scaleRSS, timeout: o.scaleLimit, progress: stderr}
+			env := scaleEnv{self: self, work: work, levels: o.levels, reps: o.reps, maxRSS: o.scaleRSS, timeout: o.scaleLimit, progress: stderr}
 			for _, n := range o.scale {
 				res, err := runScale(ctx, env, n)
 				r.Scale = append(r.Scale, res)

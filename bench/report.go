@@ -93,16 +93,16 @@ func (r report) write(w io.Writer) error {
 	}
 	if len(r.Scale) > 0 {
 		b.WriteString("\n### Scale (fake driver in memory, zero latency, dry-run executor)\n\n")
-		b.WriteString("| services | levels | wall | of which boot | CPU | peak RSS | record size | status | terminate |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		b.WriteString("| services | levels | wall | runs | of which boot | CPU | peak RSS | record size | status | terminate |\n|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n")
 		for _, s := range r.Scale {
 			if s.Err != "" {
-				fmt.Fprintf(&b, "| %d | %d | %s (failed: %s) | | | %s | | | |\n", s.Services, s.Levels, secs(s.Wall), firstLine(s.Err), mib(s.MaxRSS))
+				fmt.Fprintf(&b, "| %d | %d | %s (failed: %s) | %s | | | %s | | | |\n", s.Services, s.Levels, secs(s.Wall), firstLine(s.Err), runs(s.Walls), mib(s.MaxRSS))
 				continue
 			}
-			fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", s.Services, s.Levels, secs(s.Wall),
+			fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", s.Services, s.Levels, secs(s.Wall), runs(s.Walls),
 				secs(s.BootWall), secs(s.CPU), mib(s.MaxRSS), mib(s.RecordBytes), secs(s.Status), secs(s.Terminate))
 		}
-		b.WriteString("\nwall: the child process (plan load, record, boot); CPU: its user and system time. " +
+		b.WriteString("\nwall: the child process (plan load, record, boot), the median of the runs (runs: each run's, in order; a run is a boot of the plan into a new record); of which boot, CPU (user and system time) and record size: of the median run; peak RSS: the largest of the runs. " +
 			"status and terminate: each by a new Engine on the booted record, in a second child.\n\n")
 		b.WriteString("| target | value | goal | met |\n|---|---:|---:|---|\n")
 		for _, t := range scaleTargets(r.Scale) {

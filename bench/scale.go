@@ -1,22 +1,51 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"time"
 )
 
 // scaleResult is one boot of a large plan on the fake driver.
 type scaleResult struct {
 	Services, Levels int
-	Wall             time.Duration // the child process, start to exit
-	BootWall         time.Duration // of which Engine.Boot
-	CPU              time.Duration // user and system time of the child
-	MaxRSS           int64         // peak resident set of the child, bytes
-	RecordBytes      int64         // the SQLite record (with its WAL, if any)
+	Wall             time.Duration   // the child process, start to exit (the run of median wall)
+	Walls            []time.Duration // every run's, in order
+	BootWall         time.Duration   // of which Engine.Boot
+	CPU              time.Duration   // user and system time of the child
+	MaxRSS           int64           // peak resident set of the child, bytes (the largest of the runs)
+	RecordBytes      int64           // the SQLite record (with its WAL, if any)
 	// Status and Terminate of the booted run, each by a new Engine in a
 	// second child (measured at scaleStatusAt services); 0: not measured.
 	Status, Terminate time.Duration
 	Err               string
+}
+
+// scaleBoot is one timed boot child of the scale suite.
+type scaleBoot struct {
+	stats       bootStats
+	run         runResult
+	recordBytes int64
+}
+
+// fromBoots sets r from the runs of one size: wall, boot, CPU and record
+// size of the run of median wall (the lower middle one of an even
+// number), every run's wall, and the largest peak RSS of them.
+func (r *scaleResult) fromBoots(bs []scaleBoot) {
+	if len(bs) == 0 {
+		return
+	}
+	r.Walls = make([]time.Duration, len(bs))
+	for i, b := range bs {
+		r.Walls[i] = b.run.Wall
+		r.MaxRSS = max(r.MaxRSS, b.run.MaxRSS)
+	}
+	byWall := slices.Clone(bs)
+	slices.SortStableFunc(byWall, func(a, b scaleBoot) int { return cmp.Compare(a.run.Wall, b.run.Wall) })
+	m := byWall[(len(byWall)-1)/2]
+	r.Wall, r.CPU, r.RecordBytes = m.run.Wall, m.run.CPU, m.recordBytes
+	r.BootWall = time.Duration(m.stats.BootMS * float64(time.Millisecond))
 }
 
 // The goals of issue 17 for the scale suite.

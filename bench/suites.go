@@ -81,6 +81,7 @@ func cloudinitdFanout(self string) func(*Hosts, Programs, string) (contender, er
 type scaleEnv struct {
 	self, work string
 	levels     int
+	reps       int           // boots a size, the one of median wall reported
 	maxRSS     int64         // the child is killed above this resident set
 	timeout    time.Duration // ...or after this long
 	progress   io.Writer
@@ -166,33 +167,45 @@ func runScale(ctx context.Context, env scaleEnv, n int) (scaleResult, error) {
 	if err != nil {
 		return res, err
 	}
-	db := filepath.Join(dir, "record")
 	fmt.Fprintf(progress, "scale: %d services over %d levels\n", n, levels)
-	cctx, cancel := context.WithTimeout(ctx, env.timeout)
-	defer cancel()
-	cmd := command(cctx, env.self, "child", "boot", "-plan", top, "-db", db, "-connector", "dryrun")
-	cmd.Env = append(os.Environ(), "CLOUDINITD_FAKE_MEMORY=true")
-	stats, rr, err := runBootChild(cmd, env.maxRSS)
-	if err != nil {
-		if ctx.Err() != nil {
-			return res, ctx.Err()
+	// env.reps boots of the same plan, each into a record of its own; the
+	// run of median wall is reported, with every run's wall and the
+	// largest peak RSS of them.
+	var boots []scaleBoot
+	for rep := 1; rep <= max(env.reps, 1); rep++ {
+		db := filepath.Join(dir, fmt.Sprintf("record-%d", rep))
+		cctx, cancel := context.WithTimeout(ctx, env.timeout)
+		cmd := command(cctx, env.self, "child", "boot", "-plan", top, "-db", db, "-connector", "dryrun")
+		cmd.Env = append(os.Environ(), "CLOUDINITD_FAKE_MEMORY=true")
+		stats, rr, err := runBootChild(cmd, env.maxRSS)
+		timedOut := cctx.Err() != nil
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			if timedOut {
+				err = fmt.Errorf("killed after %s (-scale-timeout): %w", env.timeout, err)
+			}
+			res.Err = err.Error()
+			res.Wall, res.MaxRSS = rr.Wall, rr.MaxRSS
+			fmt.Fprintf(progress, "  FAILED after %.2fs at peak RSS %s: %v\n", rr.Wall.Seconds(), mib(rr.MaxRSS), err)
+			return res, nil
 		}
-		if cctx.Err() != nil {
-			err = fmt.Errorf("killed after %s (-scale-timeout): %w", env.timeout, err)
-		}
-		res.Err = err.Error()
-		res.Wall, res.MaxRSS = rr.Wall, rr.MaxRSS
-		fmt.Fprintf(progress, "  FAILED after %.2fs at peak RSS %s: %v\n", rr.Wall.Seconds(), mib(rr.MaxRSS), err)
-		return res, nil
+		b := scaleBoot{stats: stats, run: rr, recordBytes: fileSize(store.Path(db, runName)) + fileSize(store.Path(db, runName)+"-wal")}
+		boots = append(boots, b)
+		fmt.Fprintf(progress, "  run %d: %.2fs (load %.2fs, record %.2fs, boot %.2fs of which to level 1 %.2fs; %.2f CPU-s), peak RSS %s, record %s\n",
+			rep, rr.Wall.Seconds(), stats.LoadMS/1000, stats.RecordMS/1000, stats.BootMS/1000, stats.firstLevelMS()/1000,
+			rr.CPU.Seconds(), mib(rr.MaxRSS), mib(b.recordBytes))
 	}
-	res.Wall, res.MaxRSS, res.CPU = rr.Wall, rr.MaxRSS, rr.CPU
-	res.BootWall = time.Duration(stats.BootMS * float64(time.Millisecond))
-	res.RecordBytes = fileSize(store.Path(db, runName)) + fileSize(store.Path(db, runName)+"-wal")
+	res.fromBoots(boots)
 	if n == scaleStatusAt {
 		// The fake driver in memory lives in the booting process: status
 		// and terminate run in a second child after its own boot, so the
 		// first child's peak RSS is the boot's alone.
-		cmd := command(cctx, env.self, "child", "boot", "-plan", top, "-db", db+"-then", "-connector", "dryrun", "-then", "status,terminate")
+		cctx, cancel := context.WithTimeout(ctx, env.timeout)
+		defer cancel()
+		cmd := command(cctx, env.self, "child", "boot", "-plan", top, "-db", filepath.Join(dir, "record-then"), "-connector", "dryrun", "-then", "status,terminate")
 		cmd.Env = append(os.Environ(), "CLOUDINITD_FAKE_MEMORY=true")
 		st, _, err := runBootChild(cmd, env.maxRSS)
 		if err != nil {
@@ -206,9 +219,7 @@ func runScale(ctx context.Context, env scaleEnv, n int) (scaleResult, error) {
 		res.Status = time.Duration(st.StatusMS * float64(time.Millisecond))
 		res.Terminate = time.Duration(st.TerminateMS * float64(time.Millisecond))
 	}
-	fmt.Fprintf(progress, "  %.2fs (load %.2fs, record %.2fs, boot %.2fs of which to level 1 %.2fs; %.2f CPU-s), peak RSS %s, record %s\n",
-		res.Wall.Seconds(), stats.LoadMS/1000, stats.RecordMS/1000, res.BootWall.Seconds(), stats.firstLevelMS()/1000,
-		res.CPU.Seconds(), mib(res.MaxRSS), mib(res.RecordBytes))
+	fmt.Fprintf(progress, "  median %.2fs of %d, peak RSS %s\n", res.Wall.Seconds(), len(res.Walls), mib(res.MaxRSS))
 	if res.Status > 0 {
 		fmt.Fprintf(progress, "  then status %.2fs, terminate %.2fs\n", res.Status.Seconds(), res.Terminate.Seconds())
 	}
