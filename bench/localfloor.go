@@ -65,13 +65,9 @@ func localFloorMain(ctx context.Context, args []string, stderr io.Writer) error 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var progs [2]program
-	for i, p := range []string{*boot, *ready} {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		progs[i] = program{name: filepath.Base(p), text: b}
+	progs, err := readPrograms(*boot, *ready)
+	if err != nil {
+		return err
 	}
 	// One client key for all, as the driver keeps one per run.
 	_, clientKey, err := ed25519.GenerateKey(rand.Reader)

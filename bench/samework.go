@@ -60,13 +60,9 @@ func sameworkMain(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var progs [2]program
-	for i, p := range []string{*boot, *ready} {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		progs[i] = program{name: filepath.Base(p), text: b}
+	progs, err := readPrograms(*boot, *ready)
+	if err != nil {
+		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	for _, addr := range addrs {
@@ -84,6 +80,19 @@ func sameworkMain(ctx context.Context, args []string, stderr io.Writer) error {
 type program struct {
 	name string
 	text []byte
+}
+
+// readPrograms reads the boot and the ready program, in that order.
+func readPrograms(boot, ready string) ([2]program, error) {
+	var progs [2]program
+	for i, p := range []string{boot, ready} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return progs, err
+		}
+		progs[i] = program{name: filepath.Base(p), text: b}
+	}
+	return progs, nil
 }
 
 // sameWork does the plan's work on one host: connect; over one SFTP

@@ -46,55 +46,16 @@ func scalePlanOf(n int) ([]Level, []Service) {
 // boot): levels, service rows and settings rows in one transaction, on a
 // new record.
 func BenchmarkPutPlanScale10k(b *testing.B) {
-	ctx := context.Background()
 	ls, ss := scalePlanOf(10000)
-	dir := b.TempDir()
-	b.ReportAllocs()
-	var cpu time.Duration
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		db, err := Create(ctx, dir, fmt.Sprintf("b%d", i), Run{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		cpu0 := cpuTime(b)
-		if err := db.PutPlan(ctx, ls, ss); err != nil {
-			b.Fatal(err)
-		}
-		cpu += cpuTime(b) - cpu0
-		b.StopTimer()
-		db.Delete()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+	benchPut(b, nil, func(ctx context.Context, db *DB) error { return db.PutPlan(ctx, ls, ss) })
 }
 
 // BenchmarkServicesScale10k is the image read at the start of every
 // command (store.Services) of the scale suite's record of 10,000
 // services.
 func BenchmarkServicesScale10k(b *testing.B) {
-	ctx := context.Background()
 	ls, ss := scalePlanOf(10000)
-	db, err := Create(ctx, b.TempDir(), "b", Run{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.PutPlan(ctx, ls, ss); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	var cpu time.Duration
-	for b.Loop() {
-		cpu0 := cpuTime(b)
-		got, err := db.Services(ctx)
-		cpu += cpuTime(b) - cpu0
-		if err != nil || len(got) != len(ss) || len(got[0].Settings) != len(ss[0].Settings) {
-			b.Fatal(len(got), err)
-		}
-	}
-	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+	benchServices(b, ls, ss)
 }
 
 // BenchmarkPrelaunchWrites10k is the pre-launch's share of the writer:
