@@ -141,45 +141,30 @@ func BenchmarkLaunchWrites1k(b *testing.B)  { benchmarkLaunchWrites(b, 1000) }
 func BenchmarkLaunchWrites10k(b *testing.B) { benchmarkLaunchWrites(b, 10000) }
 
 func benchmarkLaunchWrites(b *testing.B, n int) {
-	ctx := context.Background()
 	ls, ss := planOf(n)
-	dir := b.TempDir()
-	b.ReportAllocs()
-	var cpu time.Duration
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		db := plannedRecord(b, dir, fmt.Sprintf("b%d", i), ls, ss)
-		b.StartTimer()
-		cpu0 := cpuTime(b)
-		var g errgroup.Group
-		for _, s := range ss {
-			g.Go(func() error { return launchWrites(ctx, db, s.Name) })
-		}
-		if err := g.Wait(); err != nil {
-			b.Fatal(err)
-		}
-		cpu += cpuTime(b) - cpu0
-		b.StopTimer()
-		db.Delete()
-		b.StartTimer()
-	}
+	benchPut(b, putPlan(ls, ss), func(ctx context.Context, db *DB) error {
+		return eachService(ss, 0, func(s Service) error { return launchWrites(ctx, db, s.Name) })
+	})
 	b.ReportMetric(float64(len(ss)), "services/op")
-	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
 }
 
-// plannedRecord is a new record named run in dir holding the plan ls, ss:
-// the state every benchmark iteration of a boot's writes starts from.
-func plannedRecord(b *testing.B, dir, run string, ls []Level, ss []Service) *DB {
-	b.Helper()
-	ctx := context.Background()
-	db, err := Create(ctx, dir, run, Run{})
-	if err != nil {
-		b.Fatal(err)
+// putPlan is a benchPut before that records the plan ls, ss: the state
+// every iteration of a boot's writes starts from.
+func putPlan(ls []Level, ss []Service) func(context.Context, *DB) error {
+	return func(ctx context.Context, db *DB) error { return db.PutPlan(ctx, ls, ss) }
+}
+
+// eachService runs fn for every service at once, at most limit at a time
+// (0: no limit), as a boot's goroutines write, and returns the first error.
+func eachService(ss []Service, limit int, fn func(Service) error) error {
+	var g errgroup.Group
+	if limit > 0 {
+		g.SetLimit(limit)
 	}
-	if err := db.PutPlan(ctx, ls, ss); err != nil {
-		b.Fatal(err)
+	for _, s := range ss {
+		g.Go(func() error { return fn(s) })
 	}
-	return db
+	return g.Wait()
 }
 
 // launchWrites makes the writes of one service's boot, in the engine's
@@ -230,49 +215,30 @@ func launchWrites(ctx context.Context, db *DB, svc string) error {
 // the service-row changes of a boot after the launch, timed after the
 // launches.
 func BenchmarkStateChanges10k(b *testing.B) {
-	ctx := context.Background()
 	ls, ss := planOf(10000)
-	dir := b.TempDir()
-	b.ReportAllocs()
-	var cpu time.Duration
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		db := plannedRecord(b, dir, fmt.Sprintf("b%d", i), ls, ss)
-		var g errgroup.Group
-		for _, s := range ss {
-			g.Go(func() error {
-				in, err := db.LaunchIntent(ctx, s.Name, 1, "tok-"+s.Name, "fake")
-				if err == nil {
-					_, err = db.LaunchDone(ctx, in.ID, "i-"+s.Name, nil)
-				}
+	launched := func(ctx context.Context, db *DB) error {
+		if err := db.PutPlan(ctx, ls, ss); err != nil {
+			return err
+		}
+		return eachService(ss, 0, func(s Service) error {
+			in, err := db.LaunchIntent(ctx, s.Name, 1, "tok-"+s.Name, "fake")
+			if err == nil {
+				_, err = db.LaunchDone(ctx, in.ID, "i-"+s.Name, nil)
+			}
+			return err
+		})
+	}
+	benchPut(b, launched, func(ctx context.Context, db *DB) error {
+		return eachService(ss, 0, func(s Service) error {
+			if err := db.SetRunning(ctx, s.Name, "host-"+s.Name, "hostname host-"+s.Name); err != nil {
 				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			b.Fatal(err)
-		}
-		b.StartTimer()
-		cpu0 := cpuTime(b)
-		for _, s := range ss {
-			g.Go(func() error {
-				if err := db.SetRunning(ctx, s.Name, "host-"+s.Name, "hostname host-"+s.Name); err != nil {
+			}
+			for _, st := range []State{StateBooting, StateContextualized, StateReady} {
+				if err := db.SetState(ctx, s.Name, st, ""); err != nil {
 					return err
 				}
-				for _, st := range []State{StateBooting, StateContextualized, StateReady} {
-					if err := db.SetState(ctx, s.Name, st, ""); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
-			b.Fatal(err)
-		}
-		cpu += cpuTime(b) - cpu0
-		b.StopTimer()
-		db.Delete()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+			}
+			return nil
+		})
+	})
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // scalePlanOf returns n services over 10 levels shaped as the bench scale
@@ -63,36 +60,16 @@ func BenchmarkServicesScale10k(b *testing.B) {
 // LaunchDone), concurrent as the pre-launch makes them, on the scale
 // plan's record.
 func BenchmarkPrelaunchWrites10k(b *testing.B) {
-	ctx := context.Background()
 	ls, ss := scalePlanOf(10000)
-	dir := b.TempDir()
-	b.ReportAllocs()
-	var cpu time.Duration
-	for i := 0; b.Loop(); i++ {
-		b.StopTimer()
-		db := plannedRecord(b, dir, fmt.Sprintf("b%d", i), ls, ss)
-		b.StartTimer()
-		cpu0 := cpuTime(b)
-		var g errgroup.Group
-		g.SetLimit(1024) // the pre-launch's bound (bootlevel)
-		for _, s := range ss {
-			g.Go(func() error {
-				in, err := db.LaunchIntent(ctx, s.Name, 1, "bench-5fab3d63-"+s.Name+"-1", "fake")
-				if err == nil {
-					_, err = db.LaunchDone(ctx, in.ID, "fake-"+s.Name, []byte(`{"dry_run":false}`))
-				}
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			b.Fatal(err)
-		}
-		cpu += cpuTime(b) - cpu0
-		b.StopTimer()
-		db.Delete()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(cpu)/float64(b.N)/1e6, "cpu-ms/op")
+	benchPut(b, putPlan(ls, ss), func(ctx context.Context, db *DB) error {
+		return eachService(ss, 1024, func(s Service) error { // the pre-launch's bound (bootlevel)
+			in, err := db.LaunchIntent(ctx, s.Name, 1, "bench-5fab3d63-"+s.Name+"-1", "fake")
+			if err == nil {
+				_, err = db.LaunchDone(ctx, in.ID, "fake-"+s.Name, []byte(`{"dry_run":false}`))
+			}
+			return err
+		})
+	})
 }
 
 // BenchmarkCreate is making a new record (store.Create: the lock, the
