@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -33,15 +32,16 @@ func epuArgs(prog string, args []string) ([]string, bool) {
 }
 
 // epuProcess runs the epu program as the whole process: the daemons stop
-// on SIGTERM or SIGINT (a drain; exit 0) and ignore SIGHUP, as daemons
-// started with nohup do; ctl stops like cloudinitd's commands.
+// on SIGTERM or SIGINT (a drain; exit 0; daemonSignalContext) and ignore
+// SIGHUP, as daemons started with nohup do; ctl stops like cloudinitd's
+// commands.
 func epuProcess(args []string, env cl.Env) int {
 	ctx := context.Background()
 	switch sub := firstWord(args); sub {
 	case "provisioner", "controller", "agent":
 		signal.Ignore(syscall.SIGHUP)
-		var stop context.CancelFunc
-		ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+		var stop func()
+		ctx, stop = daemonSignalContext(ctx)
 		defer stop()
 	default:
 		var stop func()
