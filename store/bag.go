@@ -81,5 +81,4 @@ func (w *bagWriter) close() {
 			st.Close()
 		}
 	}
-	w.rows.close()
 }

@@ -139,12 +139,17 @@ func (db *DB) commitBatch(batch []*pendingWrite) {
 // and failed is true; with savepoints only its own changes are undone. The
 // error is the transaction's own (begin, commit...), for every write.
 func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, savepoints bool, missed map[string]bool) (failed bool, err error) {
-	sqlTx, err := db.sql.BeginTx(ctx, nil)
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close() // after the Rollback below: it waits for the transaction's end
+	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
 	}
 	defer sqlTx.Rollback()
-	tx := &txn{tx: sqlTx, cache: &db.stmts, bound: map[string]*sql.Stmt{}, missed: missed,
+	tx := &txn{tx: sqlTx, conn: conn, drv: &db.drv, cache: &db.stmts, bound: map[string]*sql.Stmt{}, missed: missed,
 		ids: &db.ids, seen: map[string]int64{}, scratch: db.scratch, intents: &db.intents,
 		journalQ: &db.commit.journal}
 	committed := false
@@ -213,7 +218,8 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 	} else if err := tx.flushQueued(ctx); err != nil {
 		return failed, err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE run SET updated_at = ? WHERE id = 1`, now); err != nil {
+	tx.arg(now)
+	if err := tx.execRows(ctx, `UPDATE run SET updated_at = ? WHERE id = 1`); err != nil {
 		return failed, err
 	}
 	if err := sqlTx.Commit(); err != nil {

@@ -39,6 +39,7 @@ type DB struct {
 	ckpt     *checkpointer // nil when read-only or SQLite checkpoints itself
 	commit   committer
 	stmts    stmtCache
+	drv      drvStmts // the writer's statements at the driver level (txn.execArgs)
 	ids      serviceIDs
 	intents  intentRows
 	scratch  scratch // the committing leader's buffers (commitWrites)
@@ -249,7 +250,7 @@ func (db *DB) File() string { return db.path }
 // harmless.
 func (db *DB) Close() error {
 	cerr := db.ckpt.close() // first: the writer's connection checkpoints last
-	err := errors.Join(cerr, db.sql.Close())
+	err := errors.Join(cerr, db.drv.close(context.Background(), db.sql), db.sql.Close())
 	lerr := db.lock.release()
 	db.lock = nil
 	return errors.Join(err, lerr)
@@ -261,7 +262,7 @@ func (db *DB) Delete() error {
 	if db.readOnly {
 		return ErrReadOnly
 	}
-	err := errors.Join(db.ckpt.close(), db.sql.Close())
+	err := errors.Join(db.ckpt.close(), db.drv.close(context.Background(), db.sql), db.sql.Close())
 	rerr := removeFiles(db.path)
 	lerr := db.lock.release()
 	db.lock = nil

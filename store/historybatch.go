@@ -83,14 +83,18 @@ func (t *txn) flushHistory(ctx context.Context) error {
 			return fmt.Errorf("instance history: %w", err)
 		}
 		err = chunks(len(t.histAdds), func(k, from int) error {
-			t.args = t.args[:0]
+			d := &t.drv.args
 			for i, h := range t.histAdds[from : from+1<<k] {
 				r := h.row
-				t.args = append(t.args, last+1+int64(from+i), h.sid, r.Attempt, r.ClientToken, r.Driver, h.now, HistoryIntent)
+				d.add(last + 1 + int64(from+i))
+				d.add(h.sid)
+				d.add(r.Attempt)
+				d.add(r.ClientToken)
+				d.add(r.Driver)
+				d.add(h.now)
+				d.add(HistoryIntent)
 			}
-			_, err := t.ExecContext(ctx, historyInserts[k], t.args...)
-			clear(t.args)
-			return err
+			return t.execRows(ctx, historyInserts[k])
 		})
 		if err != nil {
 			return fmt.Errorf("instance history: %w", err)
@@ -102,13 +106,15 @@ func (t *txn) flushHistory(ctx context.Context) error {
 	}
 	if len(t.histDone) > 0 {
 		err := chunks(len(t.histDone), func(k, from int) error {
-			t.args = t.args[:0]
-			for _, d := range t.histDone[from : from+1<<k] {
-				t.args = append(t.args, d.id, d.instanceID, d.handle, d.now, HistoryLaunched)
+			d := &t.drv.args
+			for _, h := range t.histDone[from : from+1<<k] {
+				d.add(h.id)
+				d.add(h.instanceID)
+				d.add(h.handle)
+				d.add(h.now)
+				d.add(HistoryLaunched)
 			}
-			_, err := t.ExecContext(ctx, historyDones[k], t.args...)
-			clear(t.args)
-			return err
+			return t.execRows(ctx, historyDones[k])
 		})
 		if err != nil {
 			return fmt.Errorf("instance history: %w", err)

@@ -126,13 +126,17 @@ func (t *txn) insertEvents(ctx context.Context, rows []pendingEvent) error {
 			k++
 		}
 		chunk := rows[:1<<k]
-		t.args = t.args[:0]
+		d := &t.drv.args
 		for _, e := range chunk {
-			t.args = append(t.args, e.num, e.time, e.level, e.service, e.event, e.state, e.detail)
+			d.add(e.num)
+			d.add(e.time)
+			d.add(e.level)
+			d.add(e.service)
+			d.add(e.event)
+			d.add(e.state)
+			d.add(e.detail)
 		}
-		_, err := t.ExecContext(ctx, eventInserts[k], t.args...)
-		clear(t.args)
-		if err != nil {
+		if err := t.execRows(ctx, eventInserts[k]); err != nil {
 			return err
 		}
 		rows = rows[len(chunk):]

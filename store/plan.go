@@ -83,7 +83,6 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 	// The service rows first, new ones several to a statement with the
 	// next ids of the table: their settings and deps rows refer to them.
 	rows := newRowWriter(tx, "row", "service", "id", "name", "level_id", "position", "state", "created_at", "updated_at")
-	defer rows.close()
 	ids := make([]int64, len(ss))
 	seen := make(map[string]bool, len(ss))
 	for i, s := range ss {
@@ -128,7 +127,6 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 		return err
 	}
 	settings := newRowWriter(tx, "settings", "service_config", "service_id", "settings")
-	defer settings.close()
 	bag, err := newBagWriter(ctx, tx)
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -13,13 +12,14 @@ const batchRows = 128
 
 // rowWriter inserts rows of one table batchRows at a time: one statement
 // per row costs more than the row. The rows of a plan are many (a
-// service row, its settings, its deps rows).
+// service row, its settings, its deps rows). The statements run at the
+// driver level (txn.execArgs), the full batch's kept prepared.
 type rowWriter struct {
 	tx     *txn
-	insert string    // INSERT INTO table (columns) VALUES
-	row    string    // (?, ?, ...)
-	full   *sql.Stmt // batchRows rows, prepared at the first full batch
-	args   []any
+	insert string // INSERT INTO table (columns) VALUES
+	row    string // (?, ?, ...)
+	full   string // the INSERT of batchRows rows, made at the first full batch
+	args   namedArgs
 	labels []string // of the pending rows, for errors
 	what   string   // what the rows are, for errors: "settings"
 }
@@ -32,18 +32,17 @@ func newRowWriter(tx *txn, what, table string, columns ...string) *rowWriter {
 
 // add queues a row of the service named label (for errors).
 func (w *rowWriter) add(ctx context.Context, label string, args ...any) error {
-	w.args = append(w.args, args...)
+	for _, v := range args {
+		w.args.add(v)
+	}
 	w.labels = append(w.labels, label)
 	if len(w.labels) < batchRows {
 		return nil
 	}
-	if w.full == nil {
-		var err error
-		if w.full, err = w.tx.PrepareContext(ctx, w.query(batchRows)); err != nil {
-			return err
-		}
+	if w.full == "" {
+		w.full = w.query(batchRows)
 	}
-	return w.exec(ctx, w.full)
+	return w.exec(ctx, w.full, true)
 }
 
 // flush writes the pending rows.
@@ -51,32 +50,19 @@ func (w *rowWriter) flush(ctx context.Context) error {
 	if len(w.labels) == 0 {
 		return nil
 	}
-	return w.exec(ctx, nil)
+	return w.exec(ctx, w.query(len(w.labels)), false) // not kept: its length varies
 }
 
-func (w *rowWriter) exec(ctx context.Context, stmt *sql.Stmt) error {
-	var err error
-	if stmt != nil {
-		_, err = stmt.ExecContext(ctx, w.args...)
-	} else {
-		_, err = w.tx.tx.ExecContext(ctx, w.query(len(w.labels)), w.args...) // not cached: its length varies
-	}
-	if err != nil {
+func (w *rowWriter) exec(ctx context.Context, q string, keep bool) error {
+	if err := w.tx.execArgs(ctx, q, &w.args, keep); err != nil {
 		first, last := w.labels[0], w.labels[len(w.labels)-1]
 		if first == last {
 			return fmt.Errorf("service %q: %s: %w", first, w.what, err)
 		}
 		return fmt.Errorf("services %q to %q: %s: %w", first, last, w.what, err)
 	}
-	clear(w.args)
-	w.args, w.labels = w.args[:0], w.labels[:0]
+	w.labels = w.labels[:0]
 	return nil
-}
-
-func (w *rowWriter) close() {
-	if w.full != nil {
-		w.full.Close()
-	}
 }
 
 // query is the INSERT of n rows.

@@ -137,18 +137,17 @@ func (t *txn) flushPatches(ctx context.Context, now string) error {
 				k++
 			}
 			chunk := same[:1<<k]
-			t.args = append(t.args[:0], now)
+			d := &t.drv.args
+			d.add(now)
 			for _, p := range chunk {
-				t.args = append(t.args, p.id)
+				d.add(p.id)
 				for i, v := range p.vals {
 					if mask&(1<<i) != 0 {
-						t.args = append(t.args, v)
+						d.add(v)
 					}
 				}
 			}
-			_, err := t.ExecContext(ctx, t.patchUpdate(mask, k), t.args...)
-			clear(t.args)
-			if err != nil {
+			if err := t.execRows(ctx, t.patchUpdate(mask, k)); err != nil {
 				return fmt.Errorf("services: %w", err)
 			}
 			same = same[len(chunk):]

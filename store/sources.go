@@ -23,7 +23,6 @@ func shareSources(ctx context.Context, tx *txn, ss []Service) (map[string]int64,
 		return nil, err
 	}
 	rows := newRowWriter(tx, "setting sources", "setting_source", "id", "text")
-	defer rows.close()
 	once := map[string]bool{} // texts given once so far
 	for _, s := range ss {
 		for _, st := range s.Settings {

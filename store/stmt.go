@@ -6,17 +6,20 @@ import (
 	"sync"
 )
 
-// maxStmts bounds the statement cache; every query is a constant of this
-// package or made from a few (eight sizes of the journal's INSERT, of the
-// history's, and of the service rows' UPDATE for each set of columns a
-// write changes: a 10,000-service boot prepares 73), so it is not reached
-// in practice; a query past it runs unprepared.
+// maxStmts bounds each of the statement caches (stmtCache, drvStmts);
+// every query is a constant of this package or made from a few (eight
+// sizes of the journal's INSERT, of the history's, and of the service
+// rows' UPDATE for each set of columns a write changes: a 10,000-service
+// boot prepares about 70 of them, at the driver level), so it is not
+// reached in practice; a query past it runs unprepared (prepared for that
+// run alone at the driver level).
 const maxStmts = 192
 
-// stmtCache keeps the writing statements prepared once per DB: parsing
-// SQL costs more than running these small statements. A query is prepared
-// after the transaction that first ran it has committed, since a writing DB
-// has a single connection, which that transaction holds.
+// stmtCache keeps the other statements of the writes (their reads, the
+// single-row writes) prepared once per DB: parsing SQL costs more than
+// running these small statements. A query is prepared after the
+// transaction that first ran it has committed, since a writing DB has a
+// single connection, which that transaction holds.
 type stmtCache struct {
 	mu    sync.RWMutex
 	stmts map[string]*sql.Stmt
@@ -57,9 +60,12 @@ func (c *stmtCache) prepare(ctx context.Context, sdb *sql.DB, missed map[string]
 }
 
 // txn is the transaction a write runs in: *sql.Tx, with the statements of
-// the cache bound to it.
+// the cache bound to it, on the writer's connection conn (where execRows
+// runs the driver's statements, drv).
 type txn struct {
 	tx     *sql.Tx
+	conn   *sql.Conn
+	drv    *drvStmts
 	cache  *stmtCache
 	bound  map[string]*sql.Stmt
 	missed map[string]bool
@@ -94,7 +100,6 @@ type scratch struct {
 	// patchSQL: their statements by set of columns and size (patchUpdate)
 	patchSame []servicePatch
 	patchSQL  map[int]string
-	args      []any // arguments of a multi-row statement
 }
 
 // flush writes what the transaction's writes queued: the service rows
