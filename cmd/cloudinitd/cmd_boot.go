@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -47,84 +46,13 @@ func bootCommand(env cl.Env) *cli.Command {
 
 // runBoot loads the plan, records it under a new run, and boots it.
 func runBoot(ctx context.Context, o options, env cl.Env, planPath string) error {
-	db, rec, err := createRun(ctx, o, env, planPath)
+	r, err := createRun(ctx, o, env, planPath)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	progress(o, env, "Starting up run %s", db.Name())
-	return bootRecorded(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch, Recorded: rec})
-}
-
-// createRun loads the plan and records it under a new run (-n, or a
-// random name), checked with -x when asked. Nothing is launched; on an
-// error nothing is left. The record is returned open, holding the run's
-// lock, with the image of what was recorded for the boot
-// (bootlevel.BootOptions.Recorded; nil after -x, whose checks read the
-// record).
-//
-// The record is made while the plan loads (its schema and run row cost a
-// few fsyncs), under the plan's top file as plan.Load names it; a plan that
-// does not load removes it again. The errors come in the order they did
-// when the record was made after the load: the plan's, -n's, the record's.
-func createRun(ctx context.Context, o options, env cl.Env, planPath string) (*store.DB, *bootlevel.Recorded, error) {
-	run := o.Name
-	if run == "" {
-		run = newRunName()
-	}
-	nameErr := store.ValidateName(run)
-	made := make(chan createdRecord, 1)
-	if nameErr == nil {
-		top, _ := filepath.Abs(env.ExpandHome(planPath)) // plan.Load's TopFile; on an error the load fails too
-		go func() {
-			db, err := store.Create(ctx, o.DBDir, run, store.Run{TopConf: top})
-			made <- createdRecord{db, err}
-		}()
-	} else {
-		made <- createdRecord{err: nameErr}
-	}
-	p, err := loadPlan(ctx, planPath, o, env)
-	c := <-made
-	if err != nil {
-		if c.db != nil {
-			if derr := c.db.Delete(); derr != nil { // closes it
-				return nil, nil, errors.Join(err, derr)
-			}
-		}
-		return nil, nil, err
-	}
-	if nameErr != nil {
-		return nil, nil, cl.Usagef("-n: %v", nameErr)
-	}
-	db, err := c.db, c.err
-	if errors.Is(err, store.ErrExists) {
-		return nil, nil, cl.WithHint(err, fmt.Sprintf("pick another name with -n, or use 'cloudinitd reboot %s' or 'cloudinitd boot --resume %s'", run, run))
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	top := p.TopFile
-	// p is not used past RecordImage, which lets the loaded plan go while the
-	// record is written.
-	rec, err := bootlevel.RecordImage(ctx, db, p)
-	if err != nil {
-		return nil, nil, errors.Join(err, db.Delete(), db.Close())
-	}
-	if o.Validate {
-		rec = nil
-		if err := validateRun(ctx, o, env, db, "the boot plan is not valid", "nothing was launched"); err != nil {
-			// Nothing was launched: leave nothing behind either.
-			return nil, nil, errors.Join(err, db.Delete(), db.Close())
-		}
-		progress(o, env, "plan %s is valid", displayPath(top))
-	}
-	return db, rec, nil
-}
-
-// createdRecord is what store.Create returned.
-type createdRecord struct {
-	db  *store.DB
-	err error
+	defer r.db.Close()
+	progress(o, env, "Starting up run %s", r.db.Name())
+	return bootRecorded(ctx, o, env, r.db, r.dirs, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch, Recorded: r.rec})
 }
 
 // runResume continues a boot from its record.
@@ -135,7 +63,7 @@ func runResume(ctx context.Context, o options, env cl.Env, run string) error {
 	}
 	defer db.Close()
 	progress(o, env, "Resuming run %s", run)
-	err = bootRecorded(ctx, o, env, db, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch, Resume: true})
+	err = bootRecorded(ctx, o, env, db, nil, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch, Resume: true})
 	if errors.Is(err, bootlevel.ErrNoPlan) {
 		return cl.WithHint(err, fmt.Sprintf("'cloudinitd terminate %s' removes the record; then boot the plan again", run))
 	}
@@ -143,8 +71,9 @@ func runResume(ctx context.Context, o options, env cl.Env, run string) error {
 }
 
 // bootRecorded boots the run in db, cleans up stray instances, writes the
-// document, and for a dry run removes the record unless -c.
-func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo bootlevel.BootOptions) error {
+// document, and for a dry run removes the record unless -c, with the
+// directories made for it (dirs, if empty; nil on --resume).
+func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, dirs madeDirs, bo bootlevel.BootOptions) error {
 	run := db.Name()
 	start := time.Now()
 	if !o.DryRun {
@@ -164,7 +93,7 @@ func bootRecorded(ctx context.Context, o options, env cl.Env, db *store.DB, bo b
 	if o.DryRun {
 		// The record of a dry run goes, whatever failed.
 		if !o.NoClean {
-			if err := db.Delete(); err != nil {
+			if err := (newRun{db: db, dirs: dirs}).discard(); err != nil {
 				return errors.Join(bootErr, docErr, err)
 			}
 		}

@@ -95,17 +95,18 @@ func (r *ciRun) do(ctx context.Context, planPath string, argv []string) error {
 		ctx, cancel = context.WithTimeoutCause(ctx, o.Timeout, errRunTimeout)
 		defer cancel()
 	}
-	db, rec, err := createRun(ctx, o, env, planPath)
+	nr, err := createRun(ctx, o, env, planPath)
 	if err != nil {
 		return err // nothing was launched, nothing is left
 	}
+	db, rec := nr.db, nr.rec
 	r.run = db.Name()
 	owner, err := store.ThisProcess(ownerCommand)
 	if err == nil {
 		err = db.SetOwner(ctx, owner)
 	}
 	if err != nil {
-		return errors.Join(fmt.Errorf("record the run's owner: %w", err), db.Delete(), db.Close())
+		return errors.Join(fmt.Errorf("record the run's owner: %w", err), nr.discard())
 	}
 	progress(o, env, "Starting up run %s", r.run)
 	// The owner is the run row's, which the boot reads: rec stays its image.
