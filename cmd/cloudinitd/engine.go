@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -37,7 +36,7 @@ func (s *session) close() {
 // newSession builds an Engine on db with the command line's options.
 func newSession(o options, env cl.Env, db *store.DB, dryRun bool) (*session, error) {
 	s := &session{}
-	logger, closeLog, err := runLogger(o, db.Name())
+	logger, closeLog, err := runLogger(o, env, db.Name())
 	if err != nil {
 		return nil, err
 	}
@@ -145,14 +144,15 @@ type stopping struct {
 
 func (s stopping) Stop() { s.stop() }
 
-// runLogger opens <logdir>/<run>.log (0600) at the -l level, or stderr for
-// -f -.
-func runLogger(o options, run string) (*slog.Logger, func(), error) {
+// runLogger opens <logdir>/<run>.log (0600) at the -l level, or for -f -
+// the command's stderr (env.Streams.Err: in the process, guarded so that
+// nothing follows the last words of a second signal).
+func runLogger(o options, env cl.Env, run string) (*slog.Logger, func(), error) {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(o.LogLevel)); err != nil {
 		return nil, nil, err
 	}
-	var w io.Writer = os.Stderr
+	w := env.Streams.Err
 	closeFn := func() {}
 	if o.LogDir != "-" {
 		if err := os.MkdirAll(o.LogDir, 0o700); err != nil {
