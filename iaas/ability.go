@@ -5,7 +5,9 @@ import "context"
 // Optional driver abilities. A driver that lacks one still works; the
 // engine finds them through wrappers with [As]. Each driver asserts at
 // compile time the ones it has (var _ iaas.RunFinder = (*Driver)(nil)),
-// and the conformance suite (iaas/iaastest) checks RunFinder.
+// the conformance suite (iaas/iaastest) checks RunFinder and
+// StartedByFinder, and iaas/drivers' TestAbilities lists which registered
+// driver has which, as the engine finds them through the wrappers.
 
 // RunFinder is an optional driver ability (found with [As] through
 // wrappers): list the instances the driver launched under a run's name.

@@ -13,7 +13,7 @@ const EnvExe = "CLOUDINITD_LOCAL_EXE"
 // Factory builds the driver for the registry: its state lives in
 // <cfg.StateDir>/local (default ~/.cloudinitd/local).
 //
-//	reg.Register(local.Name, local.Factory)
+//	reg.Register(local.Entry())
 func Factory(cfg iaas.Config) (iaas.Driver, error) {
 	c := Config{Logger: cfg.Log()}
 	if cfg.StateDir != "" {
