@@ -40,17 +40,20 @@ type runSearch struct {
 
 // runDrivers returns the distinct drivers of the run's launching services
 // and, per service, its driver. A service whose driver cannot be opened is
-// left out (its own steps report it).
-func (e *run) runDrivers(r *Resolver) ([]iaas.Driver, map[string]iaas.Driver) {
-	var drivers []iaas.Driver
-	bySvc := map[string]iaas.Driver{}
+// left out, with its error in failed (joined, each naming the service):
+// a command whose walk reaches the service has its own steps report it; one
+// that walks no service (SweepStartedBy) reports failed.
+func (e *run) runDrivers(r *Resolver) (drivers []iaas.Driver, bySvc map[string]iaas.Driver, failed error) {
+	bySvc = map[string]iaas.Driver{}
 	seen := map[iaas.Driver]bool{}
+	var errs []error
 	for _, s := range e.v.all() {
 		if !flag(s, "iaas_launch") {
 			continue
 		}
 		d, err := e.serviceDriver(r, s.Name)
 		if err != nil {
+			errs = append(errs, fmt.Errorf("service %q: %w", s.Name, err))
 			continue
 		}
 		bySvc[s.Name] = d
@@ -59,7 +62,7 @@ func (e *run) runDrivers(r *Resolver) ([]iaas.Driver, map[string]iaas.Driver) {
 			drivers = append(drivers, d)
 		}
 	}
-	return drivers, bySvc
+	return drivers, bySvc, errors.Join(errs...)
 }
 
 // findRun asks d, when it has the RunFinder ability, for the instances of
@@ -105,7 +108,7 @@ func (e *run) searchRun(ctx context.Context, r *Resolver) (runSearch, error) {
 			intents = append(intents, h)
 		}
 	}
-	drivers, bySvc := e.runDrivers(r)
+	drivers, bySvc, _ := e.runDrivers(r) // each service's steps report its driver
 	intentDriver := make([]iaas.Driver, len(intents))
 	for i, h := range intents {
 		intentDriver[i] = bySvc[h.Service]

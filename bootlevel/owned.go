@@ -17,7 +17,7 @@ import (
 func (e *run) sweepOwned(ctx context.Context) error {
 	cctx, cancel := e.cleanup(ctx)
 	defer cancel()
-	drivers, _ := e.runDrivers(e.resolver())
+	drivers, _, _ := e.runDrivers(e.resolver()) // the walk reported each service's driver
 	id := e.id
 	var errs []error
 	for _, d := range drivers {

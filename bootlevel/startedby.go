@@ -25,7 +25,9 @@ type Swept struct {
 // such run is swept whole, through FindByRun: every instance it claims
 // that is not final is terminated, the instances its services launched
 // themselves (Instance.Owner) included. A driver without the
-// StartedByFinder ability cannot be swept: that is an error naming it.
+// StartedByFinder ability cannot be swept: that is an error naming it;
+// so is a service whose driver cannot be opened (its iaas value does not
+// expand, or names no driver), the other clouds being swept all the same.
 // It returns what it terminated; the error joins every failure, the
 // others are still tried. Cloud calls run under a clean-up context.
 //
@@ -38,9 +40,12 @@ func (e *Engine) SweepStartedBy(ctx context.Context, by string, cutoff time.Time
 	if err != nil {
 		return nil, err
 	}
-	drivers, _ := r.runDrivers(r.resolver())
+	drivers, _, failed := r.runDrivers(r.resolver())
 	var out []Swept
 	var errs []error
+	if failed != nil { // a cloud not swept: say which
+		errs = append(errs, failed)
+	}
 	for _, d := range drivers {
 		got, err := r.sweepDriver(cctx, d, by, cutoff, keep)
 		out = append(out, got...)
