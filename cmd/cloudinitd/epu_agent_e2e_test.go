@@ -60,6 +60,8 @@ type e2e struct {
 	admin  *controller.Client
 	driver iaas.Driver
 	run    iaas.RunID
+	purl   string   // the provisioner's URL
+	stops  []func() // stop the daemons started besides the provisioner
 }
 
 func writeFile(t *testing.T, path, content string, mode os.FileMode) {
@@ -90,17 +92,37 @@ func startE2EDaemon(t *testing.T, ctx context.Context, role, confPath string, ln
 	return api.URL(ln.Addr().String())
 }
 
+// e2eSecret is the run secret of the end-to-end tests' daemons.
+const e2eSecret = "e2e-run-secret"
+
+// startE2E starts the provisioner and a controller of domains, each on a
+// listener of its own.
 func startE2E(t *testing.T, domains []map[string]any) *e2e {
 	t.Helper()
+	e := startE2EProvisioner(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cln, _ := net.Listen("tcp", "127.0.0.1:0")
+	cdone := make(chan error, 1)
+	curl := startE2EDaemon(t, ctx, "controller", e.controllerConf(domains), cln, cdone)
+	e.stops = append(e.stops, func() { cancel(); <-cdone })
+	e.useController(curl)
+	return e
+}
+
+// startE2EProvisioner writes the worker's programs and starts the
+// provisioner; at the end of the test every worker goes (terminate_all
+// until done), then the daemons stop (e.stops, then the provisioner), and
+// whatever is left is terminated through the driver.
+func startE2EProvisioner(t *testing.T) *e2e {
+	t.Helper()
 	dir := t.TempDir()
-	const secret = "e2e-run-secret"
 	e := &e2e{t: t, dir: dir, run: iaas.RunID{Name: "agente2e", Incarnation: "0000beef"}}
 	for name, body := range map[string]string{"boot.sh": workerBoot, "ready.sh": workerReady, "terminate.sh": workerTerminate} {
 		writeFile(t, filepath.Join(dir, name), body, 0o700)
 	}
 	writeFile(t, filepath.Join(dir, "agent.json"), workerBootconf, 0o600)
 	iaasDir := filepath.Join(dir, "iaas")
-	pconf, _ := json.Marshal(map[string]any{"service": "provisioner", "run_id": e.run.String(), "run_secret": secret,
+	pconf, _ := json.Marshal(map[string]any{"service": "provisioner", "run_id": e.run.String(), "run_secret": e2eSecret,
 		"state_dir": filepath.Join(dir, "prov"), "listen": "127.0.0.1:0", "iaas_state_dir": iaasDir, "query_period": "500ms",
 		"shutdown_timeout": "20s",
 		"deployable_types": map[string]any{"worker": map[string]any{"iaas": "local", "image": "local", "allocation": "small",
@@ -108,26 +130,16 @@ func startE2E(t *testing.T, domains []map[string]any) *e2e {
 	writeFile(t, filepath.Join(dir, "provisioner.json"), string(pconf), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
 	pln, _ := net.Listen("tcp", "127.0.0.1:0")
-	cln, _ := net.Listen("tcp", "127.0.0.1:0")
-	pdone, cdone := make(chan error, 1), make(chan error, 1)
-	purl := startE2EDaemon(t, ctx, "provisioner", filepath.Join(dir, "provisioner.json"), pln, pdone)
-	cconf, _ := json.Marshal(map[string]any{"service": "epu-e2e", "run_secret": secret, "state_dir": filepath.Join(dir, "ctl"),
-		"listen": "127.0.0.1:0", "provisioner": map[string]any{"service": "provisioner", "url": purl},
-		"decide_period": "200ms", "min_decide_period": "100ms", "max_decide_period": "200ms", "retry_period": "500ms",
-		"domains": domains})
-	writeFile(t, filepath.Join(dir, "controller.json"), string(cconf), 0o600)
-	curl := startE2EDaemon(t, ctx, "controller", filepath.Join(dir, "controller.json"), cln, cdone)
-	ptok, _ := api.ServiceToken(secret, "provisioner")
-	ctok, _ := api.ServiceToken(secret, "epu-e2e")
-	e.prov, e.admin = provisioner.NewClient(purl, ptok, nil), controller.NewClient(curl, ctok)
+	pdone := make(chan error, 1)
+	e.purl = startE2EDaemon(t, ctx, "provisioner", filepath.Join(dir, "provisioner.json"), pln, pdone)
+	ptok, _ := api.ServiceToken(e2eSecret, "provisioner")
+	e.prov = provisioner.NewClient(e.purl, ptok, nil)
 	drv, err := drivers.Open(drivers.Registry(), iaas.Selector{Value: "local"}, iaas.Config{StateDir: iaasDir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.driver = drv
 	t.Cleanup(func() {
-		// Every worker goes: terminate_all until done, then the daemons
-		// stop; whatever is left is terminated through the driver.
 		deadline := time.Now().Add(60 * time.Second)
 		for time.Now().Before(deadline) {
 			if r, err := e.prov.TerminateAll(context.Background()); err == nil && r.Done {
@@ -135,15 +147,36 @@ func startE2E(t *testing.T, domains []map[string]any) *e2e {
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
+		for _, stop := range e.stops {
+			stop()
+		}
 		cancel()
 		<-pdone
-		<-cdone
 		for _, in := range e.live() {
 			t.Errorf("instance %s left after terminate_all", in.ID)
 			drv.Terminate(context.Background(), iaas.Ref{ID: in.ID, Handle: in.Handle})
 		}
 	})
 	return e
+}
+
+// controllerConf writes the configuration of a controller of domains
+// (service epu-e2e, listening on a free port of 127.0.0.1) and returns
+// its path.
+func (e *e2e) controllerConf(domains []map[string]any) string {
+	cconf, _ := json.Marshal(map[string]any{"service": "epu-e2e", "run_secret": e2eSecret, "state_dir": filepath.Join(e.dir, "ctl"),
+		"listen": "127.0.0.1:0", "provisioner": map[string]any{"service": "provisioner", "url": e.purl},
+		"decide_period": "200ms", "min_decide_period": "100ms", "max_decide_period": "200ms", "retry_period": "500ms",
+		"domains": domains})
+	path := filepath.Join(e.dir, "controller.json")
+	writeFile(e.t, path, string(cconf), 0o600)
+	return path
+}
+
+// useController makes e.admin a client of the controller at url.
+func (e *e2e) useController(url string) {
+	ctok, _ := api.ServiceToken(e2eSecret, "epu-e2e")
+	e.admin = controller.NewClient(url, ctok)
 }
 
 // live returns the run's instances the driver says are not terminated.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
+	"github.com/cloudinitd/cloudinitd/epu/api"
 	"github.com/cloudinitd/cloudinitd/epu/eventlog"
 )
 
@@ -26,6 +27,12 @@ type epuDaemon interface {
 type daemonConfig struct {
 	Listen   string // host:port
 	StateDir string
+	// KeepAddr: with port 0, listen where the previous start did when it
+	// can (api.Listen). The controller's: its URL went to its workers'
+	// agents at launch (heartbeat_dest), and nothing gives them another.
+	// The provisioner's URL reaches the controller through its
+	// configuration, which a repair renders again.
+	KeepAddr bool
 	// build makes the daemon with its dependencies, logging to log.
 	build func(log *slog.Logger) (epuDaemon, error)
 }
@@ -69,10 +76,17 @@ func runDaemonCommand(ctx context.Context, env cl.Env, self, role string, args [
 	if err != nil {
 		return fmt.Errorf("%s: %w", *config, err)
 	}
-	l, err := net.Listen("tcp", cfg.Listen)
+	l, prev, err := cfg.listen()
 	if err != nil {
-		return cl.WithHint(fmt.Errorf("%s: listen: %w", *config, err),
-			"another daemon may hold the address; listen: \"HOST:0\" picks a free port (api_url says which)")
+		err = fmt.Errorf("%s: %w", *config, err)
+		if op := (*net.OpError)(nil); errors.As(err, &op) {
+			err = cl.WithHint(err, "another daemon may hold the address; listen: \"HOST:0\" picks a free port (api_url says which)")
+		}
+		return err
+	}
+	if prev != "" {
+		logger.Warn("the address of the previous start is taken: listening on another; workers launched before heartbeat to the previous URL and turn MISSING",
+			"event", "listen_moved", "role", role, "previous", prev, "listen", l.Addr().String())
 	}
 	logger.Info("daemon starting", "event", "daemon_start", "role", role, "listen", l.Addr().String(),
 		"state_dir", cfg.StateDir, "pid", os.Getpid(), "version", buildVersion())
@@ -86,4 +100,16 @@ func runDaemonCommand(ctx context.Context, env cl.Env, self, role string, args [
 	}
 	logger.Info("daemon stopped", "event", "daemon_stop", "role", role)
 	return nil
+}
+
+// listen listens on the configured address (KeepAddr: api.Listen); prev
+// is the address of the previous start when it could not be kept.
+func (c daemonConfig) listen() (l net.Listener, prev string, err error) {
+	if c.KeepAddr {
+		return api.Listen(c.StateDir, c.Listen)
+	}
+	if l, err = net.Listen("tcp", c.Listen); err != nil {
+		return nil, "", fmt.Errorf("listen: %w", err)
+	}
+	return l, "", nil
 }

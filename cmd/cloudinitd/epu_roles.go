@@ -48,7 +48,7 @@ func loadDaemonConfig(role, path string) (daemonConfig, error) {
 		if err != nil {
 			return daemonConfig{}, err
 		}
-		return daemonConfig{Listen: cfg.Listen, StateDir: cfg.StateDir, build: func(log *slog.Logger) (epuDaemon, error) {
+		return daemonConfig{Listen: cfg.Listen, StateDir: cfg.StateDir, KeepAddr: true, build: func(log *slog.Logger) (epuDaemon, error) {
 			// The controller reaches the provisioner through its API
 			// (provisioner.url, the token derived for provisioner.service).
 			c, err := controller.New(cfg, controller.Deps{Engines: engine.Builtin(), Logger: log})

@@ -1,6 +1,7 @@
 // Package api is the HTTP+JSON plumbing shared by the elastic layer's
 // daemons and their clients (docs/epu-api.md): bearer tokens derived from
-// the run's secret, the token file a daemon leaves for `epu ctl`, JSON
+// the run's secret, the token file a daemon leaves for `epu ctl`, the
+// listener that keeps a daemon's address across restarts (Listen), JSON
 // answers and the one error shape, and a client that speaks it.
 //
 // Tokens are never stored in a record, logged or answered: a daemon

@@ -39,26 +39,32 @@ func derive(secret, scope string) (string, error) {
 // WriteToken writes token to dir/TokenFile with mode 0600, replacing any
 // earlier file without ever leaving it readable by others.
 func WriteToken(dir, token string) error {
-	tmp, err := os.CreateTemp(dir, ".token-*")
-	if err != nil {
+	if err := writePrivate(dir, TokenFile, token+"\n"); err != nil {
 		return fmt.Errorf("write token: %w", err)
+	}
+	return nil
+}
+
+// writePrivate writes content to dir/name with mode 0600 by rename of a
+// new file: the file is never readable by others, nor ever half written.
+func writePrivate(dir, name, content string) error {
+	tmp, err := os.CreateTemp(dir, "."+name+"-*")
+	if err != nil {
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write token: %w", err)
+		return err
 	}
-	if _, err := tmp.WriteString(token + "\n"); err != nil {
+	if _, err := tmp.WriteString(content); err != nil {
 		tmp.Close()
-		return fmt.Errorf("write token: %w", err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write token: %w", err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, TokenFile)); err != nil {
-		return fmt.Errorf("write token: %w", err)
-	}
-	return nil
+	return os.Rename(tmp.Name(), filepath.Join(dir, name))
 }
 
 // ReadToken reads the token a daemon left in its state directory dir.
