@@ -227,6 +227,7 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 	}
 	committed = true
 	db.ckpt.kicked()
+	db.ids.keep(tx.planIDs, true)
 	db.ids.keep(tx.seen, tx.seenAll)
 	db.intents.apply(tx.intentsAdded, tx.intentsDone)
 	return failed, nil

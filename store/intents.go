@@ -42,6 +42,10 @@ func (c *intentRows) apply(added []HistoryRow, done []int64) {
 }
 
 // intentMark is how many journal rows, recorded intents, completed
-// intents and queued history rows a transaction had: what a write that
-// fails (with savepoints) must take back (txn.drop).
-type intentMark struct{ events, added, done, histAdds, histDone int }
+// intents and queued history rows a transaction had, and the service ids
+// a putServices had left: what a write that fails (with savepoints) must
+// take back (txn.drop).
+type intentMark struct {
+	events, added, done, histAdds, histDone int
+	planIDs                                 map[string]int64
+}

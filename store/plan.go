@@ -153,7 +153,17 @@ func putServices(ctx context.Context, tx *txn, now string, ss []Service) error {
 	if err := bag.flush(ctx); err != nil {
 		return err
 	}
-	return settings.flush(ctx)
+	if err := settings.flush(ctx); err != nil {
+		return err
+	}
+	// Every service's id is known now: the recorded ones and the new
+	// ones. The DB keeps them once the transaction commits (serviceIDs),
+	// so that the boot's first write does not read them all back.
+	for i, s := range ss {
+		existing[s.Name] = ids[i]
+	}
+	tx.planIDs = existing
+	return nil
 }
 
 // serviceIDsByName returns the ids of the recorded services by name.

@@ -47,6 +47,14 @@ func (db *DB) PutNewPlan(ctx context.Context, ls []Level, ss []Service) (*PlanRo
 			return err
 		}
 		stamp = now
+		// The rows' settings sorted once, in place: putServices then
+		// writes them without a sorted copy, and newPlanRows finds
+		// them sorted.
+		for i := range ss {
+			if !slices.IsSortedFunc(ss[i].Settings, compareKeys) {
+				slices.SortFunc(ss[i].Settings, compareKeys)
+			}
+		}
 		return putServices(ctx, tx, now, ss)
 	})
 	if errors.Is(err, errHasServices) {

@@ -77,9 +77,11 @@ func (c *serviceIDs) complete() bool {
 	return c.all
 }
 
-// keep adds the ids a transaction read, once it has committed: a row
-// inserted by a transaction that rolled back must not be remembered. all
-// says that they were every service's.
+// keep adds the ids a transaction read or wrote, once it has committed: a
+// row inserted by a transaction that rolled back must not be remembered.
+// all says that they were every service's. The first map kept becomes
+// the DB's: the transaction hands it over rather than have the single
+// writer copy every service's id.
 func (c *serviceIDs) keep(seen map[string]int64, all bool) {
 	if len(seen) == 0 {
 		return
@@ -87,7 +89,8 @@ func (c *serviceIDs) keep(seen map[string]int64, all bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[string]int64, len(seen))
+		c.m, c.all = seen, all
+		return
 	}
 	for k, v := range seen {
 		c.m[k] = v

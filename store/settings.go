@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,18 +25,23 @@ import (
 // text, valid UTF-8 or not, reads back as it was written.
 
 // appendSettings appends the JSON form of ss, sorted by key, to b; sorted
-// is a scratch slice the caller may hand again. A source text that sources
+// is a scratch slice the caller may hand again (ss sorted already, as
+// PutNewPlan hands them, is not copied). A source text that sources
 // holds is written as its id (setting_source, schema version 6), any
 // other as a string. Two settings of one key are refused, as the primary
 // key (service_id, key) of version 4 did.
 func appendSettings(b []byte, sorted []Setting, ss []Setting, sources map[string]int64) ([]byte, []Setting, error) {
-	sorted = append(sorted[:0], ss...)
-	slices.SortFunc(sorted, func(x, y Setting) int { return cmp.Compare(x.Key, y.Key) })
+	list := ss
+	if !slices.IsSortedFunc(ss, compareKeys) {
+		sorted = append(sorted[:0], ss...)
+		slices.SortFunc(sorted, compareKeys)
+		list = sorted
+	}
+	defer clear(sorted)
 	b = append(b, '[')
-	for i, st := range sorted {
+	for i, st := range list {
 		if i > 0 {
-			if st.Key == sorted[i-1].Key {
-				clear(sorted)
+			if st.Key == list[i-1].Key {
 				return b, sorted, fmt.Errorf("setting %q given twice", st.Key)
 			}
 			b = append(b, ',')
@@ -58,7 +62,6 @@ func appendSettings(b []byte, sorted []Setting, ss []Setting, sources map[string
 		}
 		b = append(b, ']')
 	}
-	clear(sorted)
 	return append(b, ']'), sorted, nil
 }
 

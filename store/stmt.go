@@ -73,6 +73,9 @@ type txn struct {
 	seen   map[string]int64 // service ids read in this one (kept once it commits)
 	// seenAll: seen holds every service's id (allServiceIDs)
 	seenAll bool
+	// planIDs: every service's id, as the last putServices of the
+	// transaction left them (kept, as seen, once it commits)
+	planIDs map[string]int64
 
 	journalQ *journalQueue // numbers the journal's rows (flushEvents)
 	// pull: the next flush of journal rows is the transaction's last and
@@ -117,7 +120,7 @@ func (t *txn) flush(ctx context.Context, now string) error {
 // mark returns what the transaction holds queued now.
 func (t *txn) mark() intentMark {
 	return intentMark{events: len(t.events), added: len(t.intentsAdded), done: len(t.intentsDone),
-		histAdds: len(t.histAdds), histDone: len(t.histDone)}
+		histAdds: len(t.histAdds), histDone: len(t.histDone), planIDs: t.planIDs}
 }
 
 // drop forgets what the transaction's writes queued since mark m, when
@@ -129,6 +132,7 @@ func (t *txn) drop(m intentMark) {
 	t.dropHistory(m.histAdds, m.histDone)
 	t.intentsAdded = t.intentsAdded[:m.added]
 	t.intentsDone = t.intentsDone[:m.done]
+	t.planIDs = m.planIDs
 }
 
 func (t *txn) stmt(ctx context.Context, q string) *sql.Stmt {
