@@ -44,7 +44,7 @@ func TestRecordedImageIsTheRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := cmp.Options{cmp.AllowUnexported(view{}), cmpopts.IgnoreFields(view{}, "mu")}
+	opts := cmp.Options{cmp.AllowUnexported(view{}, entry{}), cmpopts.IgnoreFields(view{}, "mu"), cmpopts.IgnoreFields(entry{}, "mu")}
 	read, err := loadView(ctx, h.db, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func TestRecordedImageIsTheRecord(t *testing.T) {
 	if read, err = loadView(ctx, h.db, nil); err != nil {
 		t.Fatal(err)
 	}
-	after := cmp.Options{opts, cmpopts.IgnoreFields(view{}, "bootout"), cmpopts.IgnoreFields(store.Service{}, "HostKey", "Updated")}
+	after := cmp.Options{opts, cmpopts.IgnoreFields(entry{}, "bootout"), cmpopts.IgnoreFields(store.Service{}, "HostKey", "Updated")}
 	if d := cmp.Diff(read, rn.v, after); d != "" {
 		t.Errorf("after the boot, the image differs from the record (-record +image):\n%s", d)
 	}

@@ -1,7 +1,6 @@
 package bootlevel
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -21,6 +20,13 @@ import (
 // record; the record stays the source of truth for any later process, which
 // loads its own image from it. Host keys are the exception: the SSH
 // connector keeps them in the record only (the image's HostKey is stale).
+//
+// Each service's row, bag and history are an entry with its own lock,
+// and the map of entries is made by loadView and never changed after, so
+// that finding an entry takes no lock: the services of a level, which
+// read and update their own rows all the time, do not wait for each
+// other (one lock for the whole image was 8 % of the boot's CPU at
+// 10,000 and 100,000 services, docs/performance.md, scale7).
 type view struct {
 	run iaas.RunID
 	// secret is the run's secret (store.DB.RunSecret), the attribute
@@ -33,14 +39,28 @@ type view struct {
 	// instances when its record is gone.
 	startedBy string
 
-	mu       sync.RWMutex
-	services map[string]*store.Service
-	order    []string // plan order: level, position
-	attrs    map[string][]store.Attr
-	history  map[string][]store.HistoryRow // per service, oldest first
-	// bootout holds why a service's bootout.json was ignored in this
+	// services holds an entry for every service of the record, and for
+	// every name that has a bag or history at load; never changed after
+	// loadView.
+	services map[string]*entry
+	order    []*entry // the services' entries in plan order: level, position
+
+	mu sync.Mutex
+	// extra holds the entries of names loadView did not know (a history
+	// row or bag rows given for them later), guarded by mu.
+	extra map[string]*entry
+}
+
+// entry is one name's part of the image, guarded by its mu.
+type entry struct {
+	mu  sync.Mutex
+	row *store.Service // nil: no service row of that name
+	bag []store.Attr
+	// history holds the name's instance history rows, oldest first.
+	history []store.HistoryRow
+	// bootout is why the service's bootout.json was ignored in this
 	// command (the journal keeps it as a warning event).
-	bootout map[string]string
+	bootout string
 }
 
 // loadView reads the image of db's run: a few queries, whatever the size
@@ -64,14 +84,19 @@ func loadView(ctx context.Context, db *store.DB, written *store.PlanRows) (*view
 		return nil, err
 	}
 	v := &view{run: iaas.RunID{Name: db.Name(), Incarnation: db.Incarnation()}, secret: db.RunSecret(), globals: map[string]string{},
-		startedBy: row.Owner.Command, services: make(map[string]*store.Service, len(ss)),
-		order: make([]string, 0, len(ss)), attrs: bags, history: map[string][]store.HistoryRow{}}
+		startedBy: row.Owner.Command, services: make(map[string]*entry, len(ss)), order: make([]*entry, 0, len(ss))}
+	es := make([]entry, len(ss))
 	for i := range ss {
-		v.services[ss[i].Name] = &ss[i]
-		v.order = append(v.order, ss[i].Name)
+		es[i].row = &ss[i]
+		v.services[ss[i].Name] = &es[i]
+		v.order = append(v.order, &es[i])
+	}
+	for name, b := range bags {
+		v.loaded(name).bag = b
 	}
 	for _, h := range hs {
-		v.history[h.Service] = append(v.history[h.Service], h)
+		en := v.loaded(h.Service)
+		en.history = append(en.history, h)
 	}
 	for _, g := range gs { // ordered by rank: the highest rank is written last
 		if !g.Redacted {
@@ -79,6 +104,17 @@ func loadView(ctx context.Context, db *store.DB, written *store.PlanRows) (*view
 		}
 	}
 	return v, nil
+}
+
+// loaded returns name's entry while loadView makes the image, new if
+// needed.
+func (v *view) loaded(name string) *entry {
+	en := v.services[name]
+	if en == nil {
+		en = &entry{}
+		v.services[name] = en
+	}
+	return en
 }
 
 // viewRows returns the services and bags of db's run: written's, or read.
@@ -97,24 +133,55 @@ func viewRows(ctx context.Context, db *store.DB, written *store.PlanRows) ([]sto
 	return ss, bags, nil
 }
 
+// find returns name's entry (nil: none).
+func (v *view) find(name string) *entry {
+	if en := v.services[name]; en != nil {
+		return en
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.extra[name]
+}
+
+// entry returns name's entry, made if it has none.
+func (v *view) entry(name string) *entry {
+	if en := v.find(name); en != nil {
+		return en
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if en := v.extra[name]; en != nil {
+		return en
+	}
+	if v.extra == nil {
+		v.extra = map[string]*entry{}
+	}
+	en := &entry{}
+	v.extra[name] = en
+	return en
+}
+
 // service returns a copy of svc's row.
 func (v *view) service(svc string) (store.Service, bool) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	s, ok := v.services[svc]
-	if !ok {
+	en := v.find(svc)
+	if en == nil {
 		return store.Service{}, false
 	}
-	return *s, true
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	if en.row == nil {
+		return store.Service{}, false
+	}
+	return *en.row, true
 }
 
 // all returns copies of every row in plan order.
 func (v *view) all() []store.Service {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
 	out := make([]store.Service, 0, len(v.order))
-	for _, n := range v.order {
-		out = append(out, *v.services[n])
+	for _, en := range v.order {
+		en.mu.Lock()
+		out = append(out, *en.row)
+		en.mu.Unlock()
 	}
 	return out
 }
@@ -122,100 +189,54 @@ func (v *view) all() []store.Service {
 // setBootoutProblem records why svc's bootout.json was ignored ("" when
 // it was read).
 func (v *view) setBootoutProblem(svc, cause string) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	switch {
-	case cause == "":
-		delete(v.bootout, svc)
-	case v.bootout == nil:
-		v.bootout = map[string]string{svc: cause}
-	default:
-		v.bootout[svc] = cause
-	}
+	en := v.entry(svc)
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	en.bootout = cause
 }
 
 // bootoutProblem returns why svc's bootout.json was ignored, "" if it was
 // not (or not in this command).
 func (v *view) bootoutProblem(svc string) string {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	return v.bootout[svc]
+	en := v.find(svc)
+	if en == nil {
+		return ""
+	}
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	return en.bootout
 }
 
 // bag returns svc's bag rows; the slice is never changed afterwards.
 func (v *view) bag(svc string) []store.Attr {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	return v.attrs[svc]
-}
-
-// launchHistory returns what needsLaunch reads of svc's history: a copy
-// of its newest row (ok false: none) and the highest attempt of its rows
-// (0: none). It copies no slice: every service of a boot asks once per
-// command, and a copy of its rows (as needsLaunch read them before) made
-// for the garbage collector to take back was 10,000 allocations of 200-400 bytes a boot of
-// 10,000 services (docs/performance.md, scale6).
-func (v *view) launchHistory(svc string) (last store.HistoryRow, ok bool, maxAttempt int) {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	hs := v.history[svc]
-	for _, h := range hs {
-		maxAttempt = max(maxAttempt, h.Attempt)
+	en := v.find(svc)
+	if en == nil {
+		return nil
 	}
-	if n := len(hs); n > 0 {
-		return hs[n-1], true, maxAttempt
-	}
-	return store.HistoryRow{}, false, maxAttempt
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	return en.bag
 }
 
 // update changes svc's row.
 func (v *view) update(svc string, fn func(s *store.Service)) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if s, ok := v.services[svc]; ok {
-		fn(s)
-		s.Updated = time.Now()
+	en := v.find(svc)
+	if en == nil {
+		return
+	}
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	if en.row != nil {
+		fn(en.row)
+		en.row.Updated = time.Now()
 	}
 }
 
 // appendBag appends rows, as the store wrote them, to svc's bag (a new
 // slice: readers keep theirs).
 func (v *view) appendBag(svc string, rows []store.Attr) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	old := v.attrs[svc]
-	v.attrs[svc] = append(slices.Clip(old), rows...)
-}
-
-// addHistory appends a history row of h.Service.
-func (v *view) addHistory(h store.HistoryRow) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.history[h.Service] = append(v.history[h.Service], h)
-}
-
-// putHistory replaces the history row with h's id by h, as the store
-// wrote it.
-func (v *view) putHistory(h store.HistoryRow) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	hs := v.history[h.Service]
-	for i := range hs {
-		if hs[i].ID == h.ID {
-			hs[i] = h
-			return
-		}
-	}
-}
-
-// allHistory returns a copy of every history row, oldest first.
-func (v *view) allHistory() []store.HistoryRow {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	var out []store.HistoryRow
-	for _, hs := range v.history {
-		out = append(out, hs...)
-	}
-	slices.SortFunc(out, func(a, b store.HistoryRow) int { return cmp.Compare(a.ID, b.ID) })
-	return out
+	en := v.entry(svc)
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	en.bag = append(slices.Clip(en.bag), rows...)
 }

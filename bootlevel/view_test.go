@@ -48,8 +48,9 @@ func TestViewFollowsRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 		opts := cmp.Options{
-			cmp.AllowUnexported(view{}),
-			cmpopts.IgnoreFields(view{}, "mu", "bootout"),               // bootout: this command's warnings, journaled as events
+			cmp.AllowUnexported(view{}, entry{}),
+			cmpopts.IgnoreFields(view{}, "mu"),
+			cmpopts.IgnoreFields(entry{}, "mu", "bootout"),              // bootout: this command's warnings, journaled as events
 			cmpopts.IgnoreFields(store.Service{}, "HostKey", "Updated"), // host keys live in the record only
 			cmpopts.EquateApproxTime(5 * time.Second),                   // written by the store's clock
 			cmpopts.EquateEmpty(),
@@ -74,9 +75,13 @@ func viewOfHistory(t *testing.T, db *store.DB, svc string) []store.HistoryRow {
 
 // serviceHistory returns a copy of svc's history rows, oldest first.
 func (v *view) serviceHistory(svc string) []store.HistoryRow {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	return slices.Clone(v.history[svc])
+	en := v.find(svc)
+	if en == nil {
+		return nil
+	}
+	en.mu.Lock()
+	defer en.mu.Unlock()
+	return slices.Clone(en.history)
 }
 
 func TestLaunchHistory(t *testing.T) {
@@ -101,7 +106,7 @@ func TestLaunchHistory(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := &view{history: map[string][]store.HistoryRow{}}
+			v := &view{}
 			for _, h := range tc.rows {
 				v.addHistory(h)
 			}
