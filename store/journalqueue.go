@@ -65,15 +65,17 @@ func (j *journalQueue) giveBack(first, last int64) {
 	}
 }
 
-// requeue puts back rows a transaction took and did not commit, before the
-// rows queued since (their numbers are smaller).
+// requeue puts back a copy of rows a transaction took and did not commit,
+// before the rows queued since (their numbers are smaller). The caller
+// keeps rows: the queue never shares their array (a transaction clears
+// what it took when it ends).
 func (j *journalQueue) requeue(rows []pendingEvent) {
 	if len(rows) == 0 {
 		return
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.rows = append(slices.Clip(rows), j.rows...)
+	j.rows = slices.Concat(rows, j.rows)
 }
 
 // flushQueued inserts the rows QueueEvent numbered so far, in a savepoint

@@ -225,3 +225,41 @@ func TestQueueEventConcurrent(t *testing.T) {
 		t.Errorf("%d rows, want %d", len(got), want)
 	}
 }
+
+// TestQueueEventRequeued: rows a transaction took from QueueEvent's queue
+// and did not commit (its last statement failed) are committed by the
+// next transaction, as they were queued, under the numbers their callers
+// were told.
+func TestQueueEventRequeued(t *testing.T) {
+	ctx := context.Background()
+	db, dir := newRun(t)
+	if _, err := db.AppendEvent(ctx, Event{Event: "tick", Detail: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	// The held batch's transaction fails at its last statement, after it
+	// took the queued rows; the next one (without "held") commits.
+	if _, err := db.sql.ExecContext(ctx, `CREATE TEMP TRIGGER refuse BEFORE UPDATE ON run
+		WHEN EXISTS (SELECT 1 FROM main.event WHERE detail = 'held') BEGIN SELECT RAISE(ABORT, 'run refused'); END`); err != nil {
+		t.Fatal(err)
+	}
+	release, done := holdBatch(t, db, nil)
+	want := map[int64]string{1: "first"}
+	for i := range 3 {
+		d := fmt.Sprintf("queued %d", i)
+		seq, err := db.QueueEvent(ctx, Event{Event: "step", Detail: d, Level: "DEBUG"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[seq] = d
+	}
+	close(release)
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "run refused") {
+		t.Fatalf("held write: %v, want the trigger's error", err)
+	}
+	if diff := cmp.Diff(want, committed(t, dir)); diff != "" {
+		t.Errorf("journal in the file (-want +got):\n%s", diff)
+	}
+	if _, err := db.QueueEvent(ctx, Event{Event: "step", Detail: "next"}); err != nil {
+		t.Errorf("next QueueEvent: %v", err)
+	}
+}
