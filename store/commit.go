@@ -161,7 +161,7 @@ func (db *DB) commitWrites(ctx context.Context, ws []*pendingWrite, now string, 
 			tx.journalQ.giveBack(tx.seqFirst, tx.seqLast)
 			tx.journalQ.requeue(tx.pulled)
 		}
-		clear(tx.pulled)
+		tx.journalQ.recycle(tx.pulled)
 		db.scratch = tx.scratch
 	}()
 	ok := 0

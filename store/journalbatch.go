@@ -107,7 +107,11 @@ func (t *txn) flushEvents(ctx context.Context) error {
 		}
 		t.seqLast = last
 	}
-	t.pulled = append(t.pulled, pulled...)
+	if t.pulled == nil {
+		t.pulled = pulled // the queue's array, the transaction's now
+	} else {
+		t.pulled = append(t.pulled, pulled...)
+	}
 	for _, e := range t.events {
 		if e.seq != nil {
 			*e.seq = e.num

@@ -19,7 +19,8 @@ type journalQueue struct {
 	last  int64 // the last number given, once known
 	known bool  // last was read from the file (the first flush)
 	rows  []pendingEvent
-	lost  error // why rows QueueEvent queued were not committed (for its next call)
+	spare []pendingEvent // an array for rows once rows is taken (recycle)
+	lost  error          // why rows QueueEvent queued were not committed (for its next call)
 }
 
 func (j *journalQueue) isKnown() bool {
@@ -76,6 +77,18 @@ func (j *journalQueue) requeue(rows []pendingEvent) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.rows = slices.Concat(rows, j.rows)
+}
+
+// recycle keeps the array of rows a transaction took, cleared, for the
+// rows QueueEvent queues next: the queue regrew from nothing after every
+// transaction (140 MB allocated in a 100,000-service boot).
+func (j *journalQueue) recycle(rows []pendingEvent) {
+	clear(rows)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if cap(rows) > cap(j.spare) {
+		j.spare = rows[:0]
+	}
 }
 
 // flushQueued inserts the rows QueueEvent numbered so far, in a savepoint
@@ -155,6 +168,9 @@ func (db *DB) QueueEvent(ctx context.Context, e Event) (int64, error) {
 	if lost == nil {
 		j.last++
 		r.num = j.last
+		if j.rows == nil {
+			j.rows, j.spare = j.spare, nil
+		}
 		j.rows = append(j.rows, r)
 	}
 	j.mu.Unlock()

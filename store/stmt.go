@@ -85,9 +85,7 @@ type txn struct {
 	pulled            []pendingEvent // QueueEvent's rows it took
 	scratch
 
-	intents      *intentRows  // intents of committed transactions
-	intentsAdded []HistoryRow // intents recorded by this one
-	intentsDone  []int64      // intents it completed
+	intents *intentRows // intents of committed transactions
 }
 
 // scratch holds the buffers of a transaction, handed from one to the next
@@ -103,6 +101,9 @@ type scratch struct {
 	// patchSQL: their statements by set of columns and size (patchUpdate)
 	patchSame []servicePatch
 	patchSQL  map[int]string
+
+	intentsAdded []HistoryRow // intents recorded by the transaction
+	intentsDone  []int64      // intents it completed
 }
 
 // flush writes what the transaction's writes queued: the service rows
@@ -130,6 +131,7 @@ func (t *txn) drop(m intentMark) {
 	t.dropPatches()
 	t.dropEvents(m.events)
 	t.dropHistory(m.histAdds, m.histDone)
+	clear(t.intentsAdded[m.added:])
 	t.intentsAdded = t.intentsAdded[:m.added]
 	t.intentsDone = t.intentsDone[:m.done]
 	t.planIDs = m.planIDs
