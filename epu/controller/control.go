@@ -130,6 +130,27 @@ func (c control) Destroy(ids ...string) error {
 	return errors.Join(errs...)
 }
 
+// SetAttribute stores an engine's attribute of an instance with the
+// instance ("" removes it) before it returns, so the engine finds it again
+// after a restart. It is not an instance change: the engine does not see
+// it in InstanceChanges.
+func (c control) SetAttribute(id, key, value string) error {
+	d := c.d
+	in, ok := d.instances[id]
+	switch {
+	case !ok:
+		return fmt.Errorf("set attribute %s of %s: %w", key, id, ErrUnknownInstance)
+	case in.Attributes[key] == value:
+		return nil
+	}
+	in.Attributes = engine.WithAttribute(in.Attributes, key, value)
+	if err := d.env.store.putInstance(c.ctx, d.conf.Name, in); err != nil {
+		return fmt.Errorf("set attribute %s of %s: %w", key, id, err)
+	}
+	d.instances[id] = in
+	return nil
+}
+
 // HealthNotChecked reports whether the health monitor is off.
 func (c control) HealthNotChecked() bool { return c.d.health == nil }
 

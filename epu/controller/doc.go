@@ -11,10 +11,11 @@
 // error or panic logged and the loop going on. The engine acts through a
 // Control that never exceeds the domain's size cap and that, while
 // stop-loss holds (more than a fraction of the domain turned unhealthy at
-// once), does not destroy the workers it holds. Instances, sensor readings
-// and reconfigurations are kept in SQLite in the state directory, and
-// reconfigurations are merged over the initial engine configuration at
-// restart.
+// once), does not destroy the workers it holds. Instances (with the
+// attributes engines keep about them, Control.SetAttribute), sensor
+// readings and reconfigurations are kept in SQLite in the state
+// directory, and reconfigurations are merged over the initial engine
+// configuration at restart.
 //
 // Its HTTP+JSON API (docs/epu-api.md, section "Controller") is served by
 // Handler, called through Client; WaitStable is the logic of

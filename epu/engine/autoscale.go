@@ -66,13 +66,15 @@ func NewAutoscale() *Autoscale {
 // period to 5 s and adopts the instances of s: each into the array its
 // extravars name (a dynamic array it names is recreated, flagged for
 // removal: its targets were not persisted), others into the default
-// array.
+// array, with the KeepAlive attribute and stop request its Attributes
+// carry.
 func (e *Autoscale) Initialize(c Control, s *State, conf Conf) error {
 	nc, err := readAutoscaleConf(conf, e.conf)
 	if err != nil {
 		return err
 	}
 	e.applyConf(nc)
+	e.restoreAttributes(s)
 	for _, in := range s.All() {
 		name := in.Extravars[ArrayVar]
 		if _, ok := e.arrays[name]; bad(in.State) || name == "" || ok {

@@ -80,14 +80,12 @@ func (e *Autoscale) Autoscale(c Control, s *State, req AutoscaleRequest) (Autosc
 		}
 		keep[na.NodeID] = *na.KeepAlive
 	}
-	e.arrays = next
-	for id, k := range keep {
-		if k {
-			e.keepAlive[id] = true
-		} else {
-			delete(e.keepAlive, id)
+	for _, id := range sortedKeys(keep) {
+		if err := e.setKeepAlive(c, id, keep[id]); err != nil {
+			return AutoscaleStatus{}, err
 		}
 	}
+	e.arrays = next
 	return e.Status(c, s), nil
 }
 

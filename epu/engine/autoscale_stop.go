@@ -6,6 +6,58 @@ import (
 	"time"
 )
 
+// The node attributes of the autoscale engine (Control.SetAttribute): kept
+// with the instance by the controller, so a restarted controller's engine
+// still knows them (Initialize reads them back).
+const (
+	AttrKeepAlive = "autoscale.keep_alive" // "true": the KeepAlive attribute
+	AttrStopAsked = "autoscale.stop_asked" // when the node asked to stop (idle), RFC 3339
+)
+
+// setKeepAlive sets or clears a node's KeepAlive attribute: stored by the
+// controller first, then in the engine.
+func (e *Autoscale) setKeepAlive(c Control, id string, keep bool) error {
+	v := ""
+	if keep {
+		v = "true"
+	}
+	if err := c.SetAttribute(id, AttrKeepAlive, v); err != nil {
+		return fmt.Errorf("KeepAlive of %s: %w", id, err)
+	}
+	if keep {
+		e.keepAlive[id] = true
+	} else {
+		delete(e.keepAlive, id)
+	}
+	return nil
+}
+
+// askStop remembers that a node asked to stop at now: stored by the
+// controller first, then in the engine.
+func (e *Autoscale) askStop(c Control, id string, now time.Time) error {
+	if err := c.SetAttribute(id, AttrStopAsked, now.UTC().Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("remember the stop of %s: %w", id, err)
+	}
+	e.stopAsked[id] = now
+	return nil
+}
+
+// restoreAttributes takes back the KeepAlive attributes and stop requests
+// the live nodes of s carry (a restart); a malformed time is no request.
+func (e *Autoscale) restoreAttributes(s *State) {
+	for _, in := range s.All() {
+		if bad(in.State) {
+			continue
+		}
+		if in.Attributes[AttrKeepAlive] == "true" {
+			e.keepAlive[in.InstanceID] = true
+		}
+		if t, err := time.Parse(time.RFC3339Nano, in.Attributes[AttrStopAsked]); err == nil {
+			e.stopAsked[in.InstanceID] = t
+		}
+	}
+}
+
 // StopNode answers a node asking to stop. A node with the KeepAlive
 // attribute is refused. Unhealthy: granted, destroyed now (the next
 // Decide replaces it if its array still wants it). Idle: granted and
@@ -46,7 +98,9 @@ func (e *Autoscale) StopNode(c Control, s *State, req StopRequest) (StopAnswer, 
 	}
 	if counted && have <= want {
 		if _, asked := e.stopAsked[id]; !asked {
-			e.stopAsked[id] = now
+			if err := e.askStop(c, id, now); err != nil {
+				return ans, err
+			}
 		}
 		ans.Reason = fmt.Sprintf("demand holds: array %q has %d nodes for a target of %d; the node is stopped once demand drops", name, have, want)
 		return ans, nil

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/cloudinitd/cloudinitd/epu"
@@ -53,6 +54,12 @@ type Control interface {
 	// Destroy asks for the termination of instances by id; an id already
 	// terminating is asked again (harmless).
 	Destroy(ids ...string) error
+	// SetAttribute records an attribute the engine keeps about an instance
+	// (value "" removes it) before it returns: the controller stores it
+	// with the instance, so the instance's Attributes carry it in later
+	// snapshots and after a restart, for Initialize to read back. It is
+	// not an instance change (InstanceChanges). An unknown id is an error.
+	SetAttribute(instanceID, key, value string) error
 	// HealthNotChecked reports whether the domain's health monitor is off.
 	HealthNotChecked() bool
 	// Now is the controller's clock (a fake one in tests); engines that
@@ -82,7 +89,29 @@ type Instance struct {
 	PrivateIP  string            `json:"private_ip,omitempty"`
 	Errors     []string          `json:"errors,omitempty"`
 	Extravars  map[string]string `json:"extravars,omitempty"`
+	// Attributes are what the engine keeps about the instance
+	// (Control.SetAttribute), by key; they go with the instance.
+	Attributes map[string]string `json:"attributes,omitempty"`
 	// SensorData holds per-instance readings: metric → sample function →
 	// value ("cpu" → "Average" → 0.4), used by the sensor engine.
 	SensorData map[string]map[string]float64 `json:"sensor_data,omitempty"`
+}
+
+// WithAttribute returns a copy of attrs with key set to value, or removed
+// when value is ""; nil when none is left. attrs is not changed: a
+// snapshot may share it.
+func WithAttribute(attrs map[string]string, key, value string) map[string]string {
+	out := maps.Clone(attrs)
+	if value == "" {
+		delete(out, key)
+	} else {
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[key] = value
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

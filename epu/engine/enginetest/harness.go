@@ -97,6 +97,18 @@ func (h *Harness) Destroy(ids ...string) error {
 	return nil
 }
 
+// SetAttribute sets (value "": removes) an attribute of an instance of
+// State, as a controller stores it: not an instance change.
+func (h *Harness) SetAttribute(id, key, value string) error {
+	i, ok := h.State.Instances[id]
+	if !ok {
+		return fmt.Errorf("set attribute %s of %s: unknown instance", key, id)
+	}
+	i.Attributes = engine.WithAttribute(i.Attributes, key, value)
+	h.State.Instances[id] = i
+	return nil
+}
+
 // HealthNotChecked is !HealthChecked.
 func (h *Harness) HealthNotChecked() bool { return !h.HealthChecked }
 
