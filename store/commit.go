@@ -23,6 +23,33 @@ type committer struct {
 	queue   []*pendingWrite
 	leading bool // a leader is committing a batch
 	journal journalQueue
+	// writes keeps the pendingWrites of returned writes, their wake
+	// channels with them: a write and its channel were the single
+	// writer's callers' largest allocation (9 MB of a 10,000-service
+	// boot's 191 MB, -memprofile).
+	writes sync.Pool
+}
+
+// newWrite returns a pendingWrite for a write of fn, its wake channel
+// empty.
+func (c *committer) newWrite(ctx context.Context, svc, what string, fn func(ctx context.Context, tx *txn, now string) error) *pendingWrite {
+	w, _ := c.writes.Get().(*pendingWrite)
+	if w == nil {
+		w = &pendingWrite{wake: make(chan bool, 1)}
+	}
+	w.ctx, w.svc, w.what, w.fn = ctx, svc, what, fn
+	return w
+}
+
+// done returns w's error and keeps w for the next write. Nothing refers
+// to w any more: its batch's leader is past it, and its wake channel was
+// emptied (a writer returns only after it received its wake, a leader
+// never gets one sent after it took the lead).
+func (c *committer) done(w *pendingWrite) error {
+	err := w.err
+	*w = pendingWrite{wake: w.wake}
+	c.writes.Put(w)
+	return err
 }
 
 // pendingWrite is one queued write.
@@ -59,15 +86,15 @@ func (db *DB) write(ctx context.Context, svc, what string, fn func(ctx context.C
 	if err := db.writable(); err != nil {
 		return err
 	}
-	w := &pendingWrite{ctx: ctx, svc: svc, what: what, fn: fn, wake: make(chan bool, 1)}
 	c := &db.commit
+	w := c.newWrite(ctx, svc, what, fn)
 	c.mu.Lock()
 	c.queue = append(c.queue, w)
 	lead := !c.leading
 	c.leading = true
 	c.mu.Unlock()
 	if !lead && !<-w.wake {
-		return w.err
+		return c.done(w)
 	}
 	// Lead: commit everything queued so far (w included), then hand the
 	// lead to the first writer queued meanwhile. The leader first lets
@@ -88,7 +115,7 @@ func (db *DB) write(ctx context.Context, svc, what string, fn func(ctx context.C
 		}
 	}
 	db.handOff()
-	return w.err
+	return c.done(w)
 }
 
 // commitBatch runs the writes of batch in one transaction and sets each

@@ -19,8 +19,9 @@ type journalQueue struct {
 	last  int64 // the last number given, once known
 	known bool  // last was read from the file (the first flush)
 	rows  []pendingEvent
-	spare []pendingEvent // an array for rows once rows is taken (recycle)
-	lost  error          // why rows QueueEvent queued were not committed (for its next call)
+	// spares: arrays for rows once rows is taken (recycle)
+	spares [][]pendingEvent
+	lost   error // why rows QueueEvent queued were not committed (for its next call)
 }
 
 func (j *journalQueue) isKnown() bool {
@@ -79,15 +80,23 @@ func (j *journalQueue) requeue(rows []pendingEvent) {
 	j.rows = slices.Concat(rows, j.rows)
 }
 
+// maxSpares is how many arrays of rows the queue keeps for reuse: the
+// one a transaction took, and the one QueueEvent fills between the
+// moment the next transaction takes its rows and its end.
+const maxSpares = 2
+
 // recycle keeps the array of rows a transaction took, cleared, for the
 // rows QueueEvent queues next: the queue regrew from nothing after every
 // transaction (140 MB allocated in a 100,000-service boot).
 func (j *journalQueue) recycle(rows []pendingEvent) {
+	if cap(rows) == 0 {
+		return
+	}
 	clear(rows)
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if cap(rows) > cap(j.spare) {
-		j.spare = rows[:0]
+	if len(j.spares) < maxSpares {
+		j.spares = append(j.spares, rows[:0])
 	}
 }
 
@@ -168,8 +177,10 @@ func (db *DB) QueueEvent(ctx context.Context, e Event) (int64, error) {
 	if lost == nil {
 		j.last++
 		r.num = j.last
-		if j.rows == nil {
-			j.rows, j.spare = j.spare, nil
+		if j.rows == nil && len(j.spares) > 0 {
+			n := len(j.spares) - 1
+			j.rows, j.spares[n] = j.spares[n], nil
+			j.spares = j.spares[:n]
 		}
 		j.rows = append(j.rows, r)
 	}
