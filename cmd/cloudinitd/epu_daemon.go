@@ -76,7 +76,7 @@ func runDaemonCommand(ctx context.Context, env cl.Env, self, role string, args [
 	if err != nil {
 		return fmt.Errorf("%s: %w", *config, err)
 	}
-	l, prev, err := cfg.listen()
+	l, moved, err := cfg.listen()
 	if err != nil {
 		err = fmt.Errorf("%s: %w", *config, err)
 		if op := (*net.OpError)(nil); errors.As(err, &op) {
@@ -84,9 +84,9 @@ func runDaemonCommand(ctx context.Context, env cl.Env, self, role string, args [
 		}
 		return err
 	}
-	if prev != "" {
-		logger.Warn("the address of the previous start is taken: listening on another; workers launched before heartbeat to the previous URL and turn MISSING",
-			"event", "listen_moved", "role", role, "previous", prev, "listen", l.Addr().String())
+	if moved != "" {
+		logger.Warn("listening on another address than the previous start: workers launched before heartbeat to the previous URL and turn MISSING",
+			"event", "listen_moved", "role", role, "reason", moved, "listen", l.Addr().String())
 	}
 	logger.Info("daemon starting", "event", "daemon_start", "role", role, "listen", l.Addr().String(),
 		"state_dir", cfg.StateDir, "pid", os.Getpid(), "version", buildVersion())
@@ -102,9 +102,10 @@ func runDaemonCommand(ctx context.Context, env cl.Env, self, role string, args [
 	return nil
 }
 
-// listen listens on the configured address (KeepAddr: api.Listen); prev
-// is the address of the previous start when it could not be kept.
-func (c daemonConfig) listen() (l net.Listener, prev string, err error) {
+// listen listens on the configured address (KeepAddr: api.Listen); moved
+// says why the address of the previous start was not kept, when it may
+// have been.
+func (c daemonConfig) listen() (l net.Listener, moved string, err error) {
 	if c.KeepAddr {
 		return api.Listen(c.StateDir, c.Listen)
 	}

@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -23,43 +25,58 @@ type listenRecord struct {
 // the address it got in dir/ListenFile. When listen's port is 0 and dir
 // records an address an earlier start got from the same listen value,
 // that address is tried first: a daemon restarted on the same host keeps
-// its URL, which its workers (heartbeat_dest) and clients (a controller's
-// provisioner url) were given and cannot learn again. When that address is
-// taken, Listen takes a free port as listen says and returns the recorded
-// address as prev ("" otherwise), for the caller to say what moved. A
-// record that cannot be read or parsed counts as none; it is replaced.
-func Listen(dir, listen string) (ln net.Listener, prev string, err error) {
+// its URL, which was given to those that cannot learn another (a
+// controller's workers heartbeat to it). When that address is taken, or
+// the record cannot be read, Listen takes a free port as listen says and
+// moved says why ("" otherwise: kept, a first start, or another listen
+// value), for the caller to report; the record is replaced.
+func Listen(dir, listen string) (ln net.Listener, moved string, err error) {
 	_, port, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, "", fmt.Errorf("listen: %w", err)
 	}
 	if port == "0" {
-		if rec, ok := readListen(dir); ok && rec.Listen == listen {
+		rec, err := readListen(dir)
+		switch {
+		case err != nil:
+			moved = fmt.Sprintf("the address of the previous start is unknown: %v", err)
+		case rec.Listen == listen:
 			if ln, err = net.Listen("tcp", rec.Addr); err == nil {
 				return recordListen(ln, dir, listen, "")
 			}
-			prev = rec.Addr
+			moved = fmt.Sprintf("the address of the previous start, %s, is taken: %v", rec.Addr, err)
 		}
 	}
 	if ln, err = net.Listen("tcp", listen); err != nil {
 		return nil, "", fmt.Errorf("listen: %w", err)
 	}
-	return recordListen(ln, dir, listen, prev)
+	return recordListen(ln, dir, listen, moved)
 }
 
-// readListen reads dir/ListenFile; false when there is no usable record.
-func readListen(dir string) (listenRecord, bool) {
+// readListen reads dir/ListenFile: the zero record when there is none,
+// an error when it cannot be read or parsed.
+func readListen(dir string) (listenRecord, error) {
 	var rec listenRecord
-	b, err := os.ReadFile(filepath.Join(dir, ListenFile))
-	if err != nil || json.Unmarshal(b, &rec) != nil || rec.Addr == "" {
-		return listenRecord{}, false
+	path := filepath.Join(dir, ListenFile)
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return listenRecord{}, nil
+	case err != nil:
+		return listenRecord{}, err
 	}
-	return rec, true
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return listenRecord{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if rec.Addr == "" || rec.Listen == "" {
+		return listenRecord{}, fmt.Errorf("%s: no address recorded", path)
+	}
+	return rec, nil
 }
 
 // recordListen writes ln's address to dir/ListenFile and returns ln and
-// prev; on failure it closes ln.
-func recordListen(ln net.Listener, dir, listen, prev string) (net.Listener, string, error) {
+// moved; on failure it closes ln.
+func recordListen(ln net.Listener, dir, listen, moved string) (net.Listener, string, error) {
 	b, err := json.Marshal(listenRecord{Listen: listen, Addr: ln.Addr().String()})
 	if err == nil {
 		err = writePrivate(dir, ListenFile, string(b)+"\n")
@@ -68,5 +85,5 @@ func recordListen(ln net.Listener, dir, listen, prev string) (net.Listener, stri
 		ln.Close()
 		return nil, "", fmt.Errorf("record the listen address: %w", err)
 	}
-	return ln, prev, nil
+	return ln, moved, nil
 }

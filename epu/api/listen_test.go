@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -13,38 +14,45 @@ import (
 
 // TestListenKeepsAddress: with port 0 a restart listens on the address
 // the previous start recorded for the same listen value, when it is free;
-// taken, on a new free port, saying which was recorded; another listen
-// value, a fixed port or a record that does not parse ignore it. Every
-// start records where it listens, 0600.
+// taken, or the record unreadable, on a new free port, saying why;
+// another listen value ignores the record. Every start records where it
+// listens, 0600.
 func TestListenKeepsAddress(t *testing.T) {
 	const listen = "127.0.0.1:0"
+	writeRecord := func(content string) func(*testing.T, string) {
+		return func(t *testing.T, dir string) {
+			if err := os.WriteFile(filepath.Join(dir, ListenFile), []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, tc := range []struct {
 		name   string
 		listen string
 		record func(t *testing.T, dir string) // before the restart
 		hold   bool                           // the recorded address is taken
 		same   bool                           // the restart gets the recorded address
-		prev   bool                           // Listen says the recorded address moved
+		moved  []string                       // in what Listen says of the move; nil: nothing said
 	}{
 		{name: "kept", listen: listen, same: true},
-		{name: "taken", listen: listen, hold: true, prev: true},
+		{name: "taken", listen: listen, hold: true,
+			moved: []string{"the address of the previous start, ", ", is taken: ", "address already in use"}},
 		{name: "another listen value", listen: "localhost:0"},
-		{name: "unparsable record", listen: listen, record: func(t *testing.T, dir string) {
-			if err := os.WriteFile(filepath.Join(dir, ListenFile), []byte("{"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}},
+		{name: "unparsable record", listen: listen, record: writeRecord("{"),
+			moved: []string{"the address of the previous start is unknown: ", ListenFile + ": unexpected end of JSON input"}},
+		{name: "record without an address", listen: listen, record: writeRecord(`{"listen": "127.0.0.1:0"}`),
+			moved: []string{"the address of the previous start is unknown: ", ListenFile + ": no address recorded"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			first, prev, err := Listen(dir, listen)
+			first, moved, err := Listen(dir, listen)
 			if err != nil {
 				t.Fatal(err)
 			}
 			addr := first.Addr().String()
 			first.Close()
-			if prev != "" {
-				t.Errorf("first start: prev %q, want none", prev)
+			if moved != "" {
+				t.Errorf("first start: moved %q, want nothing said", moved)
 			}
 			if got := recorded(t, dir); got != (listenRecord{Listen: listen, Addr: addr}) {
 				t.Errorf("first start recorded %+v, want %s from %s", got, addr, listen)
@@ -59,7 +67,7 @@ func TestListenKeepsAddress(t *testing.T) {
 				}
 				defer other.Close()
 			}
-			ln, prev, err := Listen(dir, tc.listen)
+			ln, moved, err := Listen(dir, tc.listen)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,12 +76,16 @@ func TestListenKeepsAddress(t *testing.T) {
 			if (got == addr) != tc.same {
 				t.Errorf("restart listens on %s, the previous start on %s; want the same: %v", got, addr, tc.same)
 			}
-			wantPrev := ""
-			if tc.prev {
-				wantPrev = addr
+			if (moved != "") != (tc.moved != nil) {
+				t.Errorf("restart: moved %q; want something said: %v", moved, tc.moved != nil)
 			}
-			if prev != wantPrev {
-				t.Errorf("restart: prev %q, want %q", prev, wantPrev)
+			for _, w := range tc.moved {
+				if !strings.Contains(moved, w) {
+					t.Errorf("restart: moved %q lacks %q", moved, w)
+				}
+			}
+			if tc.hold && !strings.Contains(moved, addr) {
+				t.Errorf("restart: moved %q does not name the previous address %s", moved, addr)
 			}
 			if diff := cmp.Diff(listenRecord{Listen: tc.listen, Addr: got}, recorded(t, dir)); diff != "" {
 				t.Errorf("the restart's record (-want +got):\n%s", diff)
