@@ -11,7 +11,6 @@ import (
 	"io/fs"
 	"path"
 	"sync/atomic"
-	"time"
 
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
@@ -204,16 +203,11 @@ func (s *SSH) run(ctx context.Context, cmd Cmd, raw io.Writer) (Result, error) {
 			return s.runInShell(ctx, cl, sh, cmd)
 		}
 	}
-	sess, err := cl.NewSession()
+	sess, err := s.session(cl, agent)
 	if err != nil {
-		return fail, fmt.Errorf("ssh session on %s: %w", s.Host(), err)
+		return fail, err
 	}
 	defer sess.Close()
-	if agent {
-		if err := s.conn.requestForwarding(cl, sess); err != nil {
-			return fail, fmt.Errorf("agent forwarding on %s: %w", s.Host(), err)
-		}
-	}
 	var out output
 	stdout, stderr := out.stream(cmd.Stdout), out.stream(cmd.Stderr)
 	pid := newPidWriter(stderr)
@@ -233,61 +227,39 @@ func (s *SSH) run(ctx context.Context, cmd Cmd, raw io.Writer) (Result, error) {
 		return out.finish(stdout, stderr, true), deadlineError(ctx, s.Host(), cmd.Argv, true)
 	}
 	res := out.finish(stdout, stderr, false)
+	res.ExitStatus, err = s.exitError(cmd, err, res.Tail)
+	return res, err
+}
+
+// session opens an exec session on cl, with the agent forwarded to it
+// when agent is set.
+func (s *SSH) session(cl *ssh.Client, agent bool) (*ssh.Session, error) {
+	sess, err := cl.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("ssh session on %s: %w", s.Host(), err)
+	}
+	if agent {
+		if err := s.conn.requestForwarding(cl, sess); err != nil {
+			sess.Close()
+			return nil, fmt.Errorf("agent forwarding on %s: %w", s.Host(), err)
+		}
+	}
+	return sess, nil
+}
+
+// exitError is the outcome of cmd, whose exec session ended with err (from
+// Wait): its exit status (-1 when it has none) and nil, an *ExitError with
+// tail, or the connection lost.
+func (s *SSH) exitError(cmd Cmd, err error, tail []string) (int, error) {
 	var ee *ssh.ExitError
 	switch {
 	case err == nil:
-		return res, nil
+		return 0, nil
 	case errors.As(err, &ee):
-		res.ExitStatus = ee.ExitStatus()
-		return res, &ExitError{Host: s.Host(), Cmd: cmd.Argv, Status: ee.ExitStatus(), Signal: ee.Signal(), Tail: res.Tail}
+		return ee.ExitStatus(), &ExitError{Host: s.Host(), Cmd: cmd.Argv, Status: ee.ExitStatus(), Signal: ee.Signal(), Tail: tail}
 	default:
-		res.ExitStatus = -1
-		return res, fmt.Errorf("%s on %s: connection lost: %w", path.Base(cmd.Argv[0]), s.Host(), err)
+		return -1, fmt.Errorf("%s on %s: connection lost: %w", path.Base(cmd.Argv[0]), s.Host(), err)
 	}
-}
-
-// kill ends a timed-out command: TERM to its process group from a second
-// session, KILL after the grace period, plus the SSH "signal" request for
-// servers that honour it. It waits (bounded) for the session to end.
-func (s *SSH) kill(cl *ssh.Client, sess *ssh.Session, pw *pidWriter, done <-chan error) {
-	grace := s.conn.pool.opts.Grace
-	_ = sess.Signal(ssh.SIGTERM)
-	t := time.NewTimer(2 * time.Second)
-	defer t.Stop()
-	select {
-	case <-pw.ready:
-		killRemoteGroup(cl, pw.pid, grace)
-	case <-t.C:
-	case <-done:
-		return
-	}
-	_ = sess.Signal(ssh.SIGKILL)
-	t.Reset(grace + 5*time.Second)
-	select {
-	case <-done:
-	case <-t.C:
-		_ = sess.Close()
-		<-done
-	}
-}
-
-// killRemoteGroup runs the TERM/KILL sequence for process group pgid in a
-// new session on cl. When pgid does not lead a group, only it is signalled.
-func killRemoteGroup(cl *ssh.Client, pgid int, grace time.Duration) {
-	secs := max(1, int((grace+time.Second-1)/time.Second))
-	script := fmt.Sprintf(`kill -TERM -%[1]d 2>/dev/null || kill -TERM %[1]d 2>/dev/null
-i=0; while [ $i -lt %[2]d ] && kill -0 -%[1]d 2>/dev/null; do sleep 1; i=$((i+1)); done
-kill -KILL -%[1]d 2>/dev/null || kill -KILL %[1]d 2>/dev/null; true`, pgid, secs)
-	ks, err := cl.NewSession()
-	if err != nil {
-		return
-	}
-	defer ks.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), grace+10*time.Second)
-	defer cancel()
-	stop := context.AfterFunc(ctx, func() { _ = ks.Close() })
-	defer stop()
-	_ = ks.Run("exec /bin/sh -c " + Quote(script))
 }
 
 func randomHex() string {

@@ -2,10 +2,8 @@ package remote
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"path"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -15,16 +13,11 @@ import (
 // does) and closes it.
 func (s *SSH) runTTY(ctx context.Context, cl *ssh.Client, cmd Cmd, agent bool) (Result, error) {
 	fail := Result{ExitStatus: -1}
-	sess, err := cl.NewSession()
+	sess, err := s.session(cl, agent)
 	if err != nil {
-		return fail, fmt.Errorf("ssh session on %s: %w", s.Host(), err)
+		return fail, err
 	}
 	defer sess.Close()
-	if agent {
-		if err := s.conn.requestForwarding(cl, sess); err != nil {
-			return fail, fmt.Errorf("agent forwarding on %s: %w", s.Host(), err)
-		}
-	}
 	t := *cmd.TTY
 	if t.Term == "" {
 		t.Term = "xterm"
@@ -50,15 +43,8 @@ func (s *SSH) runTTY(ctx context.Context, cl *ssh.Client, cmd Cmd, agent bool) (
 		<-done
 		return fail, deadlineError(ctx, s.Host(), cmd.Argv, true)
 	}
-	var ee *ssh.ExitError
-	switch {
-	case err == nil:
-		return Result{}, nil
-	case errors.As(err, &ee):
-		return Result{ExitStatus: ee.ExitStatus()}, &ExitError{Host: s.Host(), Cmd: cmd.Argv, Status: ee.ExitStatus(), Signal: ee.Signal()}
-	default:
-		return fail, fmt.Errorf("%s on %s: connection lost: %w", path.Base(cmd.Argv[0]), s.Host(), err)
-	}
+	status, err := s.exitError(cmd, err, nil)
+	return Result{ExitStatus: status}, err
 }
 
 func orDiscard(w io.Writer) io.Writer {
