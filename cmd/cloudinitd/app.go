@@ -33,11 +33,11 @@ func Main(ctx context.Context, args []string, env cl.Env) int {
 	env.Events = &cl.JSONObserver{W: env.Streams.Out}
 	app := newApp(env)
 	var err error
-	if words, ok := helpWords(args, flagSpec(app.Flags)); ok {
+	if words, ok := helpWords(args, cl.FlagSpecOf(app.Flags)); ok {
 		// --help anywhere: the help of the command named, as 'help' does.
 		err = writeHelp(cl.InvokedAs(env.Streams.Out, env.Prog), app, words)
 	} else {
-		err = app.RunContext(ctx, append([]string{progName}, permute(args, flagSpec(app.Flags))...))
+		err = app.RunContext(ctx, append([]string{progName}, permute(args, cl.FlagSpecOf(app.Flags))...))
 	}
 	if env.Events.Enabled() {
 		env.Events.Result(time.Now(), err) // the stream's last event
@@ -144,18 +144,6 @@ func commands(env cl.Env) []*cli.Command {
 	}
 	hideHelp(cmds)
 	return cmds
-}
-
-// flagSpec tells Permute which global flags take a value.
-func flagSpec(flags []cli.Flag) cl.FlagSpec {
-	spec := cl.FlagSpec{}
-	for _, f := range flags {
-		_, isBool := f.(*cli.BoolFlag)
-		for _, n := range f.Names() {
-			spec[n] = !isBool
-		}
-	}
-	return spec
 }
 
 // commandPath is the command's name as typed: "plan show".

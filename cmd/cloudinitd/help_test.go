@@ -115,7 +115,7 @@ func TestVersionOf(t *testing.T) {
 }
 
 func TestHelpWords(t *testing.T) {
-	spec := flagSpec(helpApp().Flags)
+	spec := cl.FlagSpecOf(helpApp().Flags)
 	for _, tc := range []struct {
 		args  []string
 		words string

@@ -25,10 +25,10 @@ func Main(ctx context.Context, args []string, env cl.Env) int {
 	env = env.MaskStreams()
 	app := newApp(env)
 	var err error
-	if wantsHelp(args, flagSpec(app.Flags)) {
+	if wantsHelp(args, cl.FlagSpecOf(app.Flags)) {
 		err = writeHelp(env.Streams.Out)
 	} else {
-		err = app.RunContext(ctx, append([]string{progName}, cl.Permute(args, flagSpec(app.Flags))...))
+		err = app.RunContext(ctx, append([]string{progName}, cl.Permute(args, cl.FlagSpecOf(app.Flags))...))
 	}
 	err = explain(err)
 	cl.PrintError(env.Streams.Err, progName, err)
@@ -133,18 +133,6 @@ func wantsHelp(args []string, spec cl.FlagSpec) bool {
 		}
 	}
 	return false
-}
-
-// flagSpec tells Permute which flags take a value.
-func flagSpec(flags []cli.Flag) cl.FlagSpec {
-	spec := cl.FlagSpec{}
-	for _, f := range flags {
-		_, isBool := f.(*cli.BoolFlag)
-		for _, n := range f.Names() {
-			spec[n] = !isBool
-		}
-	}
-	return spec
 }
 
 func usagef(format string, args ...any) error { return cl.Usagef(format, args...) }

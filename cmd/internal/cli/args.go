@@ -1,9 +1,26 @@
 package cli
 
-import "strings"
+import (
+	"strings"
+
+	urfave "github.com/urfave/cli/v2"
+)
 
 // FlagSpec tells Permute which flags exist and which of them take a value.
 type FlagSpec map[string]bool // flag name without dashes -> takes a value
+
+// FlagSpecOf is the FlagSpec of a program's flags: each of their names,
+// taking a value unless the flag is a BoolFlag.
+func FlagSpecOf(flags []urfave.Flag) FlagSpec {
+	spec := FlagSpec{}
+	for _, f := range flags {
+		_, isBool := f.(*urfave.BoolFlag)
+		for _, n := range f.Names() {
+			spec[n] = !isBool
+		}
+	}
+	return spec
+}
 
 // Permute moves every flag (with its value) in args ahead of the
 // positional arguments, keeping both groups in order, so that options are

@@ -4,7 +4,23 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	urfave "github.com/urfave/cli/v2"
 )
+
+// TestFlagSpecOf: every name of every flag, taking a value unless the
+// flag is a BoolFlag (a count or a string slice takes one too).
+func TestFlagSpecOf(t *testing.T) {
+	got := FlagSpecOf([]urfave.Flag{
+		&urfave.BoolFlag{Name: "quiet", Aliases: []string{"q"}},
+		&urfave.StringFlag{Name: "database", Aliases: []string{"d"}},
+		&urfave.StringSliceFlag{Name: "globalvar", Aliases: []string{"g"}},
+		&urfave.IntFlag{Name: "parallel"},
+	})
+	want := FlagSpec{"quiet": false, "q": false, "database": true, "d": true, "globalvar": true, "g": true, "parallel": true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("FlagSpecOf (-want +got):\n%s", diff)
+	}
+}
 
 func TestPermute(t *testing.T) {
 	spec := FlagSpec{"n": true, "name": true, "v": false, "verbose": false, "g": true, "f": true,
