@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -202,16 +201,4 @@ func termSize(w io.Writer) (cols, rows int) {
 		return 0, 0
 	}
 	return int(ws.Col), int(ws.Row)
-}
-
-func unwrapFile(w io.Writer) (*os.File, bool) {
-	for {
-		u, ok := w.(interface{ Unwrap() io.Writer })
-		if !ok {
-			break
-		}
-		w = u.Unwrap()
-	}
-	f, ok := w.(*os.File)
-	return f, ok
 }

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"testing"
 
@@ -60,5 +62,31 @@ func TestTerminalConventions(t *testing.T) {
 	}
 	if cols, rows := termSize(tty); cols < 0 || rows < 0 {
 		t.Errorf("termSize = %d, %d", cols, rows)
+	}
+}
+
+// TestIsTerminal: a terminal is found under the writers that wrap it
+// (MaskWriter's Unwrap); a buffer or a regular file is none.
+func TestIsTerminal(t *testing.T) {
+	tty := openPty(t)
+	file, err := os.Create(t.TempDir() + "/out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	for _, tc := range []struct {
+		name string
+		w    io.Writer
+		want bool
+	}{
+		{"terminal", tty, true},
+		{"terminal under a mask", MaskWriter(MaskWriter(tty, nil), nil), true},
+		{"buffer", &bytes.Buffer{}, false},
+		{"regular file", file, false},
+		{"file under a mask", MaskWriter(file, nil), false},
+	} {
+		if got := IsTerminal(tc.w); got != tc.want {
+			t.Errorf("%s: IsTerminal = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -17,6 +17,17 @@ type IOStreams struct {
 
 // IsTerminal reports whether w is a terminal (for live progress and colour).
 func IsTerminal(w io.Writer) bool {
+	f, ok := unwrapFile(w)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// unwrapFile is the file under w's writers (each one's Unwrap, as
+// maskWriter and the signal guard have), if it is one.
+func unwrapFile(w io.Writer) (*os.File, bool) {
 	for {
 		u, ok := w.(interface{ Unwrap() io.Writer })
 		if !ok {
@@ -25,9 +36,5 @@ func IsTerminal(w io.Writer) bool {
 		w = u.Unwrap()
 	}
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
+	return f, ok
 }
