@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,12 +45,7 @@ func showGlobals(w io.Writer, p *plan.Plan) {
 		return
 	}
 	fmt.Fprintf(w, "\nglobals\n")
-	names := make([]string, 0, len(p.Globals))
-	for n := range p.Globals {
-		names = append(names, n)
-	}
-	slices.SortFunc(names, plan.CompareNames)
-	for _, n := range names {
+	for _, n := range slices.SortedFunc(maps.Keys(p.Globals), plan.CompareNames) {
 		g := p.Globals[n]
 		fmt.Fprintf(w, "  %s\t%s\t%s\n", n, secretOr(n, g.Value), g.Source)
 	}

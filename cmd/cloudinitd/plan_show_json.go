@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 
 	cl "github.com/cloudinitd/cloudinitd/cmd/internal/cli"
@@ -65,12 +66,7 @@ func printPlanJSON(p *plan.Plan, s cl.IOStreams) error {
 		Levels     []showLevelJSON  `json:"levels"`
 		References []showRefJSON    `json:"references"`
 	}{Plan: p.TopFile, Globals: []showGlobalJSON{}, Levels: []showLevelJSON{}, References: []showRefJSON{}}
-	names := make([]string, 0, len(p.Globals))
-	for n := range p.Globals {
-		names = append(names, n)
-	}
-	slices.SortFunc(names, plan.CompareNames)
-	for _, n := range names {
+	for _, n := range slices.SortedFunc(maps.Keys(p.Globals), plan.CompareNames) {
 		g := p.Globals[n]
 		v, secret := shown(n, g.Value)
 		doc.Globals = append(doc.Globals, showGlobalJSON{Name: n, Value: v, Secret: secret, Rank: g.Rank, Source: g.Source})
