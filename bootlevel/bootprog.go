@@ -24,11 +24,14 @@ const (
 )
 
 // programEnv is the environment the command's programs get (on SSH hosts
-// exported by the command line remote builds, see remote.Cmd.Env).
+// exported by the command line remote builds, see remote.Cmd.Env): one
+// map for every program of the command, which nothing changes.
 func (e *run) programEnv() map[string]string {
-	env := map[string]string{EnvCommand: e.command}
-	if exe := e.exePath(); exe != "" {
-		env[EnvExe] = exe
-	}
-	return env
+	e.envOnce.Do(func() {
+		e.env = map[string]string{EnvCommand: e.command}
+		if exe := e.exePath(); exe != "" {
+			e.env[EnvExe] = exe
+		}
+	})
+	return e.env
 }

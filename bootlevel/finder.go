@@ -47,7 +47,7 @@ func (e *run) runDrivers(r *Resolver) (drivers []iaas.Driver, bySvc map[string]i
 	bySvc = map[string]iaas.Driver{}
 	seen := map[iaas.Driver]bool{}
 	var errs []error
-	for _, s := range e.v.all() {
+	for s := range e.v.rows() {
 		if !flag(s, "iaas_launch") {
 			continue
 		}

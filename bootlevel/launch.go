@@ -139,15 +139,18 @@ func (e *run) spec(r *Resolver, s store.Service, d iaas.Driver, attempt int, tok
 	get := func(key string) (string, error) { return r.Setting(s.Name, key) }
 	spec := iaas.LaunchSpec{Run: e.id, Service: s.Name, Attempt: attempt, ClientToken: token,
 		StartedBy: e.v.startedBy, Options: map[string]string{}}
-	for _, f := range []struct {
-		key string
-		dst *string
-	}{{"image", &spec.Image}, {"allocation", &spec.Allocation}, {"iaas_url", &spec.Endpoint}, {"sshkeyname", &spec.KeyName}} {
-		v, err := get(f.key)
-		if err != nil {
-			return spec, err
-		}
-		*f.dst = v
+	var err error
+	if spec.Image, err = get("image"); err != nil {
+		return spec, err
+	}
+	if spec.Allocation, err = get("allocation"); err != nil {
+		return spec, err
+	}
+	if spec.Endpoint, err = get("iaas_url"); err != nil {
+		return spec, err
+	}
+	if spec.KeyName, err = get("sshkeyname"); err != nil {
+		return spec, err
 	}
 	name, err := get("iaas")
 	if err != nil {
@@ -212,7 +215,7 @@ const prelaunchWorkers = 1024
 func (e *run) prelaunch(ctx context.Context, ls []level) error {
 	type item struct {
 		lv int
-		s  store.Service
+		s  *store.Service // the level's row: launchIfNeeded does not change it
 	}
 	n := 0
 	for _, l := range ls {
@@ -220,8 +223,8 @@ func (e *run) prelaunch(ctx context.Context, ls []level) error {
 	}
 	items := make([]item, 0, n)
 	for _, l := range ls {
-		for _, s := range l.Services {
-			items = append(items, item{l.Number, s})
+		for j := range l.Services {
+			items = append(items, item{l.Number, &l.Services[j]})
 		}
 	}
 	errs := make([]error, len(items))
@@ -233,7 +236,7 @@ func (e *run) prelaunch(ctx context.Context, ls []level) error {
 	for i := range items {
 		w.run(func() {
 			it := &items[i]
-			if _, err := e.launchIfNeeded(ctx, it.lv, &it.s); err != nil {
+			if _, err := e.launchIfNeeded(ctx, it.lv, it.s); err != nil {
 				errs[i] = e.fail(ctx, it.lv, it.s.Name, StepLaunch, err, true)
 			}
 		})

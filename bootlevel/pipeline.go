@@ -38,8 +38,9 @@ func (e *run) pipeline(ctx context.Context, lv int, s store.Service, log *servic
 	// The bag is rebuilt once the hostname is known (§8.15): r reads the
 	// command's image, which holds every write made so far.
 	r := e.resolver()
+	name := s.Name // not s: the closure would keep a copy of the row
 	host := pipeline.Host{Place: func(ctx context.Context, inst *iaas.Instance) (pipeline.Place, error) {
-		return e.placeOf(ctx, r, s.Name, inst, 0)
+		return e.placeOf(ctx, r, name, inst, 0)
 	}}
 	if flag(s, "iaas_launch") {
 		d, err := e.serviceDriver(r, s.Name)
@@ -62,7 +63,8 @@ func (e *run) pipeline(ctx context.Context, lv int, s store.Service, log *servic
 // record, its log.
 func (e *run) pipelineService(lv int, r *Resolver, s store.Service, log *serviceLog, boot bool) pipeline.Service {
 	sink := &serviceSink{e: e, r: r, lv: lv, s: s, boot: boot}
-	return pipeline.Service{Name: s.Name, Settings: s, Attrs: e.attrs(r, s.Name), State: sink, Bootout: sink, Log: log}
+	// The settings are the sink's row (never changed): no other copy.
+	return pipeline.Service{Name: s.Name, Settings: &sink.s, Attrs: e.attrs(r, s.Name), State: sink, Bootout: sink, Log: log}
 }
 
 // serviceSink records what the pipeline of one service tells: events,

@@ -95,7 +95,7 @@ func (r *Resolver) learnSecrets() {
 			}
 		}
 	}
-	for _, s := range r.v.all() {
+	for s := range r.v.rows() {
 		for _, set := range s.Settings {
 			if plan.IsSecret(set.Key) {
 				r.credential(s, set.Key)

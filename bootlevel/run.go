@@ -3,6 +3,7 @@ package bootlevel
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/plan"
@@ -33,6 +34,9 @@ type run struct {
 	// files reads the program files the command uploads, each once while
 	// it does not change (the same bootpgm on every host).
 	files *remote.Files
+	// env is what programEnv made once for the command's programs.
+	envOnce sync.Once
+	env     map[string]string
 }
 
 // Commands of the engine, as the programs they run see them in

