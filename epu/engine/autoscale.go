@@ -74,7 +74,7 @@ func (e *Autoscale) Initialize(c Control, s *State, conf Conf) error {
 		return err
 	}
 	e.applyConf(nc)
-	e.restoreAttributes(s)
+	e.restoreAttributes(s, c.Now())
 	for _, in := range s.All() {
 		name := in.Extravars[ArrayVar]
 		if _, ok := e.arrays[name]; bad(in.State) || name == "" || ok {

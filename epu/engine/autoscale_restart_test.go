@@ -96,4 +96,11 @@ func TestAutoscaleRestartKeepsNodeAttributes(t *testing.T) {
 	if keep, _ := status(start()); len(keep) != 0 {
 		t.Errorf("KeepAlive after KeepAlive false and a restart: %v", keep)
 	}
+	// A stop request whose time does not parse still counts.
+	if err := h.SetAttribute("i-0001", engine.AttrStopAsked, "yesterday"); err != nil {
+		t.Fatal(err)
+	}
+	if _, asked := status(start()); !cmp.Equal([]string{"i-0001", "i-0002"}, asked) {
+		t.Errorf("stop requests after a restart, i-0001's time malformed: %v, want i-0001 and i-0002", asked)
+	}
 }

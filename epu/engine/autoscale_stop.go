@@ -43,8 +43,9 @@ func (e *Autoscale) askStop(c Control, id string, now time.Time) error {
 }
 
 // restoreAttributes takes back the KeepAlive attributes and stop requests
-// the live nodes of s carry (a restart); a malformed time is no request.
-func (e *Autoscale) restoreAttributes(s *State) {
+// the live nodes of s carry (a restart at now). A stop request whose time
+// does not parse still counts, as asked at now.
+func (e *Autoscale) restoreAttributes(s *State, now time.Time) {
 	for _, in := range s.All() {
 		if bad(in.State) {
 			continue
@@ -52,7 +53,11 @@ func (e *Autoscale) restoreAttributes(s *State) {
 		if in.Attributes[AttrKeepAlive] == "true" {
 			e.keepAlive[in.InstanceID] = true
 		}
-		if t, err := time.Parse(time.RFC3339Nano, in.Attributes[AttrStopAsked]); err == nil {
+		if v, ok := in.Attributes[AttrStopAsked]; ok {
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				t = now
+			}
 			e.stopAsked[in.InstanceID] = t
 		}
 	}
