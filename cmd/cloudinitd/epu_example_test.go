@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudinitd/cloudinitd/cmd/internal/scripttest"
 	"github.com/cloudinitd/cloudinitd/epu"
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/iaas/local"
@@ -153,7 +154,7 @@ func TestEpuExample(t *testing.T) {
 		if t.Failed() {
 			r.logTails()
 		}
-		reapLocal(r.db)
+		scripttest.ReapLocal(r.db)
 	})
 
 	code, _, stderr := r.cid("boot", filepath.Join(repo, "examples/epu/top.conf"), "-n", "epu",

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/cloudinitd/cloudinitd/cmd/internal/scripttest"
 	"github.com/cloudinitd/cloudinitd/iaas/local"
 )
 
@@ -58,32 +56,8 @@ func TestScripts(t *testing.T) {
 			e.Setenv("REPO", repo)
 			e.Values["ec2"] = &ec2Holder{}
 			work := e.WorkDir
-			e.Defer(func() { reapLocal(work) })
+			e.Defer(func() { scripttest.ReapLocal(work) })
 			return nil
 		},
 	})
-}
-
-// cmdExits is the script command "exits CODE PROG ARGS...": it runs PROG
-// like exec and checks its exit status is exactly CODE. stdout and stderr
-// can be checked afterwards as after exec.
-func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 {
-		ts.Fatalf("usage: exits CODE PROG [ARGS...]")
-	}
-	want, err := strconv.Atoi(args[0])
-	if err != nil {
-		ts.Fatalf("exits: bad code %q", args[0])
-	}
-	got := 0
-	if err := ts.Exec(args[1], args[2:]...); err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			ts.Fatalf("exits: %v", err)
-		}
-		got = ee.ExitCode()
-	}
-	if got != want {
-		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
-	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/cloudinitd/cloudinitd/cmd/internal/scripttest"
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/iaas/local"
 	"github.com/cloudinitd/cloudinitd/store"
@@ -19,7 +19,7 @@ import (
 
 // scriptCmds are the custom commands of the scripts in testdata/script.
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
-	"exits":        cmdExits,
+	"exits":        scripttest.Exits,
 	"killinstance": cmdKillInstance,
 	"noprocs":      cmdNoProcs,
 	"dead":         cmdDead,
@@ -73,41 +73,16 @@ func cmdKillInstance(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdNoProcs is "noprocs DBDIR": no process started by any local-driver
-// instance of DBDIR is alive (found by the marker in its environment, which
-// survives nohup, setsid and double forks), and the local driver reports
-// every one of those instances terminated.
+// instance of DBDIR is alive (scripttest.NoProcs), and the local driver
+// reports every one of those instances terminated.
 func cmdNoProcs(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: noprocs DBDIR")
-	}
-	dirs, err := filepath.Glob(filepath.Join(args[0], local.Name, "local-*"))
-	ts.Check(err)
-	if len(dirs) == 0 {
-		ts.Fatalf("no local instances under %s: nothing was checked (terminate removes them once the record is gone: give it --keep-logs before noprocs)", args[0])
-	}
-	ids := map[string]bool{}
-	for _, d := range dirs {
-		ids[filepath.Base(d)] = true
-	}
-	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
-	for _, p := range procs {
-		env, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		for _, kv := range bytes.Split(env, []byte{0}) {
-			id, ok := strings.CutPrefix(string(kv), local.EnvMarker+"=")
-			if ok && ids[id] && !zombie(filepath.Dir(p)) {
-				cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
-				ts.Fatalf("process %s of instance %s is still alive: %q", filepath.Base(filepath.Dir(p)), id, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
-			}
-		}
-	}
+	scripttest.NoProcs(ts, neg, args)
+	ids := scripttest.LocalInstances(ts, ts.MkAbs(args[0]))
 	// And the driver itself says every instance is terminated.
-	d, err := local.New(local.Config{StateDir: filepath.Join(args[0], local.Name)})
+	d, err := local.New(local.Config{StateDir: filepath.Join(ts.MkAbs(args[0]), local.Name)})
 	ts.Check(err)
 	var refs []iaas.Ref
-	for id := range ids {
+	for _, id := range ids {
 		refs = append(refs, iaas.Ref{ID: id})
 	}
 	insts, err := d.Describe(context.Background(), refs...)
@@ -128,7 +103,7 @@ func cmdDead(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	pid := readPID(ts, ts.MkAbs(args[0]))
 	deadline := time.Now().Add(10 * time.Second)
-	for !zombie("/proc/" + strconv.Itoa(pid)) {
+	for !scripttest.Gone("/proc/" + strconv.Itoa(pid)) {
 		if time.Now().After(deadline) {
 			ts.Fatalf("process %d is still alive", pid)
 		}
@@ -143,7 +118,7 @@ func cmdAlive(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: alive PIDFILE")
 	}
 	pid := readPID(ts, ts.MkAbs(args[0]))
-	if zombie("/proc/" + strconv.Itoa(pid)) {
+	if scripttest.Gone("/proc/" + strconv.Itoa(pid)) {
 		ts.Fatalf("process %d is not alive", pid)
 	}
 }
@@ -160,20 +135,9 @@ func readPID(ts *testscript.TestScript, file string) int {
 	return pid
 }
 
-// zombie reports whether the /proc/<pid> directory shows a zombie or no
-// process at all.
-func zombie(procDir string) bool {
-	b, err := os.ReadFile(filepath.Join(procDir, "stat"))
-	if err != nil {
-		return true
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
-}
-
 func waitDead(ts *testscript.TestScript, pid int) {
 	for range 100 {
-		if zombie("/proc/" + strconv.Itoa(pid)) {
+		if scripttest.Gone("/proc/" + strconv.Itoa(pid)) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/cloudinitd/cloudinitd/epu/mgmt"
-	"github.com/cloudinitd/cloudinitd/iaas/local"
 	"github.com/cloudinitd/cloudinitd/store"
 )
 
@@ -97,48 +95,6 @@ func cmdRunStatus(ts *testscript.TestScript, neg bool, args []string) {
 	if string(r.Status) != args[2] {
 		ts.Fatalf("run %s is %s, want %s", args[1], r.Status, args[2])
 	}
-}
-
-// cmdNoProcs is "noprocs DBDIR": no process of any local instance under
-// DBDIR is alive (the daemons the services started included: they carry
-// their instance's marker in their environment).
-func cmdNoProcs(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: noprocs DBDIR")
-	}
-	dirs, err := filepath.Glob(filepath.Join(ts.MkAbs(args[0]), local.Name, "local-*"))
-	ts.Check(err)
-	if len(dirs) == 0 {
-		ts.Fatalf("no local instances under %s: nothing was checked", args[0])
-	}
-	ids := map[string]bool{}
-	for _, d := range dirs {
-		ids[filepath.Base(d)] = true
-	}
-	procs, _ := filepath.Glob("/proc/[0-9]*/environ")
-	for _, p := range procs {
-		env, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		for _, kv := range bytes.Split(env, []byte{0}) {
-			id, ok := strings.CutPrefix(string(kv), local.EnvMarker+"=")
-			if ok && ids[id] && !zombie(filepath.Dir(p)) {
-				cmdline, _ := os.ReadFile(filepath.Join(filepath.Dir(p), "cmdline"))
-				ts.Fatalf("process %s of instance %s is still alive: %q", filepath.Base(filepath.Dir(p)), id,
-					bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
-			}
-		}
-	}
-}
-
-func zombie(procDir string) bool {
-	b, err := os.ReadFile(filepath.Join(procDir, "stat"))
-	if err != nil {
-		return true
-	}
-	i := bytes.LastIndexByte(b, ')')
-	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z' || b[i+2] == 'X'
 }
 
 // cmdKilledLogs is "killedlogs KILLED_JSON RUNLOGDIR FILE": for each

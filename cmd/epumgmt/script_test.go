@@ -3,19 +3,17 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/cloudinitd/cloudinitd/cmd/internal/scripttest"
 	"github.com/cloudinitd/cloudinitd/epu/mgmt"
 	"github.com/cloudinitd/cloudinitd/iaas"
 	"github.com/cloudinitd/cloudinitd/iaas/local"
@@ -60,14 +58,14 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":      cmdExits,
+			"exits":      scripttest.Exits,
 			"waitpool":   cmdWaitPool,
 			"live":       cmdLive,
 			"servers":    cmdServers,
 			"signal":     cmdSignal,
 			"jsonfield":  cmdJSONField,
 			"runstatus":  cmdRunStatus,
-			"noprocs":    cmdNoProcs,
+			"noprocs":    scripttest.NoProcs,
 			"killedlogs": cmdKilledLogs,
 		},
 		Setup: func(e *testscript.Env) error {
@@ -79,32 +77,10 @@ func TestScripts(t *testing.T) {
 			e.Setenv("REPO", repo)
 			e.Setenv("PATH", bin+string(os.PathListSeparator)+e.Getenv("PATH"))
 			work := e.WorkDir
-			e.Defer(func() { reapLocal(work) })
+			e.Defer(func() { scripttest.ReapLocal(work) })
 			return nil
 		},
 	})
-}
-
-// cmdExits is "exits CODE PROG ARGS...": PROG's exit status is exactly CODE.
-func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 2 {
-		ts.Fatalf("usage: exits CODE PROG [ARGS...]")
-	}
-	want, err := strconv.Atoi(args[0])
-	if err != nil {
-		ts.Fatalf("exits: bad code %q", args[0])
-	}
-	got := 0
-	if err := ts.Exec(args[1], args[2:]...); err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			ts.Fatalf("exits: %v", err)
-		}
-		got = ee.ExitCode()
-	}
-	if got != want {
-		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
-	}
 }
 
 // cmdWaitPool is "waitpool RUN N": it runs 'epumgmt status --json -n RUN'
@@ -212,28 +188,4 @@ func liveInstances(ts *testscript.TestScript, dir, run string) []iaas.Instance {
 		}
 	}
 	return live
-}
-
-// reapLocal terminates what a script left on the local drivers under work.
-func reapLocal(work string) {
-	states := map[string][]iaas.Ref{}
-	_ = filepath.WalkDir(work, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return nil
-		}
-		if d.IsDir() && strings.HasPrefix(d.Name(), "local-") && filepath.Base(filepath.Dir(p)) == local.Name {
-			states[filepath.Dir(p)] = append(states[filepath.Dir(p)], iaas.Ref{ID: d.Name()})
-			return filepath.SkipDir
-		}
-		return nil
-	})
-	for dir, refs := range states {
-		d, err := local.New(local.Config{StateDir: dir})
-		if err != nil {
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_ = d.Terminate(ctx, refs...)
-		cancel()
-	}
 }

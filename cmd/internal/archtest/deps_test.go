@@ -47,6 +47,7 @@ var allowed = map[string][]string{
 	"epu/eventlog":            {},
 	"cmd/internal/cli":        {"*"},
 	"cmd/internal/archtest":   {},
+	"cmd/internal/scripttest": {"iaas", "iaas/local"},
 	"cmd/cloudinitd":          {"*"},
 	"cmd/epumgmt":             {"*"},
 	"cmd/cloudinitd-instance": {"iaas", "iaas/local"},
