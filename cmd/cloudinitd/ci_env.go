@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -87,12 +89,7 @@ func runVars(ctx context.Context, db *store.DB, ro bootlevel.ResolverOptions, db
 		for k, v := range bag {
 			attrs[k] = v // the bag's value wins, as in the -o document
 		}
-		keys := make([]string, 0, len(attrs))
-		for k := range attrs {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(attrs)) {
 			v := attrs[k]
 			if plan.IsSecret(k) || (ro.Secrets != nil && ro.Secrets.Mask(v) != v) {
 				out.skipped = append(out.skipped, fmt.Sprintf("%s (%s.%s): a secret, not exported", envName(s.Name, k), s.Name, k))
@@ -101,12 +98,7 @@ func runVars(ctx context.Context, db *store.DB, ro bootlevel.ResolverOptions, db
 			set(s.Name, k, v)
 		}
 	}
-	names := make([]string, 0, len(clash))
-	for n := range clash {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(clash)) {
 		srcs := clash[n]
 		if prev := from[n]; prev != "" {
 			srcs = append([]string{prev}, srcs...)

@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -124,7 +125,7 @@ func writeBashCompletion(w io.Writer, app *cli.App) error {
 	}
 	b.WriteString("\t\tesac\n\tdone\n")
 	b.WriteString("\tlocal words\n\tcase \"$cmdpath\" in\n")
-	for _, p := range sortedKeys(words) {
+	for _, p := range slices.Sorted(maps.Keys(words)) {
 		fmt.Fprintf(&b, "\t%q) words=%q ;;\n", p, strings.Join(words[p], " "))
 	}
 	b.WriteString("\t*) words=\"\" ;;\n\tesac\n")
@@ -149,7 +150,7 @@ func writeZshCompletion(w io.Writer, app *cli.App) error {
 		fmt.Fprintf(&b, "\t\t%q) cmdpath=\"$cmdpath $w\" ;;\n", p)
 	}
 	b.WriteString("\t\tesac\n\tdone\n\tlocal -a cands\n\tcase \"$cmdpath\" in\n")
-	for _, p := range sortedKeys(words) {
+	for _, p := range slices.Sorted(maps.Keys(words)) {
 		fmt.Fprintf(&b, "\t%q) cands=(%s) ;;\n", p, strings.Join(words[p], " "))
 	}
 	b.WriteString("\tesac\n\tcompadd -a cands\n\t[[ -n $cmdpath ]] && _files\n}\n")
@@ -161,7 +162,7 @@ func writeZshCompletion(w io.Writer, app *cli.App) error {
 // parentPaths are the command paths that take a subcommand.
 func parentPaths(words map[string][]string) []string {
 	var out []string
-	for _, p := range sortedKeys(words) {
+	for _, p := range slices.Sorted(maps.Keys(words)) {
 		for q := range words {
 			if strings.HasPrefix(q, p+" ") && p != "" {
 				out = append(out, p)
@@ -170,13 +171,4 @@ func parentPaths(words map[string][]string) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys(m map[string][]string) []string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

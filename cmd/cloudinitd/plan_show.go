@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -53,12 +52,7 @@ func showGlobals(w io.Writer, p *plan.Plan) {
 
 func showService(w io.Writer, svc *plan.Service, rel func(string) string) {
 	fmt.Fprintf(w, "\n  service %s\t\t%s:[%s]\n", svc.Name, rel(svc.File), svc.Section)
-	keys := make([]string, 0, len(svc.Settings))
-	for k := range svc.Settings {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(svc.Settings)) {
 		st := svc.Settings[k]
 		fmt.Fprintf(w, "    %s\t%s\t%s\n", k, displayValue(st, rel), sourceText(st.Source, rel))
 	}

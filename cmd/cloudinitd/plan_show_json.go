@@ -76,12 +76,7 @@ func printPlanJSON(p *plan.Plan, s cl.IOStreams) error {
 		for _, svc := range l.Services {
 			sj := showServiceJSON{Name: svc.Name, File: svc.File, Section: svc.Section,
 				Settings: []showValueJSON{}, Deps: []showDepJSON{}}
-			keys := make([]string, 0, len(svc.Settings))
-			for k := range svc.Settings {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(svc.Settings)) {
 				st := svc.Settings[k]
 				v, secret := shown(k, st.Value)
 				sj.Settings = append(sj.Settings, showValueJSON{Key: k, Value: v, Secret: secret, Source: sourceText(st.Source, func(p string) string { return p })})
