@@ -3,6 +3,7 @@ package cli
 import (
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
 
 	"github.com/cloudinitd/cloudinitd/bootlevel"
@@ -77,7 +78,7 @@ func (m maskWriter) Unwrap() io.Writer { return m.w }
 // transcript are guarded by its Signals ([Signals.Guard]): after a second
 // signal's last words, nothing more is written to them.
 func ProcessEnv() Env {
-	home, _ := os.UserHomeDir()
+	home := homeDir()
 	sigs := &Signals{}
 	errw, _ := sigs.Guard(os.Stderr) // for the life of the process
 	return Env{
@@ -88,6 +89,20 @@ func ProcessEnv() Env {
 		Environ:    os.Environ,
 		Signals:    sigs,
 	}
+}
+
+// homeDir is the user's home directory: $HOME, else, when $HOME is not set
+// (a service, a cron job, env -i), the account's from the password
+// database, so that ~/.cloudinitd is never taken, in silence, as
+// .cloudinitd in the working directory; "" when neither is known.
+func homeDir() string {
+	if h, err := os.UserHomeDir(); err == nil {
+		return h
+	}
+	if u, err := user.Current(); err == nil {
+		return u.HomeDir
+	}
+	return ""
 }
 
 // ExpandHome turns a leading "~/" into the home directory.
