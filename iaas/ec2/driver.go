@@ -107,8 +107,6 @@ func Wrap(d iaas.Driver, clock iaas.Clock) iaas.Driver {
 // Name returns "ec2".
 func (d *Driver) Name() string { return Name }
 
-var _ iaas.ScopeAdder = (*Driver)(nil)
-
 // AddScope tells the driver about the endpoint, region and credentials of
 // spec without calling the cloud, so a process that did not launch (status,
 // terminate, history) can describe instances launched with plan

@@ -29,8 +29,6 @@ type problem struct {
 	err error
 }
 
-var _ iaas.SpecValidator = (*Driver)(nil)
-
 // Validate checks every spec's plan values locally (iaas, iaas_url,
 // credentials pairing, driver keys, image set), then, once per distinct
 // endpoint, region and credential, that the credentials work

@@ -10,6 +10,8 @@ import (
 	"github.com/cloudinitd/cloudinitd/iaas/ec2/ec2test"
 )
 
+var _ iaas.SpecValidator = ec2.New(ec2.Options{})
+
 func TestValidate(t *testing.T) {
 	srv := newServer(t, ec2test.Options{})
 	good := spec(srv, "good")

@@ -2,8 +2,6 @@ package ec2
 
 import "github.com/cloudinitd/cloudinitd/iaas"
 
-var _ iaas.Warner = (*Driver)(nil)
-
 // Warnings is [Warnings] as a method, so that the engine finds it through
 // wrappers as an optional ability (iaas.As) without importing this package.
 func (d *Driver) Warnings(spec iaas.LaunchSpec) []string { return Warnings(spec) }

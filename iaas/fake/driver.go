@@ -114,8 +114,6 @@ func (d *Driver) Clone() *Driver {
 	return c
 }
 
-var _ iaas.Driver = (*Driver)(nil)
-
 // Name returns "fake".
 func (d *Driver) Name() string { return Name }
 

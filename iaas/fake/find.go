@@ -9,8 +9,6 @@ import (
 	"github.com/cloudinitd/cloudinitd/iaas"
 )
 
-var _ iaas.RunFinder = (*Driver)(nil)
-
 // FindByRun returns every instance of the fake cloud launched under
 // run.Name (iaas.RunFinder), of every incarnation and terminated ones
 // included, each with its Run, Service, ClientToken and Owner, oldest

@@ -130,8 +130,6 @@ func New(cfg Config) (*Driver, error) {
 	return d, nil
 }
 
-var _ iaas.Driver = (*Driver)(nil)
-
 // Name returns "local".
 func (d *Driver) Name() string { return Name }
 

@@ -11,8 +11,6 @@ import (
 	"github.com/cloudinitd/cloudinitd/iaas"
 )
 
-var _ iaas.RunFinder = (*Driver)(nil)
-
 // FindByRun returns every instance of the state directory launched under
 // run.Name (iaas.RunFinder), of every incarnation and terminated ones
 // included, each described as Describe would (state checked against its
@@ -75,8 +73,6 @@ func (d *Driver) findMeta(ctx context.Context, op string, keep func(meta) bool) 
 	}
 	return out, nil
 }
-
-var _ iaas.SSHKeyProvider = (*Driver)(nil)
 
 // ProvidesSSHKey reports that this driver makes the SSH client key of its
 // instances (Instance.SSH.PrivateKeyPath) and accepts any login name, so a
