@@ -97,7 +97,7 @@ func TestControllerRestartKeepsWorkersLocal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("boots local-driver workers")
 	}
-	const missing = 3 * time.Second
+	const missing = 5 * time.Second // ten heartbeat periods: room for a loaded machine
 	e := startE2EProvisioner(t)
 	c := e.startProgramController(e.controllerConf([]map[string]any{{"name": "keep", "deployable_type": "worker",
 		"engine": "npreserving", "max_size": 4, "monitor_health": true, "health_boot_timeout": "120s",
