@@ -39,7 +39,7 @@ type DB struct {
 	ckpt     *checkpointer // nil when read-only or SQLite checkpoints itself
 	commit   committer
 	stmts    stmtCache
-	drv      drvStmts // the writer's statements at the driver level (txn.execArgs)
+	drv      drvStmts // the arguments of the writer's statements at the driver level (txn.execArgs)
 	ids      serviceIDs
 	intents  intentRows
 	scratch  scratch // the committing leader's buffers (commitWrites)
@@ -145,7 +145,16 @@ func open(ctx context.Context, dir, run string, readOnly bool) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open run %s: %w", run, err)
 	}
-	sdb, err := sql.Open("sqlite", name)
+	var sdb *sql.DB
+	if readOnly {
+		sdb, err = sql.Open("sqlite", name)
+	} else {
+		// The writer's connections keep its statements (writerConn).
+		var c *writerConnector
+		if c, err = newWriterConnector(name); err == nil {
+			sdb = sql.OpenDB(c)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open run %s: %w", run, err)
 	}
@@ -250,7 +259,7 @@ func (db *DB) File() string { return db.path }
 // harmless.
 func (db *DB) Close() error {
 	cerr := db.ckpt.close() // first: the writer's connection checkpoints last
-	err := errors.Join(cerr, db.drv.close(context.Background(), db.sql), db.sql.Close())
+	err := errors.Join(cerr, db.sql.Close())
 	lerr := db.lock.release()
 	db.lock = nil
 	return errors.Join(err, lerr)
@@ -262,7 +271,7 @@ func (db *DB) Delete() error {
 	if db.readOnly {
 		return ErrReadOnly
 	}
-	err := errors.Join(db.ckpt.close(), db.drv.close(context.Background(), db.sql), db.sql.Close())
+	err := errors.Join(db.ckpt.close(), db.sql.Close())
 	rerr := removeFiles(db.path)
 	lerr := db.lock.release()
 	db.lock = nil

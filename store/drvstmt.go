@@ -2,26 +2,28 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 )
 
-// drvStmts are the writer's multi-row statements (the journal's rows, the
-// service rows' changes, the instance history's, the plan's rows) kept
+// The writer's multi-row statements (the journal's rows, the service
+// rows' changes, the instance history's, the plan's rows) are kept
 // prepared on the writer's connection at the driver level, and run there
 // with arguments built as driver values (txn.execArgs). Through
 // database/sql each such statement cost a copy of its arguments (one
 // driver.NamedValue each, up to 896 a statement: 36 KB allocated per
 // 128-row journal INSERT), their conversion again and the connection's
 // locks around the call; the driver's own work (bind, step) is the same.
-// Only the leader of a batch uses them (one at a time, on the
-// transaction's connection through sql.Conn.Raw), so they need no lock of
-// their own.
+// The statements live on the connection (writerConn), which finalizes
+// them when database/sql closes it: a connection closed with statements
+// left open stays open in SQLite, a zombie that keeps the WAL from being
+// checkpointed and removed by the last close.
+
+// drvStmts is the writer's part of it: the arguments of the statement
+// being built. Only the leader of a batch uses it (one at a time).
 type drvStmts struct {
-	conn  any // the driver connection they were prepared on
-	stmts map[string]driver.Stmt
-	args  namedArgs // the arguments of the statement being built (execRows)
+	args namedArgs // the arguments of the statement being built (execRows)
 }
 
 // namedArgs are the arguments of a statement, as the driver takes them.
@@ -70,10 +72,14 @@ func (t *txn) execRows(ctx context.Context, q string) error {
 	return t.execArgs(ctx, q, &t.drv.args, true)
 }
 
+// errNotWriterConn: the transaction's connection is not a writerConn
+// (the DB was not opened by open).
+var errNotWriterConn = errors.New("not the writer's connection")
+
 // execArgs runs q with args on the transaction's connection at the driver
-// level and resets args. With keep its statement is prepared once per DB
-// (up to maxStmts statements), otherwise for this run alone. Its error is
-// the driver's, as database/sql returns it.
+// level and resets args. With keep its statement stays prepared on the
+// connection (up to maxStmts statements), otherwise it is prepared for
+// this run alone. Its error is the driver's, as database/sql returns it.
 func (t *txn) execArgs(ctx context.Context, q string, args *namedArgs, keep bool) error {
 	defer args.reset()
 	if args.err != nil {
@@ -84,80 +90,16 @@ func (t *txn) execArgs(ctx context.Context, q string, args *namedArgs, keep bool
 		// The statement's error is kept out of Raw: a
 		// driver.ErrBadConn returned there would make Raw close the
 		// connection under the transaction.
-		err = t.drv.exec(ctx, dc, q, args.vs, keep)
+		wc, ok := dc.(*writerConn)
+		if !ok {
+			err = errNotWriterConn
+			return nil
+		}
+		err = wc.exec(ctx, q, args.vs, keep)
 		return nil
 	})
 	if rerr != nil {
 		return rerr
 	}
 	return err
-}
-
-// exec runs q with args on the driver connection dc.
-func (d *drvStmts) exec(ctx context.Context, dc any, q string, args []driver.NamedValue, keep bool) error {
-	if d.conn != dc {
-		// Not the connection the statements were prepared on (the
-		// first use; or the pool replaced a broken one, whose
-		// statements went with it).
-		d.conn, d.stmts = dc, nil
-	}
-	s, ok := d.stmts[q]
-	if !ok {
-		pc, ok := dc.(driver.ConnPrepareContext)
-		if !ok {
-			return fmt.Errorf("driver connection %T cannot prepare", dc)
-		}
-		var err error
-		if s, err = pc.PrepareContext(ctx, q); err != nil {
-			return err
-		}
-		if keep && len(d.stmts) < maxStmts {
-			if d.stmts == nil {
-				d.stmts = map[string]driver.Stmt{}
-			}
-			d.stmts[q] = s
-		} else {
-			defer s.Close()
-		}
-	}
-	se, ok := s.(driver.StmtExecContext)
-	if !ok {
-		return fmt.Errorf("driver statement %T cannot execute", s)
-	}
-	_, err := se.ExecContext(ctx, args)
-	return err
-}
-
-// close finalizes the statements on the connection they were prepared on,
-// before the DB closes it: a connection closed with statements left open
-// stays open in SQLite (no final checkpoint, the WAL left behind).
-func (d *drvStmts) close(ctx context.Context, sdb *sql.DB) error {
-	if len(d.stmts) == 0 {
-		return nil
-	}
-	conn, err := sdb.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	var errs []error
-	err = conn.Raw(func(dc any) error {
-		if dc != d.conn {
-			return nil // not the connection they were prepared on: gone with it
-		}
-		for _, s := range d.stmts {
-			if err := s.Close(); err != nil {
-				errs = append(errs, err)
-			}
-		}
-		return nil
-	})
-	d.conn, d.stmts = nil, nil
-	if err != nil {
-		return err
-	}
-	if len(errs) > 0 {
-		return fmt.Errorf("close statements: %w", errs[0])
-	}
-	return nil
 }

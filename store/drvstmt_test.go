@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -61,16 +62,76 @@ func TestExecArgsRefusesValue(t *testing.T) {
 	if _, err := db.AppendEvent(ctx, Event{Event: "one"}); err != nil {
 		t.Fatal(err)
 	}
-	if len(db.drv.stmts) == 0 {
+	if n := keptStmts(t, db); n == 0 {
 		t.Fatal("no statement kept at the driver level after the writes")
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if db.drv.stmts != nil {
-		t.Errorf("%d statements left after Close", len(db.drv.stmts))
+	if _, err := os.Stat(db.File() + "-wal"); !os.IsNotExist(err) {
+		t.Errorf("a -wal file after Close: %v", err)
+	}
+}
+
+// keptStmts returns how many statements the writer's connection keeps.
+func keptStmts(t *testing.T, db *DB) int {
+	t.Helper()
+	conn, err := db.sql.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	n := -1
+	if err := conn.Raw(func(dc any) error {
+		if wc, ok := dc.(*writerConn); ok {
+			n = len(wc.stmts)
+		}
+		return nil
+	}); err != nil || n < 0 {
+		t.Fatalf("the writer's connection: %v (not a writerConn: %v)", err, n < 0)
+	}
+	return n
+}
+
+// TestDiscardedConnection: when the pool discards the writer's connection
+// (database/sql does when the driver finds it unusable, e.g. interrupted
+// by a canceled read), the statements kept on it go with it: the writes
+// go on on a new connection, and Close still checkpoints and removes the
+// WAL (a connection closed with statements left open stays open in
+// SQLite).
+func TestDiscardedConnection(t *testing.T) {
+	db, dir := newRun(t)
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := db.AppendEvent(ctx, Event{Event: "tick", Detail: fmt.Sprint("before ", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Raw(func(any) error { return driver.ErrBadConn }); !errors.Is(err, driver.ErrBadConn) {
+		t.Fatalf("Raw: %v", err)
+	}
+	conn.Close()
+	for i := range 3 {
+		if _, err := db.AppendEvent(ctx, Event{Event: "tick", Detail: fmt.Sprint("after ", i)}); err != nil {
+			t.Fatalf("a write on a new connection: %v", err)
+		}
+	}
+	if n := keptStmts(t, db); n == 0 {
+		t.Fatal("no statement kept on the new connection")
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := os.Stat(db.File() + "-wal"); !os.IsNotExist(err) {
 		t.Errorf("a -wal file after Close: %v", err)
+	}
+	got := committed(t, dir)
+	want := map[int64]string{1: "before 0", 2: "before 1", 3: "before 2", 4: "after 0", 5: "after 1", 6: "after 2"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("journal (-want +got):\n%s", diff)
 	}
 }

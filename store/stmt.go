@@ -6,7 +6,7 @@ import (
 	"sync"
 )
 
-// maxStmts bounds each of the statement caches (stmtCache, drvStmts);
+// maxStmts bounds each of the statement caches (stmtCache, writerConn);
 // every query is a constant of this package or made from a few (eight
 // sizes of the journal's INSERT, of the history's, and of the service
 // rows' UPDATE for each set of columns a write changes: a 10,000-service
@@ -60,8 +60,8 @@ func (c *stmtCache) prepare(ctx context.Context, sdb *sql.DB, missed map[string]
 }
 
 // txn is the transaction a write runs in: *sql.Tx, with the statements of
-// the cache bound to it, on the writer's connection conn (where execRows
-// runs the driver's statements, drv).
+// the cache bound to it, on the writer's connection conn (where execArgs
+// runs the statements it keeps, writerConn, with the arguments of drv).
 type txn struct {
 	tx     *sql.Tx
 	conn   *sql.Conn
