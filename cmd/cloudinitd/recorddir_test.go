@@ -118,11 +118,7 @@ func TestFailedBootLeavesNoRecordDir(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			for name, content := range plans {
-				if err := os.WriteFile(filepath.Join(dir, "plans", name), []byte(content), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
+			writeFiles(t, filepath.Join(dir, "plans"), plans)
 			var args []string
 			for _, a := range tc.args {
 				args = append(args, strings.ReplaceAll(a, "$D", dir))

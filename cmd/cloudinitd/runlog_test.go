@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,26 +14,18 @@ import (
 // not to the process's os.Stderr behind it; no log file is made.
 func TestRunLogToStderr(t *testing.T) {
 	dir := t.TempDir()
-	top := filepath.Join(dir, "top.conf")
-	files := map[string]string{
-		top:                               "[defaults]\niaas: fake\nimage: img\n[runlevels]\nlevel1: level1.conf\n",
-		filepath.Join(dir, "level1.conf"): "[svc-a]\n",
-	}
-	for name, content := range files {
-		if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeFiles(t, dir, map[string]string{
+		"top.conf":    "[defaults]\niaas: fake\nimage: img\n[runlevels]\nlevel1: level1.conf\n",
+		"level1.conf": "[svc-a]\n",
+	})
 	db := filepath.Join(dir, "db")
-	var out, errw bytes.Buffer
-	env := cl.Env{Streams: cl.IOStreams{In: strings.NewReader(""), Out: &out, Err: &errw},
-		LookupEnv: func(string) (string, bool) { return "", false }, HomeDir: dir}
-	args := []string{"boot", "-y", "-c", top, "-n", "r", "-d", db, "-f", "-", "-l", "debug", "-q"}
-	if code := Main(context.Background(), args, env); code != cl.ExitOK {
-		t.Fatalf("exit %d; stderr:\n%s", code, errw.String())
+	run := inProcess(t, db, t.TempDir())
+	code, _, stderr := run("boot", "-y", "-c", filepath.Join(dir, "top.conf"), "-n", "r", "-f", "-", "-l", "debug", "-q")
+	if code != cl.ExitOK {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 	}
-	if got := errw.String(); !strings.Contains(got, `level=DEBUG msg="fake launch" run=r `) {
-		t.Errorf("stderr has no debug line of the run log:\n%s", got)
+	if !strings.Contains(stderr, `level=DEBUG msg="fake launch" run=r `) {
+		t.Errorf("stderr has no debug line of the run log:\n%s", stderr)
 	}
 	if _, err := os.Stat(filepath.Join(db, "r.log")); !os.IsNotExist(err) {
 		t.Errorf("r.log with -f -: %v, want none", err)
