@@ -37,6 +37,9 @@ func bootCommand(env cl.Env) *cli.Command {
 				return err
 			}
 			if o.Resume {
+				if err := refuseWithResume(c); err != nil {
+					return err
+				}
 				return runResume(c.Context, o, env, c.Args().First())
 			}
 			return runBoot(c.Context, o, env, c.Args().First())
@@ -53,6 +56,23 @@ func runBoot(ctx context.Context, o options, env cl.Env, planPath string) error 
 	defer r.db.Close()
 	progress(o, env, "Starting up run %s", r.db.Name())
 	return bootRecorded(ctx, o, env, r.db, r.dirs, bootlevel.BootOptions{Prelaunch: !o.NoPrelaunch, Recorded: r.rec})
+}
+
+// refuseWithResume refuses the options of a new boot that --resume cannot
+// honour: it continues the recorded run, for real, under the name, plan
+// and -G globals it was recorded with. -y took a resumed run for a dry
+// run: it walked a simulated cloud, then deleted the real run's record,
+// its instances still running.
+func refuseWithResume(c *cli.Context) error {
+	for _, f := range []struct{ name, short string }{
+		{"dryrun", "y"}, {"noclean", "c"}, {"name", "n"}, {"validate", "x"}, {"globalvarfile", "G"},
+	} {
+		if c.IsSet(f.name) {
+			return cl.WithHint(cl.Usagef("-%s (--%s) is an option of a new boot, not of --resume", f.short, f.name),
+				fmt.Sprintf("'cloudinitd boot --resume %s' continues the run as it was recorded; 'cloudinitd boot PLAN' starts a new one", c.Args().First()))
+		}
+	}
+	return nil
 }
 
 // runResume continues a boot from its record.
