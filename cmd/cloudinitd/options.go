@@ -159,6 +159,9 @@ func optionsFrom(c *cli.Context, env cl.Env) (options, error) {
 	if o.Forget && o.NoClean {
 		return o, cl.Usagef("--forget deletes the record and -c (--noclean) keeps it: choose one")
 	}
+	if o.Forget && o.SafeClean {
+		return o, cl.Usagef("--forget deletes the record of a run whose terminate failed and -C (--safeclean) keeps it: choose one")
+	}
 	if o.Parallel < 0 {
 		return o, cl.Usagef("invalid --parallel %d: want 0 (no limit) or more", o.Parallel)
 	}
