@@ -8,7 +8,7 @@ package plan
 func (l *loader) checkProgramInputs(s *Service) {
 	for _, kind := range []ProgramKind{BootPgm, ReadyPgm, TerminatePgm} {
 		key := string(kind) + "pgm_args"
-		st, ok := s.Settings[key]
+		st, ok := s.Settings.Get(key)
 		if !ok {
 			continue
 		}
@@ -16,11 +16,11 @@ func (l *loader) checkProgramInputs(s *Service) {
 			l.ps.errorf(st.Source.File, st.Source.Section, key, st.Source.Line, "%v", err)
 		}
 	}
-	bc, ok := s.Settings["bootconf"]
+	bc, ok := s.Settings.Get("bootconf")
 	if !ok {
 		return
 	}
-	if _, ok := s.Settings["bootpgm"]; !ok {
+	if _, ok := s.Settings.Get("bootpgm"); !ok {
 		l.ps.warnf(bc.Source.File, bc.Source.Section, "bootconf", bc.Source.Line, "bootconf is only used with a bootpgm")
 		return
 	}

@@ -1,26 +1,19 @@
 package plan
 
-import (
-	"context"
-	"slices"
-)
+import "context"
 
 // loadDeps reads the deps files named by the deps* settings, in
 // lexicographic key order, into bag rows. A later duplicate key replaces the
 // earlier row in place; a row whose env.NAME is unset is dropped. Missing
 // files were already reported by resolvePath.
-func (l *loader) loadDeps(ctx context.Context, set map[string]Setting) []Attr {
+func (l *loader) loadDeps(ctx context.Context, set Settings) []Attr {
 	var rows []Attr
-	at := map[string]int{} // row index by key
-	var keys []string
-	for key := range set {
-		if isDepsKey(key) {
-			keys = append(keys, key)
+	at := map[string]int{}   // row index by key
+	for _, st := range set { // sorted by key
+		key := st.Key
+		if !isDepsKey(key) {
+			continue
 		}
-	}
-	slices.Sort(keys)
-	for _, key := range keys {
-		st := set[key]
 		if l.stat(st.Value) != nil {
 			continue
 		}

@@ -39,9 +39,8 @@ func (p *Plan) Dump() string {
 				fmt.Fprintf(&b, " replica %d of %s", s.Replica, s.Base)
 			}
 			b.WriteString("\n")
-			for _, k := range sortedKeys(s.Settings) {
-				st := s.Settings[k]
-				v := st.Value
+			for _, st := range s.Settings {
+				k, v := st.Key, st.Value
 				info, _ := lookupKey(k)
 				switch {
 				case IsSecret(k):

@@ -32,7 +32,7 @@ func (l *loader) checkIaaS(ctx context.Context, p *Plan) {
 		if ctx.Err() != nil {
 			return
 		}
-		st, ok := s.Settings["iaas"]
+		st, ok := s.Settings.Get("iaas")
 		if !ok {
 			continue
 		}
@@ -43,7 +43,7 @@ func (l *loader) checkIaaS(ctx context.Context, p *Plan) {
 				continue // reported by checkRefs, or known only when it runs
 			}
 		}
-		_, endpoint := s.Settings["iaas_url"]
+		_, endpoint := s.Settings.Get("iaas_url")
 		if !l.opts.IaaS.Known(v, endpoint) {
 			l.ps.errorf(st.Source.File, st.Source.Section, "iaas", st.Source.Line, "%s", l.opts.IaaS.unknown(v))
 		}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -111,14 +112,30 @@ type Service struct {
 	// line in File.
 	Section string
 	Line    int
-	// Settings holds the keys that are set after precedence, by key name
-	// (configuration names such as "sshkeyname", not DB column names).
-	// Paths are absolute; env.NAME values are resolved; ${} is kept raw.
-	Settings map[string]Setting
+	// Settings holds the keys that are set after precedence, sorted by
+	// key name (configuration names such as "sshkeyname", not DB column
+	// names). Paths are absolute; env.NAME values are resolved; ${} is
+	// kept raw.
+	Settings Settings
 	// Deps are the rows of the service's deps files in processing order
 	// (deps keys in lexicographic order, rows in file order), a later
 	// duplicate key replacing the earlier row. Values are raw.
 	Deps []Attr
+}
+
+// Settings are a service's settings sorted by key, each key once. A
+// slice, not a map: a map of the usual 9 to 16 settings took 2 KiB in
+// four allocations per service, the largest allocation of a boot of
+// 10,000 services (docs/performance.md, scale7).
+type Settings []Setting
+
+// Get returns the setting of key and whether the service has it.
+func (ss Settings) Get(key string) (Setting, bool) {
+	i, ok := slices.BinarySearchFunc(ss, key, func(st Setting, key string) int { return strings.Compare(st.Key, key) })
+	if !ok {
+		return Setting{}, false
+	}
+	return ss[i], true
 }
 
 // Setting is the value of one key of a service and where it came from.

@@ -212,3 +212,29 @@ func BenchmarkSourceString(b *testing.B) {
 		_ = s.String()
 	}
 }
+
+// TestSettingsGet: Get finds a key of the sorted settings, first, last
+// or between, and none that is not there.
+func TestSettingsGet(t *testing.T) {
+	ss := Settings{{Key: "allocation", Value: "a"}, {Key: "iaas", Value: "i"}, {Key: "readypgm", Value: "r"}}
+	for _, tc := range []struct {
+		key    string
+		want   string
+		wantOK bool
+	}{
+		{"allocation", "a", true},
+		{"iaas", "i", true},
+		{"readypgm", "r", true},
+		{"bootpgm", "", false},
+		{"", "", false},
+		{"zz", "", false},
+	} {
+		got, ok := ss.Get(tc.key)
+		if got.Value != tc.want || ok != tc.wantOK {
+			t.Errorf("Get(%q) = %q, %v; want %q, %v", tc.key, got.Value, ok, tc.want, tc.wantOK)
+		}
+	}
+	if _, ok := Settings(nil).Get("iaas"); ok {
+		t.Error("Get on no settings found one")
+	}
+}

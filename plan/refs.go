@@ -48,9 +48,8 @@ func (p *Plan) References() []Reference {
 // eachValue calls fn for every setting (sorted by key) and deps row, with
 // where it was written (deps rows: File, Section "deps", Line).
 func (s *Service) eachValue(fn func(key, value string, deps bool, src Source)) {
-	for _, k := range sortedKeys(s.Settings) {
-		st := s.Settings[k]
-		fn(k, st.Value, false, st.Source)
+	for _, st := range s.Settings {
+		fn(st.Key, st.Value, false, st.Source)
 	}
 	for _, a := range s.Deps {
 		fn(a.Key, a.Value, true, Source{Kind: SourceService, File: a.File, Section: "deps", Line: a.Line})
@@ -81,7 +80,6 @@ func (l *loader) checkDuplicates(p *Plan) {
 func (l *loader) checkRefs(ctx context.Context, p *Plan) {
 	x := newMeasurer(p.Resolver(""))
 	h := &hints{p: p}
-	var keys []string // settings with a token, sorted: a value without one has nothing to check
 	for _, s := range p.Services() {
 		if ctx.Err() != nil {
 			return
@@ -108,16 +106,10 @@ func (l *loader) checkRefs(ctx context.Context, p *Plan) {
 			src := Source{Kind: SourceService, File: a.File, Section: "deps", Line: a.Line}
 			size += check(a.Key, a.Value, src, func() (int, error) { return x.rowLength(s.Name, i) })
 		}
-		keys = keys[:0]
-		for k, st := range s.Settings {
+		for _, st := range s.Settings { // sorted by key
 			if strings.Contains(st.Value, "${") {
-				keys = append(keys, k)
+				check(st.Key, st.Value, st.Source, func() (int, error) { return x.length(st.Value, s.Name) })
 			}
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			st := s.Settings[k]
-			check(k, st.Value, st.Source, func() (int, error) { return x.length(st.Value, s.Name) })
 		}
 		if size > MaxBagSize {
 			l.ps.errorf(s.File, s.Section, "", s.Line, "%v", bagTooLarge(s.Name))

@@ -51,7 +51,7 @@ func IsSecret(key string) bool {
 // others.
 func (l *loader) checkSecrets(s *Service) {
 	for _, k := range credentialKeys {
-		st, ok := s.Settings[k]
+		st, ok := s.Settings.Get(k)
 		if ok && st.Source.Env == "" {
 			l.ps.errorf(st.Source.File, st.Source.Section, k, st.Source.Line, "%s",
 				literalSecret(k, k+": env.NAME, or leave it unset for the driver's default credential chain"))
@@ -104,7 +104,7 @@ func (l *loader) checkSecretArgs(p *Plan) {
 		}
 		for _, kind := range []ProgramKind{BootPgm, ReadyPgm, TerminatePgm} {
 			key := string(kind) + "pgm_args"
-			st, ok := s.Settings[key]
+			st, ok := s.Settings.Get(key)
 			if !ok {
 				continue
 			}

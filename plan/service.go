@@ -9,7 +9,7 @@ import (
 // Get returns the value of key (a configuration key such as "sshkeyname"
 // or a deps* key) and whether it is set.
 func (s *Service) Get(key string) (string, bool) {
-	st, ok := s.Settings[key]
+	st, ok := s.Settings.Get(key)
 	return st.Value, ok
 }
 
@@ -138,9 +138,9 @@ func (s *Service) Secret(key string) bool { return IsSecret(key) }
 // order.
 func (s *Service) DepsFiles() []string {
 	var out []string
-	for _, k := range sortedKeys(s.Settings) {
-		if isDepsKey(k) {
-			out = append(out, s.Settings[k].Value)
+	for _, st := range s.Settings { // sorted by key
+		if isDepsKey(st.Key) {
+			out = append(out, st.Value)
 		}
 	}
 	return out

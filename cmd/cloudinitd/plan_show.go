@@ -52,9 +52,8 @@ func showGlobals(w io.Writer, p *plan.Plan) {
 
 func showService(w io.Writer, svc *plan.Service, rel func(string) string) {
 	fmt.Fprintf(w, "\n  service %s\t\t%s:[%s]\n", svc.Name, rel(svc.File), svc.Section)
-	for _, k := range slices.Sorted(maps.Keys(svc.Settings)) {
-		st := svc.Settings[k]
-		fmt.Fprintf(w, "    %s\t%s\t%s\n", k, displayValue(st, rel), sourceText(st.Source, rel))
+	for _, st := range svc.Settings { // sorted by key
+		fmt.Fprintf(w, "    %s\t%s\t%s\n", st.Key, displayValue(st, rel), sourceText(st.Source, rel))
 	}
 	for _, a := range svc.Deps {
 		loc := fmt.Sprintf("%s:%d", rel(a.File), a.Line)

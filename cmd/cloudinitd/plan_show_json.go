@@ -76,10 +76,9 @@ func printPlanJSON(p *plan.Plan, s cl.IOStreams) error {
 		for _, svc := range l.Services {
 			sj := showServiceJSON{Name: svc.Name, File: svc.File, Section: svc.Section,
 				Settings: []showValueJSON{}, Deps: []showDepJSON{}}
-			for _, k := range slices.Sorted(maps.Keys(svc.Settings)) {
-				st := svc.Settings[k]
-				v, secret := shown(k, st.Value)
-				sj.Settings = append(sj.Settings, showValueJSON{Key: k, Value: v, Secret: secret, Source: sourceText(st.Source, func(p string) string { return p })})
+			for _, st := range svc.Settings { // sorted by key
+				v, secret := shown(st.Key, st.Value)
+				sj.Settings = append(sj.Settings, showValueJSON{Key: st.Key, Value: v, Secret: secret, Source: sourceText(st.Source, func(p string) string { return p })})
 			}
 			for _, a := range svc.Deps {
 				v, secret := shown(a.Key, a.Value)
