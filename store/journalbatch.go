@@ -9,20 +9,31 @@ import (
 // eventInserts[k] is the INSERT of 2^k event rows, k = 0..7 (at most 128
 // rows of 7 parameters, far below SQLite's limit of 32766): a batch's rows
 // are inserted by 128-row statements and at most one of each smaller size,
-// all of them kept prepared by the statement cache.
-var eventInserts = func() (qs [8]string) {
+// all of them kept prepared by the statement cache. eventRuns[k] inserts
+// 2^k rows numbered one after the other (most chunks: a transaction's own
+// rows are, and QueueEvent's rows but where a transaction numbered its
+// own between them): the first number is bound once, ?1, and row i is
+// numbered ?1 + i, one bind a row fewer.
+var eventInserts, eventRuns = func() (qs, runs [8]string) {
 	for k := range qs {
-		var b strings.Builder
+		var b, r strings.Builder
 		b.WriteString(`INSERT INTO event (seq, time, level, service, event, state, detail) VALUES `)
+		r.WriteString(`INSERT INTO event (seq, time, level, service, event, state, detail) VALUES `)
 		for i := range 1 << k {
 			if i > 0 {
 				b.WriteString(", ")
+				r.WriteString(", ")
 			}
 			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			if i == 0 {
+				r.WriteString("(?1, ?, ?, ?, ?, ?, ?)")
+			} else {
+				fmt.Fprintf(&r, "(?1 + %d, ?, ?, ?, ?, ?, ?)", i)
+			}
 		}
-		qs[k] = b.String()
+		qs[k], runs[k] = b.String(), r.String()
 	}
-	return qs
+	return qs, runs
 }()
 
 // pendingEvent is a journal row not inserted yet: queued by a write in its
@@ -135,8 +146,22 @@ func (t *txn) insertEvents(ctx context.Context, rows []pendingEvent) error {
 		}
 		chunk := rows[:1<<k]
 		d := &t.drv.args
+		run := true // numbered one after the other
+		for i, e := range chunk {
+			if e.num != chunk[0].num+int64(i) {
+				run = false
+				break
+			}
+		}
+		q := eventInserts[k]
+		if run {
+			q = eventRuns[k]
+			d.add(chunk[0].num)
+		}
 		for _, e := range chunk {
-			d.add(e.num)
+			if !run {
+				d.add(e.num)
+			}
 			d.add(tm.of(e.time))
 			d.add(level.of(e.level))
 			d.add(e.service)
@@ -144,7 +169,7 @@ func (t *txn) insertEvents(ctx context.Context, rows []pendingEvent) error {
 			d.add(e.state)
 			d.add(e.detail)
 		}
-		if err := t.execRows(ctx, eventInserts[k]); err != nil {
+		if err := t.execRows(ctx, q); err != nil {
 			return err
 		}
 		rows = rows[len(chunk):]

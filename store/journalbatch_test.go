@@ -98,3 +98,59 @@ func numbered(n int) []string {
 	}
 	return s
 }
+
+// TestInsertEventsNumbers: rows numbered one after the other are inserted
+// by the statement that binds the first number alone, others by the one
+// that binds each; either way every row has its number and its values.
+func TestInsertEventsNumbers(t *testing.T) {
+	ctx := context.Background()
+	db, dir := newRun(t)
+	var rows []pendingEvent
+	want := map[int64]string{}
+	for _, n := range []int64{10, 11, 12, 13, 20, 22, 23, 24, 25, 26, 27, 30} {
+		d := fmt.Sprint("row ", n)
+		r := newPendingEvent(Event{Event: "tick", Detail: d, Level: []string{"INFO", "DEBUG"}[n%2]}, "2026-12-06T17:00:00.000000000Z")
+		r.num = n
+		rows = append(rows, r)
+		want[n] = d
+	}
+	// 10-13: one statement of 4 rows in a run; then 20, 22-27, 30: one
+	// statement of 8 rows with gaps.
+	err := db.write(ctx, "", "insert", func(ctx context.Context, tx *txn, _ string) error {
+		if err := tx.insertEvents(ctx, rows[:4]); err != nil {
+			return err
+		}
+		return tx.insertEvents(ctx, rows[4:])
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.sql.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = conn.Raw(func(dc any) error {
+		for _, q := range []string{eventRuns[2], eventInserts[3]} {
+			if _, ok := dc.(*writerConn).stmts[q]; !ok {
+				t.Errorf("statement not run: %.80s...", q)
+			}
+		}
+		return nil
+	})
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, committed(t, dir)); diff != "" {
+		t.Errorf("journal (-want +got):\n%s", diff)
+	}
+	es, err := db.Events(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if wantLevel := []string{"INFO", "DEBUG"}[e.Seq%2]; e.Level != wantLevel || e.Event != "tick" || e.Time.IsZero() {
+			t.Errorf("row %d: level %q, event %q, time %v; want %q, tick", e.Seq, e.Level, e.Event, e.Time, wantLevel)
+		}
+	}
+}
