@@ -151,21 +151,30 @@ func (k *storeHostKeys) names(id string) []string {
 	return append([]string(nil), k.services[id]...)
 }
 
-// Seen implements remote.HostKeys.
-func (k *storeHostKeys) Seen(id string) (ssh.PublicKey, bool) {
+// Seen implements remote.HostKeys: the key a service connecting to id
+// recorded for id (a key recorded for another address is not id's). A
+// record that cannot be read, or a key line that does not parse, is an
+// error naming the service: never taken for no key.
+func (k *storeHostKeys) Seen(id string) (ssh.PublicKey, bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, svc := range k.names(id) {
 		line, err := k.store.HostKey(ctx, svc)
-		if err != nil || line == "" {
+		if err != nil {
+			return nil, false, fmt.Errorf("service %q: %w", svc, err)
+		}
+		if line == "" {
 			continue
 		}
 		key, comment, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
-		if err == nil && comment == id {
-			return key, true
+		if err != nil {
+			return nil, false, fmt.Errorf("service %q: recorded host key %q: %w", svc, line, err)
+		}
+		if comment == id {
+			return key, true, nil
 		}
 	}
-	return nil, false
+	return nil, false, nil
 }
 
 // Record implements remote.HostKeys.

@@ -163,7 +163,9 @@ func (p *Pool) dialOnce(ctx context.Context, t Target, addr string) (*ssh.Client
 	defer closeAgent()
 	known := t.HostKey
 	if known == nil {
-		known, _ = p.opts.HostKeys.Seen(hostID(t))
+		if known, _, err = p.opts.HostKeys.Seen(hostID(t)); err != nil {
+			return nil, fmt.Errorf("read the recorded host key of %s: %w", hostID(t), err)
+		}
 	}
 	cfg := &ssh.ClientConfig{
 		User:              t.User,

@@ -14,8 +14,11 @@ import (
 // every later connection, in this process or a later one, is checked.
 type HostKeys interface {
 	// Seen returns the key recorded for host ("host" for port 22,
-	// "[host]:port" otherwise), if any.
-	Seen(host string) (ssh.PublicKey, bool)
+	// "[host]:port" otherwise), if any; an error when what is recorded
+	// cannot be read, which fails the connection: a key that was not
+	// read is not taken for no key, or the host's next key would be
+	// recorded on trust.
+	Seen(host string) (ssh.PublicKey, bool, error)
 	// Record stores key as host's key. It is called once, on first contact.
 	Record(host string, key ssh.PublicKey) error
 }
@@ -48,11 +51,11 @@ type MemoryHostKeys struct {
 var _ HostKeys = (*MemoryHostKeys)(nil)
 
 // Seen implements HostKeys.
-func (m *MemoryHostKeys) Seen(host string) (ssh.PublicKey, bool) {
+func (m *MemoryHostKeys) Seen(host string) (ssh.PublicKey, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	k, ok := m.keys[host]
-	return k, ok
+	return k, ok, nil
 }
 
 // Record implements HostKeys.
@@ -73,13 +76,17 @@ func hostKeyCallback(hk HostKeys, pinned ssh.PublicKey, id string) ssh.HostKeyCa
 	return func(_ string, _ net.Addr, key ssh.PublicKey) error {
 		want := pinned
 		if want == nil {
-			if k, ok := hk.Seen(id); ok {
-				want = k
-			} else if err := hk.Record(id, key); err != nil {
-				return fmt.Errorf("record host key of %s: %w", id, err)
-			} else {
+			k, ok, err := hk.Seen(id)
+			if err != nil {
+				return fmt.Errorf("read the recorded host key of %s: %w", id, err)
+			}
+			if !ok {
+				if err := hk.Record(id, key); err != nil {
+					return fmt.Errorf("record host key of %s: %w", id, err)
+				}
 				return nil
 			}
+			want = k
 		}
 		if !keysEqual(want, key) {
 			return &HostKeyError{Host: id, Want: ssh.FingerprintSHA256(want), Got: ssh.FingerprintSHA256(key)}

@@ -33,8 +33,8 @@ func TestHostKeyRecordedThenChecked(t *testing.T) {
 	}
 	ex.Close()
 	id := "[" + srv.Host() + "]:" + itoa(srv.Port())
-	got, ok := hk.Seen(id)
-	if !ok || ssh.FingerprintSHA256(got) != ssh.FingerprintSHA256(srv.HostKey.PublicKey()) {
+	got, ok, err := hk.Seen(id)
+	if err != nil || !ok || ssh.FingerprintSHA256(got) != ssh.FingerprintSHA256(srv.HostKey.PublicKey()) {
 		t.Fatalf("host key of %s not recorded on first contact", id)
 	}
 
