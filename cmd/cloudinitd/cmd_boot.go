@@ -42,6 +42,11 @@ func bootCommand(env cl.Env) *cli.Command {
 				}
 				return runResume(c.Context, o, env, c.Args().First())
 			}
+			if o.NoClean && !o.DryRun {
+				// A boot keeps its record whatever happens; -c is for what
+				// removes one (a dry run, terminate).
+				return cl.Usagef("-c (--noclean) keeps the record of a dry run (-y); a boot keeps its record anyway")
+			}
 			return runBoot(c.Context, o, env, c.Args().First())
 		},
 	}

@@ -52,3 +52,21 @@ func TestResumeRefusesNewBootOptions(t *testing.T) {
 		})
 	}
 }
+
+// TestBootNoCleanNeedsDryRun: -c keeps the record of a dry run; on a boot,
+// which keeps its record anyway, it is a usage error, not ignored.
+func TestBootNoCleanNeedsDryRun(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"top.conf":    "[defaults]\niaas: fake\nimage: img\n[runlevels]\nlevel1: level1.conf\n",
+		"level1.conf": "[svc-a]\n",
+	})
+	run := inProcess(t, filepath.Join(dir, "db"), t.TempDir())
+	code, _, stderr := run("boot", filepath.Join(dir, "top.conf"), "-c", "-n", "r")
+	if want := "-c (--noclean) keeps the record of a dry run (-y)"; code != cl.ExitUsage || !strings.Contains(stderr, want) {
+		t.Errorf("boot -c: exit %d, want %d with %q in stderr:\n%s", code, cl.ExitUsage, want, stderr)
+	}
+	if code, out, _ := run("list", "-q"); code != cl.ExitOK || out != "" {
+		t.Errorf("list -q after boot -c: exit %d, %q; want no run", code, out)
+	}
+}
