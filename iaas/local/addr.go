@@ -15,7 +15,10 @@ import (
 // directory uses and that has no listener of its own, and binds it: port 22
 // when permitted, otherwise a free high port. Callers hold the state lock.
 func (d *Driver) bindAddress() (*net.TCPListener, error) {
-	used := d.usedAddresses()
+	used, err := d.usedAddresses()
+	if err != nil {
+		return nil, err
+	}
 	for a, n := range listeningAddresses() {
 		used[a] = n
 	}
@@ -55,10 +58,16 @@ func (d *Driver) bindAddress() (*net.TCPListener, error) {
 // the state lock, and a record's address never changes; what such a scan
 // can miss is a record that became final meanwhile, whose address then
 // stays taken until the next scan — never one given twice.
-func (d *Driver) usedAddresses() map[netip.Addr]bool {
+//
+// A state directory that cannot be listed (too many open files) is an
+// error: its records were not read, and an address one of them holds
+// would be given again.
+func (d *Driver) usedAddresses() (map[netip.Addr]bool, error) {
 	cur, err := dirIdentityOf(d.stateDir)
 	if err != nil || cur != d.addrsDir {
-		d.scanAddresses()
+		if err := d.scanAddresses(); err != nil {
+			return nil, err
+		}
 		d.addrsDir = cur
 	}
 	used := map[netip.Addr]bool{}
@@ -67,13 +76,17 @@ func (d *Driver) usedAddresses() map[netip.Addr]bool {
 			used[a.addr] = true
 		}
 	}
-	return used
+	return used, nil
 }
 
 // scanAddresses reads the records of the state directory into d.addrs,
-// each file only when it changed (see usedAddresses).
-func (d *Driver) scanAddresses() {
-	entries, _ := os.ReadDir(d.stateDir)
+// each file only when it changed (see usedAddresses); on an error d.addrs
+// is left as it was.
+func (d *Driver) scanAddresses() error {
+	entries, err := os.ReadDir(d.stateDir)
+	if err != nil {
+		return fmt.Errorf("the addresses the instances hold: %w", err)
+	}
 	seen := make(map[string]addrEntry, len(entries))
 	for _, e := range entries {
 		if !e.IsDir() || !strings.HasPrefix(e.Name(), idPrefix) {
@@ -84,6 +97,7 @@ func (d *Driver) scanAddresses() {
 		}
 	}
 	d.addrs = seen // instances removed since are forgotten
+	return nil
 }
 
 // madeInstanceDir notes, under the state lock, that this driver created

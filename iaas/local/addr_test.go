@@ -1,10 +1,13 @@
 package local
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -32,7 +35,7 @@ func TestUsedAddressesFollowRecords(t *testing.T) {
 	write("local-a", "127.77.0.1", statePending)
 	write("local-b", "127.77.0.2", statePending)
 	write("local-c", "127.77.0.3", stateTerminated)
-	if diff := cmp.Diff(addrs("127.77.0.1", "127.77.0.2"), d.usedAddresses()); diff != "" {
+	if diff := cmp.Diff(addrs("127.77.0.1", "127.77.0.2"), mustUsed(t, d)); diff != "" {
 		t.Fatalf("first scan (-want +got):\n%s", diff)
 	}
 	// Records change behind the driver's back (another process): a
@@ -43,7 +46,7 @@ func TestUsedAddressesFollowRecords(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "local-b")); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(addrs("127.77.0.4"), d.usedAddresses()); diff != "" {
+	if diff := cmp.Diff(addrs("127.77.0.4"), mustUsed(t, d)); diff != "" {
 		t.Errorf("after the records changed (-want +got):\n%s", diff)
 	}
 	if _, ok := d.addrs["local-b"]; ok {
@@ -128,7 +131,7 @@ func TestDiagListening(t *testing.T) {
 func TestUsedAddressesAfterOwnLaunch(t *testing.T) {
 	dir := t.TempDir()
 	d := &Driver{stateDir: dir}
-	if got := d.usedAddresses(); len(got) != 0 {
+	if got := mustUsed(t, d); len(got) != 0 {
 		t.Fatalf("empty state dir: %v", got)
 	}
 	own := func(addr string) {
@@ -144,7 +147,7 @@ func TestUsedAddressesAfterOwnLaunch(t *testing.T) {
 	}
 	own("127.77.0.1") // our own launch: no scan needed after it
 	want := map[netip.Addr]bool{netip.MustParseAddr("127.77.0.1"): true}
-	if diff := cmp.Diff(want, d.usedAddresses()); diff != "" {
+	if diff := cmp.Diff(want, mustUsed(t, d)); diff != "" {
 		t.Fatalf("after our own launch (-want +got):\n%s", diff)
 	}
 	// Another process launches.
@@ -156,12 +159,41 @@ func TestUsedAddressesAfterOwnLaunch(t *testing.T) {
 		t.Fatal(err)
 	}
 	want[netip.MustParseAddr("127.77.0.2")] = true
-	if diff := cmp.Diff(want, d.usedAddresses()); diff != "" {
+	if diff := cmp.Diff(want, mustUsed(t, d)); diff != "" {
 		t.Errorf("after another process's launch (-want +got):\n%s", diff)
 	}
 	own("127.77.0.3") // and ours again
 	want[netip.MustParseAddr("127.77.0.3")] = true
-	if diff := cmp.Diff(want, d.usedAddresses()); diff != "" {
+	if diff := cmp.Diff(want, mustUsed(t, d)); diff != "" {
 		t.Errorf("after our second launch (-want +got):\n%s", diff)
+	}
+}
+
+// mustUsed is d.usedAddresses, failing the test on an error.
+func mustUsed(t *testing.T, d *Driver) map[netip.Addr]bool {
+	t.Helper()
+	used, err := d.usedAddresses()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return used
+}
+
+// TestBindAddressUnreadableState: a state directory whose records cannot
+// be listed fails the bind (was: no address counted as used, and one a
+// live instance held could be given again).
+func TestBindAddressUnreadableState(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "state")
+	if err := os.WriteFile(notDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := &Driver{stateDir: notDir}
+	ln, err := d.bindAddress()
+	if err == nil {
+		ln.Close()
+		t.Fatal("bound an address without reading the state directory")
+	}
+	if !errors.Is(err, syscall.ENOTDIR) || !strings.Contains(err.Error(), "the addresses the instances hold") {
+		t.Errorf("err = %v, want the state directory's read error", err)
 	}
 }
