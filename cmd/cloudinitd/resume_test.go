@@ -14,15 +14,11 @@ import (
 // deleted the real run's record; -n, -x, -G were ignored), while its own
 // options are taken.
 func TestResumeRefusesNewBootOptions(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"top.conf":    "[defaults]\niaas: fake\nimage: img\n[runlevels]\nlevel1: level1.conf\n",
-		"level1.conf": "[svc-a]\n",
-		"g.ini":       "[globals]\nx: 1\n",
-	})
-	db := filepath.Join(dir, "db")
-	run := inProcess(t, db, t.TempDir())
-	if code, _, stderr := run("boot", "-y", "-c", filepath.Join(dir, "top.conf"), "-n", "r"); code != cl.ExitOK {
+	top := oneServicePlan(t)
+	dir := filepath.Dir(top)
+	writeFiles(t, dir, map[string]string{"g.ini": "[globals]\nx: 1\n"})
+	run := inProcess(t, filepath.Join(dir, "db"), t.TempDir())
+	if code, _, stderr := run("boot", "-y", "-c", top, "-n", "r"); code != cl.ExitOK {
 		t.Fatalf("boot -y -c: exit %d\n%s", code, stderr)
 	}
 	for _, tc := range []struct {
@@ -56,13 +52,9 @@ func TestResumeRefusesNewBootOptions(t *testing.T) {
 // TestBootNoCleanNeedsDryRun: -c keeps the record of a dry run; on a boot,
 // which keeps its record anyway, it is a usage error, not ignored.
 func TestBootNoCleanNeedsDryRun(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"top.conf":    "[defaults]\niaas: fake\nimage: img\n[runlevels]\nlevel1: level1.conf\n",
-		"level1.conf": "[svc-a]\n",
-	})
-	run := inProcess(t, filepath.Join(dir, "db"), t.TempDir())
-	code, _, stderr := run("boot", filepath.Join(dir, "top.conf"), "-c", "-n", "r")
+	top := oneServicePlan(t)
+	run := inProcess(t, filepath.Join(t.TempDir(), "db"), t.TempDir())
+	code, _, stderr := run("boot", top, "-c", "-n", "r")
 	if want := "-c (--noclean) keeps the record of a dry run (-y)"; code != cl.ExitUsage || !strings.Contains(stderr, want) {
 		t.Errorf("boot -c: exit %d, want %d with %q in stderr:\n%s", code, cl.ExitUsage, want, stderr)
 	}

@@ -13,14 +13,10 @@ import (
 // (env.Streams.Err, which the process guards against a second signal),
 // not to the process's os.Stderr behind it; no log file is made.
 func TestRunLogToStderr(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
-		"top.conf":    "[defaults]\niaas: fake\nimage: img\n[runlevels]\nlevel1: level1.conf\n",
-		"level1.conf": "[svc-a]\n",
-	})
-	db := filepath.Join(dir, "db")
+	top := oneServicePlan(t)
+	db := filepath.Join(t.TempDir(), "db")
 	run := inProcess(t, db, t.TempDir())
-	code, _, stderr := run("boot", "-y", "-c", filepath.Join(dir, "top.conf"), "-n", "r", "-f", "-", "-l", "debug", "-q")
+	code, _, stderr := run("boot", "-y", "-c", top, "-n", "r", "-f", "-", "-l", "debug", "-q")
 	if code != cl.ExitOK {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
 	}
@@ -30,4 +26,16 @@ func TestRunLogToStderr(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(db, "r.log")); !os.IsNotExist(err) {
 		t.Errorf("r.log with -f -: %v, want none", err)
 	}
+}
+
+// oneServicePlan writes a plan of one level with one service (a), on the
+// fake cloud, and returns its top file.
+func oneServicePlan(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"top.conf":    "[defaults]\niaas: fake\nimage: img\n[runlevels]\nlevel1: level1.conf\n",
+		"level1.conf": "[svc-a]\n",
+	})
+	return filepath.Join(dir, "top.conf")
 }
