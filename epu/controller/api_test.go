@@ -155,18 +155,34 @@ func TestAPIErrors(t *testing.T) {
 }
 
 // A node token works for heartbeats of its own domain only; with the
-// monitor off, a heartbeat is answered but not used.
+// monitor off, a heartbeat is answered but not used for health, and the
+// state says when the node was last heard from.
 func TestHeartbeatScopes(t *testing.T) {
 	h := newHarness(t, testConfig(t.TempDir(), "scripted", nil), &scriptedEngine{decide: launchN(1)})
 	c, node := h.serve()
 	h.cycle()
 	id := h.ids(epu.Requesting)[0]
+	ws, err := c.WholeState(context.Background(), "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ws.Instances[id].HeartbeatTime; got != -1 {
+		t.Errorf("heartbeat_time before any heartbeat: %d; want -1", got)
+	}
 	a, err := NewClient(c.BaseURL, node).Heartbeat(context.Background(), epu.Heartbeat{NodeID: id, State: epu.HealthOK})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := cmp.Diff(HeartbeatAnswer{NodeID: id, Domain: "d", Monitored: false, Health: epu.HealthUnknown}, a); d != "" {
 		t.Errorf("heartbeat answer (-want +got):\n%s", d)
+	}
+	if ws, err = c.WholeState(context.Background(), "d"); err != nil {
+		t.Fatal(err)
+	}
+	want := InstanceState{HeartbeatTime: h.clock.Now().Unix(), HeartbeatState: epu.HealthUnknown}
+	got := ws.Instances[id]
+	if d := cmp.Diff(want, InstanceState{HeartbeatTime: got.HeartbeatTime, HeartbeatState: got.HeartbeatState}); d != "" {
+		t.Errorf("state after a heartbeat with the monitor off (-want +got):\n%s", d)
 	}
 	if _, err := NewClient(c.BaseURL, node).Domains(context.Background()); !api.IsStatus(err, 401) {
 		t.Errorf("node token listing domains: %v; want 401", err)

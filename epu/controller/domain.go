@@ -26,7 +26,8 @@ type domain struct {
 	sensors       map[string]epu.Sensor
 	instChanges   []engine.Instance
 	sensorChanges []epu.Sensor
-	health        *healthMonitor // nil: monitor off
+	health        *healthMonitor       // nil: monitor off
+	heard         map[string]time.Time // with the monitor off: each node's last heartbeat, reported (dump_state), not used
 	period        time.Duration
 	pinned        bool // decide_period was configured: engines' periods are not applied
 	adopting      bool // the store had no instance: adopt the provisioner's nodes of this domain before the first decide
@@ -62,7 +63,7 @@ func newDomain(conf DomainConf, e *env, eng engine.Engine, period time.Duration)
 		period = e.clampPeriod(DefaultDecidePeriod)
 	}
 	d := &domain{conf: conf, env: e, engine: eng, period: period, pinned: pinned,
-		instances: map[string]engine.Instance{}, sensors: map[string]epu.Sensor{},
+		instances: map[string]engine.Instance{}, sensors: map[string]epu.Sensor{}, heard: map[string]time.Time{},
 		kick: make(chan struct{}, 1)}
 	if conf.MonitorHealth {
 		d.health = newHealthMonitor(time.Duration(conf.HealthBootTimeout), time.Duration(conf.HealthMissingTimeout),

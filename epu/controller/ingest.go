@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/cloudinitd/cloudinitd/epu"
 )
@@ -72,7 +73,9 @@ func (d *domain) ingestSensor(ctx context.Context, s epu.Sensor) (current bool, 
 }
 
 // heartbeat takes in a worker's heartbeat; known is false for a node the
-// domain does not have. With the monitor off, the heartbeat is not used.
+// domain does not have. With the monitor off, the heartbeat changes no
+// health: only its time is kept, for the state to say when the node was
+// last heard from.
 func (d *domain) heartbeat(ctx context.Context, hb epu.Heartbeat) (known, monitored bool, health epu.Health) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -81,10 +84,21 @@ func (d *domain) heartbeat(ctx context.Context, hb epu.Heartbeat) (known, monito
 		return false, d.health != nil, ""
 	}
 	if d.health == nil {
+		d.heard[hb.NodeID] = d.env.clock.Now()
 		return true, false, in.Health
 	}
 	d.health.heartbeat(target{d: d, ctx: ctx}, hb, d.env.clock.Now())
 	return true, true, d.instances[hb.NodeID].Health
+}
+
+// lastHeartbeat returns when the node was last heard from: by the health
+// monitor, or with the monitor off by heartbeat. d.mu is held.
+func (d *domain) lastHeartbeat(id string) (time.Time, bool) {
+	if d.health != nil {
+		return d.health.lastHeartbeat(id)
+	}
+	t, ok := d.heard[id]
+	return t, ok
 }
 
 // has reports whether the domain has the instance.

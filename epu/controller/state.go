@@ -25,7 +25,7 @@ type InstanceState struct {
 	PrivateIP      string        `json:"private_ip"`
 	IaaSState      epu.State     `json:"iaas_state"`
 	IaaSStateTime  int64         `json:"iaas_state_time"`
-	HeartbeatTime  int64         `json:"heartbeat_time"` // -1: never heard, or the monitor is off
+	HeartbeatTime  int64         `json:"heartbeat_time"` // -1: never heard (with the monitor on or off)
 	HeartbeatState epu.Health    `json:"heartbeat_state"`
 	Errors         []string      `json:"errors,omitempty"`   // of the heartbeat that set the health
 	Messages       []NodeMessage `json:"messages,omitempty"` // the last messages the node logged, medium priority or more
@@ -64,10 +64,8 @@ func (d *domain) wholeState() WholeState {
 	}
 	for id, in := range d.instances {
 		hb := int64(-1)
-		if d.health != nil {
-			if t, ok := d.health.lastHeartbeat(id); ok {
-				hb = t.Unix()
-			}
+		if t, ok := d.lastHeartbeat(id); ok {
+			hb = t.Unix()
 		}
 		st := int64(-1)
 		if !in.StateTime.IsZero() {
