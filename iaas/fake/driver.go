@@ -104,8 +104,7 @@ func Entry() iaas.Entry { return iaas.Entry{Name: Name, Factory: Factory} }
 // new process would have. For memory clouds it is the only way to share.
 func (d *Driver) Clone() *Driver {
 	if ds, ok := d.st.(*diskStore); ok {
-		fresh, _ := newDiskStore(ds.dir) // the directory exists already
-		c := newDriver(fresh, d.cfg)
+		c := newDriver(diskStoreAt(ds.dir), d.cfg)
 		c.dryRun = d.dryRun
 		return c
 	}

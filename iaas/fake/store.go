@@ -89,7 +89,13 @@ func newDiskStore(dir string) (*diskStore, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("fake: state directory: %w", err)
 	}
-	return &diskStore{dir: dir, cache: map[string]record{}}, nil
+	return diskStoreAt(dir), nil
+}
+
+// diskStoreAt is the store on dir, which exists: a new cache, as a new
+// process would have.
+func diskStoreAt(dir string) *diskStore {
+	return &diskStore{dir: dir, cache: map[string]record{}}
 }
 
 func (s *diskStore) path(id string) string { return filepath.Join(s.dir, id+".json") }
